@@ -1,0 +1,65 @@
+"""Test-suite wiring shared by every tier: where the real PostgreSQL and Kafka are.
+
+Resolution order for each server:
+1. the environment (``GSI_TEST_DATABASE_URL`` / ``KAFKA_BOOTSTRAP_SERVERS``), which
+   ``scripts/test.sh`` sets after starting the servers from ``deploy/local/``;
+2. testcontainers, where a Docker engine answers;
+3. otherwise the test is skipped with the reason — unless ``GSI_REQUIRE_INFRA=1`` (set by
+   ``scripts/test.sh`` and so by CI), where a missing server fails the run instead.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+
+def _docker_available() -> bool:
+    try:
+        import docker  # type: ignore[import-untyped]
+
+        docker.from_env().ping()
+    except Exception:  # any failure means "no engine here"
+        return False
+    return True
+
+
+def _missing(what: str, env: str) -> None:
+    reason = f"{what} not available: set {env} or run `make test`, which starts it"
+    if os.environ.get("GSI_REQUIRE_INFRA") == "1":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A SQLAlchemy URL of a real PostgreSQL database the tests may freely write to."""
+    url = os.environ.get("GSI_TEST_DATABASE_URL")
+    if url:
+        yield url
+        return
+    if _docker_available():
+        from testcontainers.postgres import PostgresContainer
+
+        with PostgresContainer("postgres:15", driver="psycopg") as pg:
+            yield pg.get_connection_url()
+        return
+    _missing("PostgreSQL", "GSI_TEST_DATABASE_URL")
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> Iterator[str]:
+    """Bootstrap servers of a real Apache Kafka broker."""
+    servers = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if servers:
+        yield servers
+        return
+    if _docker_available():
+        from testcontainers.kafka import KafkaContainer
+
+        with KafkaContainer("confluentinc/cp-kafka:7.6.0").with_kraft() as kafka:
+            yield kafka.get_bootstrap_server()
+        return
+    _missing("Apache Kafka", "KAFKA_BOOTSTRAP_SERVERS")
