@@ -1,0 +1,177 @@
+"""Authentication and the principal: bearer JWTs (OIDC-style, RS256), verified against a
+configured public key or a JWKS endpoint; and a development issuer for the embedded mode and
+the tests, which signs with a local RSA key."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
+
+from gsi_kernel.errors import Unauthenticated
+
+
+class Role(StrEnum):
+    ORG_STAFF = "org_staff"
+    ORG_MANAGER = "org_manager"
+    MINISTRY_REVIEWER = "ministry_reviewer"
+    ADMIN = "admin"
+
+
+ORG_ROLES = frozenset({Role.ORG_STAFF, Role.ORG_MANAGER})
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    user_id: str
+    roles: frozenset[Role]
+    organization: str | None = None
+    assigned_organizations: frozenset[str] = field(default_factory=frozenset)
+    language: str = "fr"
+
+    def has_any(self, roles: Iterable[Role]) -> bool:
+        return not self.roles.isdisjoint(roles)
+
+
+class TokenVerifier:
+    """Checks signature, issuer, audience and expiry, and builds the principal."""
+
+    def __init__(
+        self,
+        *,
+        issuer: str,
+        audience: str,
+        public_key_pem: bytes | None = None,
+        jwks_url: str | None = None,
+    ) -> None:
+        if not (public_key_pem or jwks_url):
+            raise ValueError("a public key or a JWKS URL is needed to verify tokens")
+        self._issuer = issuer
+        self._audience = audience
+        self._key = serialization.load_pem_public_key(public_key_pem) if public_key_pem else None
+        self._jwks = jwt.PyJWKClient(jwks_url) if jwks_url else None
+
+    def verify(self, token: str) -> Principal:
+        try:
+            key: Any = self._key if self._key is not None else self._signing_key(token)
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=["RS256"],
+                issuer=self._issuer,
+                audience=self._audience,
+                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise _token_error("auth.token_expired", "Le jeton a expiré.", "The token has expired.") from exc
+        except jwt.InvalidIssuerError as exc:
+            raise _token_error(
+                "auth.wrong_issuer", "Émetteur du jeton inconnu.", "Unknown token issuer."
+            ) from exc
+        except jwt.PyJWTError as exc:
+            raise _token_error("auth.invalid_token", "Jeton invalide.", "Invalid token.") from exc
+        return _principal(claims)
+
+    def _signing_key(self, token: str) -> Any:
+        assert self._jwks is not None
+        return self._jwks.get_signing_key_from_jwt(token).key
+
+
+def _token_error(code: str, fr: str, en: str) -> Unauthenticated:
+    return Unauthenticated(code, fr, en)
+
+
+def _principal(claims: dict[str, Any]) -> Principal:
+    try:
+        roles = frozenset(Role(r) for r in claims.get("roles", []))
+    except ValueError as exc:
+        raise _token_error(
+            "auth.invalid_token", "Rôle inconnu dans le jeton.", "Unknown role in token."
+        ) from exc
+    return Principal(
+        user_id=str(claims["sub"]),
+        roles=roles,
+        organization=claims.get("org"),
+        assigned_organizations=frozenset(claims.get("assigned_orgs", [])),
+        language=str(claims.get("locale", "fr"))[:2],
+    )
+
+
+class DevTokenIssuer:
+    """Mints tokens for development and tests. Never enabled in production (settings refuse)."""
+
+    def __init__(self, private_key_pem: bytes, *, issuer: str, audience: str) -> None:
+        self._private_pem = private_key_pem
+        private_key = serialization.load_pem_private_key(private_key_pem, password=None)
+        assert isinstance(private_key, rsa.RSAPrivateKey)
+        self.public_key_pem = private_key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        self._issuer = issuer
+        self._audience = audience
+        self.kid = "gsi-dev"
+
+    def issue(
+        self,
+        *,
+        user_id: str,
+        roles: Iterable[Role | str],
+        organization: str | None = None,
+        assigned_organizations: Iterable[str] = (),
+        language: str = "fr",
+        now: datetime,
+        ttl: timedelta = timedelta(hours=8),
+        issuer: str | None = None,
+    ) -> str:
+        claims = {
+            "sub": user_id,
+            "iss": issuer or self._issuer,
+            "aud": self._audience,
+            "iat": int(now.timestamp()),
+            "exp": int((now + ttl).timestamp()),
+            "jti": str(uuid.uuid4()),
+            "roles": [str(r) for r in roles],
+            "org": organization,
+            "assigned_orgs": sorted(assigned_organizations),
+            "locale": language,
+        }
+        return jwt.encode(claims, self._private_pem, algorithm="RS256", headers={"kid": self.kid})
+
+    def jwks(self) -> dict[str, Any]:
+        public_key = serialization.load_pem_public_key(self.public_key_pem)
+        assert isinstance(public_key, rsa.RSAPublicKey)
+        jwk = json.loads(RSAAlgorithm.to_jwk(public_key))
+        jwk.update({"kid": self.kid, "use": "sig", "alg": "RS256"})
+        return {"keys": [jwk]}
+
+
+def load_or_create_dev_key(path: Path) -> bytes:
+    """The development signing key, created on first use (mode 0600); safe across processes."""
+    if path.exists():
+        return path.read_bytes()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_bytes(pem)
+    tmp.chmod(0o600)
+    try:
+        os.link(tmp, path)  # atomic: the first process to link wins, the others read its key
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()
+    return path.read_bytes()

@@ -1,0 +1,127 @@
+"""The bus on Apache Kafka, through kafka-python.
+
+The producer is idempotent with ``acks=all`` and at most five requests in flight, which is what
+keeps the order of a partition while retrying; ``publish`` waits on every future, so a batch is
+acknowledged whole or raises. Consumers never auto-commit: the consumer runner commits only
+after the effect of a record is durable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from contextlib import suppress
+from typing import Any
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka import TopicPartition as KafkaTopicPartition
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+from kafka.structs import OffsetAndMetadata
+
+from gsi_kernel.bus.port import Message, PublishError, Record, TopicPartition, TopicSpec
+
+_ACK_TIMEOUT_S = 30.0
+
+
+class KafkaProducerAdapter:
+    def __init__(self, bootstrap_servers: str, client_id: str, **overrides: Any) -> None:
+        self._producer = KafkaProducer(
+            bootstrap_servers=bootstrap_servers,
+            client_id=client_id,
+            acks="all",
+            enable_idempotence=True,
+            max_in_flight_requests_per_connection=5,
+            linger_ms=5,
+            **overrides,
+        )
+
+    def publish(self, messages: Sequence[Message]) -> None:
+        """Send the batch, in order, and wait until the brokers acknowledged every message."""
+        try:
+            futures = [
+                self._producer.send(m.topic, value=m.value, key=m.key.encode(), headers=list(m.headers))
+                for m in messages
+            ]
+            self._producer.flush(timeout=_ACK_TIMEOUT_S)
+            for future in futures:
+                future.get(timeout=_ACK_TIMEOUT_S)
+        except KafkaError as exc:
+            raise PublishError(f"Kafka did not acknowledge the batch: {exc!r}") from exc
+
+    def close(self) -> None:
+        self._producer.close(timeout=_ACK_TIMEOUT_S)
+
+
+class KafkaConsumerAdapter:
+    def __init__(self, bootstrap_servers: str, group: str, topics: Sequence[str], **overrides: Any) -> None:
+        self._consumer = KafkaConsumer(
+            *topics,
+            bootstrap_servers=bootstrap_servers,
+            group_id=group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            **overrides,
+        )
+
+    def poll(self, timeout_s: float = 1.0, max_records: int = 500) -> list[Record]:
+        batches = self._consumer.poll(timeout_ms=int(timeout_s * 1000), max_records=max_records)
+        return [
+            Record(
+                topic=r.topic,
+                partition=r.partition,
+                offset=r.offset,
+                key=(r.key or b"").decode(),
+                value=r.value,
+                headers=tuple((k, v) for k, v in (r.headers or [])),
+                timestamp_ms=r.timestamp,
+            )
+            for batch in batches.values()
+            for r in batch
+        ]
+
+    def commit(self, offsets: Mapping[TopicPartition, int]) -> None:
+        self._consumer.commit(
+            {
+                KafkaTopicPartition(tp.topic, tp.partition): OffsetAndMetadata(offset, "", -1)
+                for tp, offset in offsets.items()
+            }
+        )
+
+    def close(self) -> None:
+        self._consumer.close(autocommit=False)
+
+
+class KafkaBus:
+    """Factory of producers and consumers for one Kafka cluster."""
+
+    def __init__(self, bootstrap_servers: str, *, client_id: str = "gsi") -> None:
+        self._servers = bootstrap_servers
+        self._client_id = client_id
+
+    def ensure_topics(self, topics: Sequence[TopicSpec]) -> None:
+        admin = KafkaAdminClient(bootstrap_servers=self._servers, client_id=self._client_id)
+        try:
+            existing = set(admin.list_topics())
+            missing = {
+                t.name: {
+                    "num_partitions": t.partitions,
+                    "replication_factor": -1,
+                    "configs": dict(t.config),
+                }
+                for t in topics
+                if t.name not in existing
+            }
+            if missing:
+                # another process may create one between the listing and here
+                with suppress(TopicAlreadyExistsError):
+                    admin.create_topics(missing, wait_for_metadata=True)
+        finally:
+            admin.close()
+
+    def producer(self) -> KafkaProducerAdapter:
+        return KafkaProducerAdapter(self._servers, self._client_id)
+
+    def consumer(self, group: str, topics: Sequence[str]) -> KafkaConsumerAdapter:
+        return KafkaConsumerAdapter(self._servers, group, topics, client_id=self._client_id)
+
+    def close(self) -> None:
+        """Nothing is held between calls."""

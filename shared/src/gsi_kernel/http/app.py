@@ -1,0 +1,143 @@
+"""The FastAPI application every service builds: error handlers, tracing, health and
+readiness, the development token endpoint where enabled, and the service's routers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import text
+
+from gsi_kernel.auth import DevTokenIssuer, Role
+from gsi_kernel.clock import Clock
+from gsi_kernel.http.errors import ErrorBody, install_error_handlers
+from gsi_kernel.http.tracing import TracingMiddleware
+from gsi_kernel.runtime import Kernel
+
+PUBLIC_PATHS = frozenset({"/health", "/ready", "/dev/token", "/.well-known/jwks.json"})
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": text_}
+    for status, text_ in {
+        400: "Requête mal formée / Malformed request",
+        401: "Non authentifié / Not authenticated",
+        403: "Interdit / Forbidden",
+        404: "Introuvable / Not found",
+        409: "Conflit / Conflict",
+        422: "Données invalides / Invalid data",
+    }.items()
+}
+
+
+def create_app(
+    kernel: Kernel,
+    *,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter],
+    version: str = "0.1.0",
+) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        kernel.start()
+        try:
+            yield
+        finally:
+            kernel.stop()
+
+    app = FastAPI(
+        title=title,
+        description=description,
+        version=version,
+        lifespan=lifespan,
+        responses=ERROR_RESPONSES,
+    )
+    app.state.kernel = kernel
+    app.state.verifier = kernel.verifier
+    install_error_handlers(app)
+    app.add_middleware(TracingMiddleware, tracer=kernel.telemetry.tracer)
+    app.include_router(_health_router(kernel))
+    if kernel.dev_issuer is not None:
+        app.include_router(_dev_router(kernel.dev_issuer, kernel.clock))
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+class Health(BaseModel):
+    status: str
+    service: str
+    checks: dict[str, str] = {}
+
+
+def _health_router(kernel: Kernel) -> APIRouter:
+    router = APIRouter(tags=["santé / health"])
+
+    @router.get("/health", response_model=Health)
+    def health() -> Health:
+        """Le processus répond / The process is alive."""
+        return Health(status="ok", service=kernel.settings.service)
+
+    @router.get("/ready", response_model=Health, responses={503: {"model": Health}})
+    def ready() -> Any:
+        """La base et les travailleurs sont prêts / Database and workers are ready."""
+        checks: dict[str, str] = {}
+        try:
+            with kernel.db.transaction() as connection:
+                connection.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:  # readiness reports, it does not raise
+            checks["database"] = f"error: {type(exc).__name__}"
+        for name, error in kernel.workers.healthy().items():
+            checks[name] = "ok" if error is None else f"error: {error[:200]}"
+        ok = all(v == "ok" for v in checks.values())
+        body = Health(status="ok" if ok else "unavailable", service=kernel.settings.service, checks=checks)
+        return body if ok else JSONResponse(body.model_dump(), status_code=503)
+
+    return router
+
+
+class TokenRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: str = Field(min_length=1, max_length=200, examples=["karine@org-sherbrooke"])
+    roles: list[Role] = Field(min_length=1, examples=[["org_staff"]])
+    organization: str | None = Field(default=None, examples=["org-sherbrooke"])
+    assigned_organizations: list[str] = []
+    language: str = Field(default="fr", pattern="^(fr|en)$")
+    ttl_minutes: int = Field(default=480, ge=1, le=24 * 60)
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+
+
+def _dev_router(issuer: DevTokenIssuer, clock: Clock) -> APIRouter:
+    router = APIRouter(tags=["développement / development"])
+
+    @router.post("/dev/token", response_model=TokenResponse)
+    def dev_token(request: TokenRequest) -> TokenResponse:
+        """Jeton de développement (désactivé en production) / Development token (off in production)."""
+        token = issuer.issue(
+            user_id=request.user_id,
+            roles=request.roles,
+            organization=request.organization,
+            assigned_organizations=request.assigned_organizations,
+            language=request.language,
+            now=clock.now(),
+            ttl=timedelta(minutes=request.ttl_minutes),
+        )
+        return TokenResponse(access_token=token)
+
+    @router.get("/.well-known/jwks.json")
+    def jwks() -> dict[str, Any]:
+        """Clé publique du jeton de développement / Development token public key."""
+        return issuer.jwks()
+
+    return router

@@ -1,0 +1,56 @@
+"""FastAPI dependencies for the bearer token and roles.
+
+Every router of every service is built with :func:`authenticated_router` (or lists
+``Depends(authenticate)`` itself), so no endpoint can forget the token; the test suite checks it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from gsi_kernel.auth import Principal, Role, TokenVerifier
+from gsi_kernel.errors import Forbidden, Unauthenticated
+
+_bearer = HTTPBearer(auto_error=False, description="Jeton JWT (RS256) / JWT bearer token (RS256)")
+
+
+def authenticate(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthenticated(
+            "auth.missing_token",
+            "Jeton d'authentification manquant.",
+            "Missing authentication token.",
+        )
+    verifier: TokenVerifier = request.app.state.verifier
+    return verifier.verify(credentials.credentials)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(authenticate)]
+
+
+def require_roles(*roles: Role) -> Callable[..., Principal]:
+    """A dependency that lets through only principals holding one of ``roles``."""
+
+    def check(principal: CurrentPrincipal) -> Principal:
+        if not principal.has_any(roles):
+            raise Forbidden(
+                "auth.forbidden_role",
+                "Votre rôle ne permet pas cette action.",
+                "Your role does not allow this action.",
+                details={"required_roles": [str(r) for r in roles]},
+            )
+        return principal
+
+    return check
+
+
+def authenticated_router(**kwargs: Any) -> APIRouter:
+    dependencies = [*kwargs.pop("dependencies", []), Depends(authenticate)]
+    return APIRouter(dependencies=dependencies, **kwargs)

@@ -1,0 +1,83 @@
+"""The outbox relay: publishes committed outbox rows in order and marks them sent only after
+the bus acknowledged them.
+
+A crash between the publish and the mark-sent publishes the batch again on restart; that is
+the at-least-once half, and consumers dedupe on the event id (the exactly-once-effect half).
+Only the holder of the relay lease publishes, so two instances never interleave batches.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from opentelemetry.trace import SpanKind
+
+from gsi_kernel.bus.port import Message, Producer
+from gsi_kernel.clock import Clock
+from gsi_kernel.store.database import Database
+from gsi_kernel.store.outbox import Outbox, PendingMessage
+from gsi_kernel.store.tracking import try_acquire_lease
+from gsi_kernel.telemetry import Telemetry, context_from_traceparent, current_traceparent
+
+LEASE = "outbox-relay"
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        producer: Producer,
+        clock: Clock,
+        telemetry: Telemetry,
+        batch_size: int = 500,
+        lease_ttl: timedelta = timedelta(seconds=30),
+        holder: str | None = None,
+    ) -> None:
+        self._db = db
+        self._producer = producer
+        self._clock = clock
+        self._tracer = telemetry.tracer
+        self._outbox = Outbox()
+        self._batch_size = batch_size
+        self._lease_ttl = lease_ttl
+        self.holder = holder or f"relay-{uuid.uuid4()}"
+
+    def run_once(self) -> int:
+        """Publish one batch; return how many messages were published (0 when idle)."""
+        with self._db.transaction() as connection:
+            now = self._clock.now()
+            if not try_acquire_lease(connection, LEASE, self.holder, now, self._lease_ttl):
+                return 0
+            pending = self._outbox.unsent(connection, self._batch_size)
+        if not pending:
+            return 0
+        self._producer.publish([self._traced(p) for p in pending])
+        with self._db.transaction() as connection:
+            self._outbox.mark_sent(connection, [p.id for p in pending], self._clock.now())
+        return len(pending)
+
+    def _traced(self, pending: PendingMessage) -> Message:
+        """The message, with a traceparent naming a publish span child of the event's trace."""
+        message = pending.message
+        parent = next((v.decode() for k, v in message.headers if k == "traceparent"), None)
+        if parent is None:
+            return message
+        with self._tracer.start_as_current_span(
+            f"publish {message.topic}",
+            context=context_from_traceparent(parent),
+            kind=SpanKind.PRODUCER,
+            attributes={"messaging.system": "kafka", "messaging.destination.name": message.topic},
+        ):
+            traceparent = current_traceparent() or parent
+        headers = tuple((k, v) for k, v in message.headers if k != "traceparent")
+        return Message(
+            message.topic,
+            message.key,
+            message.value,
+            (*headers, ("traceparent", traceparent.encode())),
+        )
+
+    def close(self) -> None:
+        self._producer.close()

@@ -1,0 +1,174 @@
+"""What every service's composition root gets from the kernel, built from its settings.
+
+:class:`Kernel` builds the engine, bus, store, token verifier, telemetry and the background
+workers — and connects to nothing until :meth:`Kernel.start` (called in the app's lifespan) or
+a first query. Each service's ``bootstrap.py`` adds its own handlers, projections and routers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gsi_kernel.auth import DevTokenIssuer, TokenVerifier, load_or_create_dev_key
+from gsi_kernel.bus.port import Bus, TopicSpec
+from gsi_kernel.clock import Clock, SystemClock
+from gsi_kernel.consumer import ConsumerRunner, Handler, dead_letter_topic
+from gsi_kernel.migrations import upgrade
+from gsi_kernel.projections import Projection, ProjectionRunner
+from gsi_kernel.relay import OutboxRelay
+from gsi_kernel.settings import ServiceSettings
+from gsi_kernel.store.database import Database, connect
+from gsi_kernel.store.event_store import EventStore
+from gsi_kernel.telemetry import Telemetry
+from gsi_kernel.workers import WorkerGroup
+from gsi_kernel.writer import Publisher, StreamWriter, no_publication
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ConsumerSpec:
+    name: str
+    topics: Sequence[str]
+    handlers: Mapping[str, Handler]
+
+
+@dataclass
+class ServiceWiring:
+    """What a service declares: the topics it publishes to, its publisher, its consumers and
+    projections, and where its migrations live."""
+
+    migrations: Path
+    published_topics: Sequence[str] = ()
+    publisher: Publisher = no_publication
+    consumers: Sequence[ConsumerSpec] = ()
+    projections: Sequence[Projection] = ()
+    extra_topics: Sequence[str] = field(default_factory=tuple)
+
+
+def build_bus(settings: ServiceSettings) -> Bus:
+    if settings.bus == "kafka":
+        from gsi_kernel.bus.kafka import KafkaBus
+
+        return KafkaBus(settings.kafka_bootstrap_servers, client_id=f"gsi-{settings.service}")
+    from gsi_kernel.bus.embedded import EmbeddedBus
+
+    return EmbeddedBus(settings.embedded_log_path, default_partitions=settings.topic_partitions)
+
+
+class Kernel:
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        wiring: ServiceWiring,
+        *,
+        clock: Clock | None = None,
+        bus: Bus | None = None,
+    ) -> None:
+        self.settings = settings
+        self.wiring = wiring
+        self.clock = clock or SystemClock()
+        self.telemetry = Telemetry(settings.service, trace_file=settings.trace_file)
+        self.db: Database = connect(settings.resolved_database_url, schema=settings.resolved_schema)
+        self.bus = bus or build_bus(settings)
+        self.store = EventStore(source=f"gsi/{settings.service}", clock=self.clock)
+        self.projections = ProjectionRunner(
+            db=self.db, store=self.store, projections=wiring.projections, clock=self.clock
+        )
+        self.writer = StreamWriter(
+            db=self.db,
+            store=self.store,
+            clock=self.clock,
+            publisher=wiring.publisher,
+            on_commit=self.projections.catch_up,
+        )
+        self.dev_issuer, self.verifier = _auth(settings)
+        self.workers = WorkerGroup()
+        self._started = False
+
+    def migrate(self) -> None:
+        upgrade(
+            self.settings.resolved_database_url,
+            self.settings.resolved_schema,
+            self.wiring.migrations,
+        )
+
+    def topics(self) -> list[TopicSpec]:
+        names = [
+            *self.wiring.published_topics,
+            *self.wiring.extra_topics,
+            *(t for c in self.wiring.consumers for t in c.topics),
+            *(dead_letter_topic(c.name) for c in self.wiring.consumers),
+        ]
+        return [TopicSpec(n, self.settings.topic_partitions) for n in dict.fromkeys(names)]
+
+    def start(self) -> None:
+        """Migrate, create topics, catch projections up, and start the background workers."""
+        self.migrate()
+        self.bus.ensure_topics(self.topics())
+        self.projections.catch_up()
+        if self.settings.run_workers:
+            self._add_workers()
+            self.workers.start()
+        self._started = True
+        log.info("%s started", self.settings.service)
+
+    def stop(self) -> None:
+        if self._started:
+            self.workers.stop()
+        self.telemetry.shutdown()
+        self.bus.close()
+        self.db.dispose()
+
+    def _add_workers(self) -> None:
+        self.workers.add(
+            "outbox-relay",
+            lambda: OutboxRelay(
+                db=self.db, producer=self.bus.producer(), clock=self.clock, telemetry=self.telemetry
+            ),
+        )
+        self.workers.add("projections", lambda: self.projections, idle_s=0.2)
+        for spec in self.wiring.consumers:
+            self.workers.add(spec.name, self._consumer_factory(spec))
+
+    def _consumer_factory(self, spec: ConsumerSpec) -> ConsumerFactory:
+        return ConsumerFactory(self, spec)
+
+
+class ConsumerFactory:
+    def __init__(self, kernel: Kernel, spec: ConsumerSpec) -> None:
+        self._kernel = kernel
+        self._spec = spec
+
+    def __call__(self) -> ConsumerRunner:
+        k = self._kernel
+        return ConsumerRunner(
+            name=self._spec.name,
+            db=k.db,
+            bus=k.bus,
+            topics=self._spec.topics,
+            handlers=self._spec.handlers,
+            clock=k.clock,
+            telemetry=k.telemetry,
+        )
+
+
+def _auth(settings: ServiceSettings) -> tuple[DevTokenIssuer | None, TokenVerifier]:
+    issuer = None
+    if settings.dev_issuer_enabled:
+        pem = load_or_create_dev_key(settings.dev_signing_key_file)
+        issuer = DevTokenIssuer(pem, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
+    if settings.jwt_public_key_file is not None:
+        public_pem: bytes | None = settings.jwt_public_key_file.read_bytes()
+    else:
+        public_pem = issuer.public_key_pem if issuer else None
+    verifier = TokenVerifier(
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        public_key_pem=public_pem,
+        jwks_url=settings.jwks_url,
+    )
+    return issuer, verifier

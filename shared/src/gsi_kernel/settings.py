@@ -1,0 +1,104 @@
+"""Settings every service shares, read from the environment by pydantic-settings.
+
+Each service subclasses :class:`ServiceSettings` with its own prefix (``GSI_REGISTRATION_`` …);
+a variable with the plain ``GSI_`` prefix applies to every service unless the service's own
+prefix overrides it. In production the settings refuse the development conveniences: the dev
+token issuer, SQLite, the embedded log, and well-known passwords.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar, Literal
+
+from pydantic import model_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+from sqlalchemy.engine import make_url
+
+_WELL_KNOWN_PASSWORDS = frozenset({"", "gsi", "postgres", "password", "changeme", "secret"})
+
+
+class InsecureSettings(ValueError):
+    """Production settings that still carry a development default."""
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore")
+
+    service: ClassVar[str] = "service"
+    default_port: ClassVar[int] = 8000
+
+    environment: Literal["development", "production"] = "development"
+    data_dir: Path = Path(".data")
+    database_url: str | None = None  # default: a SQLite file in data_dir
+    db_schema: str | None = None  # default: the service name (PostgreSQL only)
+    bus: Literal["embedded", "kafka"] = "embedded"
+    kafka_bootstrap_servers: str = "127.0.0.1:19092"
+    topic_partitions: int = 3
+    http_host: str = "127.0.0.1"
+    http_port: int | None = None
+    jwt_issuer: str = "gsi-dev-issuer"
+    jwt_audience: str = "gsi"
+    jwt_public_key_file: Path | None = None
+    jwks_url: str | None = None
+    dev_issuer_enabled: bool = True
+    trace_file: Path | None = None
+    log_level: str = "INFO"
+    run_workers: bool = True
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        common = EnvSettingsSource(settings_cls, env_prefix="GSI_")
+        return (init_settings, env_settings, common, dotenv_settings, file_secret_settings)
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / (self.service + '.db')}"
+
+    @property
+    def resolved_schema(self) -> str:
+        return self.db_schema or self.service
+
+    @property
+    def resolved_port(self) -> int:
+        return self.http_port or self.default_port
+
+    @property
+    def embedded_log_path(self) -> Path:
+        return self.data_dir / "bus.db"
+
+    @property
+    def dev_signing_key_file(self) -> Path:
+        return self.data_dir / "dev-signing-key.pem"
+
+    @model_validator(mode="after")
+    def _refuse_development_defaults_in_production(self) -> ServiceSettings:
+        if self.environment != "production":
+            return self
+        problems = []
+        if self.dev_issuer_enabled:
+            problems.append("the development token issuer is enabled (set DEV_ISSUER_ENABLED=false)")
+        if not (self.jwks_url or self.jwt_public_key_file):
+            problems.append("no JWT verification key (set JWKS_URL or JWT_PUBLIC_KEY_FILE)")
+        if self.bus != "kafka":
+            problems.append("the embedded log is for development (set BUS=kafka)")
+        url = make_url(self.resolved_database_url)
+        if url.get_backend_name() != "postgresql":
+            problems.append("SQLite is for development (set DATABASE_URL to PostgreSQL)")
+        elif (url.password or "") in _WELL_KNOWN_PASSWORDS:
+            problems.append("the database password is a well-known default")
+        if problems:
+            raise InsecureSettings("refusing production settings: " + "; ".join(problems))
+        return self

@@ -1,0 +1,44 @@
+"""Schema operations for migrations: the kernel tables, and the database-level guard that makes
+stored events immutable (no UPDATE, DELETE or TRUNCATE), on PostgreSQL and on SQLite."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection
+
+from gsi_kernel.store.tables import metadata
+
+_PG_GUARD = """
+CREATE OR REPLACE FUNCTION gsi_events_are_immutable() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'events are immutable: % refused on %', TG_OP, TG_TABLE_NAME
+    USING ERRCODE = 'insufficient_privilege';
+END $$;
+CREATE TRIGGER events_no_update_delete BEFORE UPDATE OR DELETE ON events
+  FOR EACH ROW EXECUTE FUNCTION gsi_events_are_immutable();
+CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events
+  FOR EACH STATEMENT EXECUTE FUNCTION gsi_events_are_immutable();
+"""
+
+_SQLITE_GUARD = (
+    "CREATE TRIGGER events_no_update BEFORE UPDATE ON events "
+    "BEGIN SELECT RAISE(ABORT, 'events are immutable: UPDATE refused'); END",
+    "CREATE TRIGGER events_no_delete BEFORE DELETE ON events "
+    "BEGIN SELECT RAISE(ABORT, 'events are immutable: DELETE refused'); END",
+)
+
+
+def create_kernel_tables(connection: Connection) -> None:
+    """Create the event store, outbox, consumer and lease tables, and the immutability guard."""
+    metadata.create_all(connection)
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(_PG_GUARD)
+    else:
+        for statement in _SQLITE_GUARD:
+            connection.exec_driver_sql(statement)
+
+
+def drop_kernel_tables(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("DROP FUNCTION IF EXISTS gsi_events_are_immutable() CASCADE")
+    metadata.drop_all(connection)

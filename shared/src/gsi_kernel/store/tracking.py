@@ -1,0 +1,73 @@
+"""Exactly-once bookkeeping: rows recording which events a consumer already applied, the
+checkpoints of projections, and leases that let one instance of a worker run at a time."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, DateTime, bindparam, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
+
+from gsi_kernel.store.tables import checkpoints, leases, processed
+
+
+def already_processed(connection: Connection, consumer: str, event_id: str) -> bool:
+    query = select(processed.c.event_id).where(
+        processed.c.consumer == consumer, processed.c.event_id == event_id
+    )
+    return connection.execute(query).first() is not None
+
+
+def mark_processed(connection: Connection, consumer: str, event_id: str, outcome: str, now: datetime) -> None:
+    """Record that ``consumer`` handled ``event_id``; the primary key refuses a second time."""
+    connection.execute(
+        insert(processed).values(consumer=consumer, event_id=event_id, outcome=outcome, processed_at=now)
+    )
+
+
+def read_checkpoint(connection: Connection, name: str, *, for_update: bool = False) -> int:
+    query = select(checkpoints.c.position).where(checkpoints.c.name == name)
+    if for_update and connection.dialect.name == "postgresql":
+        query = query.with_for_update()
+    value = connection.execute(query).scalar_one_or_none()
+    return int(value) if value is not None else 0
+
+
+def ensure_checkpoint(connection: Connection, name: str, now: datetime) -> None:
+    try:
+        with connection.begin_nested():
+            connection.execute(insert(checkpoints).values(name=name, position=0, updated_at=now))
+    except IntegrityError:
+        pass  # it already exists
+
+
+def write_checkpoint(connection: Connection, name: str, position: int, now: datetime) -> None:
+    connection.execute(
+        update(checkpoints).where(checkpoints.c.name == name).values(position=position, updated_at=now)
+    )
+
+
+_ACQUIRE = text(
+    """
+    INSERT INTO leases (name, holder, expires_at) VALUES (:name, :holder, :expires)
+    ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+    WHERE leases.holder = excluded.holder OR leases.expires_at < :now
+    """
+).bindparams(
+    bindparam("expires", type_=DateTime(timezone=True)),
+    bindparam("now", type_=DateTime(timezone=True)),
+)
+
+
+def try_acquire_lease(connection: Connection, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
+    """Take or renew the lease ``name`` for ``holder`` unless another live holder has it."""
+    connection.execute(_ACQUIRE, {"name": name, "holder": holder, "expires": now + ttl, "now": now})
+    current = connection.execute(select(leases.c.holder).where(leases.c.name == name)).scalar_one()
+    return bool(current == holder)
+
+
+def release_lease(connection: Connection, name: str, holder: str) -> None:
+    connection.execute(
+        text("DELETE FROM leases WHERE name = :name AND holder = :holder"),
+        {"name": name, "holder": holder},
+    )

@@ -1,0 +1,96 @@
+"""Background workers (outbox relay, consumers, projections) and the threads that run them.
+
+A worker does one bounded step per ``run_once`` and says how much it did. The thread around it
+sleeps when there was nothing to do, and on an unexpected error logs it, throws the worker away
+and builds a fresh one after a growing pause — a consumer rebuilt that way resumes at its
+group's committed offsets, so nothing is skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Protocol
+
+log = logging.getLogger(__name__)
+
+
+class Worker(Protocol):
+    def run_once(self) -> int:
+        """Do one bounded step; return how many items were handled (0 when idle)."""
+
+    def close(self) -> None:
+        """Release connections."""
+
+
+class WorkerThread(threading.Thread):
+    def __init__(
+        self,
+        name: str,
+        factory: Callable[[], Worker],
+        stop: threading.Event,
+        *,
+        idle_s: float = 0.05,
+        max_backoff_s: float = 10.0,
+    ) -> None:
+        super().__init__(name=name, daemon=True)
+        self._factory = factory
+        self._stop_event = stop
+        self._idle_s = idle_s
+        self._max_backoff_s = max_backoff_s
+        self.last_error: str | None = None
+        self.steps = 0
+
+    def run(self) -> None:
+        worker: Worker | None = None
+        backoff = 0.5
+        while not self._stop_event.is_set():
+            try:
+                worker = worker or self._factory()
+                handled = worker.run_once()
+                self.steps += 1
+                self.last_error = None
+                backoff = 0.5
+                if handled == 0:
+                    self._stop_event.wait(self._idle_s)
+            except Exception as exc:  # a worker must outlive a broker or database outage
+                self.last_error = repr(exc)
+                log.exception("worker %s failed; restarting in %.1fs", self.name, backoff)
+                _close_quietly(worker)
+                worker = None
+                self._stop_event.wait(backoff)
+                backoff = min(backoff * 2, self._max_backoff_s)
+        _close_quietly(worker)
+
+
+def _close_quietly(worker: Worker | None) -> None:
+    if worker is None:
+        return
+    try:
+        worker.close()
+    except Exception:  # closing a broken worker must not hide the first error
+        log.warning("closing a failed worker raised", exc_info=True)
+
+
+class WorkerGroup:
+    """The background threads of one process, started and stopped together."""
+
+    def __init__(self) -> None:
+        self.stop_event = threading.Event()
+        self.threads: list[WorkerThread] = []
+
+    def add(self, name: str, factory: Callable[[], Worker], **kwargs: float) -> None:
+        self.threads.append(WorkerThread(name, factory, self.stop_event, **kwargs))
+
+    def start(self) -> None:
+        for thread in self.threads:
+            thread.start()
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        self.stop_event.set()
+        for thread in self.threads:
+            thread.join(timeout_s)
+
+    def healthy(self) -> dict[str, str | None]:
+        return {t.name: t.last_error for t in self.threads}

@@ -1,0 +1,84 @@
+"""Executing a decision on one stream: load, decide, append with the expected version, and put
+the integration events in the outbox — all in one transaction."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+
+from sqlalchemy import Connection
+
+from gsi_kernel.clock import Clock
+from gsi_kernel.envelope import CommandContext, EventEnvelope
+from gsi_kernel.events import DomainEvent
+from gsi_kernel.store.database import Database
+from gsi_kernel.store.event_store import EventStore
+from gsi_kernel.store.outbox import Outbox, Publication
+
+Decide = Callable[[list[EventEnvelope]], Sequence[DomainEvent]]
+Publisher = Callable[[EventEnvelope], Sequence[Publication]]
+
+
+def no_publication(_event: EventEnvelope) -> Sequence[Publication]:
+    return ()
+
+
+class StreamWriter:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        store: EventStore,
+        clock: Clock,
+        publisher: Publisher = no_publication,
+        on_commit: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._db = db
+        self._store = store
+        self._clock = clock
+        self._outbox = Outbox()
+        self._publisher = publisher
+        self._on_commit = on_commit
+
+    def execute(self, stream_id: str, decide: Decide, context: CommandContext) -> list[EventEnvelope]:
+        """Decide on the stream's history and record the outcome; raise the domain's errors as is."""
+        with self._db.transaction() as connection:
+            recorded = self.execute_in(connection, stream_id, decide, context)
+        self._on_commit()
+        return recorded
+
+    def execute_in(
+        self, connection: Connection, stream_id: str, decide: Decide, context: CommandContext
+    ) -> list[EventEnvelope]:
+        """The same, inside a transaction the caller owns (e.g. a consumer's)."""
+        history = self._store.load(connection, stream_id)
+        expected = history[-1].stream_version if history else 0
+        recorded = self._store.append(connection, stream_id, expected, decide(history), context)
+        publications = [p for event in recorded for p in self._publisher(event)]
+        self._outbox.put(connection, publications, self._clock.now())
+        return recorded
+
+
+def integration_event(source: EventEnvelope, topic: str, contract: DomainEvent) -> Publication:
+    """The published form of a domain event: a contract payload in an envelope caused by it.
+
+    Its id is derived from the source event's, so publishing it again yields the same id and
+    consumers dedupe it.
+    """
+    envelope = EventEnvelope(
+        event_id=str(uuid.uuid5(uuid.UUID(source.event_id), contract.event_type)),
+        type=contract.event_type,
+        schema_version=contract.schema_version,
+        source=source.source,
+        stream_id=source.stream_id,
+        stream_version=source.stream_version,
+        occurred_at=source.occurred_at,
+        recorded_at=source.recorded_at,
+        actor=source.actor,
+        organization=source.organization,
+        correlation_id=source.correlation_id,
+        causation_id=source.event_id,
+        traceparent=source.traceparent,
+        payload=contract.to_payload(),
+    )
+    return Publication(topic, envelope)
