@@ -44,6 +44,16 @@ class Principal:
         return not self.roles.isdisjoint(roles)
 
 
+def readable_organizations(principal: Principal) -> frozenset[str]:
+    """Organizations whose data the principal may read (admins: see ``may_read_organization``)."""
+    own = {principal.organization} if principal.organization else set()
+    return frozenset(own | principal.assigned_organizations)
+
+
+def may_read_organization(principal: Principal, organization: str) -> bool:
+    return Role.ADMIN in principal.roles or organization in readable_organizations(principal)
+
+
 class TokenVerifier:
     """Checks signature, issuer, audience and expiry, and builds the principal."""
 

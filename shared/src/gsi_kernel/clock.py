@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -40,3 +40,8 @@ class FixedClock:
     def set(self, instant: datetime) -> None:
         with self._lock:
             self._now = instant
+
+
+def montreal_date(instant: datetime) -> date:
+    """The calendar day in Montréal at ``instant`` (business dates are Montréal dates)."""
+    return instant.astimezone(MONTREAL).date()

@@ -16,6 +16,7 @@ from gsi_kernel.auth import DevTokenIssuer, TokenVerifier, load_or_create_dev_ke
 from gsi_kernel.bus.port import Bus, TopicSpec
 from gsi_kernel.clock import Clock, SystemClock
 from gsi_kernel.consumer import ConsumerRunner, Handler, dead_letter_topic
+from gsi_kernel.events import EventRegistry
 from gsi_kernel.migrations import upgrade
 from gsi_kernel.projections import Projection, ProjectionRunner
 from gsi_kernel.relay import OutboxRelay
@@ -42,6 +43,7 @@ class ServiceWiring:
     projections, and where its migrations live."""
 
     migrations: Path
+    registry: EventRegistry = field(default_factory=EventRegistry)
     published_topics: Sequence[str] = ()
     publisher: Publisher = no_publication
     consumers: Sequence[ConsumerSpec] = ()
@@ -81,6 +83,7 @@ class Kernel:
         self.writer = StreamWriter(
             db=self.db,
             store=self.store,
+            registry=wiring.registry,
             clock=self.clock,
             publisher=wiring.publisher,
             on_commit=self.projections.catch_up,

@@ -10,12 +10,12 @@ from sqlalchemy import Connection
 
 from gsi_kernel.clock import Clock
 from gsi_kernel.envelope import CommandContext, EventEnvelope
-from gsi_kernel.events import DomainEvent
+from gsi_kernel.events import DomainEvent, EventRegistry
 from gsi_kernel.store.database import Database
 from gsi_kernel.store.event_store import EventStore
 from gsi_kernel.store.outbox import Outbox, Publication
 
-Decide = Callable[[list[EventEnvelope]], Sequence[DomainEvent]]
+Decide = Callable[[list[DomainEvent]], Sequence[DomainEvent]]
 Publisher = Callable[[EventEnvelope], Sequence[Publication]]
 
 
@@ -29,12 +29,14 @@ class StreamWriter:
         *,
         db: Database,
         store: EventStore,
+        registry: EventRegistry,
         clock: Clock,
         publisher: Publisher = no_publication,
         on_commit: Callable[[], None] = lambda: None,
     ) -> None:
         self._db = db
         self._store = store
+        self._registry = registry
         self._clock = clock
         self._outbox = Outbox()
         self._publisher = publisher
@@ -53,7 +55,8 @@ class StreamWriter:
         """The same, inside a transaction the caller owns (e.g. a consumer's)."""
         history = self._store.load(connection, stream_id)
         expected = history[-1].stream_version if history else 0
-        recorded = self._store.append(connection, stream_id, expected, decide(history), context)
+        decided = decide([self._registry.decode(e.type, e.schema_version, e.payload) for e in history])
+        recorded = self._store.append(connection, stream_id, expected, decided, context)
         publications = [p for event in recorded for p in self._publisher(event)]
         self._outbox.put(connection, publications, self._clock.now())
         return recorded

@@ -28,8 +28,12 @@ _SQLITE_GUARD = (
 )
 
 
-def create_kernel_tables(connection: Connection) -> None:
-    """Create the event store, outbox, consumer and lease tables, and the immutability guard."""
+def create_kernel_tables_v1(connection: Connection) -> None:
+    """Create the event store, outbox, consumer and lease tables, and the immutability guard.
+
+    Version 1 of the kernel schema, frozen: a later change to the kernel tables comes as a
+    ``upgrade_kernel_tables_v2`` that every service's next migration calls.
+    """
     metadata.create_all(connection)
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql(_PG_GUARD)

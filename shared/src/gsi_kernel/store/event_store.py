@@ -13,7 +13,6 @@ from __future__ import annotations
 import uuid
 import zlib
 from collections.abc import Sequence
-from datetime import UTC
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select
@@ -105,8 +104,8 @@ class EventStore:
             source=self._source,
             stream_id=row["stream_id"],
             stream_version=row["version"],
-            occurred_at=_aware(row["occurred_at"]),
-            recorded_at=_aware(row["recorded_at"]),
+            occurred_at=row["occurred_at"],
+            recorded_at=row["recorded_at"],
             actor=row["actor"],
             organization=row["organization"],
             correlation_id=row["correlation_id"],
@@ -133,8 +132,3 @@ def _row(e: EventEnvelope) -> dict[str, Any]:
         "traceparent": e.traceparent,
         "payload": e.payload,
     }
-
-
-def _aware(value: Any) -> Any:
-    """SQLite hands back naive datetimes for what was stored as UTC."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value

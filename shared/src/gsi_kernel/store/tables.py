@@ -1,6 +1,6 @@
 """The kernel's tables, present in every service's own database (or PostgreSQL schema).
 
-Each service's first alembic migration creates them through :func:`gsi_kernel.store.ddl.create_kernel_tables`.
+Each service's first migration creates them with :func:`gsi_kernel.store.ddl.create_kernel_tables_v1`.
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
-    DateTime,
     Index,
     Integer,
     LargeBinary,
@@ -20,6 +19,8 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+
+from gsi_kernel.store.types import UtcDateTime
 
 metadata = MetaData()
 
@@ -35,8 +36,8 @@ events = Table(
     Column("version", Integer, nullable=False),
     Column("type", String(120), nullable=False),
     Column("schema_version", Integer, nullable=False),
-    Column("occurred_at", DateTime(timezone=True), nullable=False),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("occurred_at", UtcDateTime(), nullable=False),
+    Column("recorded_at", UtcDateTime(), nullable=False),
     Column("actor", String(200), nullable=False),
     Column("organization", String(100)),
     Column("correlation_id", String(36), nullable=False),
@@ -55,8 +56,8 @@ outbox = Table(
     Column("key", String(200), nullable=False),
     Column("value", LargeBinary, nullable=False),
     Column("headers", JSON, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("sent_at", DateTime(timezone=True)),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("sent_at", UtcDateTime()),
     Index(
         "ix_outbox_unsent",
         "id",
@@ -71,7 +72,7 @@ processed = Table(
     Column("consumer", String(120), primary_key=True),
     Column("event_id", String(36), primary_key=True),
     Column("outcome", String(20), nullable=False),  # "applied" | "dead_lettered"
-    Column("processed_at", DateTime(timezone=True), nullable=False),
+    Column("processed_at", UtcDateTime(), nullable=False),
 )
 
 dead_letters = Table(
@@ -86,7 +87,7 @@ dead_letters = Table(
     Column("value", LargeBinary, nullable=False),
     Column("error", Text, nullable=False),
     Column("attempts", Integer, nullable=False),
-    Column("failed_at", DateTime(timezone=True), nullable=False),
+    Column("failed_at", UtcDateTime(), nullable=False),
 )
 
 checkpoints = Table(
@@ -94,7 +95,7 @@ checkpoints = Table(
     metadata,
     Column("name", String(120), primary_key=True),
     Column("position", BigInteger, nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
 )
 
 leases = Table(
@@ -102,5 +103,5 @@ leases = Table(
     metadata,
     Column("name", String(120), primary_key=True),
     Column("holder", String(200), nullable=False),
-    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
 )

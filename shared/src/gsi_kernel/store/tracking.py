@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, DateTime, bindparam, insert, select, text, update
+from sqlalchemy import Connection, bindparam, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from gsi_kernel.store.tables import checkpoints, leases, processed
+from gsi_kernel.store.types import UtcDateTime
 
 
 def already_processed(connection: Connection, consumer: str, event_id: str) -> bool:
@@ -54,8 +55,8 @@ _ACQUIRE = text(
     WHERE leases.holder = excluded.holder OR leases.expires_at < :now
     """
 ).bindparams(
-    bindparam("expires", type_=DateTime(timezone=True)),
-    bindparam("now", type_=DateTime(timezone=True)),
+    bindparam("expires", type_=UtcDateTime()),
+    bindparam("now", type_=UtcDateTime()),
 )
 
 
