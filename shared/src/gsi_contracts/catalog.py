@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from gsi_kernel.events import DomainEvent, EventRegistry
-
 from gsi_contracts import interventions, registration, reporting
+from gsi_kernel.events import DomainEvent, EventRegistry
 
 BY_TOPIC: dict[str, tuple[type[DomainEvent], ...]] = {
     registration.TOPIC: registration.CONTRACTS,

@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
+
 from gsi_contracts import registration as contract
 from gsi_kernel.bus.port import Bus
 from gsi_kernel.clock import Clock
 from gsi_kernel.http.app import create_app
 from gsi_kernel.runtime import Kernel, ServiceWiring
 from gsi_kernel.settings import ServiceSettings
-
 from registration.api import persons
 from registration.app.handlers import Registration
 from registration.app.publication import publish

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from gsi_kernel.cli import run_service
-
 from registration.bootstrap import build_app, build_kernel
 from registration.settings import RegistrationSettings
 

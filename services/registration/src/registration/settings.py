@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from gsi_kernel.settings import ServiceSettings
 from pydantic_settings import SettingsConfigDict
+
+from gsi_kernel.settings import ServiceSettings
 
 
 class RegistrationSettings(ServiceSettings):

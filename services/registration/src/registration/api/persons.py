@@ -6,13 +6,13 @@ from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request, status
+from pydantic import BaseModel, ConfigDict, Field
+
 from gsi_kernel.auth import Principal, Role
 from gsi_kernel.errors import Forbidden
 from gsi_kernel.http.context import context_for
 from gsi_kernel.http.pagination import Page, Pagination
 from gsi_kernel.http.security import authenticated_router, require_roles
-from pydantic import BaseModel, ConfigDict, Field
-
 from registration.app.handlers import PersonInput, Registration
 from registration.domain.person import Sex, Status
 

@@ -6,13 +6,14 @@ import uuid
 from dataclasses import asdict, dataclass
 from datetime import date
 
-from gsi_kernel.auth import Principal, Role, may_read_organization, readable_organizations
+from sqlalchemy import select
+
+from gsi_kernel.auth import Principal, may_read_organization
 from gsi_kernel.clock import montreal_date
 from gsi_kernel.envelope import CommandContext
 from gsi_kernel.errors import NotFound
 from gsi_kernel.runtime import Kernel
-from sqlalchemy import func, select
-
+from gsi_kernel.store.queries import fetch_one, fetch_page, scoped_to_principal
 from registration.domain import person
 from registration.projections.persons import persons
 
@@ -47,21 +48,12 @@ class Registration:
         return person_id
 
     def get(self, person_id: str, principal: Principal) -> dict[str, object]:
-        with self._kernel.db.transaction() as connection:
-            row = connection.execute(select(persons).where(persons.c.person_id == person_id)).first()
-        if row is None or not may_read_organization(principal, row.organization_id):
+        row = fetch_one(self._kernel.db, select(persons).where(persons.c.person_id == person_id))
+        if row is None or not may_read_organization(principal, row["organization_id"]):
             raise NotFound("person.not_found", "Personne introuvable.", "Person not found.")
-        return dict(row._mapping)
+        return row
 
     def list(self, principal: Principal, *, offset: int, limit: int) -> tuple[list[dict[str, object]], int]:
-        query = select(persons)
-        if not principal.has_any({Role.ADMIN}):
-            query = query.where(persons.c.organization_id.in_(readable_organizations(principal)))
-        with self._kernel.db.transaction() as connection:
-            total = connection.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-            rows = connection.execute(
-                query.order_by(persons.c.family_name, persons.c.given_name, persons.c.person_id)
-                .offset(offset)
-                .limit(limit)
-            ).all()
-        return [dict(r._mapping) for r in rows], int(total)
+        query = scoped_to_principal(select(persons), persons.c.organization_id, principal)
+        order = (persons.c.family_name, persons.c.given_name, persons.c.person_id)
+        return fetch_page(self._kernel.db, query, *order, offset=offset, limit=limit)

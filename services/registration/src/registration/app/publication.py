@@ -8,7 +8,6 @@ from gsi_contracts import registration as contract
 from gsi_kernel.envelope import EventEnvelope
 from gsi_kernel.store.outbox import Publication
 from gsi_kernel.writer import integration_event
-
 from registration.domain.person import EVENTS, PersonRegistered
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from gsi_kernel.envelope import EventEnvelope
-from gsi_kernel.store.types import UtcDateTime
 from sqlalchemy import Column, Connection, Date, MetaData, String, Table, delete, insert
 
+from gsi_kernel.envelope import EventEnvelope
+from gsi_kernel.store.types import UtcDateTime
 from registration.domain.person import EVENTS, PersonRegistered
 
 metadata = MetaData()

@@ -6,6 +6,7 @@ Revises:
 
 import sqlalchemy as sa
 from alembic import op
+
 from gsi_kernel.store.ddl import create_kernel_tables_v1
 
 revision = "0001"

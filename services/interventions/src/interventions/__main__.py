@@ -1,0 +1,3 @@
+from interventions.main import main
+
+main()

@@ -1,0 +1,3 @@
+from gsi_kernel.migrations import run_env
+
+run_env()
