@@ -1,0 +1,74 @@
+"""``make run``: the whole system on this machine, nothing to install.
+
+Four service processes share one data folder (``.data/`` by default): a SQLite file each and
+the embedded durable log. Demo organizations, users and data are seeded on first start; tokens
+for the demo users are printed. Ctrl-C stops everything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+from gsi_kernel.clock import montreal_date
+from scripts import demo
+from scripts.launcher import SERVICES, ServiceProcesses
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("GSI_DATA_DIR", ".data")))
+    parser.add_argument("--base-port", type=int, default=8000, help="services listen on base+1 … base+4")
+    parser.add_argument("--no-seed", action="store_true", help="do not seed demo data")
+    parser.add_argument("--exit-when-ready", action="store_true", help="start, seed, print, then stop")
+    args = parser.parse_args(argv)
+
+    data_dir = args.data_dir.resolve()
+    env = {
+        "GSI_DATA_DIR": str(data_dir),
+        "GSI_BUS": "embedded",
+        "GSI_TRACE_FILE": str(data_dir / "traces.jsonl"),
+    }
+    services = ServiceProcesses(env=env, log_dir=data_dir / "logs", base_port=args.base_port)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        print(f"GSI démarre / starting (données / data: {data_dir}) …", flush=True)
+        services.start()
+        if not args.no_seed and demo.seed(services, data_dir, montreal_date(datetime.now(UTC))):
+            print("Données de démonstration créées / demo data seeded.", flush=True)
+        _print_welcome(services, demo.tokens(services))
+        if not args.exit_when_ready:
+            stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        services.stop()
+        print("GSI arrêté / stopped.", flush=True)
+    return 0
+
+
+def _print_welcome(services: ServiceProcesses, tokens: dict[str, str]) -> None:
+    lines = ["", "GSI est prêt / GSI is ready:"]
+    lines += [f"  {s:<14} {services.url(s)}/docs" for s in SERVICES]
+    lines += ["", "Jetons de démonstration (8 h) / demo tokens (8 h):"]
+    lines += [f"  {user:<24} {token}" for user, token in tokens.items()]
+    lines += [
+        "",
+        "Autre jeton / another token:",
+        f"  curl -s -X POST {services.url('registration')}/dev/token -H 'Content-Type: application/json' \\",
+        '       -d \'{"user_id": "me", "roles": ["org_staff"], "organization": "org-sherbrooke"}\'',
+        "Ctrl-C pour arrêter / to stop.",
+    ]
+    print("\n".join(lines), flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

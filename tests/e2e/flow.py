@@ -1,0 +1,117 @@
+"""The thin end-to-end journey, driven over HTTP against any four running services:
+register a person → interventions learns of them → declare an intervention → reporting counts
+it for the quarter → submit the report → notifications records the notice for the reviewer.
+
+The same driver runs in-process (TestClient) and against separate processes (httpx.Client).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Protocol
+
+from gsi_kernel.fiscal import FiscalQuarter
+
+ORG = "org-sherbrooke"
+TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
+TRACEPARENT = f"00-{TRACE_ID}-00f067aa0ba902b7-01"
+
+
+class Http(Protocol):
+    def get(self, url: str, **kwargs: Any) -> Any: ...
+    def post(self, url: str, **kwargs: Any) -> Any: ...
+
+
+@dataclass
+class Services:
+    registration: Http
+    interventions: Http
+    reporting: Http
+    notifications: Http
+
+
+def eventually(check: Callable[[], Any], *, timeout_s: float = 30.0, what: str) -> Any:
+    """Poll ``check`` until it returns something truthy (asynchronous hops take a moment)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for: {what}")
+        time.sleep(0.1)
+
+
+def token(http: Http, **claims: Any) -> dict[str, str]:
+    response = http.post("/dev/token", json=claims)
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}", "traceparent": TRACEPARENT}
+
+
+def run_journey(services: Services, service_date: date) -> dict[str, Any]:
+    """Run the whole journey; return what each hop produced, for the test to assert on."""
+    staff = token(services.registration, user_id="karine", roles=["org_staff"], organization=ORG)
+    manager = token(services.registration, user_id="sophie", roles=["org_manager"], organization=ORG)
+    reviewer = token(
+        services.registration, user_id="nadia", roles=["ministry_reviewer"], assigned_organizations=[ORG]
+    )
+    registered = services.registration.post(
+        "/persons",
+        headers=staff,
+        json={
+            "family_name": "Haddad",
+            "given_name": "Amina",
+            "birth_date": "1984-03-12",
+            "sex": "F",
+            "status": "government_assisted_refugee",
+            "status_since": "2026-01-15",
+            "region": "05",
+        },
+    )
+    assert registered.status_code == 201, registered.text
+    person_id = registered.json()["person_id"]
+
+    declaration = {
+        "person_id": person_id,
+        "code": "ACC",
+        "service_date": service_date.isoformat(),
+        "duration_minutes": 60,
+        "mode": "in_person",
+        "volet": "V1",
+        "staff_member": "karine",
+    }
+
+    def declare() -> Any:
+        response = services.interventions.post("/interventions", headers=staff, json=declaration)
+        # Until interventions has consumed PersonRegistered, the person is unknown to it.
+        return response if response.status_code == 201 else None
+
+    declared = eventually(declare, what="interventions learns of the person")
+    quarter = FiscalQuarter.of(service_date)
+    report_url = f"/reports/{ORG}/{quarter}"
+
+    def counted() -> Any:
+        body = services.reporting.get(report_url, headers=manager).json()
+        return body if body.get("interventions_count") == 1 else None
+
+    report_before = eventually(counted, what="reporting counts the intervention")
+    submitted = services.reporting.post(f"{report_url}/submit", headers=manager)
+    assert submitted.status_code == 200, submitted.text
+
+    def noticed() -> Any:
+        body = services.notifications.get("/inbox", headers=reviewer).json()
+        return body if body.get("total") == 1 else None
+
+    inbox = eventually(noticed, what="notifications records the notice")
+    return {
+        "person_id": person_id,
+        "intervention_id": declared.json()["intervention_id"],
+        "report_before": report_before,
+        "submitted": submitted.json(),
+        "inbox": inbox,
+        "quarter": str(quarter),
+        "headers": {"staff": staff, "manager": manager, "reviewer": reviewer},
+    }
