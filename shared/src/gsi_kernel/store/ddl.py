@@ -11,8 +11,9 @@ _PG_GUARD = """
 CREATE OR REPLACE FUNCTION gsi_events_are_immutable() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-  RAISE EXCEPTION 'events are immutable: % refused on %', TG_OP, TG_TABLE_NAME
-    USING ERRCODE = 'insufficient_privilege';
+  RAISE EXCEPTION USING
+    MESSAGE = 'events are immutable: ' || TG_OP || ' refused on ' || TG_TABLE_NAME,
+    ERRCODE = 'insufficient_privilege';
 END $$;
 CREATE TRIGGER events_no_update_delete BEFORE UPDATE OR DELETE ON events
   FOR EACH ROW EXECUTE FUNCTION gsi_events_are_immutable();
