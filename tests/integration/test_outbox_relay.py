@@ -1,0 +1,92 @@
+"""The outbox relay: order, acknowledgement before mark-sent, and a crash in between."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+from gsi_kernel.bus.port import TopicSpec
+from gsi_kernel.clock import SystemClock
+from gsi_kernel.envelope import EventEnvelope
+from gsi_kernel.relay import OutboxRelay
+from gsi_kernel.store.outbox import Outbox
+from gsi_kernel.telemetry import Telemetry
+from tests.integration.conftest import Infra
+from tests.integration.support import counter, create_tables, read_tallies, tally, writer
+
+CHILD = Path(__file__).with_name("relay_crash_child.py")
+
+
+def _relay(infra: Infra) -> OutboxRelay:
+    return OutboxRelay(
+        db=infra.db,
+        producer=infra.bus.producer(),
+        clock=SystemClock(),
+        telemetry=Telemetry("test"),
+        lease_ttl=timedelta(seconds=1),
+    )
+
+
+def _pending(infra: Infra) -> int:
+    with infra.db.transaction() as connection:
+        return Outbox().pending_count(connection)
+
+
+def _drain(runner_step, expected: int, deadline_s: float = 30.0) -> int:  # type: ignore[no-untyped-def]
+    handled, deadline = 0, time.monotonic() + deadline_s
+    while handled < expected and time.monotonic() < deadline:
+        handled += runner_step()
+    return handled
+
+
+def test_relay_publishes_in_order_per_stream_and_marks_sent(infra: Infra) -> None:
+    topic = f"relay-{uuid.uuid4().hex[:8]}"
+    infra.bus.ensure_topics([TopicSpec(topic, 3)])
+    create_tables(infra.db)
+    w = writer(infra.db, topic)
+    for amount in range(1, 11):
+        tally(w, f"stream-{amount % 3}", amount)
+    relay = _relay(infra)
+    assert relay.run_once() == 10
+    assert _pending(infra) == 0
+    assert relay.run_once() == 0
+    consumer = infra.bus.consumer(f"g-{uuid.uuid4().hex[:8]}", [topic])
+    records, deadline = [], time.monotonic() + 30
+    while len(records) < 10 and time.monotonic() < deadline:
+        records += consumer.poll(0.5)
+    consumer.close()
+    by_stream: dict[str, list[int]] = {}
+    for record in records:
+        by_stream.setdefault(record.key, []).append(EventEnvelope.from_bytes(record.value).stream_version)
+    assert sum(len(v) for v in by_stream.values()) == 10
+    assert all(versions == sorted(versions) for versions in by_stream.values())
+    relay.close()
+
+
+def test_relay_killed_between_publish_and_mark_sent_still_yields_one_effect(infra: Infra) -> None:
+    topic = f"crash-{uuid.uuid4().hex[:8]}"
+    infra.bus.ensure_topics([TopicSpec(topic, 3)])
+    create_tables(infra.db)
+    w = writer(infra.db, topic)
+    for amount in range(1, 6):
+        tally(w, f"s{amount % 2}", amount)  # s1: 1+3+5, s0: 2+4
+
+    spec = {"kind": infra.kind, "bus": infra.bus_location, "url": infra.database_url, "schema": infra.schema}
+    child = subprocess.run([sys.executable, str(CHILD), json.dumps(spec)], capture_output=True, timeout=120)
+    assert child.returncode == -9, child.stderr.decode()[-2000:]
+    assert _pending(infra) == 5  # published and acknowledged, but never marked sent
+
+    relay = _relay(infra)
+    assert _drain(relay.run_once, 5, deadline_s=10) == 5  # once the dead relay's lease expires
+    assert _pending(infra) == 0
+
+    runner = counter(infra.db, infra.bus, topic)
+    assert _drain(runner.run_once, 10) == 10  # every event arrived twice…
+    runner.close()
+    assert read_tallies(infra.db) == {"s1": (9, 3), "s0": (6, 2)}  # …and was applied once
+    relay.close()
