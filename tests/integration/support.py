@@ -80,7 +80,9 @@ def read_tallies(db: Database) -> dict[str, tuple[int, int]]:
     return {r.stream_id: (r.total, r.applications) for r in rows}
 
 
-def counter(db: Database, bus: Bus, topic: str, name: str = "test.counter", **kwargs: object) -> ConsumerRunner:
+def counter(
+    db: Database, bus: Bus, topic: str, name: str = "test.counter", **kwargs: object
+) -> ConsumerRunner:
     return ConsumerRunner(
         name=name,
         db=db,

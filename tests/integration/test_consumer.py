@@ -26,7 +26,10 @@ def _publish_tallies(infra: Infra, topic: str, amounts: list[int]) -> None:
     for amount in amounts:
         tally(w, f"t{amount}", amount)
     relay = OutboxRelay(
-        db=infra.db, producer=infra.bus.producer(), clock=SystemClock(), telemetry=Telemetry("t"),
+        db=infra.db,
+        producer=infra.bus.producer(),
+        clock=SystemClock(),
+        telemetry=Telemetry("t"),
         lease_ttl=timedelta(seconds=1),
     )
     assert relay.run_once() == len(amounts)
@@ -84,7 +87,9 @@ def test_a_poison_message_goes_to_the_dead_letter_topic_with_its_error(infra: In
 
     assert read_tallies(infra.db) == {"t5": (5, 1), "t8": (8, 1)}
     with infra.db.transaction() as connection:
-        rows = connection.execute(select(dead_letters.c.key, dead_letters.c.error, dead_letters.c.attempts)).all()
+        rows = connection.execute(
+            select(dead_letters.c.key, dead_letters.c.error, dead_letters.c.attempts)
+        ).all()
         outcomes = connection.execute(
             select(processed.c.outcome, func.count()).group_by(processed.c.outcome)
         ).all()

@@ -23,10 +23,6 @@ from sqlalchemy.engine import make_url
 _WELL_KNOWN_PASSWORDS = frozenset({"", "gsi", "postgres", "password", "changeme", "secret"})
 
 
-class InsecureSettings(ValueError):
-    """Production settings that still carry a development default."""
-
-
 class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore")
 
@@ -100,5 +96,5 @@ class ServiceSettings(BaseSettings):
         elif (url.password or "") in _WELL_KNOWN_PASSWORDS:
             problems.append("the database password is a well-known default")
         if problems:
-            raise InsecureSettings("refusing production settings: " + "; ".join(problems))
+            raise ValueError("refusing production settings: " + "; ".join(problems))
         return self

@@ -1,0 +1,135 @@
+"""Tokens, the principal, and settings that refuse development defaults in production."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from gsi_kernel.auth import (
+    DevTokenIssuer,
+    Principal,
+    Role,
+    TokenVerifier,
+    load_or_create_dev_key,
+    may_read_organization,
+)
+from gsi_kernel.errors import Unauthenticated
+from gsi_kernel.settings import ServiceSettings
+
+NOW = datetime.now(UTC)
+
+
+@pytest.fixture(scope="module")
+def issuer(tmp_path_factory: pytest.TempPathFactory) -> DevTokenIssuer:
+    pem = load_or_create_dev_key(tmp_path_factory.mktemp("keys") / "dev.pem")
+    return DevTokenIssuer(pem, issuer="gsi-dev-issuer", audience="gsi")
+
+
+def verifier(issuer: DevTokenIssuer) -> TokenVerifier:
+    return TokenVerifier(issuer="gsi-dev-issuer", audience="gsi", public_key_pem=issuer.public_key_pem)
+
+
+def test_a_valid_token_gives_the_principal(issuer: DevTokenIssuer) -> None:
+    token = issuer.issue(
+        user_id="nadia", roles=[Role.MINISTRY_REVIEWER], assigned_organizations=["org-a", "org-b"], now=NOW
+    )
+    principal = verifier(issuer).verify(token)
+    assert principal == Principal(
+        "nadia", frozenset({Role.MINISTRY_REVIEWER}), None, frozenset({"org-a", "org-b"})
+    )
+    assert may_read_organization(principal, "org-a")
+    assert not may_read_organization(principal, "org-c")
+
+
+@pytest.mark.parametrize(
+    ("make", "code"),
+    [
+        (
+            lambda i: i.issue(user_id="u", roles=["org_staff"], now=NOW - timedelta(hours=9)),
+            "auth.token_expired",
+        ),
+        (lambda i: i.issue(user_id="u", roles=["org_staff"], now=NOW, issuer="evil"), "auth.wrong_issuer"),
+        (lambda i: i.issue(user_id="u", roles=["org_staff"], now=NOW)[:-4] + "AAAA", "auth.invalid_token"),
+        (lambda i: i.issue(user_id="u", roles=["superuser"], now=NOW), "auth.invalid_token"),
+        (lambda _i: "not-a-jwt", "auth.invalid_token"),
+    ],
+)
+def test_bad_tokens_are_refused_with_a_code(issuer: DevTokenIssuer, make, code: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(Unauthenticated) as raised:
+        verifier(issuer).verify(make(issuer))
+    assert raised.value.code == code
+    assert raised.value.status == 401
+
+
+def test_a_token_signed_by_another_key_is_refused(issuer: DevTokenIssuer, tmp_path: Path) -> None:
+    other = DevTokenIssuer(
+        load_or_create_dev_key(tmp_path / "other.pem"), issuer="gsi-dev-issuer", audience="gsi"
+    )
+    with pytest.raises(Unauthenticated):
+        verifier(issuer).verify(other.issue(user_id="u", roles=["admin"], now=NOW))
+
+
+def test_the_dev_key_is_created_once_and_kept_private(tmp_path: Path) -> None:
+    path = tmp_path / "k" / "dev.pem"
+    first = load_or_create_dev_key(path)
+    assert load_or_create_dev_key(path) == first
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+class DemoSettings(ServiceSettings):
+    service = "demo"
+
+
+def test_development_settings_default_to_the_embedded_mode() -> None:
+    settings = DemoSettings()
+    assert settings.bus == "embedded"
+    assert settings.resolved_database_url.startswith("sqlite:///")
+
+
+def test_production_refuses_every_development_default() -> None:
+    with pytest.raises(ValidationError) as raised:
+        DemoSettings(environment="production")
+    message = str(raised.value)
+    assert "refusing production settings" in message
+    for problem in ("token issuer", "JWT verification key", "embedded log", "SQLite"):
+        assert problem in message
+
+
+def test_production_refuses_a_well_known_database_password() -> None:
+    with pytest.raises(ValidationError, match="well-known"):
+        DemoSettings(
+            environment="production",
+            dev_issuer_enabled=False,
+            jwks_url="https://sso.example/jwks",
+            bus="kafka",
+            database_url="postgresql+psycopg://gsi:gsi@db/gsi",
+        )
+
+
+def test_production_accepts_real_settings() -> None:
+    settings = DemoSettings(
+        environment="production",
+        dev_issuer_enabled=False,
+        jwks_url="https://sso.example/jwks",
+        bus="kafka",
+        database_url="postgresql+psycopg://gsi:8f3!kq@db/gsi",
+    )
+    assert settings.resolved_schema == "demo"
+
+
+def test_service_prefix_overrides_the_common_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydantic_settings import SettingsConfigDict
+
+    class Scoped(ServiceSettings):
+        model_config = SettingsConfigDict(env_prefix="GSI_SCOPED_", extra="ignore")
+        service = "scoped"
+
+    monkeypatch.setenv("GSI_LOG_LEVEL", "DEBUG")
+    monkeypatch.setenv("GSI_HTTP_PORT", "9000")
+    monkeypatch.setenv("GSI_SCOPED_HTTP_PORT", "9100")
+    settings = Scoped()
+    assert settings.log_level == "DEBUG"
+    assert settings.http_port == 9100
