@@ -12,8 +12,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+
+from tests import in_process
+from tests.e2e.flow import Services
 
 
 def _docker_available() -> bool:
@@ -63,3 +67,10 @@ def kafka_bootstrap() -> Iterator[str]:
             yield kafka.get_bootstrap_server()
         return
     _missing("Apache Kafka", "KAFKA_BOOTSTRAP_SERVERS")
+
+
+@pytest.fixture
+def embedded_services(tmp_path: Path) -> Iterator[Services]:
+    """The four services in this process, embedded mode (SQLite + embedded log)."""
+    with in_process.embedded_services(tmp_path) as services:
+        yield services

@@ -153,5 +153,9 @@ def test_stored_events_cannot_be_updated_or_deleted(database: Database) -> None:
 def test_postgres_refuses_truncate_of_events(postgres_url: str) -> None:
     from tests.databases import postgres_database
 
-    with postgres_database(postgres_url) as db, pytest.raises(DBAPIError, match="immutable"), db.transaction() as c:
+    with (
+        postgres_database(postgres_url) as db,
+        pytest.raises(DBAPIError, match="immutable"),
+        db.transaction() as c,
+    ):
         c.execute(text("TRUNCATE events"))

@@ -51,12 +51,12 @@ def token(http: Http, **claims: Any) -> dict[str, str]:
     return {"Authorization": f"Bearer {response.json()['access_token']}", "traceparent": TRACEPARENT}
 
 
-def run_journey(services: Services, service_date: date) -> dict[str, Any]:
+def run_journey(services: Services, service_date: date, org: str = ORG) -> dict[str, Any]:
     """Run the whole journey; return what each hop produced, for the test to assert on."""
-    staff = token(services.registration, user_id="karine", roles=["org_staff"], organization=ORG)
-    manager = token(services.registration, user_id="sophie", roles=["org_manager"], organization=ORG)
+    staff = token(services.registration, user_id="karine", roles=["org_staff"], organization=org)
+    manager = token(services.registration, user_id="sophie", roles=["org_manager"], organization=org)
     reviewer = token(
-        services.registration, user_id="nadia", roles=["ministry_reviewer"], assigned_organizations=[ORG]
+        services.registration, user_id="nadia", roles=["ministry_reviewer"], assigned_organizations=[org]
     )
     registered = services.registration.post(
         "/persons",
@@ -91,7 +91,7 @@ def run_journey(services: Services, service_date: date) -> dict[str, Any]:
 
     declared = eventually(declare, what="interventions learns of the person")
     quarter = FiscalQuarter.of(service_date)
-    report_url = f"/reports/{ORG}/{quarter}"
+    report_url = f"/reports/{org}/{quarter}"
 
     def counted() -> Any:
         body = services.reporting.get(report_url, headers=manager).json()

@@ -1,0 +1,102 @@
+"""The system as it is deployed: four separate service processes.
+
+- over real PostgreSQL (a schema per service) and real Apache Kafka, through HTTP, following
+  one trace id from the first request to the last consumer;
+- the README's run command (embedded mode), started as a user would.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import httpx
+import pytest
+
+from scripts.launcher import SERVICES, ServiceProcesses
+from tests.e2e.flow import TRACE_ID, Services, run_journey
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def real_services(tmp_path: Path, postgres_url: str, kafka_bootstrap: str) -> Iterator[ServiceProcesses]:
+    run = uuid.uuid4().hex[:8]
+    env = {
+        "GSI_BUS": "kafka",
+        "GSI_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "GSI_DATABASE_URL": postgres_url,
+        "GSI_DATA_DIR": str(tmp_path),
+    }
+    for service in SERVICES:
+        env[f"GSI_{service.upper()}_DB_SCHEMA"] = f"e2e_{run}_{service}"
+        env[f"GSI_{service.upper()}_TRACE_FILE"] = str(tmp_path / f"traces-{service}.jsonl")
+    processes = ServiceProcesses(env=env, log_dir=tmp_path / "logs", base_port=18100)
+    try:
+        processes.start(timeout_s=120)
+        yield processes
+    finally:
+        processes.stop()
+
+
+def _spans(path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+@pytest.mark.e2e
+@pytest.mark.postgres
+@pytest.mark.kafka
+def test_journey_across_four_processes_over_postgres_and_kafka_is_one_trace(
+    real_services: ServiceProcesses, tmp_path: Path
+) -> None:
+    clients = {s: httpx.Client(base_url=real_services.url(s), timeout=10) for s in SERVICES}
+    org = f"org-e2e-{uuid.uuid4().hex[:6]}"  # the broker outlives test runs: keep counts apart
+    result = run_journey(Services(**clients), service_date=date(2026, 11, 20), org=org)
+    assert result["report_before"]["interventions_count"] == 1
+    assert result["submitted"]["state"] == "submitted"
+    assert result["inbox"]["items"][0]["organization_id"] == org
+    real_services.stop()  # flushes the spans
+
+    spans = {
+        s: [sp for sp in _spans(tmp_path / f"traces-{s}.jsonl") if sp["trace_id"] == TRACE_ID]
+        for s in SERVICES
+    }
+    kinds = {s: {sp["kind"] for sp in found} for s, found in spans.items()}
+    assert {"SERVER", "PRODUCER"} <= kinds["registration"]
+    assert {"CONSUMER", "SERVER", "PRODUCER"} <= kinds["interventions"]
+    assert {"CONSUMER", "SERVER", "PRODUCER"} <= kinds["reporting"]
+    assert "CONSUMER" in kinds["notifications"]
+    consumed = [sp["name"] for sp in spans["notifications"] if sp["kind"] == "CONSUMER"]
+    assert consumed == ["consume reporting.ReportSubmitted"]
+
+
+@pytest.mark.e2e
+def test_the_readme_run_command_starts_seeds_and_prints_tokens(tmp_path: Path) -> None:
+    command = [
+        sys.executable,
+        "-m",
+        "scripts.run_embedded",
+        "--data-dir",
+        str(tmp_path),
+        "--base-port",
+        "18200",
+    ]
+    done = subprocess.run(
+        [*command, "--exit-when-ready"], cwd=ROOT, capture_output=True, text=True, timeout=240
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "demo data seeded" in done.stdout
+    for service in SERVICES:
+        assert f"{service}" in done.stdout
+    assert "karine@org-sherbrooke    eyJ" in done.stdout
+    assert (tmp_path / "demo-seeded").exists()
+    again = subprocess.run(
+        [*command, "--exit-when-ready"], cwd=ROOT, capture_output=True, text=True, timeout=240
+    )
+    assert again.returncode == 0
+    assert "demo data seeded" not in again.stdout  # seeded once, kept across restarts

@@ -1,0 +1,38 @@
+"""The four services in this process (TestClient), embedded mode, sharing one data folder."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+import interventions.bootstrap as interventions_app
+import notifications.bootstrap as notifications_app
+import registration.bootstrap as registration_app
+import reporting.bootstrap as reporting_app
+from interventions.settings import InterventionsSettings
+from notifications.settings import NotificationsSettings
+from registration.settings import RegistrationSettings
+from reporting.settings import ReportingSettings
+from tests.e2e.flow import Services
+
+MODULES: list[tuple[Any, Any]] = [
+    (registration_app, RegistrationSettings),
+    (interventions_app, InterventionsSettings),
+    (reporting_app, ReportingSettings),
+    (notifications_app, NotificationsSettings),
+]
+
+
+@contextmanager
+def embedded_services(data_dir: Path) -> Iterator[Services]:
+    with ExitStack() as stack:
+        clients = []
+        for module, settings_cls in MODULES:
+            settings = settings_cls(data_dir=data_dir, trace_file=data_dir / "traces.jsonl")
+            app = module.build_app(module.build_kernel(settings))
+            clients.append(stack.enter_context(TestClient(app)))
+        yield Services(*clients)
