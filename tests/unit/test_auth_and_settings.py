@@ -104,6 +104,7 @@ def test_production_refuses_a_well_known_database_password() -> None:
             environment="production",
             dev_issuer_enabled=False,
             jwks_url="https://sso.example/jwks",
+            jwt_issuer="https://sso.example",
             bus="kafka",
             database_url="postgresql+psycopg://gsi:gsi@db/gsi",
         )
@@ -114,6 +115,7 @@ def test_production_accepts_real_settings() -> None:
         environment="production",
         dev_issuer_enabled=False,
         jwks_url="https://sso.example/jwks",
+        jwt_issuer="https://sso.example",
         bus="kafka",
         database_url="postgresql+psycopg://gsi:8f3!kq@db/gsi",
     )
@@ -133,3 +135,26 @@ def test_service_prefix_overrides_the_common_prefix(monkeypatch: pytest.MonkeyPa
     settings = Scoped()
     assert settings.log_level == "DEBUG"
     assert settings.http_port == 9100
+
+
+def test_production_refuses_the_development_issuer_name() -> None:
+    with pytest.raises(ValidationError, match="JWT issuer is the development one"):
+        DemoSettings(environment="production", jwt_issuer="gsi-dev-issuer")
+
+
+def test_kafka_security_options_reach_the_client() -> None:
+    settings = DemoSettings(
+        kafka_security_protocol="SASL_SSL",
+        kafka_sasl_mechanism="SCRAM-SHA-512",
+        kafka_sasl_username="gsi",
+        kafka_sasl_password="s3cret",  # type: ignore[arg-type]
+        kafka_ssl_cafile="/etc/ca.pem",  # type: ignore[arg-type]
+    )
+    assert settings.kafka_client_options() == {
+        "security_protocol": "SASL_SSL",
+        "sasl_mechanism": "SCRAM-SHA-512",
+        "sasl_plain_username": "gsi",
+        "sasl_plain_password": "s3cret",
+        "ssl_cafile": "/etc/ca.pem",
+    }
+    assert "s3cret" not in repr(settings)

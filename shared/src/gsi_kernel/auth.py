@@ -175,7 +175,7 @@ def load_or_create_dev_key(path: Path) -> bytes:
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp = path.with_suffix(f".{uuid.uuid4().hex}.tmp")  # unique even for PID 1 in containers
     tmp.write_bytes(pem)
     tmp.chmod(0o600)
     try:

@@ -51,11 +51,20 @@ class ServiceWiring:
     extra_topics: Sequence[str] = field(default_factory=tuple)
 
 
+def migrate(settings: ServiceSettings, migrations: Path) -> None:
+    """Bring the service's database schema to the latest migration."""
+    upgrade(settings.resolved_database_url, settings.resolved_schema, migrations)
+
+
 def build_bus(settings: ServiceSettings) -> Bus:
     if settings.bus == "kafka":
         from gsi_kernel.bus.kafka import KafkaBus
 
-        return KafkaBus(settings.kafka_bootstrap_servers, client_id=f"gsi-{settings.service}")
+        return KafkaBus(
+            settings.kafka_bootstrap_servers,
+            client_id=f"gsi-{settings.service}",
+            options=settings.kafka_client_options(),
+        )
     from gsi_kernel.bus.embedded import EmbeddedBus
 
     return EmbeddedBus(settings.embedded_log_path, default_partitions=settings.topic_partitions)
@@ -110,7 +119,8 @@ class Kernel:
 
     def start(self) -> None:
         """Migrate, create topics, catch projections up, and start the background workers."""
-        self.migrate()
+        if self.settings.migrate_on_start:
+            self.migrate()
         self.bus.ensure_topics(self.topics())
         self.projections.catch_up()
         if self.settings.run_workers:

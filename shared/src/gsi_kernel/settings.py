@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from pydantic import model_validator
+from pydantic import SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -20,6 +20,7 @@ from pydantic_settings import (
 )
 from sqlalchemy.engine import make_url
 
+DEV_ISSUER = "gsi-dev-issuer"
 _WELL_KNOWN_PASSWORDS = frozenset({"", "gsi", "postgres", "password", "changeme", "secret"})
 
 
@@ -35,10 +36,15 @@ class ServiceSettings(BaseSettings):
     db_schema: str | None = None  # default: the service name (PostgreSQL only)
     bus: Literal["embedded", "kafka"] = "embedded"
     kafka_bootstrap_servers: str = "127.0.0.1:19092"
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: str | None = None  # e.g. SCRAM-SHA-512, PLAIN
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: Path | None = None
     topic_partitions: int = 3
     http_host: str = "127.0.0.1"
     http_port: int | None = None
-    jwt_issuer: str = "gsi-dev-issuer"
+    jwt_issuer: str = DEV_ISSUER
     jwt_audience: str = "gsi"
     jwt_public_key_file: Path | None = None
     jwks_url: str | None = None
@@ -46,6 +52,7 @@ class ServiceSettings(BaseSettings):
     trace_file: Path | None = None
     log_level: str = "INFO"
     run_workers: bool = True
+    migrate_on_start: bool = True  # production may run `gsi-<service> migrate` as a separate job
 
     @classmethod
     def settings_customise_sources(
@@ -71,6 +78,19 @@ class ServiceSettings(BaseSettings):
     def resolved_port(self) -> int:
         return self.http_port or self.default_port
 
+    def kafka_client_options(self) -> dict[str, object]:
+        """kafka-python connection options (TLS and SASL for managed clusters)."""
+        options: dict[str, object] = {"security_protocol": self.kafka_security_protocol}
+        if self.kafka_sasl_mechanism:
+            options["sasl_mechanism"] = self.kafka_sasl_mechanism
+            options["sasl_plain_username"] = self.kafka_sasl_username
+            options["sasl_plain_password"] = (
+                self.kafka_sasl_password.get_secret_value() if self.kafka_sasl_password else None
+            )
+        if self.kafka_ssl_cafile:
+            options["ssl_cafile"] = str(self.kafka_ssl_cafile)
+        return options
+
     @property
     def embedded_log_path(self) -> Path:
         return self.data_dir / "bus.db"
@@ -86,6 +106,8 @@ class ServiceSettings(BaseSettings):
         problems = []
         if self.dev_issuer_enabled:
             problems.append("the development token issuer is enabled (set DEV_ISSUER_ENABLED=false)")
+        if self.jwt_issuer == DEV_ISSUER:
+            problems.append("the JWT issuer is the development one (set JWT_ISSUER)")
         if not (self.jwks_url or self.jwt_public_key_file):
             problems.append("no JWT verification key (set JWKS_URL or JWT_PUBLIC_KEY_FILE)")
         if self.bus != "kafka":

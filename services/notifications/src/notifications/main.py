@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 from gsi_kernel.cli import run_service
-from notifications.bootstrap import build_app, build_kernel
+from notifications.bootstrap import MIGRATIONS, build_app, build_kernel
 from notifications.settings import NotificationsSettings
 
 
 def main() -> None:
-    run_service(NotificationsSettings, build_kernel, build_app)
+    run_service(NotificationsSettings, MIGRATIONS, build_kernel, build_app)
 
 
 if __name__ == "__main__":

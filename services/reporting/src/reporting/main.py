@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 from gsi_kernel.cli import run_service
-from reporting.bootstrap import build_app, build_kernel
+from reporting.bootstrap import MIGRATIONS, build_app, build_kernel
 from reporting.settings import ReportingSettings
 
 
 def main() -> None:
-    run_service(ReportingSettings, build_kernel, build_app)
+    run_service(ReportingSettings, MIGRATIONS, build_kernel, build_app)
 
 
 if __name__ == "__main__":

@@ -93,12 +93,15 @@ class KafkaConsumerAdapter:
 class KafkaBus:
     """Factory of producers and consumers for one Kafka cluster."""
 
-    def __init__(self, bootstrap_servers: str, *, client_id: str = "gsi") -> None:
+    def __init__(
+        self, bootstrap_servers: str, *, client_id: str = "gsi", options: Mapping[str, Any] | None = None
+    ) -> None:
         self._servers = bootstrap_servers
         self._client_id = client_id
+        self._options = dict(options or {})  # security protocol, SASL, TLS: shared by every client
 
     def ensure_topics(self, topics: Sequence[TopicSpec]) -> None:
-        admin = KafkaAdminClient(bootstrap_servers=self._servers, client_id=self._client_id)
+        admin = KafkaAdminClient(bootstrap_servers=self._servers, client_id=self._client_id, **self._options)
         try:
             existing = set(admin.list_topics())
             missing = {
@@ -118,10 +121,10 @@ class KafkaBus:
             admin.close()
 
     def producer(self) -> KafkaProducerAdapter:
-        return KafkaProducerAdapter(self._servers, self._client_id)
+        return KafkaProducerAdapter(self._servers, self._client_id, **self._options)
 
     def consumer(self, group: str, topics: Sequence[str]) -> KafkaConsumerAdapter:
-        return KafkaConsumerAdapter(self._servers, group, topics, client_id=self._client_id)
+        return KafkaConsumerAdapter(self._servers, group, topics, client_id=self._client_id, **self._options)
 
     def close(self) -> None:
         """Nothing is held between calls."""

@@ -46,7 +46,7 @@ def connect(url: str, *, schema: str | None = None, pool_size: int = 10, echo: b
     kwargs: dict[str, Any] = {
         "pool_size": pool_size,
         "max_overflow": pool_size,
-        "pool_pre_ping": True,
+        "pool_recycle": 1800,
     }
     if schema:
         kwargs["connect_args"] = {"options": f"-csearch_path={schema}"}

@@ -91,10 +91,13 @@ class EventStore:
         return int(connection.execute(select(func.coalesce(func.max(events.c.position), 0))).scalar_one())
 
     def _serialise_writers(self, connection: Connection) -> None:
-        if connection.dialect.name == "postgresql":
+        if connection.dialect.name != "postgresql":
+            return
+        key = connection.info.get("gsi.events_lock_key")  # per DBAPI connection: its schema is fixed
+        if key is None:
             schema = connection.exec_driver_sql("SELECT current_schema()").scalar_one()
-            key = zlib.crc32(f"gsi.events.{schema}".encode())
-            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (key,))
+            key = connection.info["gsi.events_lock_key"] = zlib.crc32(f"gsi.events.{schema}".encode())
+        connection.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (key,))
 
     def _envelope(self, row: Any) -> EventEnvelope:
         return EventEnvelope(

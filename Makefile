@@ -1,0 +1,29 @@
+# GSI — the two commands a newcomer needs are `make run` and `make test` (see README.md).
+.PHONY: run test setup lint bench infra-up infra-down contracts clean
+
+run: setup          ## the whole system, embedded mode, nothing to install
+	uv run python -m scripts.run_embedded
+
+test:               ## every check and test tier; starts PostgreSQL and Kafka itself
+	scripts/test.sh
+
+setup:
+	scripts/setup.sh
+
+lint: setup
+	uv run ruff check . && uv run ruff format --check . && uv run mypy shared/src services/*/src scripts && uv run lint-imports
+
+bench: setup        ## throughput figures on PostgreSQL + Kafka, with raw-driver ratios
+	scripts/bench.sh
+
+infra-up:
+	deploy/local/postgres.sh start && deploy/local/kafka.sh start
+
+infra-down:
+	deploy/local/kafka.sh stop; deploy/local/postgres.sh stop
+
+contracts: setup    ## regenerate docs/contracts/asyncapi.json from the published contracts
+	uv run python -m scripts.contracts
+
+clean:
+	rm -rf .data
