@@ -3,12 +3,12 @@ readiness, the development token endpoint where enabled, and the service's route
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import text
@@ -32,6 +32,20 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         422: "Données invalides / Invalid data",
     }.items()
 }
+
+
+T = TypeVar("T")
+
+
+def from_app_state(name: str, kind: type[T]) -> Callable[[Request], T]:
+    """A dependency returning what the composition root put in ``app.state.<name>``."""
+
+    def get(request: Request) -> T:
+        value = getattr(request.app.state, name)
+        assert isinstance(value, kind)
+        return value
+
+    return get
 
 
 def create_app(

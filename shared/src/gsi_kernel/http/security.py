@@ -51,6 +51,16 @@ def require_roles(*roles: Role) -> Callable[..., Principal]:
     return check
 
 
+OrgUser = Annotated[Principal, Depends(require_roles(Role.ORG_STAFF, Role.ORG_MANAGER))]
+"""A user of a partner organization (staff or manager)."""
+
+Reader = Annotated[
+    Principal,
+    Depends(require_roles(Role.ORG_STAFF, Role.ORG_MANAGER, Role.MINISTRY_REVIEWER, Role.ADMIN)),
+]
+"""Any role that may read; what each may see is scoped by organization in the queries."""
+
+
 def authenticated_router(**kwargs: Any) -> APIRouter:
     dependencies = [*kwargs.pop("dependencies", []), Depends(authenticate)]
     return APIRouter(dependencies=dependencies, **kwargs)

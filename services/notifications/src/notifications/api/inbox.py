@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from pydantic import BaseModel
 
+from gsi_kernel.http.app import from_app_state
 from gsi_kernel.http.pagination import Page, Pagination
 from gsi_kernel.http.security import CurrentPrincipal, authenticated_router
 from notifications.app.handlers import Inbox
@@ -15,12 +16,7 @@ from notifications.app.handlers import Inbox
 router = authenticated_router(prefix="/inbox", tags=["boîte de réception / inbox"])
 
 
-def _inbox(request: Request) -> Inbox:
-    handlers: Inbox = request.app.state.inbox
-    return handlers
-
-
-InboxDep = Annotated[Inbox, Depends(_inbox)]
+InboxDep = Annotated[Inbox, Depends(from_app_state("inbox", Inbox))]
 
 
 class NoticeView(BaseModel):

@@ -5,30 +5,21 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import Depends, Request, status
+from fastapi import Depends, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from gsi_kernel.auth import Principal, Role
 from gsi_kernel.errors import Forbidden
+from gsi_kernel.http.app import from_app_state
 from gsi_kernel.http.context import context_for
 from gsi_kernel.http.pagination import Page, Pagination
-from gsi_kernel.http.security import authenticated_router, require_roles
+from gsi_kernel.http.security import OrgUser, Reader, authenticated_router
 from registration.app.handlers import PersonInput, Registration
 from registration.domain.person import Sex, Status
 
 router = authenticated_router(prefix="/persons", tags=["personnes / persons"])
 
 
-def _registration(request: Request) -> Registration:
-    registration: Registration = request.app.state.registration
-    return registration
-
-
-RegistrationDep = Annotated[Registration, Depends(_registration)]
-OrgUser = Annotated[Principal, Depends(require_roles(Role.ORG_STAFF, Role.ORG_MANAGER))]
-Reader = Annotated[
-    Principal, Depends(require_roles(Role.ORG_STAFF, Role.ORG_MANAGER, Role.MINISTRY_REVIEWER, Role.ADMIN))
-]
+RegistrationDep = Annotated[Registration, Depends(from_app_state("registration", Registration))]
 
 
 class RegisterPersonRequest(BaseModel):

@@ -4,27 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path
 from pydantic import BaseModel
 
 from gsi_kernel.auth import Principal, Role
+from gsi_kernel.http.app import from_app_state
 from gsi_kernel.http.context import context_for
-from gsi_kernel.http.security import authenticated_router, require_roles
+from gsi_kernel.http.security import Reader, authenticated_router, require_roles
 from reporting.app.handlers import Reports, parse_quarter
 
 router = authenticated_router(prefix="/reports", tags=["rapports / reports"])
 
 
-def _reports(request: Request) -> Reports:
-    handlers: Reports = request.app.state.reports
-    return handlers
-
-
-ReportsDep = Annotated[Reports, Depends(_reports)]
+ReportsDep = Annotated[Reports, Depends(from_app_state("reports", Reports))]
 Manager = Annotated[Principal, Depends(require_roles(Role.ORG_MANAGER))]
-Reader = Annotated[
-    Principal, Depends(require_roles(Role.ORG_STAFF, Role.ORG_MANAGER, Role.MINISTRY_REVIEWER, Role.ADMIN))
-]
 OrganizationId = Annotated[str, Path(min_length=1, max_length=100, examples=["org-sherbrooke"])]
 Quarter = Annotated[str, Path(examples=["2026-2027-Q3"], description="Trimestre financier / Fiscal quarter")]
 
