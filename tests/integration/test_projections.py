@@ -65,3 +65,36 @@ def test_rebuild_replays_the_whole_store_into_an_emptied_read_model(infra: Infra
     assert read_tallies(infra.db) != expected
     assert runner.rebuild("test.tallies") == 7
     assert read_tallies(infra.db) == expected == {"r1": (16, 4), "r0": (12, 3)}
+
+
+def test_the_rebuild_command_replays_a_service_projection(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+
+    env = {"GSI_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    migrate = subprocess.run(
+        [sys.executable, "-m", "registration", "migrate"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert migrate.returncode == 0, migrate.stderr
+    done = subprocess.run(
+        [sys.executable, "-m", "registration", "rebuild", "registration.persons"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "registration.persons: rebuilt from 0 events" in done.stdout
+    wrong = subprocess.run(
+        [sys.executable, "-m", "registration", "rebuild", "nope"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert wrong.returncode == 2
+    assert "registration.persons" in wrong.stderr

@@ -158,3 +158,35 @@ def test_kafka_security_options_reach_the_client() -> None:
         "ssl_cafile": "/etc/ca.pem",
     }
     assert "s3cret" not in repr(settings)
+
+
+def test_tokens_verify_against_a_jwks_endpoint(issuer: DevTokenIssuer) -> None:
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    body = json.dumps(issuer.jwks()).encode()
+
+    class Jwks(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Jwks)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/.well-known/jwks.json"
+        jwks_verifier = TokenVerifier(issuer="gsi-dev-issuer", audience="gsi", jwks_url=url)
+        principal = jwks_verifier.verify(
+            issuer.issue(user_id="sophie", roles=["org_manager"], organization="o", now=NOW)
+        )
+        assert principal.user_id == "sophie"
+        assert principal.organization == "o"
+    finally:
+        server.shutdown()

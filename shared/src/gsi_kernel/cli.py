@@ -1,4 +1,5 @@
-"""The command line every service shares: ``serve`` (default) and ``migrate``."""
+"""The command line every service shares: ``serve`` (default), ``migrate``, and
+``rebuild <projection>`` (empty a read model and replay the service's store into it)."""
 
 from __future__ import annotations
 
@@ -23,11 +24,20 @@ def run_service(
 ) -> None:
     settings = settings_factory()
     parser = argparse.ArgumentParser(prog=f"gsi-{settings.service}")
-    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate"])
+    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate", "rebuild"])
+    parser.add_argument("projection", nargs="?", help="rebuild: the projection to rebuild")
     args = parser.parse_args(argv)
     configure_logging(settings.service, settings.log_level)
     if args.command == "migrate":
         migrate(settings, migrations)  # needs the database only: no bus, no keys
+        return
+    if args.command == "rebuild":
+        kernel = build_kernel(settings)
+        names = [p.name for p in kernel.wiring.projections]
+        if args.projection not in names:
+            parser.error(f"rebuild needs one of: {', '.join(names)}")
+        replayed = kernel.projections.rebuild(args.projection)
+        print(f"{args.projection}: rebuilt from {replayed} events")
         return
     uvicorn.run(
         build_app(build_kernel(settings)),

@@ -3,6 +3,7 @@ the integration events in the outbox — all in one transaction."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Sequence
 
@@ -14,6 +15,8 @@ from gsi_kernel.events import DomainEvent, EventRegistry
 from gsi_kernel.store.database import Database
 from gsi_kernel.store.event_store import EventStore
 from gsi_kernel.store.outbox import Outbox, Publication
+
+log = logging.getLogger(__name__)
 
 Decide = Callable[[list[DomainEvent]], Sequence[DomainEvent]]
 Publisher = Callable[[EventEnvelope], Sequence[Publication]]
@@ -46,7 +49,10 @@ class StreamWriter:
         """Decide on the stream's history and record the outcome; raise the domain's errors as is."""
         with self._db.transaction() as connection:
             recorded = self.execute_in(connection, stream_id, decide, context)
-        self._on_commit()
+        try:
+            self._on_commit()
+        except Exception:  # the command is committed; the projection worker will catch up
+            log.exception("after-commit step failed for %s (the write itself succeeded)", stream_id)
         return recorded
 
     def execute_in(
