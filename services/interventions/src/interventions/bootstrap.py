@@ -36,11 +36,10 @@ def build_kernel(settings: ServiceSettings, *, clock: Clock | None = None, bus: 
 
 
 def build_app(kernel: Kernel) -> FastAPI:
-    app = create_app(
+    return create_app(
         kernel,
         title="GSI — Interventions",
         description="Interventions déclarées par les organismes / Interventions declared by organizations.",
         routers=[interventions.router],
+        state={"interventions": Interventions(kernel)},
     )
-    app.state.interventions = Interventions(kernel)
-    return app

@@ -32,13 +32,12 @@ def build_kernel(settings: ServiceSettings, *, clock: Clock | None = None, bus: 
 
 
 def build_app(kernel: Kernel) -> FastAPI:
-    app = create_app(
+    return create_app(
         kernel,
         title="GSI — Notifications",
         description=(
             "Rappels et avis, courriel et boîte de réception / Reminders and notices, e-mail and inbox."
         ),
         routers=[inbox.router],
+        state={"inbox": Inbox(kernel)},
     )
-    app.state.inbox = Inbox(kernel)
-    return app

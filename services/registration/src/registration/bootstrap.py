@@ -33,13 +33,12 @@ def build_kernel(settings: ServiceSettings, *, clock: Clock | None = None, bus: 
 
 
 def build_app(kernel: Kernel) -> FastAPI:
-    app = create_app(
+    return create_app(
         kernel,
         title="GSI — Inscription / Registration",
         description=(
             "Personnes immigrantes, admissibilité, consentements / Immigrant persons, eligibility, consent."
         ),
         routers=[persons.router],
+        state={"registration": Registration(kernel)},
     )
-    app.state.registration = Registration(kernel)
-    return app

@@ -40,11 +40,10 @@ def build_kernel(settings: ServiceSettings, *, clock: Clock | None = None, bus: 
 
 
 def build_app(kernel: Kernel) -> FastAPI:
-    app = create_app(
+    return create_app(
         kernel,
         title="GSI — Reddition de comptes / Reporting",
         description="Rapports trimestriels / Quarterly reports.",
         routers=[reports.router],
+        state={"reports": Reports(kernel)},
     )
-    app.state.reports = Reports(kernel)
-    return app

@@ -3,7 +3,7 @@ readiness, the development token endpoint where enabled, and the service's route
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -54,8 +54,11 @@ def create_app(
     title: str,
     description: str,
     routers: Sequence[APIRouter],
+    state: Mapping[str, object] | None = None,
     version: str = "0.1.0",
 ) -> FastAPI:
+    """The service's app; ``state`` is what its routers read through :func:`from_app_state`."""
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         kernel.start()
@@ -73,6 +76,8 @@ def create_app(
     )
     app.state.kernel = kernel
     app.state.verifier = kernel.verifier
+    for name, value in (state or {}).items():
+        setattr(app.state, name, value)
     install_error_handlers(app)
     app.add_middleware(TracingMiddleware, tracer=kernel.telemetry.tracer)
     app.include_router(_health_router(kernel))
