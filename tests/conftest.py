@@ -45,7 +45,7 @@ def postgres_url() -> Iterator[str]:
         yield url
         return
     if _docker_available():
-        from testcontainers.postgres import PostgresContainer
+        from testcontainers.community.postgres import PostgresContainer
 
         with PostgresContainer("postgres:15", driver="psycopg") as pg:
             yield pg.get_connection_url()
@@ -61,7 +61,7 @@ def kafka_bootstrap() -> Iterator[str]:
         yield servers
         return
     if _docker_available():
-        from testcontainers.kafka import KafkaContainer
+        from testcontainers.community.kafka import KafkaContainer
 
         with KafkaContainer("confluentinc/cp-kafka:7.6.0").with_kraft() as kafka:
             yield kafka.get_bootstrap_server()
