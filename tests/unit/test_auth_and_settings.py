@@ -190,3 +190,45 @@ def test_tokens_verify_against_a_jwks_endpoint(issuer: DevTokenIssuer) -> None:
         assert principal.organization == "o"
     finally:
         server.shutdown()
+
+
+REAL_PRODUCTION = {
+    "environment": "production",
+    "dev_issuer_enabled": False,
+    "jwks_url": "https://sso.example/jwks",
+    "jwt_issuer": "https://sso.example",
+    "bus": "kafka",
+    "database_url": "postgresql+psycopg://gsi:8f3!kq@db/gsi",
+}
+
+
+def test_production_refuses_a_missing_master_key() -> None:
+    with pytest.raises(ValidationError, match="no master key for personal data"):
+        DemoSettings(**REAL_PRODUCTION)  # type: ignore[arg-type]
+
+
+def test_production_accepts_a_master_key_and_keeps_it_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    import base64
+    import os
+
+    key = os.urandom(32)
+    monkeypatch.setenv("GSI_MASTER_KEY", base64.b64encode(key).decode())
+    settings = DemoSettings(**REAL_PRODUCTION)  # type: ignore[arg-type]
+    assert settings.master_key_bytes() == key
+    assert base64.b64encode(key).decode() not in repr(settings)
+
+
+@pytest.mark.parametrize("value", ["not base64!", "c2hvcnQ=", ""])
+def test_a_master_key_that_is_not_base64_of_32_bytes_is_refused(value: str) -> None:
+    with pytest.raises(ValidationError, match="master key must be base64"):
+        DemoSettings(master_key=value)  # type: ignore[arg-type]
+
+
+def test_development_creates_a_private_master_key_file_once(tmp_path: Path) -> None:
+    settings = DemoSettings(data_dir=tmp_path / "data")
+    key = settings.master_key_bytes()
+    assert len(key) == 32
+    assert settings.dev_master_key_file == tmp_path / "data" / "dev-master-key"
+    assert settings.dev_master_key_file.stat().st_mode & 0o777 == 0o600
+    assert DemoSettings(data_dir=tmp_path / "data").master_key_bytes() == key
+    assert list((tmp_path / "data").iterdir()) == [settings.dev_master_key_file]  # no temporary left

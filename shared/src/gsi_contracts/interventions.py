@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
+from gsi_contracts.base import ContractEvent
 from gsi_kernel.events import DomainEvent
 
 TOPIC = "gsi.interventions"
 
 
-class InterventionDeclared(DomainEvent):
+class InterventionDeclared(ContractEvent):
     event_type = "interventions.InterventionDeclared"
     schema_version = 1
 

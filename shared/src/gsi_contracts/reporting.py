@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from gsi_contracts.base import ContractEvent
 from gsi_kernel.events import DomainEvent
 
 TOPIC = "gsi.reporting"
 
 
-class ReportSubmitted(DomainEvent):
+class ReportSubmitted(ContractEvent):
     event_type = "reporting.ReportSubmitted"
     schema_version = 1
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import uvicorn
 from fastapi import FastAPI
@@ -14,11 +15,13 @@ from gsi_kernel.runtime import Kernel, migrate
 from gsi_kernel.settings import ServiceSettings
 from gsi_kernel.telemetry import configure_logging
 
+S = TypeVar("S", bound=ServiceSettings)
+
 
 def run_service(
-    settings_factory: Callable[[], ServiceSettings],
+    settings_factory: Callable[[], S],
     migrations: Path,
-    build_kernel: Callable[[ServiceSettings], Kernel],
+    build_kernel: Callable[[S], Kernel],
     build_app: Callable[[Kernel], FastAPI],
     argv: list[str] | None = None,
 ) -> None:

@@ -60,3 +60,11 @@ class ConcurrencyConflict(Conflict):
         )
         self.stream_id = stream_id
         self.expected_version = expected_version
+
+
+class PayloadTooLarge(GsiError):
+    status = 413
+
+
+class UnsupportedMediaType(GsiError):
+    status = 415

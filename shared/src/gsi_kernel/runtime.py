@@ -8,7 +8,7 @@ a first query. Each service's ``bootstrap.py`` adds its own handlers, projection
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,7 +24,7 @@ from gsi_kernel.settings import ServiceSettings
 from gsi_kernel.store.database import Database, connect
 from gsi_kernel.store.event_store import EventStore
 from gsi_kernel.telemetry import Telemetry
-from gsi_kernel.workers import WorkerGroup
+from gsi_kernel.workers import Worker, WorkerGroup
 from gsi_kernel.writer import Publisher, StreamWriter, no_publication
 
 log = logging.getLogger(__name__)
@@ -99,6 +99,10 @@ class Kernel:
         )
         self.dev_issuer, self.verifier = _auth(settings)
         self.workers = WorkerGroup()
+        # Service-specific collaborators built alongside the kernel (e.g. a key store that a
+        # projection and the handlers must share), for the service's build_app to pick up.
+        self.extras: dict[str, object] = {}
+        self._extra_workers: list[tuple[str, Callable[[], Worker]]] = []
         self._started = False
 
     def migrate(self) -> None:
@@ -136,6 +140,10 @@ class Kernel:
         self.bus.close()
         self.db.dispose()
 
+    def add_worker(self, name: str, factory: Callable[[], Worker]) -> None:
+        """A service's own background worker, started and stopped with the kernel's."""
+        self._extra_workers.append((name, factory))
+
     def _add_workers(self) -> None:
         self.workers.add(
             "outbox-relay",
@@ -146,6 +154,8 @@ class Kernel:
         self.workers.add("projections", lambda: self.projections, idle_s=0.2)
         for spec in self.wiring.consumers:
             self.workers.add(spec.name, self._consumer_factory(spec))
+        for name, factory in self._extra_workers:
+            self.workers.add(name, factory, idle_s=60.0)
 
     def _consumer_factory(self, spec: ConsumerSpec) -> ConsumerFactory:
         return ConsumerFactory(self, spec)

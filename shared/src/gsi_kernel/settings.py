@@ -3,7 +3,7 @@
 Each service subclasses :class:`ServiceSettings` with its own prefix (``GSI_REGISTRATION_`` …);
 a variable with the plain ``GSI_`` prefix applies to every service unless the service's own
 prefix overrides it. In production the settings refuse the development conveniences: the dev
-token issuer, SQLite, the embedded log, and well-known passwords.
+token issuer, SQLite, the embedded log, well-known passwords, and a missing master key.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -19,6 +19,8 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 from sqlalchemy.engine import make_url
+
+from gsi_kernel.privacy.keys import decode_master_key, load_or_create_dev_master_key
 
 DEV_ISSUER = "gsi-dev-issuer"
 _WELL_KNOWN_PASSWORDS = frozenset({"", "gsi", "postgres", "password", "changeme", "secret"})
@@ -53,6 +55,7 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     run_workers: bool = True
     migrate_on_start: bool = True  # production may run `gsi-<service> migrate` as a separate job
+    master_key: SecretStr | None = None  # base64 of 32 bytes: wraps the personal-data keys
 
     @classmethod
     def settings_customise_sources(
@@ -99,6 +102,26 @@ class ServiceSettings(BaseSettings):
     def dev_signing_key_file(self) -> Path:
         return self.data_dir / "dev-signing-key.pem"
 
+    @property
+    def dev_master_key_file(self) -> Path:
+        return self.data_dir / "dev-master-key"
+
+    def master_key_bytes(self) -> bytes:
+        """The key-encryption key of crypto-shredding (32 bytes): MASTER_KEY, or in development
+        a key file created in data_dir on first use."""
+        if self.master_key is not None:
+            return decode_master_key(self.master_key.get_secret_value())
+        if self.environment == "production":
+            raise ValueError("no master key in production (set MASTER_KEY)")
+        return load_or_create_dev_master_key(self.dev_master_key_file)
+
+    @field_validator("master_key")
+    @classmethod
+    def _master_key_is_32_bytes(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            decode_master_key(value.get_secret_value())
+        return value
+
     @model_validator(mode="after")
     def _refuse_development_defaults_in_production(self) -> ServiceSettings:
         if self.environment != "production":
@@ -117,6 +140,8 @@ class ServiceSettings(BaseSettings):
             problems.append("SQLite is for development (set DATABASE_URL to PostgreSQL)")
         elif (url.password or "") in _WELL_KNOWN_PASSWORDS:
             problems.append("the database password is a well-known default")
+        if self.master_key is None:
+            problems.append("no master key for personal data (set MASTER_KEY: base64 of 32 random bytes)")
         if problems:
             raise ValueError("refusing production settings: " + "; ".join(problems))
         return self

@@ -19,6 +19,7 @@ from gsi_kernel.store.outbox import Outbox, Publication
 log = logging.getLogger(__name__)
 
 Decide = Callable[[list[DomainEvent]], Sequence[DomainEvent]]
+DecideWith = Callable[[Connection, list[DomainEvent]], Sequence[DomainEvent]]
 Publisher = Callable[[EventEnvelope], Sequence[Publication]]
 
 
@@ -47,8 +48,15 @@ class StreamWriter:
 
     def execute(self, stream_id: str, decide: Decide, context: CommandContext) -> list[EventEnvelope]:
         """Decide on the stream's history and record the outcome; raise the domain's errors as is."""
+        return self.execute_with(stream_id, lambda _connection, history: decide(history), context)
+
+    def execute_with(
+        self, stream_id: str, decide: DecideWith, context: CommandContext
+    ) -> list[EventEnvelope]:
+        """The same, for a decision that needs the transaction too (to read a read model, seal
+        personal data, or write a row that must commit with the events)."""
         with self._db.transaction() as connection:
-            recorded = self.execute_in(connection, stream_id, decide, context)
+            recorded = self._record(connection, stream_id, decide, context)
         try:
             self._on_commit()
         except Exception:  # the command is committed; the projection worker will catch up
@@ -59,9 +67,16 @@ class StreamWriter:
         self, connection: Connection, stream_id: str, decide: Decide, context: CommandContext
     ) -> list[EventEnvelope]:
         """The same, inside a transaction the caller owns (e.g. a consumer's)."""
+        return self._record(connection, stream_id, lambda _connection, history: decide(history), context)
+
+    def _record(
+        self, connection: Connection, stream_id: str, decide: DecideWith, context: CommandContext
+    ) -> list[EventEnvelope]:
         history = self._store.load(connection, stream_id)
         expected = history[-1].stream_version if history else 0
-        decided = decide([self._registry.decode(e.type, e.schema_version, e.payload) for e in history])
+        decided = decide(
+            connection, [self._registry.decode(e.type, e.schema_version, e.payload) for e in history]
+        )
         recorded = self._store.append(connection, stream_id, expected, decided, context)
         publications = [p for event in recorded for p in self._publisher(event)]
         self._outbox.put(connection, publications, self._clock.now())

@@ -1,7 +1,8 @@
-"""Registration's composition root: the only place that wires engines, bus and handlers."""
+"""Registration's composition root: the only place that wires engines, keys, bus and handlers."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -10,35 +11,70 @@ from gsi_contracts import registration as contract
 from gsi_kernel.bus.port import Bus
 from gsi_kernel.clock import Clock
 from gsi_kernel.http.app import create_app
+from gsi_kernel.privacy.cipher import PiiCodec
+from gsi_kernel.privacy.keys import KeyStore
 from gsi_kernel.runtime import Kernel, ServiceWiring
-from gsi_kernel.settings import ServiceSettings
-from registration.api import persons
-from registration.app.handlers import Registration
+from registration.api import admin, changes, persons
+from registration.app.changes import PersonChanges
+from registration.app.duplicates import DuplicatesQueue
+from registration.app.privacy import Privacy
 from registration.app.publication import publish
-from registration.domain.person import EVENTS
-from registration.projections.persons import PersonsProjection
+from registration.app.queries import PersonQueries
+from registration.app.registering import Registering
+from registration.app.retention import RetentionWorker
+from registration.app.rules import RuleBooks
+from registration.app.vault import PersonVault
+from registration.domain.registry import EVENTS
+from registration.projections.persons import PersonsProjection, RuleSetsProjection
+from registration.settings import RegistrationSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def build_kernel(settings: ServiceSettings, *, clock: Clock | None = None, bus: Bus | None = None) -> Kernel:
+def build_kernel(
+    settings: RegistrationSettings, *, clock: Clock | None = None, bus: Bus | None = None
+) -> Kernel:
+    master_key = settings.master_key_bytes()
+    codec = PiiCodec(KeyStore(master_key, clock=clock))
     wiring = ServiceWiring(
         migrations=MIGRATIONS,
         registry=EVENTS,
         published_topics=[contract.TOPIC],
         publisher=publish,
-        projections=[PersonsProjection()],
+        projections=[PersonsProjection(codec), RuleSetsProjection()],
     )
-    return Kernel(settings, wiring, clock=clock, bus=bus)
+    kernel = Kernel(settings, wiring, clock=clock, bus=bus)
+    kernel.extras["vault"] = PersonVault(codec, master_key)
+    return kernel
 
 
 def build_app(kernel: Kernel) -> FastAPI:
+    settings = kernel.settings
+    assert isinstance(settings, RegistrationSettings)
+    vault = kernel.extras["vault"]
+    assert isinstance(vault, PersonVault)
+    rules = RuleBooks(kernel)
+    queries = PersonQueries(kernel)
+    privacy = Privacy(kernel, vault, queries, retention_years=settings.retention_years)
+    every = timedelta(hours=settings.retention_check_hours)
+    kernel.add_worker(
+        "retention", lambda: RetentionWorker(kernel, privacy, years=settings.retention_years, every=every)
+    )
     return create_app(
         kernel,
         title="GSI — Inscription / Registration",
         description=(
-            "Personnes immigrantes, admissibilité, consentements / Immigrant persons, eligibility, consent."
+            "Personnes immigrantes, admissibilité, doublons, consentements, vie privée (Loi 25) / "
+            "Immigrant persons, eligibility, duplicates, consent, privacy (Loi 25)."
         ),
-        routers=[persons.router],
-        state={"registration": Registration(kernel)},
+        routers=[persons.router, changes.router, admin.router],
+        state={
+            "vault": vault,
+            "rules": rules,
+            "queries": queries,
+            "registering": Registering(kernel, vault, rules),
+            "changes": PersonChanges(kernel, vault, rules, queries),
+            "privacy": privacy,
+            "duplicates": DuplicatesQueue(kernel),
+        },
     )

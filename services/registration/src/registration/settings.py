@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from gsi_kernel.settings import ServiceSettings
@@ -12,3 +13,6 @@ class RegistrationSettings(ServiceSettings):
 
     service: ClassVar[str] = "registration"
     default_port: ClassVar[int] = 8001
+
+    retention_years: int = Field(default=7, ge=1, le=100, description="erase persons inactive this long")
+    retention_check_hours: float = Field(default=24.0, gt=0, description="how often the retention job runs")

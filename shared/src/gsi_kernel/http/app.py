@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import text
 
 from gsi_kernel.auth import DevTokenIssuer, Role
-from gsi_kernel.clock import Clock
+from gsi_kernel.clock import Clock, SystemClock
 from gsi_kernel.http.errors import ErrorBody, install_error_handlers
 from gsi_kernel.http.tracing import TracingMiddleware
 from gsi_kernel.runtime import Kernel
@@ -82,7 +82,9 @@ def create_app(
     app.add_middleware(TracingMiddleware, tracer=kernel.telemetry.tracer)
     app.include_router(_health_router(kernel))
     if kernel.dev_issuer is not None:
-        app.include_router(_dev_router(kernel.dev_issuer, kernel.clock))
+        # Token lifetimes are wall-clock time (the verifier knows no other), whatever the
+        # business clock of the service says.
+        app.include_router(_dev_router(kernel.dev_issuer, SystemClock()))
     for router in routers:
         app.include_router(router)
     return app

@@ -1,95 +1,124 @@
-"""HTTP resource: persons (PI)."""
+"""HTTP resource: persons (PI) — register, read a file, search, check eligibility."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 
-from fastapi import Depends, status
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import Depends, Query, status
 
+from gsi_kernel.auth import Principal
 from gsi_kernel.errors import Forbidden
 from gsi_kernel.http.app import from_app_state
 from gsi_kernel.http.context import context_for
 from gsi_kernel.http.pagination import Page, Pagination
 from gsi_kernel.http.security import OrgUser, Reader, authenticated_router
-from registration.app.handlers import PersonInput, Registration
-from registration.domain.person import Sex, Status
+from registration.api.schemas import (
+    EvaluationOut,
+    PersonFile,
+    PersonSummary,
+    RegisteredOut,
+    RegisterPersonRequest,
+)
+from registration.app.queries import AccessPurpose, PersonQueries, SearchFilters, default_purpose
+from registration.app.registering import NewPerson, Pii, Registering
+from registration.app.vault import PersonVault
+from registration.domain.events import StatusPeriod
+from registration.domain.values import Status
 
 router = authenticated_router(prefix="/persons", tags=["personnes / persons"])
 
-
-RegistrationDep = Annotated[Registration, Depends(from_app_state("registration", Registration))]
-
-
-class RegisterPersonRequest(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "family_name": "Haddad",
-                    "given_name": "Amina",
-                    "birth_date": "1984-03-12",
-                    "sex": "F",
-                    "status": "government_assisted_refugee",
-                    "status_since": "2026-11-02",
-                    "region": "05",
-                }
-            ]
-        },
-    )
-
-    family_name: str = Field(min_length=1, max_length=200)
-    given_name: str = Field(min_length=1, max_length=200)
-    birth_date: date
-    sex: Sex
-    status: Status
-    status_since: date = Field(description="Date d'admission ou du statut / Admission or status date")
-    region: str | None = Field(default=None, pattern=r"^\d{2}$", description="Région administrative 01-17")
+RegisteringDep = Annotated[Registering, Depends(from_app_state("registering", Registering))]
+QueriesDep = Annotated[PersonQueries, Depends(from_app_state("queries", PersonQueries))]
+VaultDep = Annotated[PersonVault, Depends(from_app_state("vault", PersonVault))]
 
 
-class PersonCreated(BaseModel):
-    person_id: str
-
-
-class PersonView(BaseModel):
-    person_id: str
-    organization_id: str
-    family_name: str
-    given_name: str
-    birth_date: date
-    sex: str
-    status: str
-    status_since: date
-    region: str | None
-    registered_at: datetime
-
-
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=PersonCreated)
-def register_person(
-    body: RegisterPersonRequest, principal: OrgUser, registration: RegistrationDep
-) -> PersonCreated:
-    """Inscrire une personne immigrante / Register an immigrant person."""
+def _organization(principal: Principal) -> str:
     if principal.organization is None:
         raise Forbidden("auth.no_organization", "Aucun organisme associé.", "No organization on the token.")
-    data = PersonInput(**body.model_dump())
-    person_id = registration.register(
-        data, organization_id=principal.organization, context=context_for(principal)
+    return principal.organization
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=RegisteredOut)
+def register_person(
+    body: RegisterPersonRequest, principal: OrgUser, registering: RegisteringDep
+) -> RegisteredOut:
+    """Inscrire une personne immigrante; l'admissibilité est évaluée aussitôt / Register an
+    immigrant person; eligibility is evaluated at once."""
+    address = body.address
+    new = NewPerson(
+        pii=Pii(
+            family_name=body.family_name,
+            given_name=body.given_name,
+            uci=body.uci,
+            email=str(body.email) if body.email else None,
+            phone=body.phone,
+            street=address.street if address else None,
+            municipality=address.municipality if address else None,
+            postal_code=address.postal_code if address else None,
+        ),
+        birth_date=body.birth_date,
+        sex=body.sex,
+        country_of_birth=body.country_of_birth,
+        languages=tuple(body.languages),
+        french_level=body.french_level,
+        status=StatusPeriod(**body.status.model_dump()),
+        region=address.region if address else None,
+        consents=tuple(body.consents),
     )
-    return PersonCreated(person_id=person_id)
-
-
-@router.get("/{person_id}", response_model=PersonView)
-def get_person(person_id: str, principal: Reader, registration: RegistrationDep) -> PersonView:
-    """Dossier d'une personne / A person's file."""
-    return PersonView.model_validate(registration.get(person_id, principal))
-
-
-@router.get("", response_model=Page[PersonView])
-def list_persons(principal: Reader, registration: RegistrationDep, page: Pagination) -> Page[PersonView]:
-    """Personnes visibles pour l'utilisateur / Persons visible to the user."""
-    rows, total = registration.list(principal, offset=page.offset, limit=page.limit)
-    return Page(
-        items=[PersonView.model_validate(r) for r in rows], total=total, offset=page.offset, limit=page.limit
+    registered = registering.register(
+        new, organization_id=_organization(principal), context=context_for(principal)
     )
+    return RegisteredOut(
+        person_id=registered.person_id,
+        possible_duplicate=registered.possible_duplicate,
+        eligibility=[EvaluationOut.model_validate(e.to_dict()) for e in registered.eligibility],
+    )
+
+
+@router.get("/{person_id}", response_model=PersonFile)
+def get_person(
+    person_id: str,
+    principal: Reader,
+    queries: QueriesDep,
+    purpose: Annotated[
+        AccessPurpose | None, Query(description="Finalité de la consultation / Purpose of the read")
+    ] = None,
+) -> PersonFile:
+    """Dossier d'une personne (chaque consultation est journalisée) / A person's file (every read is logged)."""
+    row = queries.file(person_id, principal, purpose or default_purpose(principal))
+    return PersonFile.model_validate(
+        {**PersonSummary.of(row).model_dump(), "consents": row["consents"], "documents": row["documents"]}
+    )
+
+
+@router.get("", response_model=Page[PersonSummary])
+def search_persons(
+    principal: Reader,
+    queries: QueriesDep,
+    vault: VaultDep,
+    page: Pagination,
+    name: Annotated[
+        str | None, Query(min_length=1, max_length=100, description="Début du nom ou du prénom")
+    ] = None,
+    uci: Annotated[str | None, Query(min_length=4, max_length=20)] = None,
+    status_: Annotated[Status | None, Query(alias="status")] = None,
+    region: Annotated[str | None, Query(pattern=r"^\d{2}$")] = None,
+    eligible_for: Annotated[
+        str | None, Query(pattern=r"^V[1-5]$", description="Admissible à ce volet")
+    ] = None,
+    registered_from: date | None = None,
+    registered_to: date | None = None,
+) -> Page[PersonSummary]:
+    """Rechercher parmi les personnes visibles / Search the persons visible to the user."""
+    filters = SearchFilters(
+        name=name,
+        uci_hash=vault.uci_hash(uci) if uci else None,
+        status=status_,
+        region=region,
+        eligible_for=eligible_for,
+        registered_from=registered_from,
+        registered_to=registered_to,
+    )
+    rows, total = queries.search(principal, filters, offset=page.offset, limit=page.limit)
+    return Page(items=[PersonSummary.of(r) for r in rows], total=total, offset=page.offset, limit=page.limit)

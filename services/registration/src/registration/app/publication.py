@@ -1,31 +1,83 @@
-"""What registration publishes for the other services: pseudonymous facts only (no names)."""
+"""What registration publishes for the other services: pseudonymous facts only — no name, no
+contact, no UCI (Loi 25, art. 64: only what is necessary)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from gsi_contracts import registration as contract
 from gsi_kernel.envelope import EventEnvelope
+from gsi_kernel.events import DomainEvent
 from gsi_kernel.store.outbox import Publication
 from gsi_kernel.writer import integration_event
-from registration.domain.person import EVENTS, PersonRegistered
+from registration.domain import events as ev
+from registration.domain.registry import EVENTS
+from registration.domain.rule_sets import RuleSetPublished
+
+
+def _registered(e: ev.PersonRegistered, _env: EventEnvelope) -> DomainEvent:
+    return contract.PersonRegistered(
+        person_id=e.person_id,
+        organization_id=e.organization_id,
+        birth_date=e.birth_date,
+        status=e.status.status,
+        status_since=e.status.effective_from,
+        region=e.region,
+        admission_date=e.status.admission_date,
+        status_expires_on=e.status.expires_on,
+    )
+
+
+def _status(e: ev.StatusChanged, env: EventEnvelope) -> DomainEvent:
+    return contract.PersonStatusChanged(
+        person_id=_person_id(env),
+        organization_id=env.organization or "",
+        status=e.period.status,
+        effective_from=e.period.effective_from,
+        admission_date=e.period.admission_date,
+        expires_on=e.period.expires_on,
+    )
+
+
+def _region(e: ev.AddressChanged, env: EventEnvelope) -> DomainEvent:
+    return contract.PersonRegionChanged(
+        person_id=_person_id(env),
+        organization_id=env.organization or "",
+        region=e.region,
+        effective_from=e.effective_from,
+    )
+
+
+def _merged(e: ev.PersonMerged, env: EventEnvelope) -> DomainEvent:
+    return contract.PersonsMerged(person_id=_person_id(env), into_person_id=e.into_person_id)
+
+
+def _erased(_e: ev.PersonErased, env: EventEnvelope) -> DomainEvent:
+    return contract.PersonErased(person_id=_person_id(env))
+
+
+def _rules(e: RuleSetPublished, _env: EventEnvelope) -> DomainEvent:
+    return contract.RuleSetPublished(
+        program=e.program, version=e.version, effective_from=e.effective_from, document=e.document
+    )
+
+
+_MAPPINGS: dict[type[DomainEvent], Callable[[Any, EventEnvelope], DomainEvent]] = {
+    ev.PersonRegistered: _registered,
+    ev.StatusChanged: _status,
+    ev.AddressChanged: _region,
+    ev.PersonMerged: _merged,
+    ev.PersonErased: _erased,
+    RuleSetPublished: _rules,
+}
 
 
 def publish(event: EventEnvelope) -> Sequence[Publication]:
     decoded = EVENTS.decode(event.type, event.schema_version, event.payload)
-    if isinstance(decoded, PersonRegistered):
-        return [
-            integration_event(
-                event,
-                contract.TOPIC,
-                contract.PersonRegistered(
-                    person_id=decoded.person_id,
-                    organization_id=decoded.organization_id,
-                    birth_date=decoded.birth_date,
-                    status=decoded.status,
-                    status_since=decoded.status_since,
-                    region=decoded.region,
-                ),
-            )
-        ]
-    return []
+    mapping = _MAPPINGS.get(type(decoded))
+    return [integration_event(event, contract.TOPIC, mapping(decoded, event))] if mapping else []
+
+
+def _person_id(env: EventEnvelope) -> str:
+    return env.stream_id.removeprefix("person-")

@@ -1,40 +1,220 @@
-"""The persons read model: one row per person, for lists and searches."""
+"""The persons read model and its companions (consents, documents, duplicate queue), projected
+from the person streams. Names are decrypted here, once; an erased person's names are gone
+from the read model, and a rebuild cannot bring them back (their key is destroyed)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Connection, Date, MetaData, String, Table, delete, insert
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import Connection, delete, insert, update
 
 from gsi_kernel.envelope import EventEnvelope
-from gsi_kernel.store.types import UtcDateTime
-from registration.domain.person import EVENTS, PersonRegistered
+from gsi_kernel.events import DomainEvent
+from registration.domain import events as ev
+from registration.domain.duplicates import name_key, normalize
+from registration.domain.rule_sets import EVENTS as RULE_EVENTS
+from registration.domain.rule_sets import RuleSetPublished
+from registration.projections.tables import consents, documents, duplicate_queue, persons, rule_sets
 
-metadata = MetaData()
 
-persons = Table(
-    "persons",
-    metadata,
-    Column("person_id", String(36), primary_key=True),
-    Column("organization_id", String(100), nullable=False, index=True),
-    Column("family_name", String(200), nullable=False),
-    Column("given_name", String(200), nullable=False),
-    Column("birth_date", Date, nullable=False),
-    Column("sex", String(1), nullable=False),
-    Column("status", String(40), nullable=False),
-    Column("status_since", Date, nullable=False),
-    Column("region", String(2)),
-    Column("registered_at", UtcDateTime(), nullable=False),
-)
+class PiiReader(Protocol):
+    def decrypt(self, connection: Connection, subject_id: str, token: str) -> dict[str, Any] | None:
+        """The sealed fields, or None once the subject's key was destroyed."""
+
+
+def person_id_of(stream_id: str) -> str:
+    return stream_id.removeprefix("person-")
 
 
 class PersonsProjection:
     name = "registration.persons"
 
+    def __init__(self, pii: PiiReader) -> None:
+        self._pii = pii
+        self._handlers: dict[type[DomainEvent], Callable[[Connection, str, Any, datetime, str], None]] = {
+            ev.PersonRegistered: self._registered,
+            ev.StatusChanged: _status_changed,
+            ev.AddressChanged: _address_changed,
+            ev.EligibilityEvaluated: _evaluated,
+            ev.ConsentGiven: _consent_given,
+            ev.ConsentWithdrawn: _consent_withdrawn,
+            ev.DocumentAttached: _document_attached,
+            ev.PossibleDuplicateFlagged: _duplicate_flagged,
+            ev.DuplicateDismissed: _duplicate_dismissed,
+            ev.PersonMerged: _merged,
+            ev.PersonErased: _erased,
+        }
+
     def apply(self, connection: Connection, event: EventEnvelope) -> None:
-        decoded = EVENTS.decode(event.type, event.schema_version, event.payload)
-        if isinstance(decoded, PersonRegistered):
-            connection.execute(
-                insert(persons).values(**decoded.model_dump(), registered_at=event.occurred_at)
-            )
+        if not ev.EVENTS.knows(event.type) or not event.stream_id.startswith("person-"):
+            return
+        decoded = ev.EVENTS.decode(event.type, event.schema_version, event.payload)
+        person_id = person_id_of(event.stream_id)
+        self._handlers[type(decoded)](connection, person_id, decoded, event.occurred_at, event.actor)
+        if not isinstance(decoded, ev.PersonRegistered):
+            _touch(connection, person_id, event.occurred_at)
 
     def reset(self, connection: Connection) -> None:
-        connection.execute(delete(persons))
+        for table in (persons, consents, documents, duplicate_queue):
+            connection.execute(delete(table))
+
+    def _registered(
+        self, c: Connection, person_id: str, e: ev.PersonRegistered, at: datetime, _actor: str
+    ) -> None:
+        pii = self._pii.decrypt(c, person_id, e.pii)
+        family, given = (pii["family_name"], pii["given_name"]) if pii else (None, None)
+        c.execute(
+            insert(persons).values(
+                person_id=person_id,
+                organization_id=e.organization_id,
+                family_name=family,
+                given_name=given,
+                name_key=name_key(family, given) if family and given else None,
+                family_norm=normalize(family) if family else None,
+                given_norm=normalize(given) if given else None,
+                birth_date=e.birth_date,
+                sex=e.sex,
+                country_of_birth=e.country_of_birth,
+                status=e.status.status,
+                status_since=e.status.effective_from,
+                region=e.region,
+                uci_hash=e.uci_hash if pii else None,
+                eligible_volets="",
+                registered_at=at,
+                last_activity_at=at,
+                erased=pii is None,
+            )
+        )
+
+
+def _touch(c: Connection, person_id: str, at: datetime) -> None:
+    c.execute(update(persons).where(persons.c.person_id == person_id).values(last_activity_at=at))
+
+
+def _status_changed(c: Connection, person_id: str, e: ev.StatusChanged, _at: datetime, _actor: str) -> None:
+    # The read model shows the latest period; the full history lives in the stream.
+    c.execute(
+        update(persons)
+        .where(persons.c.person_id == person_id, persons.c.status_since <= e.period.effective_from)
+        .values(status=e.period.status, status_since=e.period.effective_from)
+    )
+
+
+def _address_changed(c: Connection, person_id: str, e: ev.AddressChanged, _at: datetime, _actor: str) -> None:
+    c.execute(update(persons).where(persons.c.person_id == person_id).values(region=e.region))
+
+
+def _evaluated(c: Connection, person_id: str, e: ev.EligibilityEvaluated, _at: datetime, _actor: str) -> None:
+    eligible = "".join(f",{r.volet}" for r in e.results if r.eligible)
+    c.execute(
+        update(persons)
+        .where(persons.c.person_id == person_id)
+        .values(eligible_volets=f"{eligible}," if eligible else "", eligibility_on=e.on_date)
+    )
+
+
+def _consent_given(c: Connection, person_id: str, e: ev.ConsentGiven, _at: datetime, _actor: str) -> None:
+    c.execute(delete(consents).where(consents.c.person_id == person_id, consents.c.purpose == e.purpose))
+    c.execute(insert(consents).values(person_id=person_id, purpose=e.purpose, given_at=e.given_at))
+
+
+def _consent_withdrawn(
+    c: Connection, person_id: str, e: ev.ConsentWithdrawn, _at: datetime, _actor: str
+) -> None:
+    c.execute(
+        update(consents)
+        .where(consents.c.person_id == person_id, consents.c.purpose == e.purpose)
+        .values(withdrawn_at=e.withdrawn_at, withdrawal_reason=e.reason)
+    )
+
+
+def _document_attached(
+    c: Connection, person_id: str, e: ev.DocumentAttached, at: datetime, actor: str
+) -> None:
+    c.execute(
+        insert(documents).values(
+            document_id=e.document_id,
+            person_id=person_id,
+            kind=e.kind,
+            media_type=e.media_type,
+            size=e.size,
+            sha256=e.sha256,
+            uploaded_at=at,
+            uploaded_by=actor,
+        )
+    )
+
+
+def _duplicate_flagged(
+    c: Connection, person_id: str, e: ev.PossibleDuplicateFlagged, at: datetime, _actor: str
+) -> None:
+    c.execute(
+        insert(duplicate_queue).values(
+            person_id=person_id,
+            candidate_person_id=e.candidate_person_id,
+            match=e.match,
+            score=e.score,
+            state="open",
+            flagged_at=at,
+        )
+    )
+
+
+def _resolve(c: Connection, person_id: str, candidate: str | None, state: str, at: datetime) -> None:
+    query = update(duplicate_queue).where(
+        duplicate_queue.c.person_id == person_id, duplicate_queue.c.state == "open"
+    )
+    if candidate is not None:
+        query = query.where(duplicate_queue.c.candidate_person_id == candidate)
+    c.execute(query.values(state=state, resolved_at=at))
+
+
+def _duplicate_dismissed(
+    c: Connection, person_id: str, e: ev.DuplicateDismissed, at: datetime, _actor: str
+) -> None:
+    _resolve(c, person_id, e.candidate_person_id, "dismissed", at)
+
+
+def _merged(c: Connection, person_id: str, e: ev.PersonMerged, at: datetime, _actor: str) -> None:
+    _resolve(c, person_id, e.into_person_id, "merged", at)
+    _resolve(c, person_id, None, "dismissed", at)  # the other candidates are moot now
+    c.execute(update(persons).where(persons.c.person_id == person_id).values(merged_into=e.into_person_id))
+
+
+def _erased(c: Connection, person_id: str, _e: ev.PersonErased, at: datetime, _actor: str) -> None:
+    c.execute(
+        update(persons)
+        .where(persons.c.person_id == person_id)
+        .values(
+            family_name=None,
+            given_name=None,
+            name_key=None,
+            family_norm=None,
+            given_norm=None,
+            uci_hash=None,
+            erased=True,
+        )
+    )
+    _resolve(c, person_id, None, "dismissed", at)
+
+
+class RuleSetsProjection:
+    """Published eligibility rule sets, for the rule book every evaluation uses."""
+
+    name = "registration.rule_sets"
+
+    def apply(self, connection: Connection, event: EventEnvelope) -> None:
+        if not RULE_EVENTS.knows(event.type):
+            return
+        published = RULE_EVENTS.decode(event.type, event.schema_version, event.payload)
+        assert isinstance(published, RuleSetPublished)
+        connection.execute(
+            insert(rule_sets).values(
+                **published.model_dump(), published_at=event.occurred_at, published_by=event.actor
+            )
+        )
+
+    def reset(self, connection: Connection) -> None:
+        connection.execute(delete(rule_sets))

@@ -1,0 +1,158 @@
+"""HTTP resources for administrators: duplicates queue, erasure and export (Loi 25), access
+log, eligibility rule sets, retention."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import Body, Depends, Query, status
+from pydantic import BaseModel
+
+from gsi_kernel.auth import Principal, Role
+from gsi_kernel.http.app import from_app_state
+from gsi_kernel.http.context import context_for
+from gsi_kernel.http.pagination import Page, Pagination
+from gsi_kernel.http.security import authenticated_router, require_roles
+from registration.api.schemas import ReasonRequest
+from registration.app.duplicates import DuplicatesQueue
+from registration.app.privacy import Privacy
+from registration.app.queries import PersonQueries
+from registration.app.rules import RuleBooks
+
+router = authenticated_router(tags=["administration"])
+
+Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
+DuplicatesDep = Annotated[DuplicatesQueue, Depends(from_app_state("duplicates", DuplicatesQueue))]
+PrivacyDep = Annotated[Privacy, Depends(from_app_state("privacy", Privacy))]
+QueriesDep = Annotated[PersonQueries, Depends(from_app_state("queries", PersonQueries))]
+RulesDep = Annotated[RuleBooks, Depends(from_app_state("rules", RuleBooks))]
+
+
+class DuplicatePair(BaseModel):
+    person_id: str
+    candidate_person_id: str
+    match: str
+    score: float
+    flagged_at: datetime
+    organization_id: str
+    candidate_organization_id: str
+    family_name: str | None
+    given_name: str | None
+    birth_date: date
+    candidate_family_name: str | None
+    candidate_given_name: str | None
+
+
+class AccessLogEntry(BaseModel):
+    person_id: str
+    actor: str
+    actor_organization: str | None
+    roles: str
+    purpose: str
+    action: str
+    at: datetime
+
+
+class RuleSetVersion(BaseModel):
+    program: str
+    version: str
+    effective_from: date
+    published_at: datetime | None = None
+    published_by: str | None = None
+
+
+class RetentionRun(BaseModel):
+    erased: list[str]
+    years: int
+
+
+@router.get("/duplicates", response_model=Page[DuplicatePair])
+def pending_duplicates(_admin: Admin, queue: DuplicatesDep, page: Pagination) -> Page[DuplicatePair]:
+    """Doublons probables à examiner / Probable duplicates to review."""
+    rows, total = queue.pending(offset=page.offset, limit=page.limit)
+    return Page(
+        items=[DuplicatePair.model_validate(r) for r in rows],
+        total=total,
+        offset=page.offset,
+        limit=page.limit,
+    )
+
+
+@router.post("/duplicates/{person_id}/{candidate_person_id}/merge", status_code=status.HTTP_204_NO_CONTENT)
+def merge_duplicate(
+    person_id: str, candidate_person_id: str, body: ReasonRequest, admin: Admin, queue: DuplicatesDep
+) -> None:
+    """Fusionner le dossier récent dans le dossier existant / Merge the newer file into the existing one."""
+    queue.merge(person_id, candidate_person_id, body.reason, context_for(admin))
+
+
+@router.post("/duplicates/{person_id}/{candidate_person_id}/dismiss", status_code=status.HTTP_204_NO_CONTENT)
+def dismiss_duplicate(
+    person_id: str, candidate_person_id: str, body: ReasonRequest, admin: Admin, queue: DuplicatesDep
+) -> None:
+    """Ce ne sont pas la même personne / Not the same person."""
+    queue.dismiss(person_id, candidate_person_id, body.reason, context_for(admin))
+
+
+@router.post("/persons/{person_id}/erase", status_code=status.HTTP_204_NO_CONTENT)
+def erase_person(person_id: str, body: ReasonRequest, admin: Admin, privacy: PrivacyDep) -> None:
+    """Effacer les renseignements personnels (Loi 25) / Erase the personal data (Loi 25)."""
+    privacy.erase(person_id, body.reason, admin, context_for(admin))
+
+
+@router.get("/persons/{person_id}/export")
+def export_person(person_id: str, admin: Admin, privacy: PrivacyDep) -> dict[str, Any]:
+    """Tout ce qui est détenu sur une personne, en JSON structuré / Everything held on a person, as structured JSON."""
+    return privacy.export(person_id, admin)
+
+
+@router.get("/access-log", response_model=Page[AccessLogEntry])
+def read_access_log(
+    _admin: Admin,
+    queries: QueriesDep,
+    page: Pagination,
+    person_id: str | None = None,
+    actor: str | None = None,
+    since: datetime | None = None,
+) -> Page[AccessLogEntry]:
+    """Journal des consultations de dossiers / Log of file reads."""
+    rows, total = queries.access_log(
+        person_id=person_id, actor=actor, since=since, offset=page.offset, limit=page.limit
+    )
+    return Page(
+        items=[AccessLogEntry.model_validate(r) for r in rows],
+        total=total,
+        offset=page.offset,
+        limit=page.limit,
+    )
+
+
+@router.get("/rule-sets", response_model=list[RuleSetVersion])
+def rule_set_versions(_admin: Admin, rules: RulesDep) -> list[RuleSetVersion]:
+    """Versions des règles d'admissibilité / Eligibility rule-set versions."""
+    return [RuleSetVersion.model_validate(v) for v in rules.versions()]
+
+
+@router.post("/rule-sets", status_code=status.HTTP_201_CREATED, response_model=RuleSetVersion)
+def publish_rule_set(
+    document: Annotated[dict[str, Any], Body(description="Un jeu de règles (format gsi_eligibility)")],
+    admin: Admin,
+    rules: RulesDep,
+) -> RuleSetVersion:
+    """Publier une nouvelle version des règles (datée d'effet) / Publish a new, effective-dated rule-set version."""
+    published = rules.publish(document, context_for(admin))
+    return RuleSetVersion(
+        program=published.program, version=published.version, effective_from=published.effective_from
+    )
+
+
+@router.post("/retention/run", response_model=RetentionRun)
+def run_retention(
+    admin: Admin,
+    privacy: PrivacyDep,
+    years: Annotated[int | None, Query(ge=1, le=100, description="Défaut : réglage du service")] = None,
+) -> RetentionRun:
+    """Effacer les personnes inactives depuis N années / Erase persons inactive for N years."""
+    chosen = years or privacy.retention_years
+    return RetentionRun(erased=privacy.run_retention(chosen, context_for(admin)), years=chosen)

@@ -1,0 +1,119 @@
+"""HTTP resource: changes to a person's file — status, address, consents, documents, and
+eligibility on a date."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import Depends, File, Form, Query, Response, UploadFile, status
+from starlette.concurrency import run_in_threadpool
+
+from gsi_kernel.http.app import from_app_state
+from gsi_kernel.http.context import context_for
+from gsi_kernel.http.security import OrgUser, Reader, authenticated_router
+from registration.api.schemas import (
+    ChangeAddressRequest,
+    ChangeStatusRequest,
+    ConsentRequest,
+    DocumentCreated,
+    EvaluationOut,
+    WithdrawConsentRequest,
+)
+from registration.app.changes import MAX_DOCUMENT_BYTES, Address, Document, PersonChanges, new_document_id
+from registration.app.queries import AccessPurpose, default_purpose
+from registration.domain.events import StatusPeriod
+from registration.domain.values import ConsentPurpose, DocumentKind
+
+router = authenticated_router(prefix="/persons/{person_id}", tags=["personnes / persons"])
+
+ChangesDep = Annotated[PersonChanges, Depends(from_app_state("changes", PersonChanges))]
+
+
+@router.post("/status", status_code=status.HTTP_204_NO_CONTENT)
+def change_status(person_id: str, body: ChangeStatusRequest, principal: OrgUser, changes: ChangesDep) -> None:
+    """Nouveau statut à partir d'une date (l'historique est conservé) / New status from a date (history kept)."""
+    period = StatusPeriod(**body.model_dump(exclude={"reason"}))
+    changes.change_status(person_id, period, body.reason, principal, context_for(principal))
+
+
+@router.post("/address", status_code=status.HTTP_204_NO_CONTENT)
+def change_address(
+    person_id: str, body: ChangeAddressRequest, principal: OrgUser, changes: ChangesDep
+) -> None:
+    """Changement d'adresse / Address change."""
+    address = Address(body.region, body.street, body.municipality, body.postal_code)
+    changes.change_address(
+        person_id, address, body.effective_from, body.reason, principal, context_for(principal)
+    )
+
+
+@router.get("/eligibility", response_model=list[EvaluationOut])
+def check_eligibility(
+    person_id: str,
+    principal: Reader,
+    changes: ChangesDep,
+    on: Annotated[date, Query(description="Date d'évaluation / Evaluation date")],
+    volet: Annotated[str | None, Query(pattern=r"^V[1-5]$")] = None,
+    code: Annotated[
+        str | None, Query(pattern=r"^[A-Z]{3}$", description="Code d'intervention (ex. OBI)")
+    ] = None,
+) -> list[EvaluationOut]:
+    """Admissibilité à une date, avec les motifs de chaque règle échouée / Eligibility on a date,
+    with each failed rule's reasons (the evaluation is recorded)."""
+    evaluations = changes.evaluate(person_id, on, principal, context_for(principal), volet, code)
+    return [EvaluationOut.model_validate(e.to_dict()) for e in evaluations]
+
+
+@router.post("/consents", status_code=status.HTTP_204_NO_CONTENT)
+def give_consent(person_id: str, body: ConsentRequest, principal: OrgUser, changes: ChangesDep) -> None:
+    """Consentement pour une finalité / Consent for a purpose."""
+    changes.give_consent(person_id, body.purpose, principal, context_for(principal))
+
+
+@router.post("/consents/{purpose}/withdraw", status_code=status.HTTP_204_NO_CONTENT)
+def withdraw_consent(
+    person_id: str,
+    purpose: ConsentPurpose,
+    body: WithdrawConsentRequest,
+    principal: OrgUser,
+    changes: ChangesDep,
+) -> None:
+    """Retrait du consentement / Consent withdrawal."""
+    changes.withdraw_consent(person_id, purpose, body.reason, principal, context_for(principal))
+
+
+@router.post("/documents", status_code=status.HTTP_201_CREATED, response_model=DocumentCreated)
+async def attach_document(
+    person_id: str,
+    principal: OrgUser,
+    changes: ChangesDep,
+    file: Annotated[UploadFile, File(description="PDF, PNG ou JPEG, 10 Mo au plus / at most 10 MB")],
+    kind: Annotated[DocumentKind, Form()] = DocumentKind.STATUS_DOCUMENT,
+) -> DocumentCreated:
+    """Joindre une pièce justificative (chiffrée au repos) / Attach a proof document (encrypted at rest)."""
+    content = await file.read(MAX_DOCUMENT_BYTES + 1)  # one byte more tells "too large"
+    document = Document(new_document_id(), file.content_type or "", content, file.filename or "")
+    await run_in_threadpool(
+        changes.attach_document, person_id, kind, document, principal, context_for(principal)
+    )
+    return DocumentCreated(document_id=document.document_id)
+
+
+@router.get("/documents/{document_id}", response_class=Response)
+def read_document(
+    person_id: str,
+    document_id: str,
+    principal: Reader,
+    changes: ChangesDep,
+    purpose: AccessPurpose | None = None,
+) -> Response:
+    """Télécharger une pièce (journalisé) / Download a document (logged)."""
+    media_type, content = changes.read_document(
+        person_id, document_id, principal, purpose or default_purpose(principal)
+    )
+    return Response(
+        content,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{document_id}"'},
+    )

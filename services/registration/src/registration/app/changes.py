@@ -1,0 +1,224 @@
+"""Changes to a person's file by their organization: status, address, consents, documents,
+and eligibility evaluated on request. Every change is an event with its author and reason."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Connection, insert, select
+
+from gsi_eligibility.model import Evaluation
+from gsi_kernel.auth import Principal
+from gsi_kernel.clock import montreal_date
+from gsi_kernel.envelope import CommandContext
+from gsi_kernel.errors import NotFound, PayloadTooLarge, UnsupportedMediaType
+from gsi_kernel.events import DomainEvent
+from gsi_kernel.runtime import Kernel
+from gsi_kernel.writer import Decide
+from registration.app.queries import AccessPurpose, PersonQueries
+from registration.app.rules import RuleBooks
+from registration.app.vault import PersonVault
+from registration.domain import events as ev
+from registration.domain import person
+from registration.domain.eligibility import explain
+from registration.domain.values import VOLETS, ConsentPurpose, DocumentKind
+from registration.projections.tables import document_contents, documents
+
+MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+# What a file's first bytes must be for the type it claims (the client's word is not trusted).
+SIGNATURES = {"application/pdf": b"%PDF-", "image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    region: str | None
+    street: str | None = None
+    municipality: str | None = None
+    postal_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    document_id: str
+    media_type: str
+    content: bytes
+    filename: str
+
+
+class PersonChanges:
+    def __init__(self, kernel: Kernel, vault: PersonVault, rules: RuleBooks, queries: PersonQueries) -> None:
+        self._kernel = kernel
+        self._vault = vault
+        self._rules = rules
+        self._queries = queries
+
+    def change_status(
+        self,
+        person_id: str,
+        period: ev.StatusPeriod,
+        reason: str,
+        principal: Principal,
+        context: CommandContext,
+    ) -> None:
+        self._own(person_id, principal)
+        command = person.ChangeStatus(period, reason, self._today())
+        book = self._rules.current()
+        self._execute(person_id, lambda h: person.change_status(h, command, rules=book), context)
+
+    def change_address(
+        self,
+        person_id: str,
+        address: Address,
+        effective_from: date,
+        reason: str,
+        principal: Principal,
+        context: CommandContext,
+    ) -> None:
+        self._own(person_id, principal)
+        details = _details(address)
+
+        def decide(connection: Connection, history: list[DomainEvent]) -> list[DomainEvent]:
+            sealed = self._vault.seal(connection, person_id, details)
+            return person.change_address(
+                history, region=address.region, effective_from=effective_from, pii=sealed, reason=reason
+            )
+
+        self._kernel.writer.execute_with(f"person-{person_id}", decide, context)
+
+    def give_consent(
+        self, person_id: str, purpose: ConsentPurpose, principal: Principal, context: CommandContext
+    ) -> None:
+        self._own(person_id, principal)
+        now = self._kernel.clock.now()
+        self._execute(person_id, lambda h: person.give_consent(h, purpose, now), context)
+
+    def withdraw_consent(
+        self,
+        person_id: str,
+        purpose: ConsentPurpose,
+        reason: str,
+        principal: Principal,
+        context: CommandContext,
+    ) -> None:
+        self._own(person_id, principal)
+        now = self._kernel.clock.now()
+        self._execute(person_id, lambda h: person.withdraw_consent(h, purpose, now, reason), context)
+
+    def evaluate(
+        self,
+        person_id: str,
+        on_date: date,
+        principal: Principal,
+        context: CommandContext,
+        volet: str | None,
+        code: str | None,
+    ) -> list[Evaluation]:
+        """Evaluate eligibility on a date (recorded as an event) and explain every volet asked."""
+        self._queries.visible(person_id, principal)
+        book = self._rules.current()
+        self._execute(person_id, lambda h: person.evaluate_on_request(h, on_date, rules=book), context)
+        with self._kernel.db.transaction() as connection:
+            history = self._kernel.store.load(connection, f"person-{person_id}")
+        state = person.fold([ev.EVENTS.decode(e.type, e.schema_version, e.payload) for e in history])
+        assert state is not None
+        return explain(state, on_date, book, (volet,) if volet else VOLETS, code)
+
+    def attach_document(
+        self,
+        person_id: str,
+        kind: DocumentKind,
+        document: Document,
+        principal: Principal,
+        context: CommandContext,
+    ) -> str:
+        self._own(person_id, principal)
+        _check_document(document)
+        digest = hashlib.sha256(document.content).hexdigest()
+
+        def decide(connection: Connection, history: list[DomainEvent]) -> list[DomainEvent]:
+            decided = person.attach_document(
+                history,
+                document_id=document.document_id,
+                kind=kind,
+                media_type=document.media_type,
+                size=len(document.content),
+                sha256=digest,
+            )
+            sealed = self._vault.seal_document(connection, person_id, document.content)
+            connection.execute(
+                insert(document_contents).values(
+                    document_id=document.document_id, person_id=person_id, sealed=sealed
+                )
+            )
+            return decided
+
+        self._kernel.writer.execute_with(f"person-{person_id}", decide, context)
+        return document.document_id
+
+    def read_document(
+        self, person_id: str, document_id: str, principal: Principal, purpose: AccessPurpose
+    ) -> tuple[str, bytes]:
+        self._queries.visible(person_id, principal)
+        with self._kernel.db.transaction() as connection:
+            meta = connection.execute(
+                select(documents.c.media_type, documents.c.sha256).where(
+                    documents.c.document_id == document_id, documents.c.person_id == person_id
+                )
+            ).first()
+            sealed = connection.execute(
+                select(document_contents.c.sealed).where(document_contents.c.document_id == document_id)
+            ).scalar_one_or_none()
+            content = self._vault.open_document(connection, person_id, sealed) if meta and sealed else None
+        if meta is None or content is None:
+            raise NotFound("document.not_found", "Document introuvable.", "Document not found.")
+        self._queries.log_access(person_id, principal, purpose, "document")
+        return meta.media_type, content
+
+    def _own(self, person_id: str, principal: Principal) -> None:
+        """Only the person's own organization changes the file (others: not found, no leak)."""
+        row = self._queries.visible(person_id, principal)
+        if row["organization_id"] != principal.organization:
+            raise NotFound("person.not_found", "Personne introuvable.", "Person not found.")
+
+    def _execute(self, person_id: str, decide: Decide, context: CommandContext) -> None:
+        self._kernel.writer.execute(f"person-{person_id}", decide, context)
+
+    def _today(self) -> date:
+        return montreal_date(self._kernel.clock.now())
+
+
+def new_document_id() -> str:
+    return str(uuid.uuid4())
+
+
+def _details(address: Address) -> dict[str, str]:
+    return {
+        k: v
+        for k, v in (
+            ("street", address.street),
+            ("municipality", address.municipality),
+            ("postal_code", address.postal_code),
+        )
+        if v
+    }
+
+
+def _check_document(document: Document) -> None:
+    if len(document.content) > MAX_DOCUMENT_BYTES:
+        raise PayloadTooLarge(
+            "document.too_large",
+            f"Document trop volumineux (maximum {MAX_DOCUMENT_BYTES // (1024 * 1024)} Mo).",
+            f"Document too large (at most {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB).",
+            details={"max_bytes": MAX_DOCUMENT_BYTES, "size": len(document.content)},
+        )
+    signature = SIGNATURES.get(document.media_type)
+    if signature is None or not document.content.startswith(signature):
+        raise UnsupportedMediaType(
+            "document.unsupported_type",
+            "Type de document refusé : PDF, PNG ou JPEG seulement, et le contenu doit correspondre.",
+            "Document type refused: PDF, PNG or JPEG only, and the content must match.",
+            details={"accepted": sorted(SIGNATURES), "declared": document.media_type},
+        )

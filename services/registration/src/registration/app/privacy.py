@@ -1,0 +1,113 @@
+"""Loi 25 duties: erasure (crypto-shredding), export of everything held on a person, and the
+retention job that erases persons inactive for too long."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, delete, select
+
+from gsi_kernel.auth import Principal
+from gsi_kernel.envelope import CommandContext
+from gsi_kernel.events import DomainEvent
+from gsi_kernel.runtime import Kernel
+from registration.app.queries import AccessPurpose, PersonQueries
+from registration.app.vault import PersonVault
+from registration.domain import events as ev
+from registration.domain import person
+from registration.projections.tables import access_log, document_contents, documents, persons
+
+
+class Privacy:
+    def __init__(
+        self, kernel: Kernel, vault: PersonVault, queries: PersonQueries, *, retention_years: int
+    ) -> None:
+        self.retention_years = retention_years
+        self._kernel = kernel
+        self._vault = vault
+        self._queries = queries
+
+    def erase(self, person_id: str, reason: str, principal: Principal, context: CommandContext) -> None:
+        """Destroy the person's key (their personal data becomes unreadable in every event and
+        copy) and the documents; events, ids and counts stay."""
+        self._queries.visible(person_id, principal)
+        self._erase(person_id, reason, context)
+
+    def _erase(self, person_id: str, reason: str, context: CommandContext) -> None:
+        def decide(connection: Connection, history: list[DomainEvent]) -> list[DomainEvent]:
+            decided = person.erase(history, reason)
+            self._vault.shred(connection, person_id, self._kernel.clock.now())
+            connection.execute(delete(document_contents).where(document_contents.c.person_id == person_id))
+            return decided
+
+        self._kernel.writer.execute_with(f"person-{person_id}", decide, context)
+
+    def export(self, person_id: str, principal: Principal) -> dict[str, Any]:
+        """Everything held on the person, in one structured document (Loi 25, art. 27)."""
+        row = self._queries.visible(person_id, principal)
+        self._queries.log_access(person_id, principal, AccessPurpose.PERSON_REQUEST, "export")
+        with self._kernel.db.transaction() as connection:
+            history = self._kernel.store.load(connection, f"person-{person_id}")
+            events = [
+                self._exported_event(connection, person_id, e.type, e.schema_version, e.payload)
+                for e in history
+            ]
+            metas = [
+                dict(r._mapping)
+                for r in connection.execute(select(documents).where(documents.c.person_id == person_id))
+            ]
+            for meta in metas:
+                sealed = connection.execute(
+                    select(document_contents.c.sealed).where(
+                        document_contents.c.document_id == meta["document_id"]
+                    )
+                ).scalar_one_or_none()
+                content = self._vault.open_document(connection, person_id, sealed) if sealed else None
+                meta["content_base64"] = base64.b64encode(content).decode() if content else None
+            reads = [
+                dict(r._mapping)
+                for r in connection.execute(
+                    select(access_log).where(access_log.c.person_id == person_id).order_by(access_log.c.at)
+                )
+            ]
+        return {
+            "format": "gsi.person-export.v1",
+            "exported_at": self._kernel.clock.now(),
+            "person": row,
+            "history": [
+                {"type": e.type, "occurred_at": e.occurred_at, "actor": e.actor, "data": data}
+                for e, data in zip(history, events, strict=True)
+            ],
+            "documents": metas,
+            "access_log": reads,
+        }
+
+    def _exported_event(
+        self, connection: Connection, person_id: str, type_: str, version: int, payload: dict[str, Any]
+    ) -> dict[str, Any]:
+        decoded = ev.EVENTS.decode(type_, version, payload).model_dump(mode="json")
+        if "pii" in decoded:
+            decoded["pii"] = self._vault.open(connection, person_id, decoded["pii"])  # None once erased
+        return decoded
+
+    def run_retention(self, years: int, context: CommandContext) -> list[str]:
+        """Erase every person with no activity for ``years`` years; return their ids."""
+        cutoff = self._kernel.clock.now() - timedelta(days=round(365.25 * years))
+        with self._kernel.db.transaction() as connection:
+            stale = [
+                r.person_id
+                for r in connection.execute(
+                    select(persons.c.person_id).where(
+                        persons.c.erased.is_(False), persons.c.last_activity_at < cutoff
+                    )
+                )
+            ]
+        for person_id in stale:
+            self._erase(person_id, f"retention: inactive since before {_day(cutoff)}", context)
+        return stale
+
+
+def _day(instant: datetime) -> str:
+    return instant.date().isoformat()

@@ -1,0 +1,139 @@
+"""Reading persons: one person's file (every read logged: who, when, purpose), and search."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Select, insert, or_, select
+
+from gsi_kernel.auth import Principal, Role, may_read_organization
+from gsi_kernel.clock import MONTREAL
+from gsi_kernel.errors import NotFound
+from gsi_kernel.runtime import Kernel
+from gsi_kernel.store.queries import fetch_one, fetch_page, scoped_to_principal
+from registration.domain.duplicates import normalize
+from registration.projections.tables import access_log, consents, documents, persons
+
+
+class AccessPurpose(StrEnum):
+    SERVICE_DELIVERY = "service_delivery"
+    MINISTRY_CONTROL = "ministry_control"
+    ADMINISTRATION = "administration"
+    PERSON_REQUEST = "person_request"  # the person asked for their data (Loi 25)
+
+
+def default_purpose(principal: Principal) -> AccessPurpose:
+    if Role.ADMIN in principal.roles:
+        return AccessPurpose.ADMINISTRATION
+    if Role.MINISTRY_REVIEWER in principal.roles:
+        return AccessPurpose.MINISTRY_CONTROL
+    return AccessPurpose.SERVICE_DELIVERY
+
+
+@dataclass(frozen=True, slots=True)
+class SearchFilters:
+    name: str | None = None
+    uci_hash: str | None = None
+    status: str | None = None
+    region: str | None = None
+    eligible_for: str | None = None  # a volet: eligible for it at the last evaluation
+    registered_from: date | None = None
+    registered_to: date | None = None
+
+
+class PersonQueries:
+    def __init__(self, kernel: Kernel) -> None:
+        self._kernel = kernel
+
+    def visible(self, person_id: str, principal: Principal) -> dict[str, Any]:
+        """The person's read-model row, if the principal may see it (else: not found, no leak)."""
+        row = fetch_one(self._kernel.db, select(persons).where(persons.c.person_id == person_id))
+        if row is None or not may_read_organization(principal, row["organization_id"]):
+            raise NotFound("person.not_found", "Personne introuvable.", "Person not found.")
+        return row
+
+    def file(self, person_id: str, principal: Principal, purpose: AccessPurpose) -> dict[str, Any]:
+        """The person's file, with consents and documents; the read is logged."""
+        row = self.visible(person_id, principal)
+        with self._kernel.db.transaction() as connection:
+            row["consents"] = [
+                dict(r._mapping)
+                for r in connection.execute(
+                    select(consents).where(consents.c.person_id == person_id).order_by(consents.c.purpose)
+                )
+            ]
+            row["documents"] = [
+                dict(r._mapping)
+                for r in connection.execute(
+                    select(documents)
+                    .where(documents.c.person_id == person_id)
+                    .order_by(documents.c.uploaded_at)
+                )
+            ]
+        self.log_access(person_id, principal, purpose, "read")
+        return row
+
+    def log_access(self, person_id: str, principal: Principal, purpose: AccessPurpose, action: str) -> None:
+        with self._kernel.db.transaction() as connection:
+            connection.execute(
+                insert(access_log).values(
+                    person_id=person_id,
+                    actor=principal.user_id,
+                    actor_organization=principal.organization,
+                    roles=",".join(sorted(principal.roles)),
+                    purpose=purpose,
+                    action=action,
+                    at=self._kernel.clock.now(),
+                )
+            )
+
+    def search(
+        self, principal: Principal, filters: SearchFilters, *, offset: int, limit: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        query = scoped_to_principal(select(persons), persons.c.organization_id, principal)
+        query = _filtered(query, filters)
+        order = (persons.c.family_norm, persons.c.given_norm, persons.c.person_id)
+        return fetch_page(self._kernel.db, query, *order, offset=offset, limit=limit)
+
+    def access_log(
+        self, *, person_id: str | None, actor: str | None, since: datetime | None, offset: int, limit: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        query = select(access_log)
+        if person_id:
+            query = query.where(access_log.c.person_id == person_id)
+        if actor:
+            query = query.where(access_log.c.actor == actor)
+        if since:
+            query = query.where(access_log.c.at >= since)
+        return fetch_page(
+            self._kernel.db, query, access_log.c.at.desc(), access_log.c.id.desc(), offset=offset, limit=limit
+        )
+
+
+def _filtered(query: Select[Any], f: SearchFilters) -> Select[Any]:
+    if f.name:
+        prefix = normalize(f.name).replace("%", "").replace("_", "") + "%"
+        query = query.where(or_(persons.c.family_norm.like(prefix), persons.c.given_norm.like(prefix)))
+    if f.uci_hash:
+        query = query.where(persons.c.uci_hash == f.uci_hash)
+    if f.status:
+        query = query.where(persons.c.status == f.status)
+    if f.region:
+        query = query.where(persons.c.region == f.region)
+    if f.eligible_for:
+        query = query.where(persons.c.eligible_volets.like(f"%,{f.eligible_for},%"))
+    if f.registered_from:
+        query = query.where(persons.c.registered_at >= _start_of(f.registered_from))
+    if f.registered_to:
+        query = query.where(
+            persons.c.registered_at < _start_of(date.fromordinal(f.registered_to.toordinal() + 1))
+        )
+    return query
+
+
+def _start_of(day: date) -> datetime:
+    """Midnight in Montréal, the day registration dates are counted in."""
+    return datetime(day.year, day.month, day.day, tzinfo=MONTREAL)

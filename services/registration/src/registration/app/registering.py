@@ -1,0 +1,124 @@
+"""Registering a person: seal the personal data under the person's new key, look for the same
+person elsewhere (UCI, or probable match), decide, and evaluate eligibility — one transaction."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, or_, select
+
+from gsi_eligibility.model import Evaluation
+from gsi_kernel.clock import montreal_date
+from gsi_kernel.envelope import CommandContext
+from gsi_kernel.events import DomainEvent
+from gsi_kernel.runtime import Kernel
+from registration.app.rules import RuleBooks
+from registration.app.vault import PersonVault
+from registration.domain import duplicates, person
+from registration.domain import events as ev
+from registration.domain.eligibility import explain
+from registration.domain.values import ConsentPurpose, FrenchLevel, Sex
+from registration.projections.tables import persons
+
+
+@dataclass(frozen=True, slots=True)
+class Pii:
+    """The personal data that is only ever stored sealed."""
+
+    family_name: str
+    given_name: str
+    uci: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    street: str | None = None
+    municipality: str | None = None
+    postal_code: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+@dataclass(frozen=True, slots=True)
+class NewPerson:
+    pii: Pii
+    birth_date: date
+    sex: Sex
+    country_of_birth: str
+    languages: tuple[str, ...]
+    french_level: FrenchLevel
+    status: ev.StatusPeriod
+    region: str | None
+    consents: tuple[ConsentPurpose, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Registered:
+    person_id: str
+    possible_duplicate: bool  # all the registering organization learns about other files
+    eligibility: list[Evaluation]
+
+
+class Registering:
+    def __init__(self, kernel: Kernel, vault: PersonVault, rules: RuleBooks) -> None:
+        self._kernel = kernel
+        self._vault = vault
+        self._rules = rules
+
+    def register(self, new: NewPerson, *, organization_id: str, context: CommandContext) -> Registered:
+        person_id = str(uuid.uuid4())
+        now = self._kernel.clock.now()
+        book = self._rules.current()
+        uci_hash = self._vault.uci_hash(new.pii.uci) if new.pii.uci else None
+        identity = duplicates.Identity(
+            person_id,
+            duplicates.name_key(new.pii.family_name, new.pii.given_name),
+            new.birth_date,
+            new.sex,
+            uci_hash,
+        )
+
+        def decide(connection: Connection, history: list[DomainEvent]) -> list[DomainEvent]:
+            found = duplicates.matches(identity, _candidates(connection, identity))
+            command = person.RegisterPerson(
+                person_id=person_id,
+                organization_id=organization_id,
+                birth_date=new.birth_date,
+                sex=new.sex,
+                country_of_birth=new.country_of_birth,
+                languages=new.languages,
+                french_level=new.french_level,
+                status=new.status,
+                region=new.region,
+                uci_hash=uci_hash,
+                pii=self._vault.seal(connection, person_id, new.pii.as_dict()),
+                consents=new.consents,
+                today=montreal_date(now),
+                now=now,
+            )
+            candidates = [person.DuplicateCandidate(m.person_id, m.match, m.score) for m in found]
+            return person.register(history, command, duplicates=candidates, rules=book)
+
+        recorded = self._kernel.writer.execute_with(f"person-{person_id}", decide, context)
+        registered = [e for e in recorded if e.type == ev.PersonRegistered.event_type]
+        flagged = any(e.type == ev.PossibleDuplicateFlagged.event_type for e in recorded)
+        state = person.fold([ev.EVENTS.decode(e.type, e.schema_version, e.payload) for e in recorded])
+        assert state is not None
+        assert registered
+        return Registered(person_id, flagged, explain(state, montreal_date(now), book))
+
+
+def _candidates(connection: Connection, identity: duplicates.Identity) -> list[duplicates.Identity]:
+    """Files that could be the same person, in any organization (erased ones cannot)."""
+    same: ColumnElement[bool] = (persons.c.birth_date == identity.birth_date) & (persons.c.sex == identity.sex)
+    if identity.uci_hash:
+        same = or_(same, persons.c.uci_hash == identity.uci_hash)
+    query = select(
+        persons.c.person_id, persons.c.name_key, persons.c.birth_date, persons.c.sex, persons.c.uci_hash
+    ).where(same, persons.c.erased.is_(False), persons.c.merged_into.is_(None))
+    return [
+        duplicates.Identity(r.person_id, r.name_key or "", r.birth_date, r.sex, r.uci_hash)
+        for r in connection.execute(query)
+    ]

@@ -1,0 +1,35 @@
+"""The retention job as a background worker: at most once per interval across every instance
+(the last run is a checkpoint row, taken under lock), it erases persons inactive too long."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from gsi_kernel.envelope import CommandContext
+from gsi_kernel.runtime import Kernel
+from gsi_kernel.store.tracking import ensure_checkpoint, read_checkpoint, write_checkpoint
+from registration.app.privacy import Privacy
+
+CHECKPOINT = "registration.retention"
+
+
+class RetentionWorker:
+    def __init__(self, kernel: Kernel, privacy: Privacy, *, years: int, every: timedelta) -> None:
+        self._kernel = kernel
+        self._privacy = privacy
+        self._years = years
+        self._every = every
+
+    def run_once(self) -> int:
+        now = self._kernel.clock.now()
+        with self._kernel.db.transaction() as connection:
+            ensure_checkpoint(connection, CHECKPOINT, now)
+            last_run = read_checkpoint(connection, CHECKPOINT, for_update=True)  # epoch seconds
+            if now.timestamp() - last_run < self._every.total_seconds():
+                return 0
+            write_checkpoint(connection, CHECKPOINT, int(now.timestamp()), now)
+        erased = self._privacy.run_retention(self._years, CommandContext.new("system:retention", None))
+        return len(erased)
+
+    def close(self) -> None:
+        """Nothing held between runs."""

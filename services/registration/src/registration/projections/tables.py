@@ -1,0 +1,127 @@
+"""Registration's read models (and the two tables its handlers write directly: the encrypted
+document contents and the access log)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+)
+
+from gsi_kernel.store.types import UtcDateTime
+
+metadata = MetaData()
+
+_Id = BigInteger().with_variant(Integer(), "sqlite")
+# Byte-order collation on PostgreSQL, so that `LIKE 'prefix%'` can use a plain b-tree index.
+_Key = String(200).with_variant(String(200, collation="C"), "postgresql")
+
+persons = Table(
+    "persons",
+    metadata,
+    Column("person_id", String(36), primary_key=True),
+    Column("organization_id", String(100), nullable=False),
+    Column("family_name", String(200)),  # NULL once erased
+    Column("given_name", String(200)),
+    Column("name_key", String(400)),  # normalised names as sorted tokens, for duplicates
+    Column("family_norm", _Key),  # normalised names, for prefix search
+    Column("given_norm", _Key),
+    Column("birth_date", Date, nullable=False),
+    Column("sex", String(1), nullable=False),
+    Column("country_of_birth", String(2), nullable=False),
+    Column("status", String(40), nullable=False),
+    Column("status_since", Date, nullable=False),
+    Column("region", String(2)),
+    Column("uci_hash", String(64)),
+    Column("eligible_volets", String(20), nullable=False, default=""),  # ",V1,V2," on eligibility_on
+    Column("eligibility_on", Date),
+    Column("registered_at", UtcDateTime(), nullable=False),
+    Column("last_activity_at", UtcDateTime(), nullable=False),
+    Column("erased", Boolean, nullable=False, default=False),
+    Column("merged_into", String(36)),
+    Index("ix_persons_org_family", "organization_id", "family_norm"),
+    Index("ix_persons_org_given", "organization_id", "given_norm"),
+    Index("ix_persons_family", "family_norm"),
+    Index("ix_persons_org_registered", "organization_id", "registered_at"),
+    Index("ix_persons_identity", "birth_date", "sex"),
+    Index("ix_persons_uci", "uci_hash"),
+    Index("ix_persons_activity", "last_activity_at"),
+)
+
+consents = Table(
+    "consents",
+    metadata,
+    Column("person_id", String(36), primary_key=True),
+    Column("purpose", String(40), primary_key=True),
+    Column("given_at", UtcDateTime(), nullable=False),
+    Column("withdrawn_at", UtcDateTime()),
+    Column("withdrawal_reason", String(500)),
+)
+
+documents = Table(
+    "documents",
+    metadata,
+    Column("document_id", String(36), primary_key=True),
+    Column("person_id", String(36), nullable=False, index=True),
+    Column("kind", String(40), nullable=False),
+    Column("media_type", String(100), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("uploaded_at", UtcDateTime(), nullable=False),
+    Column("uploaded_by", String(200), nullable=False),
+)
+
+document_contents = Table(
+    "document_contents",
+    metadata,
+    Column("document_id", String(36), primary_key=True),
+    Column("person_id", String(36), nullable=False, index=True),
+    Column("sealed", LargeBinary, nullable=False),  # AES-GCM under the person's key
+)
+
+duplicate_queue = Table(
+    "duplicate_queue",
+    metadata,
+    Column("person_id", String(36), primary_key=True),  # the newer registration
+    Column("candidate_person_id", String(36), primary_key=True),
+    Column("match", String(20), nullable=False),
+    Column("score", Float, nullable=False),
+    Column("state", String(20), nullable=False),  # open | dismissed | merged
+    Column("flagged_at", UtcDateTime(), nullable=False),
+    Column("resolved_at", UtcDateTime()),
+    Index("ix_duplicate_queue_state", "state", "flagged_at"),
+)
+
+access_log = Table(
+    "access_log",
+    metadata,
+    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("person_id", String(36), nullable=False, index=True),
+    Column("actor", String(200), nullable=False),
+    Column("actor_organization", String(100)),
+    Column("roles", String(200), nullable=False),
+    Column("purpose", String(40), nullable=False),
+    Column("action", String(40), nullable=False),  # read | export | document
+    Column("at", UtcDateTime(), nullable=False, index=True),
+)
+
+rule_sets = Table(
+    "rule_sets",
+    metadata,
+    Column("program", String(20), primary_key=True),
+    Column("version", String(40), primary_key=True),
+    Column("effective_from", Date, nullable=False),
+    Column("document", JSON, nullable=False),
+    Column("published_at", UtcDateTime(), nullable=False),
+    Column("published_by", String(200), nullable=False),
+)
