@@ -40,6 +40,7 @@ STATUSES = [
     "asylum_claimant",
     "temporary_worker",
 ]
+COUNTRIES = ["SY", "VN", "ML", "CO", "NG", "UA", "AF", "SN", "BR", "CN"]
 CODES = [("ACC", "V1"), ("PDI", "V2"), ("EVB", "V1"), ("SIC", "V2")]
 
 
@@ -74,14 +75,17 @@ def seed(services: ServiceProcesses, data_dir: Path, today: date, persons_per_or
 def _register(
     services: ServiceProcesses, headers: dict[str, str], org: str, rng: random.Random, today: date, i: int
 ) -> str:
+    since = (today - timedelta(days=rng.randint(10, 600))).isoformat()
     body = {
         "family_name": FAMILY[(i + len(org)) % len(FAMILY)],
         "given_name": GIVEN[i % len(GIVEN)],
         "birth_date": (today - timedelta(days=rng.randint(19 * 365, 60 * 365))).isoformat(),
         "sex": rng.choice(["F", "M"]),
-        "status": rng.choice(STATUSES),
-        "status_since": (today - timedelta(days=rng.randint(10, 600))).isoformat(),
-        "region": ORGANIZATIONS[org][1],
+        "country_of_birth": rng.choice(COUNTRIES),
+        "languages": ["fr"] if i % 3 == 0 else ["en"],
+        "status": {"status": rng.choice(STATUSES), "effective_from": since, "admission_date": since},
+        "address": {"region": ORGANIZATIONS[org][1]},
+        "consents": ["service_delivery", "ministry_reporting"],
     }
     status, created = post_json(f"{services.url('registration')}/persons", body, headers)
     if status != 201:

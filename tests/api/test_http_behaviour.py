@@ -17,9 +17,13 @@ PERSON = {
     "given_name": "Linh",
     "birth_date": "1990-05-01",
     "sex": "F",
-    "status": "permanent_resident",
-    "status_since": "2025-09-01",
-    "region": "05",
+    "country_of_birth": "VN",
+    "status": {
+        "status": "permanent_resident",
+        "effective_from": "2025-09-01",
+        "admission_date": "2025-09-01",
+    },
+    "address": {"region": "05"},
 }
 
 
@@ -83,10 +87,14 @@ def _persons_total(services: Services, headers: dict[str, str]) -> int:
         ({**PERSON, "is_admin": True}, 422, "unknown_field"),
         ({k: v for k, v in PERSON.items() if k != "birth_date"}, 422, "missing_field"),
         ({**PERSON, "birth_date": "le 1er mai"}, 422, "invalid_field"),
-        ({**PERSON, "status": "tourist"}, 422, "invalid_field"),
+        ({**PERSON, "status": {"status": "tourist", "effective_from": "2025-09-01"}}, 422, "invalid_field"),
         ({**PERSON, "birth_date": "2999-01-01"}, 422, "person.birth_date_in_future"),
-        ({**PERSON, "status_since": "1980-01-01"}, 422, "person.status_before_birth"),
-        ({**PERSON, "region": "42"}, 422, "person.unknown_region"),
+        (
+            {**PERSON, "status": {"status": "permanent_resident", "effective_from": "1980-01-01"}},
+            422,
+            "person.status_before_birth",
+        ),
+        ({**PERSON, "address": {"region": "42"}}, 422, "person.unknown_region"),
     ],
 )
 def test_bad_registrations_are_refused_with_a_code_and_write_nothing(

@@ -3,9 +3,12 @@ rule sets, and bad input (4xx with a code, nothing written)."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
+
+from gsi_eligibility.rules import load_default_rulebook
 
 from tests.api.conftest import Registration
 from tests.api.test_http_behaviour import assert_error
@@ -365,3 +368,55 @@ def test_the_same_uci_is_an_exact_duplicate_that_can_be_dismissed(
     )
     assert dismissed.status_code == 204
     assert registration.client.get("/duplicates", headers=admin).json()["total"] == 0
+
+
+def _rule_set(version: str, effective_from: str, permanent_resident_years: int) -> dict[str, Any]:
+    """The shipped PASI rule set as a new version, with another permanent-resident limit (E4)."""
+    document = load_default_rulebook().for_date("PASI", date(2026, 11, 20)).to_document()
+    document = {**document, "version": version, "effective_from": effective_from}
+    document["rules"]["E4"]["max_years"]["permanent_resident"]["years"] = permanent_resident_years
+    return document
+
+
+def test_publishing_a_rule_set_version_changes_evaluations_from_its_date(
+    registration: Registration, staff: dict[str, str], admin: dict[str, str]
+) -> None:
+    """Journey 4: from April 1, 2027 the permanent-resident limit goes from 5 to 4 years."""
+    resident = {
+        "status": "permanent_resident",
+        "effective_from": "2022-06-01",
+        "admission_date": "2022-06-01",
+    }
+    person_id = register(registration, staff, status=resident, uci=None)["person_id"]
+    document = _rule_set("2027.1", "2027-04-01", 4)
+    assert_error(
+        registration.client.post("/rule-sets", headers=staff, json=document), 403, "auth.forbidden_role"
+    )
+    published = registration.client.post("/rule-sets", headers=admin, json=document)
+    assert published.status_code == 201, published.text
+    assert published.json()["version"] == "2027.1"
+    versions = registration.client.get("/rule-sets", headers=admin).json()
+    assert [v["version"] for v in versions] == ["2020.1", "2027.1"]
+    assert versions[1]["published_by"] == "admin"
+
+    def v1(on: str) -> dict[str, Any]:
+        response = registration.client.get(
+            f"/persons/{person_id}/eligibility", headers=staff, params={"on": on, "volet": "V1"}
+        )
+        return dict(response.json()[0])
+
+    before, after = v1("2027-03-31"), v1("2027-04-01")
+    assert (before["eligible"], before["rule_set_version"]) == (True, "2020.1")
+    assert (after["eligible"], after["rule_set_version"]) == (False, "2027.1")
+    assert [f["rule"] for f in after["failures"]] == ["E4"]
+
+
+def test_bad_rule_sets_are_refused(registration: Registration, admin: dict[str, str]) -> None:
+    document = _rule_set("2027.1", "2027-04-01", 4)
+    broken = registration.client.post("/rule-sets", headers=admin, json={**document, "unexpected": 1})
+    assert_error(broken, 422, "ruleset.invalid")
+    retroactive = registration.client.post(
+        "/rule-sets", headers=admin, json=_rule_set("2026.9", "2026-01-01", 4)
+    )
+    assert retroactive.status_code == 409
+    assert registration.client.get("/rule-sets", headers=admin).json()[-1]["version"] == "2020.1"

@@ -66,9 +66,14 @@ def run_journey(services: Services, service_date: date, org: str = ORG) -> dict[
             "given_name": "Amina",
             "birth_date": "1984-03-12",
             "sex": "F",
-            "status": "government_assisted_refugee",
-            "status_since": "2026-01-15",
-            "region": "05",
+            "country_of_birth": "SY",
+            "status": {
+                "status": "government_assisted_refugee",
+                "effective_from": "2026-01-15",
+                "admission_date": "2026-01-15",
+            },
+            "address": {"region": "05", "municipality": "Sherbrooke"},
+            "consents": ["service_delivery", "ministry_reporting"],
         },
     )
     assert registered.status_code == 201, registered.text

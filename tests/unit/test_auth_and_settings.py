@@ -81,6 +81,11 @@ def test_the_dev_key_is_created_once_and_kept_private(tmp_path: Path) -> None:
 
 class DemoSettings(ServiceSettings):
     service = "demo"
+    holds_personal_data = True
+
+
+class NoPersonalData(ServiceSettings):
+    service = "counts"
 
 
 def test_development_settings_default_to_the_embedded_mode() -> None:
@@ -118,6 +123,7 @@ def test_production_accepts_real_settings() -> None:
         jwt_issuer="https://sso.example",
         bus="kafka",
         database_url="postgresql+psycopg://gsi:8f3!kq@db/gsi",
+        master_key="MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",  # type: ignore[arg-type]
     )
     assert settings.resolved_schema == "demo"
 
@@ -205,6 +211,10 @@ REAL_PRODUCTION = {
 def test_production_refuses_a_missing_master_key() -> None:
     with pytest.raises(ValidationError, match="no master key for personal data"):
         DemoSettings(**REAL_PRODUCTION)  # type: ignore[arg-type]
+
+
+def test_a_service_without_personal_data_needs_no_master_key() -> None:
+    assert NoPersonalData(**REAL_PRODUCTION).master_key is None  # type: ignore[arg-type]
 
 
 def test_production_accepts_a_master_key_and_keeps_it_secret(monkeypatch: pytest.MonkeyPatch) -> None:

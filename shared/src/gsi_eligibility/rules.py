@@ -2,7 +2,7 @@
 
 A :class:`RuleSet` is validated when loaded (unknown fields, negative limits, references to
 statuses or volets the document does not declare, templates naming unknown placeholders are all
-refused) and precomputes a :class:`RuleIndex` of frozensets and dicts that the engine reads.
+refused); its :class:`RuleIndex` (frozensets and dicts the engine reads) is computed once.
 
 A :class:`RuleBook` holds every version of every program and picks the one in force on a day.
 Publishing is append-only, so any past evaluation can be replayed with the rules of its day:

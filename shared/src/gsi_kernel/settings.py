@@ -31,6 +31,8 @@ class ServiceSettings(BaseSettings):
 
     service: ClassVar[str] = "service"
     default_port: ClassVar[int] = 8000
+    # A service that stores personal data seals it with keys wrapped by MASTER_KEY.
+    holds_personal_data: ClassVar[bool] = False
 
     environment: Literal["development", "production"] = "development"
     data_dir: Path = Path(".data")
@@ -140,7 +142,7 @@ class ServiceSettings(BaseSettings):
             problems.append("SQLite is for development (set DATABASE_URL to PostgreSQL)")
         elif (url.password or "") in _WELL_KNOWN_PASSWORDS:
             problems.append("the database password is a well-known default")
-        if self.master_key is None:
+        if self.holds_personal_data and self.master_key is None:
             problems.append("no master key for personal data (set MASTER_KEY: base64 of 32 random bytes)")
         if problems:
             raise ValueError("refusing production settings: " + "; ".join(problems))

@@ -13,6 +13,7 @@ class RegistrationSettings(ServiceSettings):
 
     service: ClassVar[str] = "registration"
     default_port: ClassVar[int] = 8001
+    holds_personal_data: ClassVar[bool] = True
 
     retention_years: int = Field(default=7, ge=1, le=100, description="erase persons inactive this long")
     retention_check_hours: float = Field(default=24.0, gt=0, description="how often the retention job runs")
