@@ -11,7 +11,7 @@ setup:
 	scripts/setup.sh
 
 lint: setup
-	uv run ruff check . && uv run ruff format --check . && uv run mypy shared/src services/*/src scripts && uv run lint-imports
+	uv run ruff check . && uv run ruff format --check . && uv run mypy shared/src services/*/src scripts bench && uv run lint-imports
 
 bench: setup        ## throughput figures on PostgreSQL + Kafka, with raw-driver ratios
 	scripts/bench.sh

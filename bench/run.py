@@ -65,12 +65,13 @@ def drop_schema(url: str, schema: str) -> None:
 
 def raw_insert_rate(url: str, n: int) -> float:
     import psycopg
+    from psycopg.types.json import Jsonb
 
     dsn = url.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(dsn) as conn:
         conn.execute("CREATE TEMP TABLE raw_events (id bigserial primary key, stream text, payload jsonb)")
         conn.commit()
-        body = psycopg.types.json.Jsonb(PAYLOAD)
+        body = Jsonb(PAYLOAD)
 
         def loop() -> None:
             for i in range(n):

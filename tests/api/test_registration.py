@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from gsi_eligibility.rules import load_default_rulebook
-
 from tests.api.conftest import Registration
 from tests.api.test_http_behaviour import assert_error
 
@@ -420,3 +419,65 @@ def test_bad_rule_sets_are_refused(registration: Registration, admin: dict[str, 
     )
     assert retroactive.status_code == 409
     assert registration.client.get("/rule-sets", headers=admin).json()[-1]["version"] == "2020.1"
+
+
+def test_export_holds_everything_on_the_person(registration: Registration, staff: dict[str, str], admin: dict[str, str]) -> None:
+    person_id = register(registration, staff)["person_id"]
+    registration.client.post(f"/persons/{person_id}/documents", headers=staff, files={"file": ("s.pdf", PDF, "application/pdf")})
+    registration.client.get(f"/persons/{person_id}", headers=staff)
+    assert_error(registration.client.get(f"/persons/{person_id}/export", headers=staff), 403, "auth.forbidden_role")
+    exported = registration.client.get(f"/persons/{person_id}/export", headers=admin).json()
+    assert exported["format"] == "gsi.person-export.v1"
+    assert exported["person"]["person_id"] == person_id
+    registered = exported["history"][0]
+    assert registered["type"] == "PersonRegistered"
+    assert registered["actor"] == "karine"
+    assert registered["data"]["pii"]["family_name"] == "Haddad"
+    assert registered["data"]["pii"]["email"] == "amina@example.org"
+    assert registered["data"]["pii"]["uci"] == "1234-5678"
+    types = [h["type"] for h in exported["history"]]
+    assert types.count("ConsentGiven") == 2
+    assert "EligibilityEvaluated" in types
+    assert "DocumentAttached" in types
+    import base64
+
+    [document] = exported["documents"]
+    assert base64.b64decode(document["content_base64"]) == PDF
+    assert [(a["actor"], a["action"]) for a in exported["access_log"]] == [("karine", "read"), ("admin", "export")]
+
+
+def test_the_retention_job_erases_persons_inactive_for_the_configured_years(
+    registration: Registration, staff: dict[str, str], admin: dict[str, str]
+) -> None:
+    from datetime import timedelta
+
+    dormant = register(registration, staff)["person_id"]
+    registration.clock.advance(timedelta(days=365 * 6))
+    active = register(registration, staff, family_name="Nguyen", given_name="Linh", uci=None, birth_date="1990-05-01")[
+        "person_id"
+    ]
+    registration.clock.advance(timedelta(days=365 * 2))  # dormant: 8 years; active: 2 years
+    assert_error(registration.client.post("/retention/run", headers=staff), 403, "auth.forbidden_role")
+    run = registration.client.post("/retention/run", headers=admin)
+    assert run.status_code == 200, run.text
+    assert run.json() == {"erased": [dormant], "years": 7}
+    assert registration.client.get(f"/persons/{dormant}", headers=staff).json()["erased"] is True
+    assert registration.client.get(f"/persons/{active}", headers=staff).json()["family_name"] == "Nguyen"
+    assert registration.client.post("/retention/run", headers=admin).json()["erased"] == []
+
+
+def test_the_retention_worker_runs_at_most_once_per_interval(registration: Registration, staff: dict[str, str]) -> None:
+    from datetime import timedelta
+
+    from registration.app.retention import RetentionWorker
+
+    state = registration.client.app.state  # type: ignore[attr-defined]
+    register(registration, staff)
+    worker = RetentionWorker(state.kernel, state.privacy, years=7, every=timedelta(hours=24))
+    second_instance = RetentionWorker(state.kernel, state.privacy, years=7, every=timedelta(hours=24))
+    assert worker.run_once() == 0  # first run: nothing is that old
+    assert second_instance.run_once() == 0  # within the interval: does not run at all
+    registration.clock.advance(timedelta(days=365 * 8))
+    assert worker.run_once() == 1
+    registration.clock.advance(timedelta(hours=1))
+    assert second_instance.run_once() == 0

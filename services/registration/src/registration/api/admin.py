@@ -103,7 +103,7 @@ def erase_person(person_id: str, body: ReasonRequest, admin: Admin, privacy: Pri
 
 @router.get("/persons/{person_id}/export")
 def export_person(person_id: str, admin: Admin, privacy: PrivacyDep) -> dict[str, Any]:
-    """Tout ce qui est détenu sur une personne, en JSON structuré / Everything held on a person, as structured JSON."""
+    """Tout ce qui est détenu sur une personne (JSON) / Everything held on a person (JSON)."""
     return privacy.export(person_id, admin)
 
 
@@ -140,7 +140,7 @@ def publish_rule_set(
     admin: Admin,
     rules: RulesDep,
 ) -> RuleSetVersion:
-    """Publier une nouvelle version des règles (datée d'effet) / Publish a new, effective-dated rule-set version."""
+    """Publier une version datée des règles / Publish an effective-dated rule-set version."""
     published = rules.publish(document, context_for(admin))
     return RuleSetVersion(
         program=published.program, version=published.version, effective_from=published.effective_from

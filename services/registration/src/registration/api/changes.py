@@ -32,7 +32,7 @@ ChangesDep = Annotated[PersonChanges, Depends(from_app_state("changes", PersonCh
 
 @router.post("/status", status_code=status.HTTP_204_NO_CONTENT)
 def change_status(person_id: str, body: ChangeStatusRequest, principal: OrgUser, changes: ChangesDep) -> None:
-    """Nouveau statut à partir d'une date (l'historique est conservé) / New status from a date (history kept)."""
+    """Nouveau statut à partir d'une date (historique conservé) / New status from a date (history kept)."""
     period = StatusPeriod(**body.model_dump(exclude={"reason"}))
     changes.change_status(person_id, period, body.reason, principal, context_for(principal))
 

@@ -85,7 +85,7 @@ def get_person(
         AccessPurpose | None, Query(description="Finalité de la consultation / Purpose of the read")
     ] = None,
 ) -> PersonFile:
-    """Dossier d'une personne (chaque consultation est journalisée) / A person's file (every read is logged)."""
+    """Dossier d'une personne (consultation journalisée) / A person's file (every read is logged)."""
     row = queries.file(person_id, principal, purpose or default_purpose(principal))
     return PersonFile.model_validate(
         {**PersonSummary.of(row).model_dump(), "consents": row["consents"], "documents": row["documents"]}

@@ -105,7 +105,7 @@ class EvaluationOut(BaseModel):
 class RegisteredOut(BaseModel):
     person_id: str
     possible_duplicate: bool = Field(
-        description="La personne est peut-être déjà connue (aucun autre détail) / May already be known (no details)"
+        description="Peut-être déjà connue ailleurs (sans détail) / May be known elsewhere (no details)"
     )
     eligibility: list[EvaluationOut]
 

@@ -112,7 +112,9 @@ class Registering:
 
 def _candidates(connection: Connection, identity: duplicates.Identity) -> list[duplicates.Identity]:
     """Files that could be the same person, in any organization (erased ones cannot)."""
-    same: ColumnElement[bool] = (persons.c.birth_date == identity.birth_date) & (persons.c.sex == identity.sex)
+    same: ColumnElement[bool] = (persons.c.birth_date == identity.birth_date) & (
+        persons.c.sex == identity.sex
+    )
     if identity.uci_hash:
         same = or_(same, persons.c.uci_hash == identity.uci_hash)
     query = select(

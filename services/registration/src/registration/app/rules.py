@@ -54,7 +54,10 @@ class RuleBooks:
         with self._kernel.db.transaction() as connection:
             published = {(r.program, r.version): dict(r._mapping) for r in connection.execute(query)}
         return [
-            published.get((r.program, r.version), {"program": r.program, "version": r.version, "effective_from": r.effective_from})
+            published.get(
+                (r.program, r.version),
+                {"program": r.program, "version": r.version, "effective_from": r.effective_from},
+            )
             for r in self._load()
         ]
 

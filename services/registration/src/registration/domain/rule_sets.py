@@ -31,7 +31,9 @@ def rule_book_stream(program: str) -> str:
     return f"ruleset-{program}"
 
 
-def publish(_history: Sequence[DomainEvent], document: dict[str, Any], book: RuleBook, today: date) -> list[DomainEvent]:
+def publish(
+    _history: Sequence[DomainEvent], document: dict[str, Any], book: RuleBook, today: date
+) -> list[DomainEvent]:
     """Publish a new version; the rule book refuses clashes and retroactive versions."""
     try:
         rule_set = RuleSet.from_document(document)
