@@ -421,11 +421,17 @@ def test_bad_rule_sets_are_refused(registration: Registration, admin: dict[str, 
     assert registration.client.get("/rule-sets", headers=admin).json()[-1]["version"] == "2020.1"
 
 
-def test_export_holds_everything_on_the_person(registration: Registration, staff: dict[str, str], admin: dict[str, str]) -> None:
+def test_export_holds_everything_on_the_person(
+    registration: Registration, staff: dict[str, str], admin: dict[str, str]
+) -> None:
     person_id = register(registration, staff)["person_id"]
-    registration.client.post(f"/persons/{person_id}/documents", headers=staff, files={"file": ("s.pdf", PDF, "application/pdf")})
+    registration.client.post(
+        f"/persons/{person_id}/documents", headers=staff, files={"file": ("s.pdf", PDF, "application/pdf")}
+    )
     registration.client.get(f"/persons/{person_id}", headers=staff)
-    assert_error(registration.client.get(f"/persons/{person_id}/export", headers=staff), 403, "auth.forbidden_role")
+    assert_error(
+        registration.client.get(f"/persons/{person_id}/export", headers=staff), 403, "auth.forbidden_role"
+    )
     exported = registration.client.get(f"/persons/{person_id}/export", headers=admin).json()
     assert exported["format"] == "gsi.person-export.v1"
     assert exported["person"]["person_id"] == person_id
@@ -443,7 +449,10 @@ def test_export_holds_everything_on_the_person(registration: Registration, staff
 
     [document] = exported["documents"]
     assert base64.b64decode(document["content_base64"]) == PDF
-    assert [(a["actor"], a["action"]) for a in exported["access_log"]] == [("karine", "read"), ("admin", "export")]
+    assert [(a["actor"], a["action"]) for a in exported["access_log"]] == [
+        ("karine", "read"),
+        ("admin", "export"),
+    ]
 
 
 def test_the_retention_job_erases_persons_inactive_for_the_configured_years(
@@ -453,9 +462,9 @@ def test_the_retention_job_erases_persons_inactive_for_the_configured_years(
 
     dormant = register(registration, staff)["person_id"]
     registration.clock.advance(timedelta(days=365 * 6))
-    active = register(registration, staff, family_name="Nguyen", given_name="Linh", uci=None, birth_date="1990-05-01")[
-        "person_id"
-    ]
+    active = register(
+        registration, staff, family_name="Nguyen", given_name="Linh", uci=None, birth_date="1990-05-01"
+    )["person_id"]
     registration.clock.advance(timedelta(days=365 * 2))  # dormant: 8 years; active: 2 years
     assert_error(registration.client.post("/retention/run", headers=staff), 403, "auth.forbidden_role")
     run = registration.client.post("/retention/run", headers=admin)
@@ -466,7 +475,9 @@ def test_the_retention_job_erases_persons_inactive_for_the_configured_years(
     assert registration.client.post("/retention/run", headers=admin).json()["erased"] == []
 
 
-def test_the_retention_worker_runs_at_most_once_per_interval(registration: Registration, staff: dict[str, str]) -> None:
+def test_the_retention_worker_runs_at_most_once_per_interval(
+    registration: Registration, staff: dict[str, str]
+) -> None:
     from datetime import timedelta
 
     from registration.app.retention import RetentionWorker

@@ -35,7 +35,11 @@ PERSON = {
     "birth_date": "1979-02-14",
     "sex": "F",
     "country_of_birth": "HT",
-    "status": {"status": "permanent_resident", "effective_from": "2024-05-01", "admission_date": "2024-05-01"},
+    "status": {
+        "status": "permanent_resident",
+        "effective_from": "2024-05-01",
+        "admission_date": "2024-05-01",
+    },
     "uci": "9876-5432",
     "email": "zq@example.org",
     "address": {"region": "06", "street": "77 rue Secrète", "municipality": "Montréal"},
@@ -43,7 +47,9 @@ PERSON = {
 }
 
 
-@pytest.fixture(params=["embedded", pytest.param("postgres+kafka", marks=[pytest.mark.postgres, pytest.mark.kafka])])
+@pytest.fixture(
+    params=["embedded", pytest.param("postgres+kafka", marks=[pytest.mark.postgres, pytest.mark.kafka])]
+)
 def service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[TestClient, Kernel, Bus]]:
     settings: dict[str, Any] = {"data_dir": tmp_path}
     if request.param == "postgres+kafka":
@@ -53,8 +59,14 @@ def service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Te
             "bus": "kafka",
             "kafka_bootstrap_servers": request.getfixturevalue("kafka_bootstrap"),
         }
-    kernel = build_kernel(RegistrationSettings(**settings), clock=FixedClock(datetime(2026, 11, 20, 15, tzinfo=UTC)))
-    reader = KafkaBus(settings["kafka_bootstrap_servers"]) if request.param != "embedded" else EmbeddedBus(tmp_path / "bus.db")
+    kernel = build_kernel(
+        RegistrationSettings(**settings), clock=FixedClock(datetime(2026, 11, 20, 15, tzinfo=UTC))
+    )
+    reader = (
+        KafkaBus(settings["kafka_bootstrap_servers"])
+        if request.param != "embedded"
+        else EmbeddedBus(tmp_path / "bus.db")
+    )
     with TestClient(build_app(kernel)) as client:
         yield client, kernel, reader
         if request.param != "embedded":
@@ -93,7 +105,9 @@ def test_erasure_makes_personal_data_unreadable_everywhere_it_was_stored(
     staff = token(client, user_id="marc", roles=["org_staff"], organization="org-montreal")
     admin = token(client, user_id="admin", roles=["admin"])
     person_id = client.post("/persons", headers=staff, json=PERSON).json()["person_id"]
-    upload = client.post(f"/persons/{person_id}/documents", headers=staff, files={"file": ("s.pdf", PDF, "application/pdf")})
+    upload = client.post(
+        f"/persons/{person_id}/documents", headers=staff, files={"file": ("s.pdf", PDF, "application/pdf")}
+    )
     document_id = upload.json()["document_id"]
 
     # Before: readable through the API, and the read model holds the names (the check can see them).
@@ -101,7 +115,12 @@ def test_erasure_makes_personal_data_unreadable_everywhere_it_was_stored(
     assert client.get(f"/persons/{person_id}/documents/{document_id}", headers=staff).content == PDF
     assert "Zephyrine" in _every_row_as_text(kernel)
 
-    assert client.post(f"/persons/{person_id}/erase", headers=admin, json={"reason": "Demande de la personne"}).status_code == 204
+    assert (
+        client.post(
+            f"/persons/{person_id}/erase", headers=admin, json={"reason": "Demande de la personne"}
+        ).status_code
+        == 204
+    )
 
     # The event store: the events are all still there, their personal data sealed for good.
     with kernel.db.transaction() as connection:
@@ -116,7 +135,9 @@ def test_erasure_makes_personal_data_unreadable_everywhere_it_was_stored(
     for marker in MARKERS:
         assert marker not in everything, marker
     # The published messages: never any personal data, and downstream learns of the erasure.
-    messages = _published(bus, person_id, {contract.PersonRegistered.event_type, contract.PersonErased.event_type})
+    messages = _published(
+        bus, person_id, {contract.PersonRegistered.event_type, contract.PersonErased.event_type}
+    )
     assert {(m.header("ce_type") or b"").decode() for m in messages} >= {
         contract.PersonRegistered.event_type,
         contract.PersonErased.event_type,
@@ -138,4 +159,7 @@ def test_erasure_makes_personal_data_unreadable_everywhere_it_was_stored(
     assert "Zephyrine" not in _every_row_as_text(kernel)
     # An erased person cannot be changed again.
     change = {"status": "citizen", "effective_from": "2026-11-01", "reason": "Citoyenneté"}
-    assert client.post(f"/persons/{person_id}/status", headers=staff, json=change).json()["code"] == "person.erased"
+    assert (
+        client.post(f"/persons/{person_id}/status", headers=staff, json=change).json()["code"]
+        == "person.erased"
+    )

@@ -25,14 +25,21 @@ class TallyProjection:
 def _runner(infra: Infra) -> ProjectionRunner:
     store = EventStore(source="gsi/test", clock=CLOCK)
     return ProjectionRunner(
-        db=infra.db, store=store, projections=[TallyProjection()], clock=CLOCK, batch_size=3
+        db=infra.db,
+        store=store,
+        projections=[TallyProjection()],
+        clock=CLOCK,
+        name="test.read-models",
+        batch_size=3,
     )
 
 
 def _checkpoint(infra: Infra) -> int:
     with infra.db.transaction() as c:
         return int(
-            c.execute(select(checkpoints.c.position).where(checkpoints.c.name == "test.tallies")).scalar_one()
+            c.execute(
+                select(checkpoints.c.position).where(checkpoints.c.name == "test.read-models")
+            ).scalar_one()
         )
 
 

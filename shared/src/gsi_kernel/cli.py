@@ -42,6 +42,19 @@ def run_service(
         replayed = kernel.projections.rebuild(args.projection)
         print(f"{args.projection}: rebuilt from {replayed} events")
         return
+    if settings.http_workers > 1:
+        # Several processes share the port; each builds its own kernel from the environment
+        # (background workers coordinate through leases, checkpoints and consumer groups).
+        uvicorn.run(
+            f"{settings.service}.main:app_factory",
+            factory=True,
+            workers=settings.http_workers,
+            host=settings.http_host,
+            port=settings.resolved_port,
+            log_config=None,
+            access_log=False,
+        )
+        return
     uvicorn.run(
         build_app(build_kernel(settings)),
         host=settings.http_host,

@@ -1,13 +1,18 @@
 """Projections of a service's own event store, with a checkpoint and a full rebuild.
 
 A projection applies events in commit order (global position) and its checkpoint moves in the
-same transaction as its rows, so a crash never applies an event twice or skips one. Command
-handlers call :meth:`ProjectionRunner.catch_up` after their commit for read-your-writes; a
-background worker catches up too, so events appended by any process are projected.
+same transaction as its rows, so a crash never applies an event twice or skips one.
+
+The writer catches projections up right after each command commits (read-your-writes: the
+append's writer lock makes every earlier position committed by then). Concurrent catch-ups
+queue on the checkpoint row, so under load one of them projects the events of many commands.
+A background worker (``run_once``) catches up too: for other processes' events, and after a
+projection failed.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -30,7 +35,20 @@ class Projection(Protocol):
         """Delete every row of the read model."""
 
 
+def apply_all(projection: Projection, connection: Connection, batch: Sequence[EventEnvelope]) -> None:
+    """Apply a batch; a projection may define ``apply_batch`` to do it in fewer statements."""
+    apply_batch = getattr(projection, "apply_batch", None)
+    if apply_batch is not None:
+        apply_batch(connection, batch)
+        return
+    for event in batch:
+        projection.apply(connection, event)
+
+
 class ProjectionRunner:
+    """Drives a service's projections together, behind one checkpoint: each batch of events is
+    read once and applied to every projection in one transaction."""
+
     def __init__(
         self,
         *,
@@ -38,51 +56,90 @@ class ProjectionRunner:
         store: EventStore,
         projections: Sequence[Projection],
         clock: Clock,
+        name: str = "read-models",
         batch_size: int = 500,
     ) -> None:
+        self.name = name
         self._db = db
         self._store = store
         self._projections = list(projections)
         self._clock = clock
         self._batch_size = batch_size
+        self._ensured = False
+        self._local = threading.Lock()
+        self._projected_through = 0  # committed by this process: later positions need a look
 
     def run_once(self) -> int:
-        return sum(self._step(p) for p in self._projections)
+        """One batch, in one transaction (the background worker's step)."""
+        with self._db.transaction() as connection:
+            return self.catch_up_in(connection, limit=self._batch_size)
 
     def catch_up(self) -> None:
         """Apply every event committed so far."""
-        while self.run_once():
+        while self.run_once() >= self._batch_size:
             pass
 
+    def catch_up_through(self, position: int) -> None:
+        """Return once the read models include ``position`` (read-your-writes).
+
+        Within a process one thread catches up at a time while the others wait on a local lock,
+        then usually find their position already projected (no query at all): concurrent
+        writers no longer queue on the checkpoint row to redo the same work."""
+        if not self._projections:
+            return
+        with self._local:
+            if self._projected_through >= position:
+                return
+            with self._db.transaction() as connection:
+                _, reached = self._catch_up_from(connection, self._lock_checkpoint(connection), limit=None)
+            self._projected_through = max(self._projected_through, reached)  # now committed
+
+    def catch_up_in(self, connection: Connection, *, limit: int | None = None) -> int:
+        """Apply, inside the caller's transaction, what the projections have not seen yet."""
+        if not self._projections:
+            return 0
+        applied, _ = self._catch_up_from(connection, self._lock_checkpoint(connection), limit=limit)
+        return applied
+
+    def _catch_up_from(self, connection: Connection, position: int, *, limit: int | None) -> tuple[int, int]:
+        """Apply from ``position``; return how many events and the position reached."""
+        applied = 0
+        while True:
+            batch = self._store.read_all(connection, after=position, limit=limit or self._batch_size)
+            for projection in self._projections:
+                apply_all(projection, connection, batch)
+            if batch:
+                position = batch[-1].position or position
+                applied += len(batch)
+            if limit is not None or len(batch) < self._batch_size:
+                break
+        if applied:
+            write_checkpoint(connection, self.name, position, self._clock.now())
+        return applied, position
+
     def rebuild(self, name: str) -> int:
-        """Empty the projection ``name`` and replay the whole store into it, atomically."""
+        """Empty the projection ``name`` and replay the store into it, up to where the others
+        are, atomically (later events reach all of them at the next catch-up)."""
         projection = next(p for p in self._projections if p.name == name)
         applied = 0
         with self._db.transaction() as connection:
-            ensure_checkpoint(connection, name, self._clock.now())
-            read_checkpoint(connection, name, for_update=True)
+            until = self._lock_checkpoint(connection)
             projection.reset(connection)
             position = 0
             while batch := self._store.read_all(connection, after=position, limit=self._batch_size):
                 for event in batch:
+                    if event.position is not None and event.position > until:
+                        return applied
                     projection.apply(connection, event)
+                    applied += 1
                 position = batch[-1].position or position
-                applied += len(batch)
-            write_checkpoint(connection, name, position, self._clock.now())
         return applied
 
     def close(self) -> None:
         """Nothing held between steps."""
 
-    def _step(self, projection: Projection) -> int:
-        with self._db.transaction() as connection:
-            ensure_checkpoint(connection, projection.name, self._clock.now())
-            position = read_checkpoint(connection, projection.name, for_update=True)
-            batch = self._store.read_all(connection, after=position, limit=self._batch_size)
-            for event in batch:
-                projection.apply(connection, event)
-            if batch:
-                write_checkpoint(
-                    connection, projection.name, batch[-1].position or position, self._clock.now()
-                )
-        return len(batch)
+    def _lock_checkpoint(self, connection: Connection) -> int:
+        if not self._ensured:
+            ensure_checkpoint(connection, self.name, self._clock.now())
+            self._ensured = True
+        return read_checkpoint(connection, self.name, for_update=True)

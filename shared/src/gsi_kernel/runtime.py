@@ -87,7 +87,11 @@ class Kernel:
         self.bus = bus or build_bus(settings)
         self.store = EventStore(source=f"gsi/{settings.service}", clock=self.clock)
         self.projections = ProjectionRunner(
-            db=self.db, store=self.store, projections=wiring.projections, clock=self.clock
+            db=self.db,
+            store=self.store,
+            projections=wiring.projections,
+            clock=self.clock,
+            name=f"{settings.service}.read-models",
         )
         self.writer = StreamWriter(
             db=self.db,
@@ -95,7 +99,7 @@ class Kernel:
             registry=wiring.registry,
             clock=self.clock,
             publisher=wiring.publisher,
-            on_commit=self.projections.catch_up,
+            project=self.projections.catch_up_through,
         )
         self.dev_issuer, self.verifier = _auth(settings)
         self.workers = WorkerGroup()

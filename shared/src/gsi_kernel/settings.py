@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from pydantic import SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -48,6 +48,7 @@ class ServiceSettings(BaseSettings):
     topic_partitions: int = 3
     http_host: str = "127.0.0.1"
     http_port: int | None = None
+    http_workers: int = Field(default=1, ge=1, le=32, description="processes serving the API")
     jwt_issuer: str = DEV_ISSUER
     jwt_audience: str = "gsi"
     jwt_public_key_file: Path | None = None

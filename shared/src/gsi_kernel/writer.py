@@ -36,15 +36,16 @@ class StreamWriter:
         registry: EventRegistry,
         clock: Clock,
         publisher: Publisher = no_publication,
-        on_commit: Callable[[], None] = lambda: None,
+        project: Callable[[int], object] = lambda _position: None,
     ) -> None:
+        """``project(position)`` returns once the read models include that store position."""
         self._db = db
         self._store = store
         self._registry = registry
         self._clock = clock
         self._outbox = Outbox()
         self._publisher = publisher
-        self._on_commit = on_commit
+        self._project = project
 
     def execute(self, stream_id: str, decide: Decide, context: CommandContext) -> list[EventEnvelope]:
         """Decide on the stream's history and record the outcome; raise the domain's errors as is."""
@@ -57,11 +58,19 @@ class StreamWriter:
         personal data, or write a row that must commit with the events)."""
         with self._db.transaction() as connection:
             recorded = self._record(connection, stream_id, decide, context)
-        try:
-            self._on_commit()
-        except Exception:  # the command is committed; the projection worker will catch up
-            log.exception("after-commit step failed for %s (the write itself succeeded)", stream_id)
+        if recorded:
+            self._project_safely(stream_id, recorded[-1].position or 0)
         return recorded
+
+    def _project_safely(self, stream_id: str, position: int) -> None:
+        """Catch the read models up (read-your-writes), outside the append's transaction so the
+        store's writer lock is held as briefly as possible; under load one catch-up projects
+        the events of many commands. A failing read model must not fail a committed command:
+        the background projection worker retries it."""
+        try:
+            self._project(position)
+        except Exception:  # the events are committed; only the read model lags, and is retried
+            log.exception("projecting after %s failed; the projection worker will retry", stream_id)
 
     def execute_in(
         self, connection: Connection, stream_id: str, decide: Decide, context: CommandContext

@@ -4,11 +4,13 @@ from the read model, and a rebuild cannot bring them back (their key is destroye
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, delete, insert, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from gsi_kernel.envelope import EventEnvelope
 from gsi_kernel.events import DomainEvent
@@ -48,13 +50,24 @@ class PersonsProjection:
         }
 
     def apply(self, connection: Connection, event: EventEnvelope) -> None:
-        if not ev.EVENTS.knows(event.type) or not event.stream_id.startswith("person-"):
-            return
-        decoded = ev.EVENTS.decode(event.type, event.schema_version, event.payload)
-        person_id = person_id_of(event.stream_id)
-        self._handlers[type(decoded)](connection, person_id, decoded, event.occurred_at, event.actor)
-        if not isinstance(decoded, ev.PersonRegistered):
-            _touch(connection, person_id, event.occurred_at)
+        self.apply_batch(connection, [event])
+
+    def apply_batch(self, connection: Connection, batch: Sequence[EventEnvelope]) -> None:
+        """Apply the events, then mark each person's latest activity once (not once per event)."""
+        active: dict[str, datetime] = {}
+        registered: dict[str, datetime] = {}
+        for event in batch:
+            if not ev.EVENTS.knows(event.type) or not event.stream_id.startswith("person-"):
+                continue
+            decoded = ev.EVENTS.decode(event.type, event.schema_version, event.payload)
+            person_id = person_id_of(event.stream_id)
+            self._handlers[type(decoded)](connection, person_id, decoded, event.occurred_at, event.actor)
+            active[person_id] = max(event.occurred_at, active.get(person_id, event.occurred_at))
+            if isinstance(decoded, ev.PersonRegistered):
+                registered[person_id] = event.occurred_at
+        for person_id, at in active.items():
+            if registered.get(person_id) != at:  # the registration row already says so
+                _touch(connection, person_id, at)
 
     def reset(self, connection: Connection) -> None:
         for table in (persons, consents, documents, duplicate_queue):
@@ -116,8 +129,13 @@ def _evaluated(c: Connection, person_id: str, e: ev.EligibilityEvaluated, _at: d
 
 
 def _consent_given(c: Connection, person_id: str, e: ev.ConsentGiven, _at: datetime, _actor: str) -> None:
-    c.execute(delete(consents).where(consents.c.person_id == person_id, consents.c.purpose == e.purpose))
-    c.execute(insert(consents).values(person_id=person_id, purpose=e.purpose, given_at=e.given_at))
+    upsert = (pg_insert if c.dialect.name == "postgresql" else sqlite_insert)(consents)
+    values = {"given_at": e.given_at, "withdrawn_at": None, "withdrawal_reason": None}
+    c.execute(
+        upsert.values(person_id=person_id, purpose=e.purpose, **values).on_conflict_do_update(
+            index_elements=["person_id", "purpose"], set_=values
+        )
+    )
 
 
 def _consent_withdrawn(

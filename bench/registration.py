@@ -1,0 +1,97 @@
+"""Registration through its HTTP API on PostgreSQL (+ Kafka): registrations per second with
+latency percentiles (wrk, a C load generator, so the client costs little of the 2 cores), and
+search latency over a large read model. Part of ``make bench``."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from scripts.launcher import get_json, post_json
+
+LUA = Path(__file__).with_name("register.lua")
+
+
+def start_registration(port: int, schema: str, data_dir: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "GSI_DATA_DIR": str(data_dir),
+        "GSI_DATABASE_URL": os.environ["GSI_TEST_DATABASE_URL"],
+        "GSI_DB_SCHEMA": schema,
+        "GSI_BUS": "kafka",
+        "GSI_KAFKA_BOOTSTRAP_SERVERS": os.environ["KAFKA_BOOTSTRAP_SERVERS"],
+        "GSI_LOG_LEVEL": "WARNING",
+        "GSI_HTTP_PORT": str(port),
+    }
+    log = (data_dir / "registration.log").open("ab")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "registration", "serve"], env=env, stdout=log, stderr=log
+    )
+    deadline = time.monotonic() + 60
+    while get_json(f"http://127.0.0.1:{port}/ready") is None:
+        if time.monotonic() > deadline or process.poll() is not None:
+            raise RuntimeError(f"registration did not start; see {data_dir / 'registration.log'}")
+        time.sleep(0.2)
+    return process
+
+
+def mint(port: int, **claims: Any) -> str:
+    status, body = post_json(f"http://127.0.0.1:{port}/dev/token", claims)
+    assert status == 200, body
+    return str(body["access_token"])
+
+
+def wrk(url: str, token: str, *, seconds: int, connections: int) -> dict[str, float]:
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is needed: apt-get install wrk")
+    done = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", str(LUA), url],
+        env={**os.environ, "GSI_TOKEN": token},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    match = re.search(r"RESULT (.*)", done.stdout)
+    if match is None:
+        raise RuntimeError(done.stdout + done.stderr)
+    figures = {k: float(v) for k, v in (pair.split("=") for pair in match.group(1).split())}
+    if "FIRST-ERROR" in done.stdout:
+        print(done.stdout[done.stdout.index("FIRST-ERROR") :].splitlines()[0])
+    return figures
+
+
+def main() -> None:
+    port = 18301
+    schema = f"bench_reg_{uuid.uuid4().hex[:6]}"
+    data_dir = Path(tempfile.mkdtemp(prefix="gsi-bench-"))
+    process = start_registration(port, schema, data_dir)
+    try:
+        token = mint(port, user_id="bench", roles=["org_staff"], organization="org-bench")
+        wrk(f"http://127.0.0.1:{port}", token, seconds=3, connections=8)  # warm-up
+        result = wrk(
+            f"http://127.0.0.1:{port}",
+            token,
+            seconds=int(os.environ.get("GSI_BENCH_SECONDS", "15")),
+            connections=16,
+        )
+        rate = result["requests"] / (result["duration_us"] / 1e6)
+        print(
+            f"{'register a person through the API (PostgreSQL)':<52}{rate:>10,.0f}/s"
+            f"   p50 {result['p50_us'] / 1000:.1f} ms  p99 {result['p99_us'] / 1000:.1f} ms  errors {int(result['errors'])}"
+        )
+    finally:
+        process.terminate()
+        process.wait(20)
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
