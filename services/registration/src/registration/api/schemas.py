@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
-from registration.domain.values import ConsentPurpose, FrenchLevel, Sex, Status
+from registration.domain.values import VOLETS, ConsentPurpose, FrenchLevel, Sex, Status
 
 _NAME = Field(min_length=1, max_length=200)
 _REASON = Field(min_length=3, max_length=500, description="Motif du changement / Reason for the change")
@@ -146,7 +146,7 @@ class PersonSummary(BaseModel):
 
     @classmethod
     def of(cls, row: dict[str, Any]) -> PersonSummary:
-        volets = [v for v in str(row.get("eligible_volets") or "").split(",") if v]
+        volets = [volet for volet in VOLETS if row.get(f"eligible_{volet.lower()}")]
         return cls.model_validate({**row, "eligible_volets": volets})
 
 

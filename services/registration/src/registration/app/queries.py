@@ -7,7 +7,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select, insert, or_, select
+from sqlalchemy import Select, insert, select
 
 from gsi_kernel.auth import Principal, Role, may_read_organization
 from gsi_kernel.clock import MONTREAL
@@ -15,7 +15,7 @@ from gsi_kernel.errors import NotFound
 from gsi_kernel.runtime import Kernel
 from gsi_kernel.store.queries import fetch_one, fetch_page, scoped_to_principal
 from registration.domain.duplicates import normalize
-from registration.projections.tables import access_log, consents, documents, persons
+from registration.projections.tables import access_log, consents, documents, name_tokens, persons
 
 
 class AccessPurpose(StrEnum):
@@ -115,8 +115,11 @@ class PersonQueries:
 
 def _filtered(query: Select[Any], f: SearchFilters) -> Select[Any]:
     if f.name:
-        prefix = normalize(f.name).replace("%", "").replace("_", "") + "%"
-        query = query.where(or_(persons.c.family_norm.like(prefix), persons.c.given_norm.like(prefix)))
+        # Every word of the search must start one of the person's names ("mar tre" finds
+        # Marie Tremblay); each word is an index range scan on the name tokens.
+        for word in normalize(f.name).replace("%", "").replace("_", "").split():
+            tokens = select(name_tokens.c.person_id).where(name_tokens.c.token.like(f"{word}%"))
+            query = query.where(persons.c.person_id.in_(tokens))
     if f.uci_hash:
         query = query.where(persons.c.uci_hash == f.uci_hash)
     if f.status:
@@ -124,7 +127,7 @@ def _filtered(query: Select[Any], f: SearchFilters) -> Select[Any]:
     if f.region:
         query = query.where(persons.c.region == f.region)
     if f.eligible_for:
-        query = query.where(persons.c.eligible_volets.like(f"%,{f.eligible_for},%"))
+        query = query.where(persons.c[f"eligible_{f.eligible_for.lower()}"].is_(True))
     if f.registered_from:
         query = query.where(persons.c.registered_at >= _start_of(f.registered_from))
     if f.registered_to:

@@ -18,7 +18,15 @@ from registration.domain import events as ev
 from registration.domain.duplicates import name_key, normalize
 from registration.domain.rule_sets import EVENTS as RULE_EVENTS
 from registration.domain.rule_sets import RuleSetPublished
-from registration.projections.tables import consents, documents, duplicate_queue, persons, rule_sets
+from registration.domain.values import VOLETS
+from registration.projections.tables import (
+    consents,
+    documents,
+    duplicate_queue,
+    name_tokens,
+    persons,
+    rule_sets,
+)
 
 
 class PiiReader(Protocol):
@@ -70,7 +78,7 @@ class PersonsProjection:
                 _touch(connection, person_id, at)
 
     def reset(self, connection: Connection) -> None:
-        for table in (persons, consents, documents, duplicate_queue):
+        for table in (persons, name_tokens, consents, documents, duplicate_queue):
             connection.execute(delete(table))
 
     def _registered(
@@ -78,6 +86,12 @@ class PersonsProjection:
     ) -> None:
         pii = self._pii.decrypt(c, person_id, e.pii)
         family, given = (pii["family_name"], pii["given_name"]) if pii else (None, None)
+        if family and given:
+            tokens = sorted(set(f"{normalize(family)} {normalize(given)}".split()))
+            c.execute(
+                insert(name_tokens),
+                [{"token": t, "person_id": person_id, "organization_id": e.organization_id} for t in tokens],
+            )
         c.execute(
             insert(persons).values(
                 person_id=person_id,
@@ -94,7 +108,7 @@ class PersonsProjection:
                 status_since=e.status.effective_from,
                 region=e.region,
                 uci_hash=e.uci_hash if pii else None,
-                eligible_volets="",
+                **{f"eligible_{volet.lower()}": False for volet in VOLETS},
                 registered_at=at,
                 last_activity_at=at,
                 erased=pii is None,
@@ -120,11 +134,9 @@ def _address_changed(c: Connection, person_id: str, e: ev.AddressChanged, _at: d
 
 
 def _evaluated(c: Connection, person_id: str, e: ev.EligibilityEvaluated, _at: datetime, _actor: str) -> None:
-    eligible = "".join(f",{r.volet}" for r in e.results if r.eligible)
+    flags = {f"eligible_{r.volet.lower()}": r.eligible for r in e.results}
     c.execute(
-        update(persons)
-        .where(persons.c.person_id == person_id)
-        .values(eligible_volets=f"{eligible}," if eligible else "", eligibility_on=e.on_date)
+        update(persons).where(persons.c.person_id == person_id).values(**flags, eligibility_on=e.on_date)
     )
 
 
@@ -202,6 +214,7 @@ def _merged(c: Connection, person_id: str, e: ev.PersonMerged, at: datetime, _ac
 
 
 def _erased(c: Connection, person_id: str, _e: ev.PersonErased, at: datetime, _actor: str) -> None:
+    c.execute(delete(name_tokens).where(name_tokens.c.person_id == person_id))
     c.execute(
         update(persons)
         .where(persons.c.person_id == person_id)

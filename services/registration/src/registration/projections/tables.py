@@ -16,9 +16,11 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    text,
 )
 
 from gsi_kernel.store.types import UtcDateTime
+from registration.domain.values import VOLETS
 
 metadata = MetaData()
 
@@ -43,19 +45,45 @@ persons = Table(
     Column("status_since", Date, nullable=False),
     Column("region", String(2)),
     Column("uci_hash", String(64)),
-    Column("eligible_volets", String(20), nullable=False, default=""),  # ",V1,V2," on eligibility_on
+    # Eligibility per volet at the last evaluation (on eligibility_on): plain flags, so a
+    # filter on one is a cheap comparison, not a pattern match.
+    *(Column(f"eligible_{volet.lower()}", Boolean, nullable=False, default=False) for volet in VOLETS),
     Column("eligibility_on", Date),
     Column("registered_at", UtcDateTime(), nullable=False),
     Column("last_activity_at", UtcDateTime(), nullable=False),
     Column("erased", Boolean, nullable=False, default=False),
     Column("merged_into", String(36)),
-    Index("ix_persons_org_family", "organization_id", "family_norm"),
-    Index("ix_persons_org_given", "organization_id", "given_norm"),
-    Index("ix_persons_family", "family_norm"),
+    # Search pages are sorted by name: these let PostgreSQL walk the index and stop at the page.
+    Index("ix_persons_org_family", "organization_id", "family_norm", "given_norm", "person_id"),
+    Index("ix_persons_family", "family_norm", "given_norm", "person_id"),
     Index("ix_persons_org_registered", "organization_id", "registered_at"),
     Index("ix_persons_identity", "birth_date", "sex"),
     Index("ix_persons_uci", "uci_hash"),
+    Index("ix_persons_status_region", "status", "region"),
+    Index("ix_persons_region", "region"),
+    *(
+        Index(
+            f"ix_persons_eligible_{volet.lower()}",
+            "family_norm",
+            "given_norm",
+            "person_id",
+            postgresql_where=text(f"eligible_{volet.lower()}"),
+            sqlite_where=text(f"eligible_{volet.lower()}"),
+        )
+        for volet in VOLETS
+    ),
     Index("ix_persons_activity", "last_activity_at"),
+)
+
+# One row per normalised name token ("marie", "eve", "tremblay"): a name-prefix search is an
+# index range scan on the token, whichever of the names (or of their parts) it starts.
+name_tokens = Table(
+    "name_tokens",
+    metadata,
+    Column("token", _Key, primary_key=True),
+    Column("person_id", String(36), primary_key=True),
+    Column("organization_id", String(100), nullable=False),
+    Index("ix_name_tokens_org", "organization_id", "token"),
 )
 
 consents = Table(

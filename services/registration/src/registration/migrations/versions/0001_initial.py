@@ -40,19 +40,41 @@ def upgrade() -> None:
         sa.Column("status_since", sa.Date, nullable=False),
         sa.Column("region", sa.String(2)),
         sa.Column("uci_hash", sa.String(64)),
-        sa.Column("eligible_volets", sa.String(20), nullable=False),
+        sa.Column("eligible_v1", sa.Boolean, nullable=False),
+        sa.Column("eligible_v2", sa.Boolean, nullable=False),
+        sa.Column("eligible_v3", sa.Boolean, nullable=False),
+        sa.Column("eligible_v4", sa.Boolean, nullable=False),
+        sa.Column("eligible_v5", sa.Boolean, nullable=False),
         sa.Column("eligibility_on", sa.Date),
         sa.Column("registered_at", UtcDateTime(), nullable=False),
         sa.Column("last_activity_at", UtcDateTime(), nullable=False),
         sa.Column("erased", sa.Boolean, nullable=False),
         sa.Column("merged_into", sa.String(36)),
     )
-    op.create_index("ix_persons_org_family", "persons", ["organization_id", "family_norm"])
-    op.create_index("ix_persons_org_given", "persons", ["organization_id", "given_norm"])
-    op.create_index("ix_persons_family", "persons", ["family_norm"])
+    op.create_index(
+        "ix_persons_org_family", "persons", ["organization_id", "family_norm", "given_norm", "person_id"]
+    )
+    op.create_index("ix_persons_family", "persons", ["family_norm", "given_norm", "person_id"])
     op.create_index("ix_persons_org_registered", "persons", ["organization_id", "registered_at"])
     op.create_index("ix_persons_identity", "persons", ["birth_date", "sex"])
     op.create_index("ix_persons_uci", "persons", ["uci_hash"])
+    op.create_index("ix_persons_status_region", "persons", ["status", "region"])
+    op.create_index("ix_persons_region", "persons", ["region"])
+    for volet in ("v1", "v2", "v3", "v4", "v5"):
+        op.create_index(
+            f"ix_persons_eligible_{volet}",
+            "persons",
+            ["family_norm", "given_norm", "person_id"],
+            postgresql_where=sa.text(f"eligible_{volet}"),
+            sqlite_where=sa.text(f"eligible_{volet}"),
+        )
+    op.create_table(
+        "name_tokens",
+        sa.Column("token", _Key, primary_key=True),
+        sa.Column("person_id", sa.String(36), primary_key=True),
+        sa.Column("organization_id", sa.String(100), nullable=False),
+    )
+    op.create_index("ix_name_tokens_org", "name_tokens", ["organization_id", "token"])
     op.create_index("ix_persons_activity", "persons", ["last_activity_at"])
     op.create_table(
         "consents",
