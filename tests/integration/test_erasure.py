@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import MetaData, select, text
+from sqlalchemy import MetaData, create_engine, select, text
 
 from gsi_contracts import registration as contract
 from gsi_kernel.bus.embedded import EmbeddedBus
@@ -69,9 +69,11 @@ def service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Te
     )
     with TestClient(build_app(kernel)) as client:
         yield client, kernel, reader
-        if request.param != "embedded":
-            with kernel.db.transaction() as connection:
-                connection.execute(text(f'DROP SCHEMA "{settings["db_schema"]}" CASCADE'))
+    if request.param != "embedded":  # the service has stopped: nothing else uses its schema now
+        engine = create_engine(settings["database_url"])
+        with engine.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{settings["db_schema"]}" CASCADE'))
+        engine.dispose()
 
 
 def _published(bus: Bus, person_id: str, expected_types: set[str]) -> list[Record]:
