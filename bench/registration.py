@@ -43,6 +43,16 @@ def start_registration(port: int, schema: str, data_dir: Path) -> subprocess.Pop
     return process
 
 
+def drop_schema(schema: str) -> None:
+    """Leave the database as found: a benchmark's data must not skew the next one's cache."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(os.environ["GSI_TEST_DATABASE_URL"])
+    with engine.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    engine.dispose()
+
+
 def mint(port: int, **claims: Any) -> str:
     status, body = post_json(f"http://127.0.0.1:{port}/dev/token", claims)
     assert status == 200, body
@@ -90,6 +100,7 @@ def main() -> None:
     finally:
         process.terminate()
         process.wait(20)
+        drop_schema(schema)
         shutil.rmtree(data_dir, ignore_errors=True)
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, insert
 
-from bench.registration import mint, start_registration
+from bench.registration import drop_schema, mint, start_registration
 from registration.domain.duplicates import name_key, normalize
 from registration.projections.tables import name_tokens, persons
 
@@ -110,8 +110,10 @@ def fill(url: str, schema: str, count: int) -> None:
             connection.execute(insert(persons), rows[start : start + 5000])
         for start in range(0, len(tokens), 5000):
             connection.execute(insert(name_tokens), tokens[start : start + 5000])
-        connection.exec_driver_sql("ANALYZE persons")
-        connection.exec_driver_sql("ANALYZE name_tokens")
+    # Steady state, as autovacuum keeps it: statistics and the visibility map (index-only scans).
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql("VACUUM ANALYZE persons")
+        connection.exec_driver_sql("VACUUM ANALYZE name_tokens")
     engine.dispose()
 
 
@@ -164,6 +166,7 @@ def main() -> None:
     finally:
         process.terminate()
         process.wait(20)
+        drop_schema(schema)
 
 
 if __name__ == "__main__":

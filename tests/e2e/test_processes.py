@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import create_engine, text
 
 from scripts.launcher import SERVICES, ServiceProcesses
 from tests.e2e.flow import TRACE_ID, Services, run_journey
@@ -42,6 +43,11 @@ def real_services(tmp_path: Path, postgres_url: str, kafka_bootstrap: str) -> It
         yield processes
     finally:
         processes.stop()
+        engine = create_engine(postgres_url)
+        with engine.begin() as connection:
+            for service in SERVICES:
+                connection.execute(text(f'DROP SCHEMA IF EXISTS "e2e_{run}_{service}" CASCADE'))
+        engine.dispose()
 
 
 def _spans(path: Path) -> list[dict[str, object]]:
