@@ -185,6 +185,15 @@ def test_address_and_consent_changes(registration: Registration, staff: dict[str
     assert_error(again, 409, "consent.not_given")
     file = registration.client.get(f"/persons/{person_id}", headers=staff).json()
     assert file["region"] == "03"
+    leaves = {"region": None, "effective_from": "2026-11-18", "reason": "Départ hors Québec"}
+    assert (
+        registration.client.post(f"/persons/{person_id}/address", headers=staff, json=leaves).status_code
+        == 204
+    )
+    assert (
+        registration.client.get(f"/persons/{person_id}", headers=staff).json()["eligible_volets"] == []
+    )  # E1
+    file = registration.client.get(f"/persons/{person_id}", headers=staff).json()
     research = next(c for c in file["consents"] if c["purpose"] == "research")
     assert research["withdrawn_at"] is not None
     assert research["withdrawal_reason"] == "Demande de la personne"

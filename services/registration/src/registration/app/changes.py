@@ -79,11 +79,18 @@ class PersonChanges:
     ) -> None:
         self._own(person_id, principal)
         details = _details(address)
+        book = self._rules.current()
 
         def decide(connection: Connection, history: list[DomainEvent]) -> list[DomainEvent]:
             sealed = self._vault.seal(connection, person_id, details)
             return person.change_address(
-                history, region=address.region, effective_from=effective_from, pii=sealed, reason=reason
+                history,
+                region=address.region,
+                effective_from=effective_from,
+                pii=sealed,
+                reason=reason,
+                today=self._today(),
+                rules=book,
             )
 
         self._kernel.writer.execute_with(f"person-{person_id}", decide, context)

@@ -65,7 +65,7 @@ class EligibilityEvaluated(DomainEvent):
     event_type = "EligibilityEvaluated"
 
     on_date: date
-    trigger: str  # "registration" | "status_change" | "request"
+    trigger: str  # "registration" | "status_change" | "address_change" | "request"
     program: str
     rule_set_version: str
     results: tuple[VoletResult, ...]

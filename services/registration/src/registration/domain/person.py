@@ -168,11 +168,22 @@ def change_status(
 
 
 def change_address(
-    history: Sequence[DomainEvent], *, region: str | None, effective_from: date, pii: str, reason: str
+    history: Sequence[DomainEvent],
+    *,
+    region: str | None,
+    effective_from: date,
+    pii: str,
+    reason: str,
+    today: date,
+    rules: RuleBook,
 ) -> list[DomainEvent]:
-    active(history)
+    """A new address; eligibility is evaluated again, since living in Québec is rule E1."""
+    person = active(history)
     _check_region(region)
-    return [ev.AddressChanged(region=region, effective_from=effective_from, pii=pii, reason=reason)]
+    changed = ev.AddressChanged(region=region, effective_from=effective_from, pii=pii, reason=reason)
+    after = _apply(person, changed)
+    assert after is not None
+    return [changed, evaluate_all(after, today, rules, trigger="address_change")]
 
 
 def evaluate_on_request(
