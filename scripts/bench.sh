@@ -8,13 +8,10 @@ if ! command -v wrk >/dev/null 2>&1; then
   echo "bench: installing wrk (Debian package) for the HTTP load" >&2
   (apt-get install -y -q wrk >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q wrk >/dev/null))
 fi
-run() { scripts/with-infra.sh uv run python -m "$@"; }
-echo "== kernel: event store and outbox relay vs raw drivers"
-run bench.run
-echo "== eligibility engine (in-process)"
-run bench.eligibility
-echo "== personal-data sealing (in-process and on PostgreSQL)"
-run bench.privacy
-echo "== registration API on PostgreSQL + Kafka"
-run bench.registration
-run bench.search
+exec scripts/with-infra.sh bash -c '
+  set -e
+  echo "== kernel: event store and outbox relay vs raw drivers"; uv run python -m bench.run
+  echo "== eligibility engine (in-process)"; uv run python -m bench.eligibility
+  echo "== personal-data sealing (in-process and on PostgreSQL)"; uv run python -m bench.privacy
+  echo "== registration API on PostgreSQL + Kafka"; uv run python -m bench.registration; uv run python -m bench.search
+'
