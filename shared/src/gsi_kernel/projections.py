@@ -71,8 +71,15 @@ class ProjectionRunner:
 
     def run_once(self) -> int:
         """One batch, in one transaction (the background worker's step)."""
-        with self._db.transaction() as connection:
-            return self.catch_up_in(connection, limit=self._batch_size)
+        if not self._projections:
+            return 0
+        with self._local:  # not against this process's own request threads: they share the work
+            with self._db.transaction() as connection:
+                applied, reached = self._catch_up_from(
+                    connection, self._lock_checkpoint(connection), limit=self._batch_size
+                )
+            self._projected_through = max(self._projected_through, reached)
+        return applied
 
     def catch_up(self) -> None:
         """Apply every event committed so far."""

@@ -47,17 +47,22 @@ class StreamWriter:
         self._publisher = publisher
         self._project = project
 
-    def execute(self, stream_id: str, decide: Decide, context: CommandContext) -> list[EventEnvelope]:
+    def execute(
+        self, stream_id: str, decide: Decide, context: CommandContext, *, new_stream: bool = False
+    ) -> list[EventEnvelope]:
         """Decide on the stream's history and record the outcome; raise the domain's errors as is."""
-        return self.execute_with(stream_id, lambda _connection, history: decide(history), context)
+        return self.execute_with(
+            stream_id, lambda _connection, history: decide(history), context, new_stream=new_stream
+        )
 
     def execute_with(
-        self, stream_id: str, decide: DecideWith, context: CommandContext
+        self, stream_id: str, decide: DecideWith, context: CommandContext, *, new_stream: bool = False
     ) -> list[EventEnvelope]:
         """The same, for a decision that needs the transaction too (to read a read model, seal
-        personal data, or write a row that must commit with the events)."""
+        personal data, or write a row that must commit with the events). ``new_stream``: the
+        caller just made the id up, so there is no history to load (a clash still conflicts)."""
         with self._db.transaction() as connection:
-            recorded = self._record(connection, stream_id, decide, context)
+            recorded = self._record(connection, stream_id, decide, context, new_stream=new_stream)
         if recorded:
             self._project_safely(stream_id, recorded[-1].position or 0)
         return recorded
@@ -79,9 +84,15 @@ class StreamWriter:
         return self._record(connection, stream_id, lambda _connection, history: decide(history), context)
 
     def _record(
-        self, connection: Connection, stream_id: str, decide: DecideWith, context: CommandContext
+        self,
+        connection: Connection,
+        stream_id: str,
+        decide: DecideWith,
+        context: CommandContext,
+        *,
+        new_stream: bool = False,
     ) -> list[EventEnvelope]:
-        history = self._store.load(connection, stream_id)
+        history = [] if new_stream else self._store.load(connection, stream_id)
         expected = history[-1].stream_version if history else 0
         decided = decide(
             connection, [self._registry.decode(e.type, e.schema_version, e.payload) for e in history]

@@ -15,7 +15,7 @@ import zlib
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from gsi_kernel.clock import Clock
@@ -23,6 +23,19 @@ from gsi_kernel.envelope import CommandContext, EventEnvelope
 from gsi_kernel.errors import ConcurrencyConflict
 from gsi_kernel.events import DomainEvent
 from gsi_kernel.store.tables import events
+
+# Built once: SQLAlchemy then only binds parameters (this is the hot path of every command).
+_INSERT = insert(events).returning(events.c.position, sort_by_parameter_order=True)
+_VERSION = select(func.coalesce(func.max(events.c.version), 0)).where(
+    events.c.stream_id == bindparam("stream_id")
+)
+_LOAD = select(events).where(events.c.stream_id == bindparam("stream_id")).order_by(events.c.version)
+_READ_ALL = (
+    select(events)
+    .where(events.c.position > bindparam("after"))
+    .order_by(events.c.position)
+    .limit(bindparam("limit"))
+)
 
 
 class EventStore:
@@ -42,7 +55,9 @@ class EventStore:
         if not new_events:
             return []
         self._serialise_writers(connection)
-        if self.stream_version(connection, stream_id) != expected_version:
+        # A new stream needs no look: its version 1 is unique, so a concurrent creator loses
+        # on the constraint. An existing one is checked, which also refuses a gap.
+        if expected_version and self.stream_version(connection, stream_id) != expected_version:
             raise ConcurrencyConflict(stream_id, expected_version)
         now = self._clock.now()
         envelopes = [
@@ -65,27 +80,22 @@ class EventStore:
             for i, event in enumerate(new_events, start=1)
         ]
         try:
-            result = connection.execute(
-                insert(events).returning(events.c.position, sort_by_parameter_order=True),
-                [_row(e) for e in envelopes],
-            )
+            result = connection.execute(_INSERT, [_row(e) for e in envelopes])
         except IntegrityError as exc:
             raise ConcurrencyConflict(stream_id, expected_version) from exc
         positions = [row.position for row in result]
         return [e.with_position(p) for e, p in zip(envelopes, positions, strict=True)]
 
     def stream_version(self, connection: Connection, stream_id: str) -> int:
-        query = select(func.coalesce(func.max(events.c.version), 0)).where(events.c.stream_id == stream_id)
-        return int(connection.execute(query).scalar_one())
+        return int(connection.execute(_VERSION, {"stream_id": stream_id}).scalar_one())
 
     def load(self, connection: Connection, stream_id: str) -> list[EventEnvelope]:
-        query = select(events).where(events.c.stream_id == stream_id).order_by(events.c.version)
-        return [self._envelope(row._mapping) for row in connection.execute(query)]
+        return [self._envelope(row._mapping) for row in connection.execute(_LOAD, {"stream_id": stream_id})]
 
     def read_all(self, connection: Connection, *, after: int = 0, limit: int = 1000) -> list[EventEnvelope]:
         """Events with a position greater than ``after``, in commit order."""
-        query = select(events).where(events.c.position > after).order_by(events.c.position).limit(limit)
-        return [self._envelope(row._mapping) for row in connection.execute(query)]
+        rows = connection.execute(_READ_ALL, {"after": after, "limit": limit})
+        return [self._envelope(row._mapping) for row in rows]
 
     def last_position(self, connection: Connection) -> int:
         return int(connection.execute(select(func.coalesce(func.max(events.c.position), 0))).scalar_one())

@@ -13,6 +13,8 @@ from gsi_kernel.bus.port import Headers, Message
 from gsi_kernel.envelope import CONTENT_TYPE, EventEnvelope
 from gsi_kernel.store.tables import outbox
 
+_INSERT = insert(outbox)
+
 
 @dataclass(frozen=True, slots=True)
 class Publication:
@@ -57,7 +59,7 @@ class Outbox:
                     "created_at": now,
                 }
             )
-        connection.execute(insert(outbox), rows)
+        connection.execute(_INSERT, rows)
 
     def unsent(self, connection: Connection, limit: int) -> list[PendingMessage]:
         query = select(outbox).where(outbox.c.sent_at.is_(None)).order_by(outbox.c.id).limit(limit)

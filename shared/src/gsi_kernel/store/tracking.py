@@ -26,11 +26,20 @@ def mark_processed(connection: Connection, consumer: str, event_id: str, outcome
     )
 
 
+_CHECKPOINT = select(checkpoints.c.position).where(checkpoints.c.name == bindparam("name"))
+_CHECKPOINT_LOCKED = _CHECKPOINT.with_for_update()
+_MOVE_CHECKPOINT = (
+    update(checkpoints)
+    .where(checkpoints.c.name == bindparam("checkpoint"))
+    .values(position=bindparam("position"), updated_at=bindparam("now"))
+)
+
+
 def read_checkpoint(connection: Connection, name: str, *, for_update: bool = False) -> int:
-    query = select(checkpoints.c.position).where(checkpoints.c.name == name)
-    if for_update and connection.dialect.name == "postgresql":
-        query = query.with_for_update()
-    value = connection.execute(query).scalar_one_or_none()
+    locked = for_update and connection.dialect.name == "postgresql"
+    value = connection.execute(
+        _CHECKPOINT_LOCKED if locked else _CHECKPOINT, {"name": name}
+    ).scalar_one_or_none()
     return int(value) if value is not None else 0
 
 
@@ -43,9 +52,7 @@ def ensure_checkpoint(connection: Connection, name: str, now: datetime) -> None:
 
 
 def write_checkpoint(connection: Connection, name: str, position: int, now: datetime) -> None:
-    connection.execute(
-        update(checkpoints).where(checkpoints.c.name == name).values(position=position, updated_at=now)
-    )
+    connection.execute(_MOVE_CHECKPOINT, {"checkpoint": name, "position": position, "now": now})
 
 
 _ACQUIRE = text(

@@ -50,6 +50,7 @@ class Interventions:
             f"intervention-{intervention_id}",
             lambda history: intervention.declare(history, command),
             context,
+            new_stream=True,
         )
         return intervention_id
 

@@ -101,7 +101,7 @@ class Registering:
             candidates = [person.DuplicateCandidate(m.person_id, m.match, m.score) for m in found]
             return person.register(history, command, duplicates=candidates, rules=book)
 
-        recorded = self._kernel.writer.execute_with(f"person-{person_id}", decide, context)
+        recorded = self._kernel.writer.execute_with(f"person-{person_id}", decide, context, new_stream=True)
         registered = [e for e in recorded if e.type == ev.PersonRegistered.event_type]
         flagged = any(e.type == ev.PossibleDuplicateFlagged.event_type for e in recorded)
         state = person.fold([ev.EVENTS.decode(e.type, e.schema_version, e.payload) for e in recorded])
