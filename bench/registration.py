@@ -20,9 +20,10 @@ from scripts.launcher import get_json, post_json
 LUA = Path(__file__).with_name("register.lua")
 
 
-def start_registration(port: int, schema: str, data_dir: Path) -> subprocess.Popen[bytes]:
+def start_registration(port: int, schema: str, data_dir: Path, workers: int = 1) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
+        "GSI_HTTP_WORKERS": str(workers),
         "GSI_DATA_DIR": str(data_dir),
         "GSI_DATABASE_URL": os.environ["GSI_TEST_DATABASE_URL"],
         "GSI_DB_SCHEMA": schema,
@@ -78,30 +79,32 @@ def wrk(url: str, token: str, *, seconds: int, connections: int) -> dict[str, fl
     return figures
 
 
-def main() -> None:
+def measure(workers: int, seconds: int) -> None:
     port = 18301
     schema = f"bench_reg_{uuid.uuid4().hex[:6]}"
     data_dir = Path(tempfile.mkdtemp(prefix="gsi-bench-"))
-    process = start_registration(port, schema, data_dir)
+    process = start_registration(port, schema, data_dir, workers)
     try:
         token = mint(port, user_id="bench", roles=["org_staff"], organization="org-bench")
         wrk(f"http://127.0.0.1:{port}", token, seconds=3, connections=8)  # warm-up
-        result = wrk(
-            f"http://127.0.0.1:{port}",
-            token,
-            seconds=int(os.environ.get("GSI_BENCH_SECONDS", "15")),
-            connections=16,
-        )
+        result = wrk(f"http://127.0.0.1:{port}", token, seconds=seconds, connections=16)
         rate = result["requests"] / (result["duration_us"] / 1e6)
+        label = f"register a person through the API, {workers} process{'es' if workers > 1 else ''}"
         print(
-            f"{'register a person through the API (PostgreSQL)':<52}{rate:>10,.0f}/s"
+            f"{label:<52}{rate:>10,.0f}/s"
             f"   p50 {result['p50_us'] / 1000:.1f} ms  p99 {result['p99_us'] / 1000:.1f} ms  errors {int(result['errors'])}"
         )
     finally:
         process.terminate()
         process.wait(20)
-        drop_schema(schema)
         shutil.rmtree(data_dir, ignore_errors=True)
+        drop_schema(schema)
+
+
+def main() -> None:
+    seconds = int(os.environ.get("GSI_BENCH_SECONDS", "15"))
+    for workers in (1, 2):
+        measure(workers, seconds)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, delete, insert, update
+from sqlalchemy import Connection, bindparam, delete, insert, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -89,35 +89,63 @@ class PersonsProjection:
         if family and given:
             tokens = sorted(set(f"{normalize(family)} {normalize(given)}".split()))
             c.execute(
-                insert(name_tokens),
+                _INSERT_TOKENS,
                 [{"token": t, "person_id": person_id, "organization_id": e.organization_id} for t in tokens],
             )
-        c.execute(
-            insert(persons).values(
-                person_id=person_id,
-                organization_id=e.organization_id,
-                family_name=family,
-                given_name=given,
-                name_key=name_key(family, given) if family and given else None,
-                family_norm=normalize(family) if family else None,
-                given_norm=normalize(given) if given else None,
-                birth_date=e.birth_date,
-                sex=e.sex,
-                country_of_birth=e.country_of_birth,
-                status=e.status.status,
-                status_since=e.status.effective_from,
-                region=e.region,
-                uci_hash=e.uci_hash if pii else None,
-                **{f"eligible_{volet.lower()}": False for volet in VOLETS},
-                registered_at=at,
-                last_activity_at=at,
-                erased=pii is None,
-            )
-        )
+        row = {
+            "person_id": person_id,
+            "organization_id": e.organization_id,
+            "family_name": family,
+            "given_name": given,
+            "name_key": name_key(family, given) if family and given else None,
+            "family_norm": normalize(family) if family else None,
+            "given_norm": normalize(given) if given else None,
+            "birth_date": e.birth_date,
+            "sex": e.sex,
+            "country_of_birth": e.country_of_birth,
+            "status": e.status.status,
+            "status_since": e.status.effective_from,
+            "region": e.region,
+            "uci_hash": e.uci_hash if pii else None,
+            **{f"eligible_{volet.lower()}": False for volet in VOLETS},
+            "registered_at": at,
+            "last_activity_at": at,
+            "erased": pii is None,
+        }
+        c.execute(_INSERT_PERSON, row)
+
+
+# Built once (the statements of every registration): SQLAlchemy then only binds parameters.
+_INSERT_PERSON = insert(persons)
+_INSERT_TOKENS = insert(name_tokens)
+_TOUCH = (
+    update(persons).where(persons.c.person_id == bindparam("pid")).values(last_activity_at=bindparam("at"))
+)
+_ELIGIBILITY = (
+    update(persons)
+    .where(persons.c.person_id == bindparam("pid"))
+    .values(
+        {
+            **{persons.c[f"eligible_{v.lower()}"]: bindparam(f"flag_{v.lower()}") for v in VOLETS},
+            persons.c.eligibility_on: bindparam("on"),
+        }
+    )
+)
+
+
+def _consent_upsert(dialect: str) -> Any:
+    upsert = (pg_insert if dialect == "postgresql" else sqlite_insert)(consents)
+    return upsert.on_conflict_do_update(
+        index_elements=["person_id", "purpose"],
+        set_={"given_at": upsert.excluded.given_at, "withdrawn_at": None, "withdrawal_reason": None},
+    )
+
+
+_CONSENT_UPSERT = {dialect: _consent_upsert(dialect) for dialect in ("postgresql", "sqlite")}
 
 
 def _touch(c: Connection, person_id: str, at: datetime) -> None:
-    c.execute(update(persons).where(persons.c.person_id == person_id).values(last_activity_at=at))
+    c.execute(_TOUCH, {"pid": person_id, "at": at})
 
 
 def _status_changed(c: Connection, person_id: str, e: ev.StatusChanged, _at: datetime, _actor: str) -> None:
@@ -134,20 +162,15 @@ def _address_changed(c: Connection, person_id: str, e: ev.AddressChanged, _at: d
 
 
 def _evaluated(c: Connection, person_id: str, e: ev.EligibilityEvaluated, _at: datetime, _actor: str) -> None:
-    flags = {f"eligible_{r.volet.lower()}": r.eligible for r in e.results}
-    c.execute(
-        update(persons).where(persons.c.person_id == person_id).values(**flags, eligibility_on=e.on_date)
-    )
+    flags = {f"flag_{v.lower()}": False for v in VOLETS} | {
+        f"flag_{r.volet.lower()}": r.eligible for r in e.results
+    }
+    c.execute(_ELIGIBILITY, {"pid": person_id, "on": e.on_date, **flags})
 
 
 def _consent_given(c: Connection, person_id: str, e: ev.ConsentGiven, _at: datetime, _actor: str) -> None:
-    upsert = (pg_insert if c.dialect.name == "postgresql" else sqlite_insert)(consents)
-    values = {"given_at": e.given_at, "withdrawn_at": None, "withdrawal_reason": None}
-    c.execute(
-        upsert.values(person_id=person_id, purpose=e.purpose, **values).on_conflict_do_update(
-            index_elements=["person_id", "purpose"], set_=values
-        )
-    )
+    row = {"person_id": person_id, "purpose": e.purpose, "given_at": e.given_at}
+    c.execute(_CONSENT_UPSERT[c.dialect.name], row)
 
 
 def _consent_withdrawn(
