@@ -73,10 +73,14 @@ _MAPPINGS: dict[type[DomainEvent], Callable[[Any, EventEnvelope], DomainEvent]] 
 }
 
 
+_PUBLISHED_TYPES = frozenset(cls.event_type for cls in _MAPPINGS)
+
+
 def publish(event: EventEnvelope) -> Sequence[Publication]:
+    if event.type not in _PUBLISHED_TYPES:
+        return []  # most events stay inside the service: no need to decode them
     decoded = EVENTS.decode(event.type, event.schema_version, event.payload)
-    mapping = _MAPPINGS.get(type(decoded))
-    return [integration_event(event, contract.TOPIC, mapping(decoded, event))] if mapping else []
+    return [integration_event(event, contract.TOPIC, _MAPPINGS[type(decoded)](decoded, event))]
 
 
 def _person_id(env: EventEnvelope) -> str:

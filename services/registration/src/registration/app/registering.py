@@ -99,14 +99,14 @@ class Registering:
                 now=now,
             )
             candidates = [person.DuplicateCandidate(m.person_id, m.match, m.score) for m in found]
-            return person.register(history, command, duplicates=candidates, rules=book)
+            decided[:] = person.register(history, command, duplicates=candidates, rules=book)
+            return decided
 
-        recorded = self._kernel.writer.execute_with(f"person-{person_id}", decide, context, new_stream=True)
-        registered = [e for e in recorded if e.type == ev.PersonRegistered.event_type]
-        flagged = any(e.type == ev.PossibleDuplicateFlagged.event_type for e in recorded)
-        state = person.fold([ev.EVENTS.decode(e.type, e.schema_version, e.payload) for e in recorded])
+        decided: list[DomainEvent] = []
+        self._kernel.writer.execute_with(f"person-{person_id}", decide, context, new_stream=True)
+        state = person.fold(decided)
         assert state is not None
-        assert registered
+        flagged = any(isinstance(e, ev.PossibleDuplicateFlagged) for e in decided)
         return Registered(person_id, flagged, explain(state, montreal_date(now), book))
 
 
