@@ -20,17 +20,14 @@ from sqlalchemy import (
     text,
 )
 
-from gsi_kernel.store.types import UtcDateTime
+from gsi_kernel.store.types import AutoId, UtcDateTime
 
 metadata = MetaData()
-
-# BigInteger on PostgreSQL, but INTEGER on SQLite so that it is the rowid (autoincrement).
-_Position = BigInteger().with_variant(Integer(), "sqlite")
 
 events = Table(
     "events",
     metadata,
-    Column("position", _Position, primary_key=True, autoincrement=True),
+    Column("position", AutoId, primary_key=True, autoincrement=True),
     Column("event_id", String(36), nullable=False, unique=True),
     Column("stream_id", String(200), nullable=False),
     Column("version", Integer, nullable=False),
@@ -50,7 +47,7 @@ events = Table(
 outbox = Table(
     "outbox",
     metadata,
-    Column("id", _Position, primary_key=True, autoincrement=True),
+    Column("id", AutoId, primary_key=True, autoincrement=True),
     Column("message_id", String(36), nullable=False, unique=True),
     Column("topic", String(200), nullable=False),
     Column("key", String(200), nullable=False),
@@ -78,7 +75,7 @@ processed = Table(
 dead_letters = Table(
     "dead_letters",
     metadata,
-    Column("id", _Position, primary_key=True, autoincrement=True),
+    Column("id", AutoId, primary_key=True, autoincrement=True),
     Column("consumer", String(120), nullable=False),
     Column("topic", String(200), nullable=False),
     Column("partition", Integer, nullable=False),

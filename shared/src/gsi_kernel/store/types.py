@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect
+from sqlalchemy import BigInteger, DateTime, Dialect, Integer
 from sqlalchemy.types import TypeDecorator
 
 
@@ -31,3 +31,7 @@ class UtcDateTime(TypeDecorator[datetime]):
             return None
         instant: datetime = value
         return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
+
+
+# A 64-bit identity on PostgreSQL; INTEGER on SQLite, so that it is the rowid (autoincrement).
+AutoId = BigInteger().with_variant(Integer(), "sqlite")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Boolean,
     Column,
     Date,
@@ -19,12 +18,11 @@ from sqlalchemy import (
     text,
 )
 
-from gsi_kernel.store.types import UtcDateTime
+from gsi_kernel.store.types import AutoId, UtcDateTime
 from registration.domain.values import VOLETS
 
 metadata = MetaData()
 
-_Id = BigInteger().with_variant(Integer(), "sqlite")
 # Byte-order collation on PostgreSQL, so that `LIKE 'prefix%'` can use a plain b-tree index.
 _Key = String(200).with_variant(String(200, collation="C"), "postgresql")
 
@@ -133,7 +131,7 @@ duplicate_queue = Table(
 access_log = Table(
     "access_log",
     metadata,
-    Column("id", _Id, primary_key=True, autoincrement=True),
+    Column("id", AutoId, primary_key=True, autoincrement=True),
     Column("person_id", String(36), nullable=False, index=True),
     Column("actor", String(200), nullable=False),
     Column("actor_organization", String(100)),

@@ -10,14 +10,13 @@ from alembic import op
 
 from gsi_kernel.privacy.ddl import create_privacy_tables_v1
 from gsi_kernel.store.ddl import create_kernel_tables_v1
-from gsi_kernel.store.types import UtcDateTime
+from gsi_kernel.store.types import AutoId, UtcDateTime
 
 revision = "0001"
 down_revision = None
 branch_labels = None
 depends_on = None
 
-_Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 _Key = sa.String(200).with_variant(sa.String(200, collation="C"), "postgresql")
 
 
@@ -114,7 +113,7 @@ def upgrade() -> None:
     op.create_index("ix_duplicate_queue_state", "duplicate_queue", ["state", "flagged_at"])
     op.create_table(
         "access_log",
-        sa.Column("id", _Id, primary_key=True, autoincrement=True),
+        sa.Column("id", AutoId, primary_key=True, autoincrement=True),
         sa.Column("person_id", sa.String(36), nullable=False, index=True),
         sa.Column("actor", sa.String(200), nullable=False),
         sa.Column("actor_organization", sa.String(100)),
