@@ -101,11 +101,12 @@ def test_concurrent_appends_at_the_same_version_have_exactly_one_winner(database
 
 
 def test_read_all_follows_commit_order_without_skipping_under_concurrent_writers(database: Database) -> None:
-    """A reader that follows positions while writers commit must end up having seen every event."""
+    """A reader that follows the store's cursor while writers commit must end up having seen
+    every event exactly once, in cursor order — with no lock taken by the writers."""
     s = store()
     per_writer, writers = 25, 4
     done = threading.Event()
-    seen: list[int] = []
+    seen: list[tuple[int, int]] = []
 
     def write(n: int) -> None:
         for i in range(per_writer):
@@ -113,15 +114,14 @@ def test_read_all_follows_commit_order_without_skipping_under_concurrent_writers
                 s.append(c, f"w{n}-{i}", 0, [Noted(text=f"{n}/{i}")], CONTEXT)
 
     def follow() -> None:
-        position = 0
+        cursor = (0, 0)
         while True:
             finished = done.is_set()
             with database.transaction() as c:
-                batch = s.read_all(c, after=position, limit=7)
+                batch = s.read_all(c, after=cursor, limit=7)
             for event in batch:
-                assert event.position is not None
-                seen.append(event.position)
-                position = event.position
+                seen.append(event.cursor)
+                cursor = event.cursor
             if finished and not batch:
                 return
 
@@ -135,6 +135,7 @@ def test_read_all_follows_commit_order_without_skipping_under_concurrent_writers
     done.set()
     reader.join()
     assert len(seen) == per_writer * writers
+    assert len(set(seen)) == len(seen)
     assert seen == sorted(seen)
 
 
@@ -159,3 +160,25 @@ def test_postgres_refuses_truncate_of_events(postgres_url: str) -> None:
         db.transaction() as c,
     ):
         c.execute(text("TRUNCATE events"))
+
+
+@pytest.mark.postgres
+def test_postgres_holds_back_events_behind_an_older_open_transaction(postgres_url: str) -> None:
+    """The case a position-ordered reader gets wrong: an older transaction takes a smaller
+    position but commits later. The reader must not pass it by."""
+    from tests.databases import postgres_database
+
+    s = store()
+    with postgres_database(postgres_url) as db:
+        older = db.engine.connect()
+        older_tx = older.begin()
+        s.append(older, "slow", 0, [Noted(text="older, committed last")], CONTEXT)  # smaller position
+        with db.transaction() as c:
+            s.append(c, "fast", 0, [Noted(text="younger, committed first")], CONTEXT)
+        with db.transaction() as c:
+            assert s.read_all(c) == []  # "fast" waits behind the open, older transaction
+        older_tx.commit()
+        older.close()
+        with db.transaction() as c:
+            texts = [e.payload["text"] for e in s.read_all(c)]
+        assert texts == ["older, committed last", "younger, committed first"]

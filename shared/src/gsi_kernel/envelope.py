@@ -50,6 +50,12 @@ class EventEnvelope:
     traceparent: str | None
     payload: dict[str, Any] = field(default_factory=dict)
     position: int | None = None  # global position in the store it was read from, if any
+    tx_id: int | None = None  # the appending transaction's id (PostgreSQL), for commit order
+
+    @property
+    def cursor(self) -> tuple[int, int]:
+        """Where this event stands in the store's commit order: (transaction, position)."""
+        return (self.tx_id or 0, self.position or 0)
 
     def to_cloudevent(self) -> dict[str, Any]:
         doc: dict[str, Any] = {
@@ -106,5 +112,5 @@ class EventEnvelope:
             raise ValueError("an event must be a JSON object")
         return cls.from_cloudevent(doc)
 
-    def with_position(self, position: int) -> EventEnvelope:
-        return replace(self, position=position)
+    def with_position(self, position: int, tx_id: int | None = None) -> EventEnvelope:
+        return replace(self, position=position, tx_id=tx_id)

@@ -13,6 +13,7 @@ projection failed.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -21,8 +22,8 @@ from sqlalchemy import Connection
 from gsi_kernel.clock import Clock
 from gsi_kernel.envelope import EventEnvelope
 from gsi_kernel.store.database import Database
-from gsi_kernel.store.event_store import EventStore
-from gsi_kernel.store.tracking import ensure_checkpoint, read_checkpoint, write_checkpoint
+from gsi_kernel.store.event_store import Cursor, EventStore
+from gsi_kernel.store.tracking import ensure_checkpoint, read_cursor, write_cursor
 
 
 class Projection(Protocol):
@@ -67,7 +68,7 @@ class ProjectionRunner:
         self._batch_size = batch_size
         self._ensured = False
         self._local = threading.Lock()
-        self._projected_through = 0  # committed by this process: later positions need a look
+        self._projected_through: Cursor = (0, 0)  # committed by this process: later ones need a look
 
     def run_once(self) -> int:
         """One batch, in one transaction (the background worker's step)."""
@@ -86,20 +87,29 @@ class ProjectionRunner:
         while self.run_once() >= self._batch_size:
             pass
 
-    def catch_up_through(self, position: int) -> None:
-        """Return once the read models include ``position`` (read-your-writes).
+    def catch_up_through(self, cursor: Cursor, *, timeout_s: float = 5.0) -> None:
+        """Return once the read models include the event at ``cursor`` (read-your-writes).
 
         Within a process one thread catches up at a time while the others wait on a local lock,
-        then usually find their position already projected (no query at all): concurrent
-        writers no longer queue on the checkpoint row to redo the same work."""
+        then usually find their event already projected (no query at all). An event becomes
+        readable once every older transaction has ended, so a catch-up may need a second look."""
         if not self._projections:
             return
-        with self._local:
-            if self._projected_through >= position:
-                return
-            with self._db.transaction() as connection:
-                _, reached = self._catch_up_from(connection, self._lock_checkpoint(connection), limit=None)
-            self._projected_through = max(self._projected_through, reached)  # now committed
+        deadline = time.monotonic() + timeout_s
+        while True:
+            with self._local:
+                if self._projected_through >= cursor:
+                    return
+                with self._db.transaction() as connection:
+                    _, reached = self._catch_up_from(
+                        connection, self._lock_checkpoint(connection), limit=None
+                    )
+                self._projected_through = max(self._projected_through, reached)
+                if reached >= cursor:
+                    return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"read models did not reach {cursor} within {timeout_s} s")
+            time.sleep(0.002)  # an older transaction is still running: it ends in a moment
 
     def catch_up_in(self, connection: Connection, *, limit: int | None = None) -> int:
         """Apply, inside the caller's transaction, what the projections have not seen yet."""
@@ -108,21 +118,23 @@ class ProjectionRunner:
         applied, _ = self._catch_up_from(connection, self._lock_checkpoint(connection), limit=limit)
         return applied
 
-    def _catch_up_from(self, connection: Connection, position: int, *, limit: int | None) -> tuple[int, int]:
-        """Apply from ``position``; return how many events and the position reached."""
+    def _catch_up_from(
+        self, connection: Connection, cursor: Cursor, *, limit: int | None
+    ) -> tuple[int, Cursor]:
+        """Apply from ``cursor``; return how many events and the cursor reached."""
         applied = 0
         while True:
-            batch = self._store.read_all(connection, after=position, limit=limit or self._batch_size)
+            batch = self._store.read_all(connection, after=cursor, limit=limit or self._batch_size)
             for projection in self._projections:
                 apply_all(projection, connection, batch)
             if batch:
-                position = batch[-1].position or position
+                cursor = batch[-1].cursor
                 applied += len(batch)
             if limit is not None or len(batch) < self._batch_size:
                 break
         if applied:
-            write_checkpoint(connection, self.name, position, self._clock.now())
-        return applied, position
+            write_cursor(connection, self.name, cursor, self._clock.now())
+        return applied, cursor
 
     def rebuild(self, name: str) -> int:
         """Empty the projection ``name`` and replay the store into it, up to where the others
@@ -132,21 +144,21 @@ class ProjectionRunner:
         with self._db.transaction() as connection:
             until = self._lock_checkpoint(connection)
             projection.reset(connection)
-            position = 0
-            while batch := self._store.read_all(connection, after=position, limit=self._batch_size):
+            cursor: Cursor = (0, 0)
+            while batch := self._store.read_all(connection, after=cursor, limit=self._batch_size):
                 for event in batch:
-                    if event.position is not None and event.position > until:
+                    if event.cursor > until:
                         return applied
                     projection.apply(connection, event)
                     applied += 1
-                position = batch[-1].position or position
+                cursor = batch[-1].cursor
         return applied
 
     def close(self) -> None:
         """Nothing held between steps."""
 
-    def _lock_checkpoint(self, connection: Connection) -> int:
+    def _lock_checkpoint(self, connection: Connection) -> Cursor:
         if not self._ensured:
             ensure_checkpoint(connection, self.name, self._clock.now())
             self._ensured = True
-        return read_checkpoint(connection, self.name, for_update=True)
+        return read_cursor(connection, self.name, for_update=True)

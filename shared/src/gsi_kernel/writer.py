@@ -36,9 +36,9 @@ class StreamWriter:
         registry: EventRegistry,
         clock: Clock,
         publisher: Publisher = no_publication,
-        project: Callable[[int], object] = lambda _position: None,
+        project: Callable[[tuple[int, int]], object] = lambda _cursor: None,
     ) -> None:
-        """``project(position)`` returns once the read models include that store position."""
+        """``project(cursor)`` returns once the read models include the event at that cursor."""
         self._db = db
         self._store = store
         self._registry = registry
@@ -64,16 +64,16 @@ class StreamWriter:
         with self._db.transaction() as connection:
             recorded = self._record(connection, stream_id, decide, context, new_stream=new_stream)
         if recorded:
-            self._project_safely(stream_id, recorded[-1].position or 0)
+            self._project_safely(stream_id, recorded[-1].cursor)
         return recorded
 
-    def _project_safely(self, stream_id: str, position: int) -> None:
+    def _project_safely(self, stream_id: str, cursor: tuple[int, int]) -> None:
         """Catch the read models up (read-your-writes), outside the append's transaction so the
         store's writer lock is held as briefly as possible; under load one catch-up projects
         the events of many commands. A failing read model must not fail a committed command:
         the background projection worker retries it."""
         try:
-            self._project(position)
+            self._project(cursor)
         except Exception:  # the events are committed; only the read model lags, and is retried
             log.exception("projecting after %s failed; the projection worker will retry", stream_id)
 

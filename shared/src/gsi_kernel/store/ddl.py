@@ -19,6 +19,8 @@ CREATE TRIGGER events_no_update_delete BEFORE UPDATE OR DELETE ON events
   FOR EACH ROW EXECUTE FUNCTION gsi_events_are_immutable();
 CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events
   FOR EACH STATEMENT EXECUTE FUNCTION gsi_events_are_immutable();
+ALTER TABLE events ALTER COLUMN tx_id SET DEFAULT (pg_current_xact_id()::text::bigint);
+ALTER TABLE events ALTER COLUMN tx_id SET NOT NULL;
 """
 
 _SQLITE_GUARD = (

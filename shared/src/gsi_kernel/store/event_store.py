@@ -1,21 +1,22 @@
 """The event store: append with an expected version, load a stream, read everything in commit
-order by global position.
+order.
 
-Commit order on PostgreSQL: a sequence hands out positions in *insert* order, and two
-transactions can commit in the other order, so a reader following positions could skip an
-event that commits later with a smaller position. Appends therefore take a transaction-scoped
-advisory lock first (the same idea as pyeventsourcing's table lock): positions are then given
-and committed one transaction at a time. SQLite serialises writers by itself.
+Commit order on PostgreSQL: a sequence hands out positions in *insert* order, and transactions
+can commit in another order, so a reader following positions alone could skip an event that
+commits late with a smaller position. Writers take no lock for that; instead every event keeps
+its transaction's id, readers follow ``(transaction id, position)`` and read only events of
+transactions older than the oldest one still running (``pg_snapshot_xmin``): whatever commits
+later sorts after everything already read. (Other PostgreSQL event stores use the same
+technique.) SQLite serialises writers by itself, so there the position alone is commit order.
 """
 
 from __future__ import annotations
 
 import uuid
-import zlib
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select
+from sqlalchemy import ColumnElement, Connection, bindparam, func, insert, literal_column, select, tuple_
 from sqlalchemy.exc import IntegrityError
 
 from gsi_kernel.clock import Clock
@@ -25,17 +26,31 @@ from gsi_kernel.events import DomainEvent
 from gsi_kernel.store.tables import events
 
 # Built once: SQLAlchemy then only binds parameters (this is the hot path of every command).
-_INSERT = insert(events).returning(events.c.position, sort_by_parameter_order=True)
+_INSERT = insert(events).returning(events.c.position, events.c.tx_id, sort_by_parameter_order=True)
 _VERSION = select(func.coalesce(func.max(events.c.version), 0)).where(
     events.c.stream_id == bindparam("stream_id")
 )
 _LOAD = select(events).where(events.c.stream_id == bindparam("stream_id")).order_by(events.c.version)
-_READ_ALL = (
+_READ_ALL_SQLITE = (
     select(events)
-    .where(events.c.position > bindparam("after"))
+    .where(events.c.position > bindparam("pos"))
     .order_by(events.c.position)
     .limit(bindparam("limit"))
 )
+_OLDEST_RUNNING: ColumnElement[int] = literal_column(
+    "(pg_snapshot_xmin(pg_current_snapshot())::text::bigint)"
+)
+_READ_ALL_POSTGRES = (
+    select(events)
+    .where(
+        tuple_(events.c.tx_id, events.c.position) > tuple_(bindparam("tx"), bindparam("pos")),
+        events.c.tx_id < _OLDEST_RUNNING,
+    )
+    .order_by(events.c.tx_id, events.c.position)
+    .limit(bindparam("limit"))
+)
+
+Cursor = tuple[int, int]  # (transaction id, position): commit order
 
 
 class EventStore:
@@ -54,7 +69,6 @@ class EventStore:
         """Append after ``expected_version`` (0 for a new stream) or raise ConcurrencyConflict."""
         if not new_events:
             return []
-        self._serialise_writers(connection)
         # A new stream needs no look: its version 1 is unique, so a concurrent creator loses
         # on the constraint. An existing one is checked, which also refuses a gap.
         if expected_version and self.stream_version(connection, stream_id) != expected_version:
@@ -83,8 +97,7 @@ class EventStore:
             result = connection.execute(_INSERT, [_row(e) for e in envelopes])
         except IntegrityError as exc:
             raise ConcurrencyConflict(stream_id, expected_version) from exc
-        positions = [row.position for row in result]
-        return [e.with_position(p) for e, p in zip(envelopes, positions, strict=True)]
+        return [e.with_position(row.position, row.tx_id) for e, row in zip(envelopes, result, strict=True)]
 
     def stream_version(self, connection: Connection, stream_id: str) -> int:
         return int(connection.execute(_VERSION, {"stream_id": stream_id}).scalar_one())
@@ -92,22 +105,18 @@ class EventStore:
     def load(self, connection: Connection, stream_id: str) -> list[EventEnvelope]:
         return [self._envelope(row._mapping) for row in connection.execute(_LOAD, {"stream_id": stream_id})]
 
-    def read_all(self, connection: Connection, *, after: int = 0, limit: int = 1000) -> list[EventEnvelope]:
-        """Events with a position greater than ``after``, in commit order."""
-        rows = connection.execute(_READ_ALL, {"after": after, "limit": limit})
-        return [self._envelope(row._mapping) for row in rows]
+    def read_all(
+        self, connection: Connection, *, after: Cursor = (0, 0), limit: int = 1000
+    ) -> list[EventEnvelope]:
+        """Events after the cursor ``after``, in commit order (their ``cursor`` continues it)."""
+        if connection.dialect.name == "postgresql":
+            query, params = _READ_ALL_POSTGRES, {"tx": after[0], "pos": after[1], "limit": limit}
+        else:
+            query, params = _READ_ALL_SQLITE, {"pos": after[1], "limit": limit}
+        return [self._envelope(row._mapping) for row in connection.execute(query, params)]
 
     def last_position(self, connection: Connection) -> int:
         return int(connection.execute(select(func.coalesce(func.max(events.c.position), 0))).scalar_one())
-
-    def _serialise_writers(self, connection: Connection) -> None:
-        if connection.dialect.name != "postgresql":
-            return
-        key = connection.info.get("gsi.events_lock_key")  # per DBAPI connection: its schema is fixed
-        if key is None:
-            schema = connection.exec_driver_sql("SELECT current_schema()").scalar_one()
-            key = connection.info["gsi.events_lock_key"] = zlib.crc32(f"gsi.events.{schema}".encode())
-        connection.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (key,))
 
     def _envelope(self, row: Any) -> EventEnvelope:
         return EventEnvelope(
@@ -126,6 +135,7 @@ class EventStore:
             traceparent=row["traceparent"],
             payload=row["payload"],
             position=row["position"],
+            tx_id=row["tx_id"],
         )
 
 

@@ -41,7 +41,11 @@ events = Table(
     Column("causation_id", String(36)),
     Column("traceparent", String(55)),
     Column("payload", JSON, nullable=False),
+    # PostgreSQL: the appending transaction's id (a default set by the DDL), so that readers can
+    # follow commit order without writers taking a lock. SQLite: unused (writers are serial).
+    Column("tx_id", BigInteger),
     UniqueConstraint("stream_id", "version", name="uq_events_stream_version"),
+    Index("ix_events_commit_order", "tx_id", "position"),
 )
 
 outbox = Table(
@@ -92,6 +96,7 @@ checkpoints = Table(
     metadata,
     Column("name", String(120), primary_key=True),
     Column("position", BigInteger, nullable=False),
+    Column("tx_id", BigInteger, nullable=False, default=0),
     Column("updated_at", UtcDateTime(), nullable=False),
 )
 

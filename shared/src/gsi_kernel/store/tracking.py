@@ -26,33 +26,45 @@ def mark_processed(connection: Connection, consumer: str, event_id: str, outcome
     )
 
 
-_CHECKPOINT = select(checkpoints.c.position).where(checkpoints.c.name == bindparam("name"))
+_CHECKPOINT = select(checkpoints.c.tx_id, checkpoints.c.position).where(
+    checkpoints.c.name == bindparam("name")
+)
 _CHECKPOINT_LOCKED = _CHECKPOINT.with_for_update()
 _MOVE_CHECKPOINT = (
     update(checkpoints)
     .where(checkpoints.c.name == bindparam("checkpoint"))
-    .values(position=bindparam("position"), updated_at=bindparam("now"))
+    .values(tx_id=bindparam("tx"), position=bindparam("position"), updated_at=bindparam("now"))
 )
 
 
-def read_checkpoint(connection: Connection, name: str, *, for_update: bool = False) -> int:
+def read_cursor(connection: Connection, name: str, *, for_update: bool = False) -> tuple[int, int]:
+    """A checkpoint as a (transaction id, position) cursor; (0, 0) if it was never moved."""
     locked = for_update and connection.dialect.name == "postgresql"
-    value = connection.execute(
-        _CHECKPOINT_LOCKED if locked else _CHECKPOINT, {"name": name}
-    ).scalar_one_or_none()
-    return int(value) if value is not None else 0
+    row = connection.execute(_CHECKPOINT_LOCKED if locked else _CHECKPOINT, {"name": name}).first()
+    return (int(row.tx_id), int(row.position)) if row is not None else (0, 0)
+
+
+def write_cursor(connection: Connection, name: str, cursor: tuple[int, int], now: datetime) -> None:
+    connection.execute(
+        _MOVE_CHECKPOINT, {"checkpoint": name, "tx": cursor[0], "position": cursor[1], "now": now}
+    )
+
+
+def read_checkpoint(connection: Connection, name: str, *, for_update: bool = False) -> int:
+    """A checkpoint used as a plain number (e.g. the time of a job's last run)."""
+    return read_cursor(connection, name, for_update=for_update)[1]
 
 
 def ensure_checkpoint(connection: Connection, name: str, now: datetime) -> None:
     try:
         with connection.begin_nested():
-            connection.execute(insert(checkpoints).values(name=name, position=0, updated_at=now))
+            connection.execute(insert(checkpoints).values(name=name, position=0, tx_id=0, updated_at=now))
     except IntegrityError:
         pass  # it already exists
 
 
 def write_checkpoint(connection: Connection, name: str, position: int, now: datetime) -> None:
-    connection.execute(_MOVE_CHECKPOINT, {"checkpoint": name, "position": position, "now": now})
+    write_cursor(connection, name, (0, position), now)
 
 
 _ACQUIRE = text(
