@@ -51,6 +51,8 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from gsi_kernel.clock import Clock, SystemClock
@@ -212,25 +214,24 @@ class KeyStore:
     def _create(self, connection: Connection, subject_id: str) -> DataKey | None:
         material = AESGCM.generate_key(bit_length=256)
         wrapped = self._wrap(subject_id, material)
-        try:
-            with connection.begin_nested():
-                connection.execute(
-                    insert(subject_keys).values(
-                        subject_id=subject_id,
-                        wrapped_key=wrapped,
-                        created_at=self._clock.now(),
-                        shredded_at=None,
-                    )
-                )
-        except IntegrityError:
-            # Another transaction created (or shredded) this subject's key first and committed:
-            # its key wins, and this caller uses it too.
+        # One round trip, no savepoint: a concurrent creator's row (once committed) makes this
+        # insert do nothing, and then its key wins and this caller uses it too.
+        dialect_insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+        created = connection.execute(
+            dialect_insert(subject_keys)
+            .values(
+                subject_id=subject_id, wrapped_key=wrapped, created_at=self._clock.now(), shredded_at=None
+            )
+            .on_conflict_do_nothing(index_elements=["subject_id"])
+            .returning(subject_keys.c.subject_id)
+        ).first()
+        if created is None:
             row = self._read(connection, subject_id)
             if row is None:
                 raise PrivacyError(
                     f"the key of subject {subject_id!r} was created concurrently but cannot be read "
                     "(is the transaction isolation stricter than READ COMMITTED?)"
-                ) from None
+                )
             if row[0] is None:
                 return None
             return self._unwrapped(subject_id, row[0])
