@@ -44,7 +44,6 @@ class PersonsProjection:
     def __init__(self, pii: PiiReader) -> None:
         self._pii = pii
         self._handlers: dict[type[DomainEvent], Callable[[Connection, str, Any, datetime, str], None]] = {
-            ev.PersonRegistered: self._registered,
             ev.StatusChanged: _status_changed,
             ev.AddressChanged: _address_changed,
             ev.EligibilityEvaluated: _evaluated,
@@ -64,12 +63,19 @@ class PersonsProjection:
         """Apply the events, then mark each person's latest activity once (not once per event)."""
         active: dict[str, datetime] = {}
         registered: dict[str, datetime] = {}
-        for event in batch:
-            if not ev.EVENTS.knows(event.type) or not event.stream_id.startswith("person-"):
-                continue
-            decoded = ev.EVENTS.decode(event.type, event.schema_version, event.payload)
+        decoded_batch = [
+            (event, ev.EVENTS.decode(event.type, event.schema_version, event.payload))
+            for event in batch
+            if ev.EVENTS.knows(event.type) and event.stream_id.startswith("person-")
+        ]
+        folded = _first_evaluations_of_new_persons(decoded_batch)
+        already_applied = {id(e) for e in folded.values()}
+        for event, decoded in decoded_batch:
             person_id = person_id_of(event.stream_id)
-            self._handlers[type(decoded)](connection, person_id, decoded, event.occurred_at, event.actor)
+            if isinstance(decoded, ev.PersonRegistered):
+                self._registered(connection, person_id, decoded, event.occurred_at, folded.get(person_id))
+            elif id(decoded) not in already_applied:
+                self._handlers[type(decoded)](connection, person_id, decoded, event.occurred_at, event.actor)
             active[person_id] = max(event.occurred_at, active.get(person_id, event.occurred_at))
             if isinstance(decoded, ev.PersonRegistered):
                 registered[person_id] = event.occurred_at
@@ -82,8 +88,16 @@ class PersonsProjection:
             connection.execute(delete(table))
 
     def _registered(
-        self, c: Connection, person_id: str, e: ev.PersonRegistered, at: datetime, _actor: str
+        self,
+        c: Connection,
+        person_id: str,
+        e: ev.PersonRegistered,
+        at: datetime,
+        evaluated: ev.EligibilityEvaluated | None = None,
     ) -> None:
+        """The person's row — with the eligibility evaluated at registration when the same
+        batch holds it (one INSERT instead of an INSERT and an UPDATE)."""
+        eligible = {r.volet: r.eligible for r in evaluated.results} if evaluated else {}
         pii = self._pii.decrypt(c, person_id, e.pii)
         family, given = (pii["family_name"], pii["given_name"]) if pii else (None, None)
         if family and given:
@@ -107,7 +121,8 @@ class PersonsProjection:
             "status_since": e.status.effective_from,
             "region": e.region,
             "uci_hash": e.uci_hash if pii else None,
-            **{f"eligible_{volet.lower()}": False for volet in VOLETS},
+            **{f"eligible_{volet.lower()}": eligible.get(volet, False) for volet in VOLETS},
+            "eligibility_on": evaluated.on_date if evaluated else None,
             "registered_at": at,
             "last_activity_at": at,
             "erased": pii is None,
@@ -142,6 +157,21 @@ def _consent_upsert(dialect: str) -> Any:
 
 
 _CONSENT_UPSERT = {dialect: _consent_upsert(dialect) for dialect in ("postgresql", "sqlite")}
+
+
+def _first_evaluations_of_new_persons(
+    decoded_batch: Sequence[tuple[EventEnvelope, DomainEvent]],
+) -> dict[str, ev.EligibilityEvaluated]:
+    """For each person registered in this batch, the first evaluation that follows it."""
+    registered: set[str] = set()
+    first: dict[str, ev.EligibilityEvaluated] = {}
+    for event, decoded in decoded_batch:
+        person_id = person_id_of(event.stream_id)
+        if isinstance(decoded, ev.PersonRegistered):
+            registered.add(person_id)
+        elif isinstance(decoded, ev.EligibilityEvaluated) and person_id in registered:
+            first.setdefault(person_id, decoded)
+    return first
 
 
 def _touch(c: Connection, person_id: str, at: datetime) -> None:
