@@ -8,8 +8,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import date
@@ -19,8 +21,8 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from scripts.launcher import SERVICES, ServiceProcesses
-from tests.e2e.flow import TRACE_ID, Services, run_journey
+from scripts.launcher import SERVICES, ServiceProcesses, get_json
+from tests.e2e.flow import TRACE_ID, Services, run_journey, token
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -106,3 +108,60 @@ def test_the_readme_run_command_starts_seeds_and_prints_tokens(tmp_path: Path) -
     )
     assert again.returncode == 0
     assert "demo data seeded" not in again.stdout  # seeded once, kept across restarts
+
+
+@pytest.mark.e2e
+def test_a_service_can_serve_from_several_processes(tmp_path: Path) -> None:
+    """GSI_HTTP_WORKERS: several processes share the port; writes from any of them reach the
+    read model every process serves."""
+    env = {**os.environ, "GSI_DATA_DIR": str(tmp_path), "GSI_HTTP_WORKERS": "2", "GSI_HTTP_PORT": "18251"}
+    process = subprocess.Popen([sys.executable, "-m", "registration", "serve"], env=env, cwd=ROOT)
+    try:
+        base = "http://127.0.0.1:18251"
+        deadline = time.monotonic() + 60
+        while get_json(f"{base}/ready") is None:
+            assert process.poll() is None, "registration exited"
+            assert time.monotonic() < deadline, "registration not ready"
+            time.sleep(0.25)
+        with httpx.Client(base_url=base, timeout=10) as client:
+            headers = token(client, user_id="k", roles=["org_staff"], organization="org-a")
+            person = {
+                "family_name": "Roy",
+                "given_name": "Ines",
+                "birth_date": "1990-01-01",
+                "sex": "F",
+                "country_of_birth": "FR",
+                "status": {
+                    "status": "permanent_resident",
+                    "effective_from": "2025-01-01",
+                    "admission_date": "2025-01-01",
+                },
+                "address": {"region": "06"},
+            }
+            ids = [
+                client.post("/persons", headers=headers, json=person).json()["person_id"] for _ in range(8)
+            ]
+            # Fresh connections land on either process; every one of them sees every person.
+            for person_id in ids:
+                with httpx.Client(base_url=base, timeout=10) as fresh:
+                    assert fresh.get(f"/persons/{person_id}", headers=headers).status_code == 200
+        workers = subprocess.run(
+            ["pgrep", "-P", str(process.pid)], capture_output=True, text=True
+        ).stdout.split()
+        assert len(workers) >= 2
+    finally:
+        process.terminate()
+        process.wait(30)
+
+
+def _children(pid: int) -> list[int]:
+    """Process ids whose parent is ``pid`` (from /proc: Linux, as everywhere this runs)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended while we looked
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
