@@ -6,6 +6,9 @@ that call :func:`run_env`.
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command, context
@@ -15,12 +18,28 @@ from sqlalchemy.engine import make_url
 
 
 def upgrade(database_url: str, schema: str, script_location: Path, revision: str = "head") -> None:
-    """Bring the service's database to ``revision`` (idempotent)."""
+    """Bring the service's database to ``revision`` (idempotent, and safe when several processes
+    start at once: on PostgreSQL an advisory lock, on SQLite a lock file, lets one migrate while
+    the others wait and then find nothing to do)."""
     config = Config()
     config.set_main_option("script_location", str(script_location))
     config.attributes["database_url"] = database_url
     config.attributes["schema"] = schema
-    command.upgrade(config, revision)
+    with _sqlite_migration_lock(database_url):
+        command.upgrade(config, revision)
+
+
+@contextmanager
+def _sqlite_migration_lock(database_url: str) -> Iterator[None]:
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        yield
+        return
+    lock_path = Path(f"{url.database}.migrate.lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        yield
 
 
 def run_env() -> None:
