@@ -488,3 +488,17 @@ def _wait_until_blocked(db: Database, pid: int) -> None:
                 return
             time.sleep(0.01)
     raise AssertionError("the second transaction never waited for the first one's key")
+
+
+def test_sealing_for_a_new_subject_skips_the_look_but_never_replaces_a_key(db: Database) -> None:
+    c = codec()
+    with db.transaction() as conn:
+        first = c.encrypt(conn, "new-person", PII, new_subject=True)
+    with db.transaction() as conn:  # told "new" by mistake: the existing key is kept and used
+        second = c.encrypt(conn, "new-person", PII, new_subject=True)
+    assert decrypt(db, codec(), "new-person", first) == PII
+    assert decrypt(db, codec(), "new-person", second) == PII
+    with db.transaction() as conn:
+        c.erase(conn, "new-person", NOW)
+    with pytest.raises(SubjectErased), db.transaction() as conn:  # an erased subject stays erased
+        c.encrypt(conn, "new-person", PII, new_subject=True)

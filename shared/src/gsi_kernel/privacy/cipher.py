@@ -105,8 +105,10 @@ class PiiCodec:
     def keys(self) -> KeyStore:
         return self._keys
 
-    def encrypt(self, connection: Connection, subject_id: str, pii: Mapping[str, Any]) -> str:
-        return seal(self._sealing_key(connection, subject_id), subject_id, pii)
+    def encrypt(
+        self, connection: Connection, subject_id: str, pii: Mapping[str, Any], *, new_subject: bool = False
+    ) -> str:
+        return seal(self._sealing_key(connection, subject_id, new_subject=new_subject), subject_id, pii)
 
     def decrypt(self, connection: Connection, subject_id: str, token: str) -> dict[str, Any] | None:
         return self._open(connection, subject_id, lambda key: open_sealed(key, subject_id, token))
@@ -121,8 +123,8 @@ class PiiCodec:
         """Crypto-shred the subject (see :meth:`KeyStore.shred`)."""
         return self._keys.shred(connection, subject_id, now)
 
-    def _sealing_key(self, connection: Connection, subject_id: str) -> DataKey:
-        key = self._keys.key_for(connection, subject_id, create=True)
+    def _sealing_key(self, connection: Connection, subject_id: str, *, new_subject: bool = False) -> DataKey:
+        key = self._keys.key_for(connection, subject_id, create=True, new_subject=new_subject)
         if key is None:
             raise SubjectErased(subject_id)
         return key

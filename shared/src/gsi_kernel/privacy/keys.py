@@ -133,11 +133,17 @@ class KeyStore:
         """A non-secret fingerprint of the master key (hex), recorded in each wrapped key."""
         return self._kek_id.hex()
 
-    def key_for(self, connection: Connection, subject_id: str, *, create: bool) -> DataKey | None:
+    def key_for(
+        self, connection: Connection, subject_id: str, *, create: bool, new_subject: bool = False
+    ) -> DataKey | None:
         """The subject's data key; None when they were erased (shredded) or, unless ``create``,
         have no key yet. ``create=True`` is the write path: it reads the row every time and makes
-        the key on first use, inside the caller's transaction."""
+        the key on first use, inside the caller's transaction. ``new_subject`` (with ``create``):
+        the caller just made the subject up, so the key is created without a look first (a
+        subject that existed after all is still found: the creation does nothing, then reads)."""
         _check_subject_id(subject_id)
+        if create and new_subject:
+            return self._create(connection, subject_id)
         if not create:
             cached = self._cache.get(subject_id)
             if cached is not None:

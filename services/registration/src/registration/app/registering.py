@@ -93,7 +93,7 @@ class Registering:
                 status=new.status,
                 region=new.region,
                 uci_hash=uci_hash,
-                pii=self._vault.seal(connection, person_id, new.pii.as_dict()),
+                pii=self._vault.seal(connection, person_id, new.pii.as_dict(), new=True),
                 consents=new.consents,
                 today=montreal_date(now),
                 now=now,

@@ -26,10 +26,13 @@ class PersonVault:
             algorithm=hashes.SHA256(), length=32, salt=None, info=b"gsi.registration.uci-hash.v1"
         ).derive(master_key)
 
-    def seal(self, connection: Connection, person_id: str, fields: dict[str, Any]) -> str:
-        """Seal under the person's key (created with the first seal, in this transaction)."""
+    def seal(
+        self, connection: Connection, person_id: str, fields: dict[str, Any], *, new: bool = False
+    ) -> str:
+        """Seal under the person's key (created with the first seal, in this transaction;
+        ``new``: the person was just registered, so there is no key to look for first)."""
         try:
-            return self._codec.encrypt(connection, person_id, fields)
+            return self._codec.encrypt(connection, person_id, fields, new_subject=new)
         except SubjectErased as exc:
             raise Conflict(
                 "person.erased", "Cette personne a été effacée (Loi 25).", "This person was erased (Loi 25)."
