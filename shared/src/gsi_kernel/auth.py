@@ -5,7 +5,6 @@ the tests, which signs with a local RSA key."""
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
 from gsi_kernel.errors import Unauthenticated
+from gsi_kernel.secrets_files import read_or_create_private_file
 
 
 class Role(StrEnum):
@@ -168,20 +168,11 @@ class DevTokenIssuer:
 
 def load_or_create_dev_key(path: Path) -> bytes:
     """The development signing key, created on first use (mode 0600); safe across processes."""
-    if path.exists():
-        return path.read_bytes()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    tmp = path.with_suffix(f".{uuid.uuid4().hex}.tmp")  # unique even for PID 1 in containers
-    tmp.write_bytes(pem)
-    tmp.chmod(0o600)
-    try:
-        os.link(tmp, path)  # atomic: the first process to link wins, the others read its key
-    except FileExistsError:
-        pass
-    finally:
-        tmp.unlink()
-    return path.read_bytes()
+
+    def make() -> bytes:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        return key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+
+    return read_or_create_private_file(path, make)

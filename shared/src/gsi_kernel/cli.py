@@ -62,3 +62,18 @@ def run_service(
         log_config=None,
         access_log=False,
     )
+
+
+def app_factory_for(
+    settings_factory: Callable[[], S],
+    build_kernel: Callable[[S], Kernel],
+    build_app: Callable[[Kernel], FastAPI],
+) -> Callable[[], FastAPI]:
+    """The factory each serving process calls when ``http_workers`` > 1 starts several."""
+
+    def app_factory() -> FastAPI:
+        settings = settings_factory()
+        configure_logging(settings.service, settings.log_level)
+        return build_app(build_kernel(settings))
+
+    return app_factory

@@ -41,7 +41,6 @@ import hmac
 import os
 import threading
 import time
-import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -58,6 +57,7 @@ from sqlalchemy.exc import IntegrityError
 from gsi_kernel.clock import Clock, SystemClock
 from gsi_kernel.privacy.errors import KeyUnwrapError, PrivacyError
 from gsi_kernel.privacy.tables import subject_keys
+from gsi_kernel.secrets_files import read_or_create_private_file
 
 KEY_BYTES = 32
 DEFAULT_CACHE_SIZE = 10_000
@@ -314,20 +314,8 @@ def load_or_create_dev_master_key(path: Path) -> bytes:
     Never used in production (the settings refuse a missing ``GSI_MASTER_KEY`` there). Losing
     the file makes the development data's personal information unreadable, as a shred would.
     """
-    if path.exists():
-        return decode_master_key(path.read_text())
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex}.tmp")  # unique even for PID 1
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as file:
-        file.write(generate_master_key() + "\n")
-    try:
-        os.link(tmp, path)  # atomic: the first process to link wins, the others read its key
-    except FileExistsError:
-        pass
-    finally:
-        tmp.unlink()
-    return decode_master_key(path.read_text())
+    text = read_or_create_private_file(path, lambda: (generate_master_key() + "\n").encode())
+    return decode_master_key(text.decode())
 
 
 @dataclass(slots=True)
