@@ -1,17 +1,25 @@
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from gsi_contracts import registration as registration_contract
 from gsi_kernel.clock import FixedClock
+from gsi_kernel.events import DomainEvent
+from gsi_kernel.runtime import Kernel
+from interventions.bootstrap import build_app as build_interventions_app
+from interventions.bootstrap import build_kernel as build_interventions_kernel
+from interventions.settings import InterventionsSettings
 from registration.bootstrap import build_app, build_kernel
 from registration.settings import RegistrationSettings
+from tests.consumers import deliver, published
 from tests.e2e.flow import token
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
@@ -35,3 +43,58 @@ def registration(tmp_path: Path) -> Iterator[Registration]:
     settings = RegistrationSettings(data_dir=tmp_path)
     with TestClient(build_app(build_kernel(settings, clock=clock))) as client:
         yield Registration(client, clock)
+
+
+@dataclass
+class InterventionsService:
+    """The interventions service alone, in this process; persons are fed to it as registration's
+    published events would be, through the same consumer handlers."""
+
+    client: TestClient
+    clock: FixedClock
+    kernel: Kernel
+
+    def headers(
+        self, user: str, roles: list[str], organization: str | None = None, **claims: Any
+    ) -> dict[str, str]:
+        return token(self.client, user_id=user, roles=roles, organization=organization, **claims)
+
+    def receive(self, event: DomainEvent, *, occurred_at: datetime | None = None) -> None:
+        """Hand one published event (a ``gsi_contracts`` model) to the service's consumers."""
+        assert deliver(self.kernel, published(event, occurred_at=occurred_at or self.clock.now()))
+
+    def register_person(
+        self,
+        organization: str,
+        *,
+        person_id: str | None = None,
+        birth_date: date = date(1985, 3, 2),
+        status: str = "permanent_resident",
+        status_since: date = date(2025, 6, 1),
+        region: str | None = "05",
+        registered_at: datetime | None = None,
+    ) -> str:
+        """Make a person known to the service as registered by ``organization``; return the id."""
+        person_id = person_id or str(uuid.uuid4())
+        self.receive(
+            registration_contract.PersonRegistered(
+                person_id=person_id,
+                organization_id=organization,
+                birth_date=birth_date,
+                status=status,
+                status_since=status_since,
+                region=region,
+                admission_date=status_since,
+            ),
+            occurred_at=registered_at,
+        )
+        return person_id
+
+
+@pytest.fixture
+def interventions(tmp_path: Path) -> Iterator[InterventionsService]:
+    """The interventions service alone, in this process, on a clock the test moves."""
+    clock = FixedClock(NOW)
+    kernel = build_interventions_kernel(InterventionsSettings(data_dir=tmp_path), clock=clock)
+    with TestClient(build_interventions_app(kernel)) as client:
+        yield InterventionsService(client, clock, kernel)

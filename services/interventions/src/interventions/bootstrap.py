@@ -16,7 +16,7 @@ from gsi_kernel.settings import ServiceSettings
 from interventions.api import interventions
 from interventions.app.handlers import Interventions
 from interventions.app.publication import publish
-from interventions.domain.intervention import EVENTS
+from interventions.domain.registry import EVENTS
 from interventions.projections import persons
 from interventions.projections.interventions import InterventionsProjection
 

@@ -8,7 +8,8 @@ from gsi_contracts import interventions as contract
 from gsi_kernel.envelope import EventEnvelope
 from gsi_kernel.store.outbox import Publication
 from gsi_kernel.writer import integration_event
-from interventions.domain.intervention import EVENTS, InterventionDeclared
+from interventions.domain.intervention import InterventionDeclared
+from interventions.domain.registry import EVENTS
 
 
 def publish(event: EventEnvelope) -> Sequence[Publication]:

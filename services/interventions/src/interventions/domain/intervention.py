@@ -12,7 +12,7 @@ from datetime import date
 from enum import StrEnum
 
 from gsi_kernel.errors import Conflict, InvalidInput
-from gsi_kernel.events import DomainEvent, EventRegistry
+from gsi_kernel.events import DomainEvent
 
 
 class Volet(StrEnum):
@@ -64,7 +64,7 @@ class InterventionDeclared(DomainEvent):
     staff_member: str
 
 
-EVENTS = EventRegistry([InterventionDeclared])
+EVENTS = (InterventionDeclared,)
 
 
 def declare(history: Sequence[DomainEvent], command: DeclareIntervention) -> list[DomainEvent]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import Connection, delete, insert
 
 from gsi_kernel.envelope import EventEnvelope
-from interventions.domain.intervention import EVENTS, InterventionDeclared
+from interventions.domain.intervention import InterventionDeclared
+from interventions.domain.registry import EVENTS
 from interventions.projections.tables import interventions
 
 

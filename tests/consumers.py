@@ -1,0 +1,50 @@
+"""Feeding a service the published events of another, without a bus: each event is applied by
+the service's own consumer handler, with the same processed-row bookkeeping as the runner."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from gsi_kernel.envelope import EventEnvelope
+from gsi_kernel.events import DomainEvent
+from gsi_kernel.runtime import Kernel
+from gsi_kernel.store.tracking import already_processed, mark_processed
+
+
+def published(
+    event: DomainEvent, *, occurred_at: datetime, stream_id: str | None = None, actor: str = "test"
+) -> EventEnvelope:
+    """An envelope as another service's relay would publish ``event``."""
+    return EventEnvelope(
+        event_id=str(uuid.uuid4()),
+        type=event.event_type,
+        schema_version=event.schema_version,
+        source="gsi/test",
+        stream_id=stream_id or f"test-{uuid.uuid4()}",
+        stream_version=1,
+        occurred_at=occurred_at,
+        recorded_at=occurred_at,
+        actor=actor,
+        organization=None,
+        correlation_id=str(uuid.uuid4()),
+        causation_id=None,
+        traceparent=None,
+        payload=event.to_payload(),
+    )
+
+
+def deliver(kernel: Kernel, envelope: EventEnvelope) -> int:
+    """Apply ``envelope`` with every consumer of the service that handles its type; return how
+    many did (0: no consumer of this service follows that event type)."""
+    applied = 0
+    for spec in kernel.wiring.consumers:
+        handler = spec.handlers.get(envelope.type)
+        if handler is None:
+            continue
+        with kernel.db.transaction() as connection:
+            if not already_processed(connection, spec.name, envelope.event_id):
+                handler(connection, envelope)
+                mark_processed(connection, spec.name, envelope.event_id, "applied", kernel.clock.now())
+        applied += 1
+    return applied
