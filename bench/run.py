@@ -100,6 +100,25 @@ def append_rate(db: Database, topic: str, n: int) -> float:
     return rate(n, loop)
 
 
+def bulk_import_rate(db: Database, topic: str, n: int) -> float:
+    """``append_new_streams``: n one-event streams, with their outbox rows, in one transaction."""
+    clock = SystemClock()
+    writer = StreamWriter(
+        db=db,
+        store=EventStore(source="gsi/bench", clock=clock),
+        registry=EventRegistry([Declared]),
+        clock=clock,
+        publisher=lambda e: [integration_event(e, topic, Declared(**e.payload))],
+    )
+    streams = [(f"import-{i}", [Declared(**PAYLOAD)]) for i in range(n)]
+    context = CommandContext.new("bench", "org-bench")
+
+    def append() -> None:
+        writer.append_new_streams(streams, context)
+
+    return rate(n, append)
+
+
 def raw_producer_rate(servers: str, topic: str, n: int) -> float:
     producer = KafkaProducer(
         bootstrap_servers=servers,
@@ -148,6 +167,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--appends", type=int, default=2000)
     parser.add_argument("--messages", type=int, default=20000)
+    parser.add_argument("--imports", type=int, default=100_000)
     args = parser.parse_args()
     url = os.environ["GSI_TEST_DATABASE_URL"]
     servers = os.environ["KAFKA_BOOTSTRAP_SERVERS"]
@@ -161,6 +181,7 @@ def main() -> None:
         extra = args.messages - args.appends
         if extra > 0:
             append_rate(db, topic, extra)  # fill the outbox for the relay measure (not timed)
+        imports = bulk_import_rate(db, topic, args.imports)
         raw_produce = raw_producer_rate(servers, topic, args.messages)
         relay = relay_rate(db, servers, args.messages)
     finally:
@@ -171,6 +192,8 @@ def main() -> None:
     print(f"{'measure':<44}{'per second':>12}{'ratio':>10}")
     print(f"{'raw single-row INSERT + COMMIT (psycopg)':<44}{raw_insert:>12,.0f}{'1.00':>10}")
     print(f"{'append, single-event command (+outbox)':<44}{appends:>12,.0f}{appends / raw_insert:>10.2f}")
+    label = f"bulk import, {args.imports:,} new streams (+outbox)"
+    print(f"{label:<44}{imports:>12,.0f}{imports / raw_insert:>10.2f}")
     print(f"{'raw kafka-python producer (acks=all, idem.)':<44}{raw_produce:>12,.0f}{'1.00':>10}")
     print(f"{'outbox relay (publish + mark sent)':<44}{relay:>12,.0f}{relay / raw_produce:>10.2f}")
 

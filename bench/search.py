@@ -100,7 +100,14 @@ def fill(url: str, schema: str, count: int) -> None:
             }
         )
     tokens = [
-        {"token": token, "person_id": r["person_id"], "organization_id": r["organization_id"]}
+        {
+            "token": token,
+            "person_id": r["person_id"],
+            "organization_id": r["organization_id"],
+            "family_norm": r["family_norm"],
+            "given_norm": r["given_norm"],
+            "registered_at": r["registered_at"],
+        }
         for r in rows
         for token in sorted(set(f"{r['family_norm']} {r['given_norm']}".split()))
     ]

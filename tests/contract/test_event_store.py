@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from gsi_kernel.clock import FixedClock
-from gsi_kernel.envelope import CommandContext
+from gsi_kernel.envelope import CommandContext, EventEnvelope
 from gsi_kernel.errors import ConcurrencyConflict
-from gsi_kernel.events import DomainEvent
+from gsi_kernel.events import DomainEvent, EventRegistry
 from gsi_kernel.store.database import Database
 from gsi_kernel.store.event_store import EventStore
+from gsi_kernel.store.outbox import Outbox, Publication
+from gsi_kernel.store.tables import outbox
+from gsi_kernel.writer import StreamWriter, _uuid5, integration_event
 
 CONTEXT = CommandContext(
     actor="karine",
@@ -182,3 +186,167 @@ def test_postgres_holds_back_events_behind_an_older_open_transaction(postgres_ur
         with db.transaction() as c:
             texts = [e.payload["text"] for e in s.read_all(c)]
         assert texts == ["older, committed last", "younger, committed first"]
+
+
+# --- Bulk append of new streams (imports) -----------------------------------------------------
+
+
+def bulk_writer(database: Database) -> StreamWriter:
+    """A writer whose every event is published once, on one topic."""
+    return StreamWriter(
+        db=database,
+        store=store(),
+        registry=EventRegistry([Noted]),
+        clock=FixedClock(datetime(2026, 11, 20, 15, tzinfo=UTC)),
+        publisher=lambda e: [integration_event(e, "test.noted", Noted(text=e.payload["text"]))],
+    )
+
+
+def outbox_keys(database: Database) -> list[str]:
+    with database.transaction() as c:
+        return sorted(c.execute(select(outbox.c.key)).scalars())
+
+
+def test_append_new_streams_writes_each_stream_from_version_1_with_its_outbox_rows(
+    database: Database,
+) -> None:
+    streams = [("imp-1", [Noted(text="a")]), ("imp-2", [Noted(text="b1"), Noted(text="b2")]), ("imp-3", [])]
+    written = bulk_writer(database).append_new_streams(streams, CONTEXT)
+    assert written == ["imp-1", "imp-2"]  # a stream with no events is not written
+    with database.transaction() as c:
+        assert [(e.stream_version, e.payload["text"]) for e in store().load(c, "imp-2")] == [
+            (1, "b1"),
+            (2, "b2"),
+        ]
+        assert store().load(c, "imp-1")[0].actor == "karine"
+    assert outbox_keys(database) == ["imp-1", "imp-2", "imp-2"]
+
+
+def test_append_new_streams_refuses_the_whole_batch_when_one_stream_exists(database: Database) -> None:
+    writer = bulk_writer(database)
+    writer.append_new_streams([("old", [Noted(text="first")])], CONTEXT)
+    batch = [("new-1", [Noted(text="x")]), ("old", [Noted(text="again")]), ("new-2", [Noted(text="y")])]
+    with pytest.raises(ConcurrencyConflict) as raised:
+        writer.append_new_streams(batch, CONTEXT)
+    assert raised.value.stream_id == "old"
+    with database.transaction() as c:
+        assert [e.stream_id for e in store().read_all(c)] == ["old"]
+    assert outbox_keys(database) == ["old"]
+
+
+@pytest.mark.parametrize(
+    ("batch", "expected"),
+    [
+        ([("s-1", ["a"]), ("s-2", ["b"])], ["s-1", "s-2"]),
+        ([("s-1", ["a"]), ("s-1", ["a, again"])], ["s-1"]),  # the same stream twice: the first wins
+        ([("s-2", ["b", "b2"]), ("s-3", ["c", "c2"])], ["s-2", "s-3"]),
+    ],
+)
+def test_append_new_streams_skip_existing_is_idempotent(
+    database: Database, batch: list[tuple[str, list[str]]], expected: list[str]
+) -> None:
+    writer = bulk_writer(database)
+    streams = [(s, [Noted(text=t) for t in texts]) for s, texts in batch]
+    assert writer.append_new_streams(streams, CONTEXT, skip_existing=True) == expected
+    keys = outbox_keys(database)
+    with database.transaction() as c:
+        count = len(store().read_all(c))
+    assert writer.append_new_streams(streams, CONTEXT, skip_existing=True) == []  # re-import: nothing
+    assert outbox_keys(database) == keys  # outbox rows written once
+    with database.transaction() as c:
+        assert len(store().read_all(c)) == count
+        assert store().load(c, expected[0])[0].payload["text"] == batch[0][1][0]
+
+
+def test_append_new_streams_skip_existing_writes_only_the_new_ones(database: Database) -> None:
+    writer = bulk_writer(database)
+    writer.append_new_streams([("known", [Noted(text="kept")])], CONTEXT)
+    streams = [("fresh", [Noted(text="f")]), ("known", [Noted(text="k1"), Noted(text="k2")])]
+    assert writer.append_new_streams(streams, CONTEXT, skip_existing=True) == ["fresh"]
+    with database.transaction() as c:
+        assert [e.payload["text"] for e in store().load(c, "known")] == ["kept"]
+    assert outbox_keys(database) == ["fresh", "known"]
+
+
+def test_append_new_streams_are_read_back_in_commit_order_and_projected_once(database: Database) -> None:
+    s = store()
+    reached: list[tuple[int, int]] = []
+    writer = StreamWriter(
+        db=database,
+        store=s,
+        registry=EventRegistry([Noted]),
+        clock=FixedClock(datetime(2026, 11, 20, tzinfo=UTC)),
+        project=reached.append,
+    )
+    with database.transaction() as c:
+        s.append(c, "before", 0, [Noted(text="before")], CONTEXT)
+    writer.append_new_streams(
+        [(f"bulk-{i}", [Noted(text=str(i)), Noted(text=f"{i}+")]) for i in range(300)], CONTEXT
+    )
+    with database.transaction() as c:
+        s.append(c, "after", 0, [Noted(text="after")], CONTEXT)
+    with database.transaction() as c:
+        read = s.read_all(c, limit=10_000)
+    assert [e.stream_id for e in read[:1] + read[-1:]] == ["before", "after"]
+    assert [e.cursor for e in read] == sorted(e.cursor for e in read)
+    assert len({e.cursor for e in read}) == len(read) == 602
+    bulk = [e for e in read if e.stream_id.startswith("bulk-")]
+    assert reached == [bulk[-1].cursor]  # one catch-up, through the batch's last event
+    by_stream = {e.stream_id: [x.stream_version for x in bulk if x.stream_id == e.stream_id] for e in bulk}
+    assert set(map(tuple, by_stream.values())) == {(1, 2)}
+
+
+@pytest.mark.parametrize("event_type", ["Noted", "registration.PersonRegistered", "é-accentué"])
+def test_an_integration_event_id_is_the_uuid5_of_its_source(event_type: str) -> None:
+    source_id = "6f1c9a2e-1234-4abc-8def-0123456789ab"
+    published = integration_event(envelope_with_id(source_id), "topic", Noted(text="x")).envelope
+    assert published.event_id != source_id
+    expected = uuid.uuid5(uuid.UUID(source_id), "Noted")
+    assert published.event_id == str(expected)
+    assert _uuid5(source_id, event_type) == str(uuid.uuid5(uuid.UUID(source_id), event_type))
+
+
+def test_the_outbox_stores_exactly_the_publication_s_message(database: Database) -> None:
+    writer = bulk_writer(database)
+    writer.append_new_streams([("msg-1", [Noted(text="a")]), ("msg-2", [Noted(text="b")])], CONTEXT)
+    with database.transaction() as c:
+        [first, *_] = store().load(c, "msg-1")
+        pending = Outbox().unsent(c, 10)
+    expected = integration_event(first, "test.noted", Noted(text="a")).to_message()
+    assert [p.message for p in pending if p.message.key == "msg-1"] == [expected]
+    assert len(pending) == 2
+
+
+def envelope_with_id(event_id: str) -> EventEnvelope:
+    now = datetime(2026, 11, 20, 15, tzinfo=UTC)
+    return EventEnvelope(
+        event_id=event_id,
+        type="Noted",
+        schema_version=1,
+        source="gsi/test",
+        stream_id="s",
+        stream_version=1,
+        occurred_at=now,
+        recorded_at=now,
+        actor="karine",
+        organization=None,
+        correlation_id=CONTEXT.correlation_id,
+        causation_id=None,
+        traceparent=None,
+        payload={"text": "x"},
+    )
+
+
+@pytest.mark.parametrize("expected_version", [0, 2])  # taken version 1; a version ahead
+def test_a_refused_append_puts_nothing_in_the_outbox(database: Database, expected_version: int) -> None:
+    writer = bulk_writer(database)
+    writer.execute("one", lambda _history: [Noted(text="first")], CONTEXT)
+
+    def publish(e: EventEnvelope) -> list[Publication]:
+        return [integration_event(e, "test.noted", Noted(text=e.payload["text"]))]
+
+    with pytest.raises(ConcurrencyConflict), database.transaction() as c:
+        store().append(c, "one", expected_version, [Noted(text="lost")], CONTEXT, publish=publish)
+    assert outbox_keys(database) == ["one"]
+    with database.transaction() as c:
+        assert [e.payload["text"] for e in store().load(c, "one")] == ["first"]

@@ -7,14 +7,18 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+from sqlalchemy import select
+
 from gsi_kernel.bus.port import TopicSpec
-from gsi_kernel.clock import SystemClock
+from gsi_kernel.clock import FixedClock, SystemClock
 from gsi_kernel.envelope import EventEnvelope
 from gsi_kernel.relay import OutboxRelay
 from gsi_kernel.store.outbox import Outbox
+from gsi_kernel.store.tables import leases
 from gsi_kernel.telemetry import Telemetry
 from tests.integration.conftest import Infra
 from tests.integration.support import counter, create_tables, read_tallies, tally, writer
@@ -90,3 +94,48 @@ def test_relay_killed_between_publish_and_mark_sent_still_yields_one_effect(infr
     runner.close()
     assert read_tallies(infra.db) == {"s1": (9, 3), "s0": (6, 2)}  # …and was applied once
     relay.close()
+
+
+def _lease(infra: Infra) -> tuple[str, datetime]:
+    with infra.db.transaction() as connection:
+        row = connection.execute(select(leases.c.holder, leases.c.expires_at)).one()
+    return str(row.holder), row.expires_at
+
+
+@pytest.mark.parametrize("later_s", [5, 14])
+def test_the_relay_renews_its_lease_only_when_half_of_it_is_left_and_keeps_it_meanwhile(
+    infra: Infra, later_s: int
+) -> None:
+    topic = f"lease-{uuid.uuid4().hex[:8]}"
+    infra.bus.ensure_topics([TopicSpec(topic, 1)])
+    create_tables(infra.db)
+    w = writer(infra.db, topic)
+    clock = FixedClock(datetime(2026, 11, 20, 15, tzinfo=UTC))
+
+    def relay(holder: str) -> OutboxRelay:
+        telemetry = Telemetry("test")
+        ttl = timedelta(seconds=30)
+        return OutboxRelay(
+            db=infra.db,
+            producer=infra.bus.producer(),
+            clock=clock,
+            telemetry=telemetry,
+            lease_ttl=ttl,
+            holder=holder,
+        )
+
+    first, second = relay("first"), relay("second")
+    tally(w, "s", 1)
+    assert first.run_once() == 1
+    assert _lease(infra) == ("first", clock.now() + timedelta(seconds=30))
+    clock.advance(timedelta(seconds=later_s))
+    tally(w, "s", 2)
+    assert second.run_once() == 0  # the lease is still the first relay's, renewed or not
+    assert first.run_once() == 1
+    assert _lease(infra) == ("first", datetime(2026, 11, 20, 15, 0, 30, tzinfo=UTC))  # not renewed
+    clock.advance(timedelta(seconds=16 - later_s + 1))  # 17 s in: less than half is left
+    tally(w, "s", 3)
+    assert first.run_once() == 1
+    assert _lease(infra) == ("first", clock.now() + timedelta(seconds=30))
+    first.close()
+    second.close()

@@ -5,11 +5,21 @@ from __future__ import annotations
 from sqlalchemy import Connection, delete, select
 
 from gsi_kernel.envelope import EventEnvelope
-from gsi_kernel.projections import ProjectionRunner
+from gsi_kernel.projections import ProjectionRunner, ProjectionWorker
 from gsi_kernel.store.event_store import EventStore
 from gsi_kernel.store.tables import checkpoints
 from tests.integration.conftest import Infra
-from tests.integration.support import CLOCK, count, create_tables, read_tallies, tallies, tally, writer
+from tests.integration.support import (
+    CLOCK,
+    CONTEXT,
+    Tallied,
+    count,
+    create_tables,
+    read_tallies,
+    tallies,
+    tally,
+    writer,
+)
 
 
 class TallyProjection:
@@ -105,3 +115,17 @@ def test_the_rebuild_command_replays_a_service_projection(tmp_path) -> None:  # 
     )
     assert wrong.returncode == 2
     assert "registration.persons" in wrong.stderr
+
+
+def test_the_background_worker_stands_aside_while_requests_catch_up(infra: Infra) -> None:
+    create_tables(infra.db)
+    w = writer(infra.db, "unused")
+    runner = _runner(infra)
+    worker = ProjectionWorker(runner, quiet_s=60)
+    assert worker.run_once() == 0  # nothing yet
+    [recorded] = w.execute("p", lambda _history: [Tallied(amount=1)], CONTEXT)
+    runner.catch_up_through(recorded.cursor)  # what a request does after its command
+    tally(w, "p", 2)
+    assert worker.run_once() == 0  # requests keep the read models up to date: stand aside
+    assert ProjectionWorker(runner, quiet_s=0).run_once() == 1  # otherwise: catch up
+    assert read_tallies(infra.db) == {"p": (3, 2)}

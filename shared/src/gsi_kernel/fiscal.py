@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-_PATTERN = re.compile(r"^(\d{4})-(\d{4})-Q([1-4])$")
+_PATTERN = re.compile(r"([0-9]{4})-([0-9]{4})-Q([1-4])")  # ASCII digits only, matched whole
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -29,7 +29,7 @@ class FiscalQuarter:
 
     @classmethod
     def parse(cls, text: str) -> FiscalQuarter:
-        match = _PATTERN.match(text)
+        match = _PATTERN.fullmatch(text)
         if not match or int(match[2]) != int(match[1]) + 1:
             raise ValueError(f"not a fiscal quarter (expected e.g. 2026-2027-Q3): {text!r}")
         return cls(int(match[1]), int(match[3]))

@@ -1,13 +1,14 @@
 """Projections of a service's own event store, with a checkpoint and a full rebuild.
 
-A projection applies events in commit order (global position) and its checkpoint moves in the
-same transaction as its rows, so a crash never applies an event twice or skips one.
+A projection applies events in commit order (ADR 2: the cursor ``(transaction id, position)``)
+and its checkpoint moves in the same transaction as its rows, so a crash never applies an
+event twice or skips one.
 
-The writer catches projections up right after each command commits (read-your-writes: the
-append's writer lock makes every earlier position committed by then). Concurrent catch-ups
-queue on the checkpoint row, so under load one of them projects the events of many commands.
-A background worker (``run_once``) catches up too: for other processes' events, and after a
-projection failed.
+The writer catches projections up right after each command commits (read-your-writes). Within
+a process one thread catches up at a time, and under load one catch-up projects the events of
+many commands. A background worker (:class:`ProjectionWorker`) catches up too: for other
+processes' events, and after a projection failed; it stands aside while requests keep the read
+models up to date.
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ class ProjectionRunner:
         self._ensured = False
         self._local = threading.Lock()
         self._projected_through: Cursor = (0, 0)  # committed by this process: later ones need a look
+        self._last_catch_up = 0.0
 
     def run_once(self) -> int:
         """One batch, in one transaction (the background worker's step)."""
@@ -105,6 +107,7 @@ class ProjectionRunner:
                         connection, self._lock_checkpoint(connection), limit=None
                     )
                 self._projected_through = max(self._projected_through, reached)
+                self._last_catch_up = time.monotonic()
                 if reached >= cursor:
                     return
             if time.monotonic() > deadline:
@@ -157,8 +160,31 @@ class ProjectionRunner:
     def close(self) -> None:
         """Nothing held between steps."""
 
+    @property
+    def last_catch_up(self) -> float:
+        """When (``time.monotonic``) a request's catch-up last brought the read models up to date."""
+        return self._last_catch_up
+
     def _lock_checkpoint(self, connection: Connection) -> Cursor:
         if not self._ensured:
             ensure_checkpoint(connection, self.name, self._clock.now())
             self._ensured = True
         return read_cursor(connection, self.name, for_update=True)
+
+
+class ProjectionWorker:
+    """The background catch-up (for other processes' events, and after a failed projection),
+    which stands aside while this process's requests keep the read models up to date: under
+    load it would otherwise run the same catch-up as they do, once more per batch."""
+
+    def __init__(self, runner: ProjectionRunner, *, quiet_s: float = 0.2) -> None:
+        self._runner = runner
+        self._quiet_s = quiet_s
+
+    def run_once(self) -> int:
+        if time.monotonic() - self._runner.last_catch_up < self._quiet_s:
+            return 0
+        return self._runner.run_once()
+
+    def close(self) -> None:
+        self._runner.close()

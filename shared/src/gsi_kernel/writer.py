@@ -3,9 +3,11 @@ the integration events in the outbox — all in one transaction."""
 
 from __future__ import annotations
 
+import gc
+import hashlib
 import logging
-import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 from sqlalchemy import Connection
 
@@ -20,6 +22,8 @@ log = logging.getLogger(__name__)
 
 Decide = Callable[[list[DomainEvent]], Sequence[DomainEvent]]
 DecideWith = Callable[[Connection, list[DomainEvent]], Sequence[DomainEvent]]
+# What an event publishes (integration events for the outbox). It sees the event as recorded,
+# except for its position in the store, which a command's event gets in the same statement.
 Publisher = Callable[[EventEnvelope], Sequence[Publication]]
 
 
@@ -67,11 +71,45 @@ class StreamWriter:
             self._project_safely(stream_id, recorded[-1].cursor)
         return recorded
 
+    def append_new_streams(
+        self,
+        streams: Sequence[tuple[str, Sequence[DomainEvent]]],
+        context: CommandContext,
+        *,
+        skip_existing: bool = False,
+    ) -> list[str]:
+        """Append each stream's events as a new stream (versions 1..n), all in one transaction with
+        their outbox rows, then catch the read models up once. Returns the ids of the streams written.
+        skip_existing: streams that already exist are left alone and left out of the result
+        (idempotent re-imports); otherwise an existing stream raises ConcurrencyConflict and nothing
+        is written."""
+        return self.execute_new_streams(lambda _connection: streams, context, skip_existing=skip_existing)
+
+    def execute_new_streams(
+        self,
+        decide: Callable[[Connection], Sequence[tuple[str, Sequence[DomainEvent]]]],
+        context: CommandContext,
+        *,
+        skip_existing: bool = False,
+    ) -> list[str]:
+        """The same, for new streams decided inside the transaction (a decision that reads the
+        read models, e.g. a group session's attendees or an import's rows)."""
+        with self._db.transaction() as connection, _gc_paused():
+            streams = decide(connection)
+            recorded = self._store.append_new_streams(
+                connection, streams, context, skip_existing=skip_existing
+            )
+            publications = [p for event in recorded for p in self._publisher(event)]
+            self._outbox.put(connection, publications, self._clock.now())
+        if not recorded:
+            return []
+        self._project_safely(f"{len(recorded)} new streams", max(e.cursor for e in recorded))
+        return list(dict.fromkeys(e.stream_id for e in recorded))
+
     def _project_safely(self, stream_id: str, cursor: tuple[int, int]) -> None:
-        """Catch the read models up (read-your-writes), outside the append's transaction so the
-        store's writer lock is held as briefly as possible; under load one catch-up projects
-        the events of many commands. A failing read model must not fail a committed command:
-        the background projection worker retries it."""
+        """Catch the read models up (read-your-writes), after the append's transaction: under
+        load one catch-up projects the events of many commands. A failing read model must not
+        fail a committed command: the background projection worker retries it."""
         try:
             self._project(cursor)
         except Exception:  # the events are committed; only the read model lags, and is retried
@@ -97,10 +135,32 @@ class StreamWriter:
         decided = decide(
             connection, [self._registry.decode(e.type, e.schema_version, e.payload) for e in history]
         )
-        recorded = self._store.append(connection, stream_id, expected, decided, context)
-        publications = [p for event in recorded for p in self._publisher(event)]
-        self._outbox.put(connection, publications, self._clock.now())
-        return recorded
+        return self._store.append(connection, stream_id, expected, decided, context, publish=self._publisher)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a bulk append builds its rows: the rows hold no
+    cycles, yet with hundreds of thousands of young objects alive the collector's passes over
+    them cost as much as building them (measured: 100,000 streams 7 s with it, 4 s without)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _uuid5(namespace: str, name: str) -> str:
+    """``str(uuid.uuid5(uuid.UUID(namespace), name))`` without the UUID objects (a third of the
+    time; it runs for every published event, 100,000 times in a bulk import)."""
+    data = bytes.fromhex(namespace.replace("-", "")) + name.encode()
+    digest = bytearray(hashlib.sha1(data, usedforsecurity=False).digest()[:16])  # as RFC 4122 says
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def integration_event(source: EventEnvelope, topic: str, contract: DomainEvent) -> Publication:
@@ -110,7 +170,7 @@ def integration_event(source: EventEnvelope, topic: str, contract: DomainEvent) 
     consumers dedupe it.
     """
     envelope = EventEnvelope(
-        event_id=str(uuid.uuid5(uuid.UUID(source.event_id), contract.event_type)),
+        event_id=_uuid5(source.event_id, contract.event_type),
         type=contract.event_type,
         schema_version=contract.schema_version,
         source=source.source,

@@ -59,8 +59,13 @@ class KafkaConsumerAdapter:
             group_id=group,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
+            # A member that joins while its topics' metadata is not yet known to it is assigned
+            # no partition; it rejoins once its metadata refreshes — within seconds, not the
+            # client's default five minutes.
+            metadata_max_age_ms=5_000,
             **overrides,
         )
+        self._consumer.topics()  # fetch the cluster's metadata before the first join
 
     def poll(self, timeout_s: float = 1.0, max_records: int = 500) -> list[Record]:
         batches = self._consumer.poll(timeout_ms=int(timeout_s * 1000), max_records=max_records)

@@ -60,6 +60,12 @@ Reader = Annotated[
 ]
 """Any role that may read; what each may see is scoped by organization in the queries."""
 
+Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
+"""Program administration at the ministry."""
+
+Ministry = Annotated[Principal, Depends(require_roles(Role.MINISTRY_REVIEWER, Role.ADMIN))]
+"""Ministry staff: reviewers (for their assigned organizations) and administrators."""
+
 
 def authenticated_router(**kwargs: Any) -> APIRouter:
     dependencies = [*kwargs.pop("dependencies", []), Depends(authenticate)]

@@ -46,10 +46,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -208,10 +209,7 @@ class KeyStore:
 
     @staticmethod
     def _read(connection: Connection, subject_id: str) -> tuple[bytes | None, datetime | None] | None:
-        query = select(subject_keys.c.wrapped_key, subject_keys.c.shredded_at).where(
-            subject_keys.c.subject_id == subject_id
-        )
-        row = connection.execute(query).first()
+        row = connection.execute(_READ, {"subject_id": subject_id}).first()
         if row is None:
             return None
         wrapped = bytes(row.wrapped_key) if row.wrapped_key is not None else None
@@ -222,15 +220,8 @@ class KeyStore:
         wrapped = self._wrap(subject_id, material)
         # One round trip, no savepoint: a concurrent creator's row (once committed) makes this
         # insert do nothing, and then its key wins and this caller uses it too.
-        dialect_insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-        created = connection.execute(
-            dialect_insert(subject_keys)
-            .values(
-                subject_id=subject_id, wrapped_key=wrapped, created_at=self._clock.now(), shredded_at=None
-            )
-            .on_conflict_do_nothing(index_elements=["subject_id"])
-            .returning(subject_keys.c.subject_id)
-        ).first()
+        values = {"subject_id": subject_id, "wrapped_key": wrapped, "created_at": self._clock.now()}
+        created = connection.execute(_CREATE[connection.dialect.name], values).first()
         if created is None:
             row = self._read(connection, subject_id)
             if row is None:
@@ -279,6 +270,27 @@ class KeyStore:
                 f"the stored key of subject {subject_id!r} does not unwrap: altered, or moved from "
                 "another subject's row"
             ) from None
+
+
+def _create_statement(dialect_insert: Any) -> Any:
+    return (
+        dialect_insert(subject_keys)
+        .values(
+            subject_id=bindparam("subject_id"),
+            wrapped_key=bindparam("wrapped_key"),
+            created_at=bindparam("created_at"),
+            shredded_at=None,
+        )
+        .on_conflict_do_nothing(index_elements=["subject_id"])
+        .returning(subject_keys.c.subject_id)
+    )
+
+
+# Built once (every registration creates a key): SQLAlchemy then only binds the parameters.
+_CREATE = {"postgresql": _create_statement(pg_insert), "sqlite": _create_statement(sqlite_insert)}
+_READ = select(subject_keys.c.wrapped_key, subject_keys.c.shredded_at).where(
+    subject_keys.c.subject_id == bindparam("subject_id")
+)
 
 
 def _check_subject_id(subject_id: str) -> None:

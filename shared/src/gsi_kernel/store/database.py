@@ -38,14 +38,19 @@ class Database:
         self.engine.dispose()
 
 
-def connect(url: str, *, schema: str | None = None, pool_size: int = 10, echo: bool = False) -> Database:
-    """Build the engine for ``url`` (nothing is opened until first use)."""
+def connect(url: str, *, schema: str | None = None, pool_size: int = 24, echo: bool = False) -> Database:
+    """Build the engine for ``url`` (nothing is opened until first use).
+
+    The pool keeps as many connections as a busy process uses at once (a request thread each,
+    plus the catch-up, the relay and the consumers): a connection opened beyond ``pool_size``
+    is closed again when returned, and under load that churn cost a new server process every
+    few requests — and lost its prepared statements. Connections are only opened when needed."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return Database(_sqlite_engine(url, echo), None)
     kwargs: dict[str, Any] = {
         "pool_size": pool_size,
-        "max_overflow": pool_size,
+        "max_overflow": pool_size // 2,
         "pool_recycle": 1800,
     }
     if schema:

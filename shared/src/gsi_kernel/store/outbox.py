@@ -6,14 +6,26 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from gsi_kernel.bus.port import Headers, Message
 from gsi_kernel.envelope import CONTENT_TYPE, EventEnvelope
+from gsi_kernel.store import bulk
 from gsi_kernel.store.tables import outbox
 
+# Built once (the relay runs them for every batch): SQLAlchemy then only binds parameters.
 _INSERT = insert(outbox)
+_UNSENT = (
+    select(outbox.c.id, outbox.c.topic, outbox.c.key, outbox.c.value, outbox.c.headers)
+    .where(outbox.c.sent_at.is_(None))
+    .order_by(outbox.c.id)
+    .limit(bindparam("limit"))
+)
+_MARK_SENT = (
+    update(outbox).where(outbox.c.id.in_(bindparam("ids", expanding=True))).values(sent_at=bindparam("now"))
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,37 +58,45 @@ class Outbox:
     def put(self, connection: Connection, publications: Sequence[Publication], now: datetime) -> None:
         if not publications:
             return
-        rows = []
-        for publication in publications:
-            message = publication.to_message()
-            rows.append(
-                {
-                    "message_id": publication.envelope.event_id,
-                    "topic": message.topic,
-                    "key": message.key,
-                    "value": message.value,
-                    "headers": [[k, v.decode()] for k, v in message.headers],
-                    "created_at": now,
-                }
-            )
-        connection.execute(_INSERT, rows)
+        rows = [outbox_row(p, now) for p in publications]
+        if connection.dialect.name == "postgresql":
+            bulk.insert_outbox(connection, rows, now)  # one statement, however many rows
+        else:
+            connection.execute(_INSERT, rows)
 
     def unsent(self, connection: Connection, limit: int) -> list[PendingMessage]:
-        query = select(outbox).where(outbox.c.sent_at.is_(None)).order_by(outbox.c.id).limit(limit)
         return [
-            PendingMessage(
-                row.id,
-                Message(row.topic, row.key, row.value, _headers(row.headers)),
-            )
-            for row in connection.execute(query)
+            PendingMessage(row.id, Message(row.topic, row.key, row.value, _headers(row.headers)))
+            for row in connection.execute(_UNSENT, {"limit": limit})
         ]
 
     def mark_sent(self, connection: Connection, ids: Sequence[int], now: datetime) -> None:
-        connection.execute(update(outbox).where(outbox.c.id.in_(ids)).values(sent_at=now))
+        connection.execute(_MARK_SENT, {"ids": list(ids), "now": now})
 
     def pending_count(self, connection: Connection) -> int:
         query = select(func.count()).select_from(outbox).where(outbox.c.sent_at.is_(None))
         return int(connection.execute(query).scalar_one())
+
+
+def outbox_row(publication: Publication, now: datetime) -> dict[str, Any]:
+    """The stored form of ``publication.to_message()``, built without the bytes round trip."""
+    e = publication.envelope
+    headers = [
+        ["content-type", CONTENT_TYPE],
+        ["ce_id", e.event_id],
+        ["ce_type", e.type],
+        ["ce_source", e.source],
+    ]
+    if e.traceparent:
+        headers.append(["traceparent", e.traceparent])
+    return {
+        "message_id": e.event_id,
+        "topic": publication.topic,
+        "key": e.stream_id,
+        "value": e.to_bytes(),
+        "headers": headers,
+        "created_at": now,
+    }
 
 
 def _headers(stored: list[list[str]]) -> Headers:

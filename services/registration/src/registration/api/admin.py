@@ -10,11 +10,11 @@ from fastapi import Body, Depends, Query, status
 from pydantic import BaseModel
 
 from gsi_kernel.auth import Principal, Role
-from gsi_kernel.http.app import from_app_state
 from gsi_kernel.http.context import context_for
 from gsi_kernel.http.pagination import Page, Pagination
 from gsi_kernel.http.security import authenticated_router, require_roles
 from registration.api.schemas import ReasonRequest
+from registration.api.state import from_state
 from registration.app.duplicates import DuplicatesQueue
 from registration.app.privacy import Privacy
 from registration.app.queries import PersonQueries
@@ -23,10 +23,10 @@ from registration.app.rules import RuleBooks
 router = authenticated_router(tags=["administration"])
 
 Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
-DuplicatesDep = Annotated[DuplicatesQueue, Depends(from_app_state("duplicates", DuplicatesQueue))]
-PrivacyDep = Annotated[Privacy, Depends(from_app_state("privacy", Privacy))]
-QueriesDep = Annotated[PersonQueries, Depends(from_app_state("queries", PersonQueries))]
-RulesDep = Annotated[RuleBooks, Depends(from_app_state("rules", RuleBooks))]
+DuplicatesDep = Annotated[DuplicatesQueue, Depends(from_state("duplicates", DuplicatesQueue))]
+PrivacyDep = Annotated[Privacy, Depends(from_state("privacy", Privacy))]
+QueriesDep = Annotated[PersonQueries, Depends(from_state("queries", PersonQueries))]
+RulesDep = Annotated[RuleBooks, Depends(from_state("rules", RuleBooks))]
 
 
 class DuplicatePair(BaseModel):

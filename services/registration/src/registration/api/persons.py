@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import Depends, Query, status
+from fastapi import Depends, Query, Response, status
 
 from gsi_kernel.auth import Principal
 from gsi_kernel.errors import Forbidden
-from gsi_kernel.http.app import from_app_state
 from gsi_kernel.http.context import context_for
 from gsi_kernel.http.pagination import Page, Pagination
-from gsi_kernel.http.security import OrgUser, Reader, authenticated_router
+from gsi_kernel.http.security import authenticated_router
 from registration.api.schemas import (
     EvaluationOut,
     PersonFile,
@@ -20,17 +19,19 @@ from registration.api.schemas import (
     RegisteredOut,
     RegisterPersonRequest,
 )
-from registration.app.queries import AccessPurpose, PersonQueries, SearchFilters, default_purpose
+from registration.api.state import OrgUser, Reader, from_state, in_thread
+from registration.app.queries import AccessPurpose, PersonQueries, default_purpose
 from registration.app.registering import NewPerson, Pii, Registering
+from registration.app.search import SearchFilters
 from registration.app.vault import PersonVault
 from registration.domain.events import StatusPeriod
 from registration.domain.values import Status
 
 router = authenticated_router(prefix="/persons", tags=["personnes / persons"])
 
-RegisteringDep = Annotated[Registering, Depends(from_app_state("registering", Registering))]
-QueriesDep = Annotated[PersonQueries, Depends(from_app_state("queries", PersonQueries))]
-VaultDep = Annotated[PersonVault, Depends(from_app_state("vault", PersonVault))]
+RegisteringDep = Annotated[Registering, Depends(from_state("registering", Registering))]
+QueriesDep = Annotated[PersonQueries, Depends(from_state("queries", PersonQueries))]
+VaultDep = Annotated[PersonVault, Depends(from_state("vault", PersonVault))]
 
 
 def _organization(principal: Principal) -> str:
@@ -40,13 +41,27 @@ def _organization(principal: Principal) -> str:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=RegisteredOut)
-def register_person(
+async def register_person(
     body: RegisterPersonRequest, principal: OrgUser, registering: RegisteringDep
-) -> RegisteredOut:
+) -> Response:
     """Inscrire une personne immigrante; l'admissibilité est évaluée aussitôt / Register an
     immigrant person; eligibility is evaluated at once."""
+    new, organization, context = _new_person(body), _organization(principal), context_for(principal)
+    registered = await in_thread(
+        lambda: registering.register(new, organization_id=organization, context=context)
+    )
+    out = RegisteredOut(
+        person_id=registered.person_id,
+        possible_duplicate=registered.possible_duplicate,
+        eligibility=[EvaluationOut.model_validate(e.to_dict()) for e in registered.eligibility],
+    )
+    # Built and checked here already: sent as is (FastAPI would validate it a second time).
+    return Response(out.model_dump_json(), status.HTTP_201_CREATED, media_type="application/json")
+
+
+def _new_person(body: RegisterPersonRequest) -> NewPerson:
     address = body.address
-    new = NewPerson(
+    return NewPerson(
         pii=Pii(
             family_name=body.family_name,
             given_name=body.given_name,
@@ -65,14 +80,6 @@ def register_person(
         status=StatusPeriod(**body.status.model_dump()),
         region=address.region if address else None,
         consents=tuple(body.consents),
-    )
-    registered = registering.register(
-        new, organization_id=_organization(principal), context=context_for(principal)
-    )
-    return RegisteredOut(
-        person_id=registered.person_id,
-        possible_duplicate=registered.possible_duplicate,
-        eligibility=[EvaluationOut.model_validate(e.to_dict()) for e in registered.eligibility],
     )
 
 

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Select, insert, select
+from sqlalchemy import insert, select
 
 from gsi_kernel.auth import Principal, Role, may_read_organization
-from gsi_kernel.clock import MONTREAL
 from gsi_kernel.errors import NotFound
 from gsi_kernel.runtime import Kernel
-from gsi_kernel.store.queries import fetch_one, fetch_page, scoped_to_principal
-from registration.domain.duplicates import normalize
-from registration.projections.tables import access_log, consents, documents, name_tokens, persons
+from gsi_kernel.store.queries import fetch_one, fetch_page
+from registration.app.search import SearchFilters, search
+from registration.projections.tables import access_log, consents, documents, persons
 
 
 class AccessPurpose(StrEnum):
@@ -31,17 +29,6 @@ def default_purpose(principal: Principal) -> AccessPurpose:
     if Role.MINISTRY_REVIEWER in principal.roles:
         return AccessPurpose.MINISTRY_CONTROL
     return AccessPurpose.SERVICE_DELIVERY
-
-
-@dataclass(frozen=True, slots=True)
-class SearchFilters:
-    name: str | None = None
-    uci_hash: str | None = None
-    status: str | None = None
-    region: str | None = None
-    eligible_for: str | None = None  # a volet: eligible for it at the last evaluation
-    registered_from: date | None = None
-    registered_to: date | None = None
 
 
 class PersonQueries:
@@ -93,10 +80,7 @@ class PersonQueries:
     def search(
         self, principal: Principal, filters: SearchFilters, *, offset: int, limit: int
     ) -> tuple[list[dict[str, Any]], int]:
-        query = scoped_to_principal(select(persons), persons.c.organization_id, principal)
-        query = _filtered(query, filters)
-        order = (persons.c.family_norm, persons.c.given_norm, persons.c.person_id)
-        return fetch_page(self._kernel.db, query, *order, offset=offset, limit=limit)
+        return search(self._kernel.db, principal, filters, offset=offset, limit=limit)
 
     def access_log(
         self, *, person_id: str | None, actor: str | None, since: datetime | None, offset: int, limit: int
@@ -111,32 +95,3 @@ class PersonQueries:
         return fetch_page(
             self._kernel.db, query, access_log.c.at.desc(), access_log.c.id.desc(), offset=offset, limit=limit
         )
-
-
-def _filtered(query: Select[Any], f: SearchFilters) -> Select[Any]:
-    if f.name:
-        # Every word of the search must start one of the person's names ("mar tre" finds
-        # Marie Tremblay); each word is an index range scan on the name tokens.
-        for word in normalize(f.name).replace("%", "").replace("_", "").split():
-            tokens = select(name_tokens.c.person_id).where(name_tokens.c.token.like(f"{word}%"))
-            query = query.where(persons.c.person_id.in_(tokens))
-    if f.uci_hash:
-        query = query.where(persons.c.uci_hash == f.uci_hash)
-    if f.status:
-        query = query.where(persons.c.status == f.status)
-    if f.region:
-        query = query.where(persons.c.region == f.region)
-    if f.eligible_for:
-        query = query.where(persons.c[f"eligible_{f.eligible_for.lower()}"].is_(True))
-    if f.registered_from:
-        query = query.where(persons.c.registered_at >= _start_of(f.registered_from))
-    if f.registered_to:
-        query = query.where(
-            persons.c.registered_at < _start_of(date.fromordinal(f.registered_to.toordinal() + 1))
-        )
-    return query
-
-
-def _start_of(day: date) -> datetime:
-    """Midnight in Montréal, the day registration dates are counted in."""
-    return datetime(day.year, day.month, day.day, tzinfo=MONTREAL)

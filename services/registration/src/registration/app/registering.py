@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, bindparam, or_, select
 
 from gsi_eligibility.model import Evaluation
 from gsi_kernel.clock import montreal_date
@@ -112,15 +112,30 @@ class Registering:
 
 def _candidates(connection: Connection, identity: duplicates.Identity) -> list[duplicates.Identity]:
     """Files that could be the same person, in any organization (erased ones cannot)."""
-    same: ColumnElement[bool] = (persons.c.birth_date == identity.birth_date) & (
-        persons.c.sex == identity.sex
-    )
     if identity.uci_hash:
-        same = or_(same, persons.c.uci_hash == identity.uci_hash)
-    query = select(
-        persons.c.person_id, persons.c.name_key, persons.c.birth_date, persons.c.sex, persons.c.uci_hash
-    ).where(same, persons.c.erased.is_(False), persons.c.merged_into.is_(None))
-    return [
-        duplicates.Identity(r.person_id, r.name_key or "", r.birth_date, r.sex, r.uci_hash)
-        for r in connection.execute(query)
-    ]
+        params = {"birth_date": identity.birth_date, "sex": identity.sex, "uci_hash": identity.uci_hash}
+        rows = connection.execute(_SAME_IDENTITY_OR_UCI, params)
+    else:
+        rows = connection.execute(_SAME_IDENTITY, {"birth_date": identity.birth_date, "sex": identity.sex})
+    return [duplicates.Identity(r.person_id, r.name_key or "", r.birth_date, r.sex, r.uci_hash) for r in rows]
+
+
+def _candidates_query(*, with_uci: bool) -> Select[Any]:
+    same: ColumnElement[bool] = (persons.c.birth_date == bindparam("birth_date")) & (
+        persons.c.sex == bindparam("sex")
+    )
+    if with_uci:
+        same = or_(same, persons.c.uci_hash == bindparam("uci_hash"))
+    columns = (
+        persons.c.person_id,
+        persons.c.name_key,
+        persons.c.birth_date,
+        persons.c.sex,
+        persons.c.uci_hash,
+    )
+    return select(*columns).where(same, persons.c.erased.is_(False), persons.c.merged_into.is_(None))
+
+
+# Built once (every registration runs one): SQLAlchemy then only binds the parameters.
+_SAME_IDENTITY = _candidates_query(with_uci=False)
+_SAME_IDENTITY_OR_UCI = _candidates_query(with_uci=True)

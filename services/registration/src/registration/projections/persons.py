@@ -19,6 +19,7 @@ from registration.domain.duplicates import name_key, normalize
 from registration.domain.rule_sets import EVENTS as RULE_EVENTS
 from registration.domain.rule_sets import RuleSetPublished
 from registration.domain.values import VOLETS
+from registration.projections.new_rows import NewRows
 from registration.projections.tables import (
     consents,
     documents,
@@ -60,7 +61,9 @@ class PersonsProjection:
         self.apply_batch(connection, [event])
 
     def apply_batch(self, connection: Connection, batch: Sequence[EventEnvelope]) -> None:
-        """Apply the events, then mark each person's latest activity once (not once per event)."""
+        """Apply the events, then mark each person's latest activity once (not once per event).
+        New persons' rows (their name tokens, their first consents) go in together, in one
+        statement each."""
         active: dict[str, datetime] = {}
         registered: dict[str, datetime] = {}
         decoded_batch = [
@@ -70,15 +73,21 @@ class PersonsProjection:
         ]
         folded = _first_evaluations_of_new_persons(decoded_batch)
         already_applied = {id(e) for e in folded.values()}
+        new_rows = NewRows()
         for event, decoded in decoded_batch:
             person_id = person_id_of(event.stream_id)
             if isinstance(decoded, ev.PersonRegistered):
-                self._registered(connection, person_id, decoded, event.occurred_at, folded.get(person_id))
+                self._registered(
+                    connection, new_rows, person_id, decoded, event.occurred_at, folded.get(person_id)
+                )
+                registered[person_id] = event.occurred_at
+            elif isinstance(decoded, ev.ConsentGiven) and new_rows.first_consent(person_id, decoded):
+                pass  # a new person's consent: a new row, inserted with the others
             elif id(decoded) not in already_applied:
+                new_rows.flush(connection)  # the handlers may update those rows
                 self._handlers[type(decoded)](connection, person_id, decoded, event.occurred_at, event.actor)
             active[person_id] = max(event.occurred_at, active.get(person_id, event.occurred_at))
-            if isinstance(decoded, ev.PersonRegistered):
-                registered[person_id] = event.occurred_at
+        new_rows.flush(connection)
         for person_id, at in active.items():
             if registered.get(person_id) != at:  # the registration row already says so
                 _touch(connection, person_id, at)
@@ -90,6 +99,7 @@ class PersonsProjection:
     def _registered(
         self,
         c: Connection,
+        new_rows: NewRows,
         person_id: str,
         e: ev.PersonRegistered,
         at: datetime,
@@ -100,39 +110,47 @@ class PersonsProjection:
         eligible = {r.volet: r.eligible for r in evaluated.results} if evaluated else {}
         pii = self._pii.decrypt(c, person_id, e.pii)
         family, given = (pii["family_name"], pii["given_name"]) if pii else (None, None)
-        if family and given:
-            tokens = sorted(set(f"{normalize(family)} {normalize(given)}".split()))
-            c.execute(
-                _INSERT_TOKENS,
-                [{"token": t, "person_id": person_id, "organization_id": e.organization_id} for t in tokens],
-            )
-        row = {
-            "person_id": person_id,
-            "organization_id": e.organization_id,
-            "family_name": family,
-            "given_name": given,
-            "name_key": name_key(family, given) if family and given else None,
-            "family_norm": normalize(family) if family else None,
-            "given_norm": normalize(given) if given else None,
-            "birth_date": e.birth_date,
-            "sex": e.sex,
-            "country_of_birth": e.country_of_birth,
-            "status": e.status.status,
-            "status_since": e.status.effective_from,
-            "region": e.region,
-            "uci_hash": e.uci_hash if pii else None,
-            **{f"eligible_{volet.lower()}": eligible.get(volet, False) for volet in VOLETS},
-            "eligibility_on": evaluated.on_date if evaluated else None,
-            "registered_at": at,
-            "last_activity_at": at,
-            "erased": pii is None,
-        }
-        c.execute(_INSERT_PERSON, row)
+        family_norm = normalize(family) if family else None
+        given_norm = normalize(given) if given else None
+        if family_norm and given_norm:
+            new_rows.tokens += [
+                {
+                    "token": t,
+                    "person_id": person_id,
+                    "organization_id": e.organization_id,
+                    "family_norm": family_norm,
+                    "given_norm": given_norm,
+                    "registered_at": at,
+                }
+                for t in sorted(set(f"{family_norm} {given_norm}".split()))
+            ]
+        new_rows.registered(person_id)
+        new_rows.persons.append(
+            {
+                "person_id": person_id,
+                "organization_id": e.organization_id,
+                "family_name": family,
+                "given_name": given,
+                "name_key": name_key(family, given) if family and given else None,
+                "family_norm": family_norm,
+                "given_norm": given_norm,
+                "birth_date": e.birth_date,
+                "sex": e.sex,
+                "country_of_birth": e.country_of_birth,
+                "status": e.status.status,
+                "status_since": e.status.effective_from,
+                "region": e.region,
+                "uci_hash": e.uci_hash if pii else None,
+                **{f"eligible_{volet.lower()}": eligible.get(volet, False) for volet in VOLETS},
+                "eligibility_on": evaluated.on_date if evaluated else None,
+                "registered_at": at,
+                "last_activity_at": at,
+                "erased": pii is None,
+            }
+        )
 
 
 # Built once (the statements of every registration): SQLAlchemy then only binds parameters.
-_INSERT_PERSON = insert(persons)
-_INSERT_TOKENS = insert(name_tokens)
 _TOUCH = (
     update(persons).where(persons.c.person_id == bindparam("pid")).values(last_activity_at=bindparam("at"))
 )

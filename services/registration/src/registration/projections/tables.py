@@ -74,14 +74,21 @@ persons = Table(
 )
 
 # One row per normalised name token ("marie", "eve", "tremblay"): a name-prefix search is an
-# index range scan on the token, whichever of the names (or of their parts) it starts.
+# index range scan on the token, whichever of the names (or of their parts) it starts. Each row
+# carries what a name search sorts, scopes and filters by (all fixed at registration), so a
+# broad prefix is counted and paged from the token index alone, without visiting the persons.
+_COVERING = ["person_id", "family_norm", "given_norm", "registered_at"]
 name_tokens = Table(
     "name_tokens",
     metadata,
     Column("token", _Key, primary_key=True),
     Column("person_id", String(36), primary_key=True),
     Column("organization_id", String(100), nullable=False),
-    Index("ix_name_tokens_org", "organization_id", "token"),
+    Column("family_norm", _Key, nullable=False),
+    Column("given_norm", _Key, nullable=False),
+    Column("registered_at", UtcDateTime(), nullable=False),
+    Index("ix_name_tokens_prefix", "token", postgresql_include=_COVERING),
+    Index("ix_name_tokens_org", "organization_id", "token", postgresql_include=_COVERING),
 )
 
 consents = Table(

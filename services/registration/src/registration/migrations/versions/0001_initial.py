@@ -72,8 +72,15 @@ def upgrade() -> None:
         sa.Column("token", _Key, primary_key=True),
         sa.Column("person_id", sa.String(36), primary_key=True),
         sa.Column("organization_id", sa.String(100), nullable=False),
+        sa.Column("family_norm", _Key, nullable=False),
+        sa.Column("given_norm", _Key, nullable=False),
+        sa.Column("registered_at", UtcDateTime(), nullable=False),
     )
-    op.create_index("ix_name_tokens_org", "name_tokens", ["organization_id", "token"])
+    covering = ["person_id", "family_norm", "given_norm", "registered_at"]
+    op.create_index("ix_name_tokens_prefix", "name_tokens", ["token"], postgresql_include=covering)
+    op.create_index(
+        "ix_name_tokens_org", "name_tokens", ["organization_id", "token"], postgresql_include=covering
+    )
     op.create_index("ix_persons_activity", "persons", ["last_activity_at"])
     op.create_table(
         "consents",
