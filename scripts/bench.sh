@@ -14,4 +14,8 @@ exec scripts/with-infra.sh bash -c '
   echo "== eligibility engine (in-process)"; uv run python -m bench.eligibility
   echo "== personal-data sealing (in-process and on PostgreSQL)"; uv run python -m bench.privacy
   echo "== registration API on PostgreSQL + Kafka"; uv run python -m bench.registration; uv run python -m bench.search
+  echo "== conformity checks C1-C8 (in-process)"; uv run python -m bench.conformity
+  echo "== import files: CSV and XLSX parsing (in-process)"; uv run python -m bench.import_files
+  echo "== interventions on PostgreSQL + Kafka"; uv run python -m bench.interventions
+  echo "== reporting: verify, queue and dashboards on PostgreSQL"; uv run python -m bench.reporting
 '

@@ -105,7 +105,8 @@ def _declare(
     body = {
         "person_id": person_id,
         "code": code,
-        "service_date": (today - timedelta(days=rng.randint(0, 40))).isoformat(),
+        # Persons are registered today, and no service may predate a registration.
+        "service_date": today.isoformat(),
         "duration_minutes": rng.choice([30, 45, 60, 90]),
         "mode": "in_person",
         "volet": volet,

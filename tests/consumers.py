@@ -6,9 +6,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from sqlalchemy import select
+
 from gsi_kernel.envelope import EventEnvelope
 from gsi_kernel.events import DomainEvent
 from gsi_kernel.runtime import Kernel
+from gsi_kernel.store.tables import outbox
 from gsi_kernel.store.tracking import already_processed, mark_processed
 
 
@@ -48,3 +51,10 @@ def deliver(kernel: Kernel, envelope: EventEnvelope) -> int:
                 mark_processed(connection, spec.name, envelope.event_id, "applied", kernel.clock.now())
         applied += 1
     return applied
+
+
+def outbox_events(kernel: Kernel) -> list[EventEnvelope]:
+    """Every integration event the service has put in its outbox, oldest first."""
+    with kernel.db.transaction() as connection:
+        values = connection.execute(select(outbox.c.value).order_by(outbox.c.id)).scalars().all()
+    return [EventEnvelope.from_bytes(v) for v in values]

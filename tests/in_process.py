@@ -13,6 +13,7 @@ import interventions.bootstrap as interventions_app
 import notifications.bootstrap as notifications_app
 import registration.bootstrap as registration_app
 import reporting.bootstrap as reporting_app
+from gsi_kernel.clock import Clock
 from interventions.settings import InterventionsSettings
 from notifications.settings import NotificationsSettings
 from registration.settings import RegistrationSettings
@@ -28,11 +29,13 @@ MODULES: list[tuple[Any, Any]] = [
 
 
 @contextmanager
-def embedded_services(data_dir: Path) -> Iterator[Services]:
+def embedded_services(data_dir: Path, clock: Clock | None = None) -> Iterator[Services]:
+    """``clock``: one clock for all four (a test moves it through a quarter); the system's
+    clock when None."""
     with ExitStack() as stack:
         clients = []
         for module, settings_cls in MODULES:
             settings = settings_cls(data_dir=data_dir, trace_file=data_dir / "traces.jsonl")
-            app = module.build_app(module.build_kernel(settings))
+            app = module.build_app(module.build_kernel(settings, clock=clock))
             clients.append(stack.enter_context(TestClient(app)))
         yield Services(*clients)

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from gsi_contracts import interventions as interventions_contract
 from gsi_contracts import registration as registration_contract
 from gsi_kernel.clock import FixedClock
 from gsi_kernel.events import DomainEvent
@@ -19,6 +20,9 @@ from interventions.bootstrap import build_kernel as build_interventions_kernel
 from interventions.settings import InterventionsSettings
 from registration.bootstrap import build_app, build_kernel
 from registration.settings import RegistrationSettings
+from reporting.bootstrap import build_app as build_reporting_app
+from reporting.bootstrap import build_kernel as build_reporting_kernel
+from reporting.settings import ReportingSettings
 from tests.consumers import deliver, published
 from tests.e2e.flow import token
 
@@ -72,7 +76,7 @@ class InterventionsService:
         status: str = "permanent_resident",
         status_since: date = date(2025, 6, 1),
         region: str | None = "05",
-        registered_at: datetime | None = None,
+        registered_at: datetime = datetime(2025, 9, 2, 14, 0, tzinfo=UTC),
     ) -> str:
         """Make a person known to the service as registered by ``organization``; return the id."""
         person_id = person_id or str(uuid.uuid4())
@@ -98,3 +102,86 @@ def interventions(tmp_path: Path) -> Iterator[InterventionsService]:
     kernel = build_interventions_kernel(InterventionsSettings(data_dir=tmp_path), clock=clock)
     with TestClient(build_interventions_app(kernel)) as client:
         yield InterventionsService(client, clock, kernel)
+
+
+@dataclass
+class ReportingService:
+    """The reporting service alone, in this process; persons and interventions are fed to it as
+    registration's and interventions' published events would be, through its consumer handlers."""
+
+    client: TestClient
+    clock: FixedClock
+    kernel: Kernel
+
+    def headers(
+        self, user: str, roles: list[str], organization: str | None = None, **claims: Any
+    ) -> dict[str, str]:
+        return token(self.client, user_id=user, roles=roles, organization=organization, **claims)
+
+    def receive(self, event: DomainEvent, *, occurred_at: datetime | None = None) -> None:
+        """Hand one published event (a ``gsi_contracts`` model) to the service's consumers."""
+        assert deliver(self.kernel, published(event, occurred_at=occurred_at or self.clock.now()))
+
+    def register_person(
+        self,
+        organization: str,
+        *,
+        person_id: str | None = None,
+        birth_date: date = date(1985, 3, 2),
+        status: str = "permanent_resident",
+        status_since: date = date(2025, 6, 1),
+        region: str | None = "05",
+        registered_at: datetime = datetime(2025, 9, 2, 14, 0, tzinfo=UTC),
+    ) -> str:
+        person_id = person_id or str(uuid.uuid4())
+        self.receive(
+            registration_contract.PersonRegistered(
+                person_id=person_id,
+                organization_id=organization,
+                birth_date=birth_date,
+                status=status,
+                status_since=status_since,
+                region=region,
+                admission_date=status_since,
+            ),
+            occurred_at=registered_at,
+        )
+        return person_id
+
+    def declare(
+        self,
+        organization: str,
+        person_id: str,
+        *,
+        intervention_id: str | None = None,
+        version: int = 1,
+        **fields: Any,
+    ) -> str:
+        """An intervention as interventions publishes it (``version`` > 1: a correction)."""
+        intervention_id = intervention_id or str(uuid.uuid4())
+        values: dict[str, Any] = {
+            "intervention_id": intervention_id,
+            "person_id": person_id,
+            "organization_id": organization,
+            "code": "ACC",
+            "service_date": date(2026, 8, 10),
+            "volet": "V1",
+            "duration_minutes": 45,
+            "staff_member": "karine",
+            "version": version,
+            **fields,
+        }
+        if version == 1:
+            self.receive(interventions_contract.InterventionDeclared(**values))
+        else:
+            self.receive(interventions_contract.InterventionCorrected(reason="Correction", **values))
+        return intervention_id
+
+
+@pytest.fixture
+def reporting(tmp_path: Path) -> Iterator[ReportingService]:
+    """The reporting service alone, in this process, on a clock the test moves."""
+    clock = FixedClock(NOW)
+    kernel = build_reporting_kernel(ReportingSettings(data_dir=tmp_path), clock=clock)
+    with TestClient(build_reporting_app(kernel)) as client:
+        yield ReportingService(client, clock, kernel)

@@ -3,13 +3,14 @@ the embedded durable log in one data folder, no server of any kind."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, datetime
 
+from gsi_kernel.clock import montreal_date
 from tests.e2e.flow import ORG, Services, run_journey
 
 
 def test_journey_through_all_four_services_over_the_embedded_log(embedded_services: Services) -> None:
-    result = run_journey(embedded_services, service_date=date(2026, 11, 20))
+    result = run_journey(embedded_services, service_date=montreal_date(datetime.now(UTC)))
 
     assert result["quarter"] == "2026-2027-Q3"
     assert result["report_before"]["persons_count"] == 1
@@ -22,7 +23,7 @@ def test_journey_through_all_four_services_over_the_embedded_log(embedded_servic
 
 
 def test_a_second_submission_is_refused_with_the_current_state(embedded_services: Services) -> None:
-    result = run_journey(embedded_services, service_date=date(2026, 11, 20))
+    result = run_journey(embedded_services, service_date=montreal_date(datetime.now(UTC)))
     manager = result["headers"]["manager"]
     again = embedded_services.reporting.post(f"/reports/{ORG}/{result['quarter']}/submit", headers=manager)
     assert again.status_code == 409

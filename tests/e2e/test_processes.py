@@ -14,13 +14,14 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
+from gsi_kernel.clock import montreal_date
 from scripts.launcher import SERVICES, ServiceProcesses, get_json
 from tests.e2e.flow import TRACE_ID, Services, run_journey, token
 
@@ -64,7 +65,7 @@ def test_journey_across_four_processes_over_postgres_and_kafka_is_one_trace(
 ) -> None:
     clients = {s: httpx.Client(base_url=real_services.url(s), timeout=10) for s in SERVICES}
     org = f"org-e2e-{uuid.uuid4().hex[:6]}"  # the broker outlives test runs: keep counts apart
-    result = run_journey(Services(**clients), service_date=date(2026, 11, 20), org=org)
+    result = run_journey(Services(**clients), service_date=montreal_date(datetime.now(UTC)), org=org)
     assert result["report_before"]["interventions_count"] == 1
     assert result["submitted"]["state"] == "submitted"
     assert result["inbox"]["items"][0]["organization_id"] == org

@@ -8,6 +8,7 @@ checkpoints, lock exceptions and finished imports. No names: persons are pseudon
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -145,6 +146,18 @@ class LockExceptionRefused(ContractEvent):
     reason: str
 
 
+class CataloguePublished(ContractEvent):
+    """A new version of the intervention catalogue (the document is ``gsi_conformity``'s)."""
+
+    event_type = "interventions.CataloguePublished"
+    schema_version = 1
+
+    program: str
+    version: str
+    effective_from: date
+    document: dict[str, Any]
+
+
 class ImportFinished(ContractEvent):
     event_type = "interventions.ImportFinished"
     schema_version = 1
@@ -168,5 +181,6 @@ CONTRACTS: tuple[type[DomainEvent], ...] = (
     LockExceptionRequested,
     LockExceptionGranted,
     LockExceptionRefused,
+    CataloguePublished,
     ImportFinished,
 )

@@ -1,98 +1,131 @@
-"""HTTP resource: interventions."""
+"""HTTP resource: interventions — declare, correct, cancel, read with flags and history, list."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 
-from fastapi import Depends, status
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import Depends, Query, status
+from starlette.concurrency import run_in_threadpool
 
 from gsi_kernel.errors import Forbidden
 from gsi_kernel.http.app import from_app_state
 from gsi_kernel.http.context import context_for
 from gsi_kernel.http.pagination import Page, Pagination
 from gsi_kernel.http.security import OrgUser, Reader, authenticated_router
-from interventions.app.handlers import InterventionInput, Interventions
-from interventions.domain.intervention import Mode, Volet
+from interventions.api.schemas import (
+    CorrectBody,
+    DeclareBody,
+    DeclaredView,
+    FlagView,
+    HistoryEntry,
+    InterventionDetail,
+    InterventionView,
+    ReasonBody,
+)
+from interventions.app.handlers import Interventions
+from interventions.app.queries import InterventionFilters, InterventionQueries
 
 router = authenticated_router(prefix="/interventions", tags=["interventions"])
 
-
 InterventionsDep = Annotated[Interventions, Depends(from_app_state("interventions", Interventions))]
+QueriesDep = Annotated[
+    InterventionQueries, Depends(from_app_state("intervention_queries", InterventionQueries))
+]
 
 
-class DeclareInterventionRequest(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "person_id": "0b7f3c1e-3f5a-4a43-9a57-0e6d8a1c2b11",
-                    "code": "ACC",
-                    "service_date": "2026-11-20",
-                    "duration_minutes": 60,
-                    "mode": "in_person",
-                    "volet": "V1",
-                    "staff_member": "karine@org-sherbrooke",
-                }
-            ]
-        },
-    )
-
-    person_id: str = Field(min_length=1, max_length=36)
-    code: str = Field(pattern=r"^[A-Z]{3}$", description="Code d'intervention (ACC, EVB, SUI…)")
-    service_date: date
-    duration_minutes: int = Field(ge=1, le=24 * 60)
-    mode: Mode
-    volet: Volet
-    staff_member: str = Field(min_length=1, max_length=200)
-
-
-class InterventionCreated(BaseModel):
-    intervention_id: str
-
-
-class InterventionView(BaseModel):
-    intervention_id: str
-    organization_id: str
-    person_id: str
-    code: str
-    service_date: date
-    duration_minutes: int
-    mode: str
-    volet: str
-    staff_member: str
-    declared_at: datetime
-    declared_by: str
-
-
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=InterventionCreated)
-def declare_intervention(
-    body: DeclareInterventionRequest, principal: OrgUser, handlers: InterventionsDep
-) -> InterventionCreated:
-    """Déclarer une intervention / Declare an intervention."""
+def own_organization(principal: OrgUser) -> str:
     if principal.organization is None:
         raise Forbidden("auth.no_organization", "Aucun organisme associé.", "No organization on the token.")
-    intervention_id = handlers.declare(
-        InterventionInput(**body.model_dump()),
-        organization_id=principal.organization,
+    return principal.organization
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=DeclaredView)
+def declare_intervention(body: DeclareBody, principal: OrgUser, handlers: InterventionsDep) -> DeclaredView:
+    """Déclarer une intervention ; la réponse donne aussitôt ses avertissements de conformité /
+    Declare an intervention; the answer gives its conformity flags at once."""
+    intervention_id, flags = handlers.declare(
+        body.person_id,
+        body.to_details(),
+        organization_id=own_organization(principal),
         context=context_for(principal),
     )
-    return InterventionCreated(intervention_id=intervention_id)
+    return DeclaredView(intervention_id=intervention_id, flags=[FlagView(**f.model_dump()) for f in flags])
 
 
-@router.get("/{intervention_id}", response_model=InterventionView)
-def get_intervention(intervention_id: str, principal: Reader, handlers: InterventionsDep) -> InterventionView:
-    """Une intervention / One intervention."""
-    return InterventionView.model_validate(handlers.get(intervention_id, principal))
+@router.get("/{intervention_id}", response_model=InterventionDetail)
+def get_intervention(intervention_id: str, principal: Reader, queries: QueriesDep) -> InterventionDetail:
+    """Une intervention et ses signalements / One intervention and its flags."""
+    return InterventionDetail.model_validate(queries.get(intervention_id, principal))
+
+
+@router.get("/{intervention_id}/history", response_model=list[HistoryEntry])
+def intervention_history(intervention_id: str, principal: Reader, queries: QueriesDep) -> list[HistoryEntry]:
+    """Toutes les versions : quoi, qui, quand, pourquoi / Every version: what, who, when, why."""
+    return [HistoryEntry.model_validate(e) for e in queries.history(intervention_id, principal)]
+
+
+@router.post("/{intervention_id}/corrections", status_code=status.HTTP_204_NO_CONTENT)
+async def correct_intervention(
+    intervention_id: str, body: CorrectBody, principal: OrgUser, handlers: InterventionsDep
+) -> None:
+    """Corriger une intervention (les contrôles sont refaits) / Correct an intervention (checks run again)."""
+    own_organization(principal)
+    await run_in_threadpool(
+        handlers.correct,
+        intervention_id,
+        body.details.to_details(),
+        reason=body.reason,
+        context=context_for(principal),
+    )
+
+
+@router.post("/{intervention_id}/cancellation", status_code=status.HTTP_204_NO_CONTENT)
+async def cancel_intervention(
+    intervention_id: str, body: ReasonBody, principal: OrgUser, handlers: InterventionsDep
+) -> None:
+    """Annuler une intervention, avec un motif / Cancel an intervention, with a reason."""
+    own_organization(principal)
+    await run_in_threadpool(
+        handlers.cancel, intervention_id, reason=body.reason, context=context_for(principal)
+    )
 
 
 @router.get("", response_model=Page[InterventionView])
 def list_interventions(
-    principal: Reader, handlers: InterventionsDep, page: Pagination
+    principal: Reader,
+    queries: QueriesDep,
+    page: Pagination,
+    person_id: str | None = None,
+    quarter: Annotated[
+        str | None, Query(pattern=r"^[0-9]{4}-[0-9]{4}-Q[1-4]$", description="ex. 2026-2027-Q3")
+    ] = None,
+    code: Annotated[str | None, Query(pattern=r"^[A-Z]{3}$")] = None,
+    check: Annotated[
+        str | None, Query(pattern=r"^C[1-8]$", description="Signalement / Flagged check")
+    ] = None,
+    severity: Annotated[str | None, Query(pattern=r"^(error|warning)$")] = None,
+    staff_member: str | None = None,
+    status: Annotated[str | None, Query(pattern=r"^(active|cancelled)$")] = None,
+    session_id: str | None = None,
+    import_id: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
 ) -> Page[InterventionView]:
-    """Interventions visibles pour l'utilisateur / Interventions visible to the user."""
-    rows, total = handlers.list(principal, offset=page.offset, limit=page.limit)
+    """Interventions visibles pour l'utilisateur, filtrées / Interventions visible to the user, filtered."""
+    filters = InterventionFilters(
+        person_id,
+        quarter,
+        code,
+        check,
+        severity,
+        staff_member,
+        status,
+        session_id,
+        import_id,
+        date_from,
+        date_to,
+    )
+    rows, total = queries.list(principal, filters, offset=page.offset, limit=page.limit)
     items = [InterventionView.model_validate(r) for r in rows]
     return Page(items=items, total=total, offset=page.offset, limit=page.limit)

@@ -1,80 +1,143 @@
-"""Interventions' use cases."""
+"""Interventions' use cases: declare, correct, cancel — each refused on a hard error, checked
+by the shared conformity checks otherwise, and recorded with its flags."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict, dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import Connection
 
-from gsi_kernel.auth import Principal, may_read_organization
+from gsi_conformity import UnknownCode
 from gsi_kernel.clock import montreal_date
 from gsi_kernel.envelope import CommandContext
-from gsi_kernel.errors import InvalidInput, NotFound
+from gsi_kernel.errors import InvalidInput
+from gsi_kernel.events import DomainEvent
+from gsi_kernel.fiscal import FiscalQuarter
 from gsi_kernel.runtime import Kernel
-from gsi_kernel.store.queries import fetch_one, fetch_page, scoped_to_principal
-from interventions.domain import intervention
-from interventions.projections.tables import interventions, known_persons
+from interventions.app.checking import Candidate, Checker
+from interventions.app.knowledge import Knowledge
+from interventions.domain import admission, intervention
+from interventions.domain.intervention import Details
 
 
-@dataclass(frozen=True, slots=True)
-class InterventionInput:
-    person_id: str
-    code: str
-    service_date: date
-    duration_minutes: int
-    mode: intervention.Mode
-    volet: intervention.Volet
-    staff_member: str
+def stream_id(intervention_id: str) -> str:
+    return f"intervention-{intervention_id}"
+
+
+class Admission:
+    """The hard errors every write goes through, and the checks of what passes them."""
+
+    def __init__(self, kernel: Kernel, knowledge: Knowledge, checker: Checker, *, program: str) -> None:
+        self._kernel = kernel
+        self.knowledge = knowledge
+        self.checker = checker
+        self._program = program
+
+    def today(self) -> date:
+        return montreal_date(self._kernel.clock.now())
+
+    def person(self, connection: Connection, organization_id: str, person_id: str) -> admission.PersonOnFile:
+        person = self.knowledge.person(connection, person_id)
+        return admission.refuse_unknown_person(person, organization_id, person_id)
+
+    def refuse(
+        self, connection: Connection, organization_id: str, person: admission.PersonOnFile, details: Details
+    ) -> None:
+        """Refuse a write outright: a date in the future or before registration, a code outside
+        the catalogue in force, a locked quarter."""
+        self.refuse_dates(details, person)
+        self.refuse_unknown_code(connection, details.code, details.service_date)
+        self.refuse_locked(connection, organization_id, details.service_date)
+
+    def refuse_dates(self, details: Details, person: admission.PersonOnFile) -> None:
+        admission.refuse_bad_date(
+            details.service_date, today=self.today(), registered_on=person.registered_on
+        )
+
+    def refuse_unknown_code(self, connection: Connection, code: str, day: date) -> None:
+        catalogue = self.knowledge.catalogue_book(connection, self.today()).for_date(self._program, day)
+        try:
+            catalogue.code(code)
+        except UnknownCode as error:
+            raise InvalidInput(
+                error.code, error.fr, error.en, details={**error.details, "field": "code"}
+            ) from None
+
+    def refuse_locked(self, connection: Connection, organization_id: str, day: date) -> None:
+        locked = self.knowledge.locked(connection, organization_id, FiscalQuarter.of(day), self.today())
+        admission.refuse_locked(organization_id, day, locked=locked)
+
+    def checked(self, connection: Connection, candidate: Candidate) -> intervention.Checked:
+        return self.checker.check(connection, [candidate], today=self.today())[candidate.intervention_id]
 
 
 class Interventions:
-    def __init__(self, kernel: Kernel) -> None:
+    def __init__(self, kernel: Kernel, admission: Admission) -> None:
         self._kernel = kernel
+        self._admission = admission
 
-    def declare(self, data: InterventionInput, *, organization_id: str, context: CommandContext) -> str:
-        """Declare an intervention for a person the organization registered; return its id."""
-        person = self._known_person(data.person_id, organization_id)
+    def declare(
+        self, person_id: str, details: Details, *, organization_id: str, context: CommandContext
+    ) -> tuple[str, tuple[intervention.Flag, ...]]:
+        """Declare an intervention for a person the organization registered; return its id and
+        its conformity flags (what would be rejected at verify)."""
         intervention_id = str(uuid.uuid4())
-        fields = asdict(data)
-        del fields["person_id"]
-        command = intervention.DeclareIntervention(
-            intervention_id=intervention_id,
-            organization_id=organization_id,
-            person=person,
-            today=montreal_date(self._kernel.clock.now()),
-            **fields,
-        )
-        self._kernel.writer.execute(
-            f"intervention-{intervention_id}",
-            lambda history: intervention.declare(history, command),
-            context,
-            new_stream=True,
-        )
-        return intervention_id
+        gate = self._admission
+        verdict: list[intervention.Checked] = []
 
-    def get(self, intervention_id: str, principal: Principal) -> dict[str, object]:
-        row = fetch_one(
-            self._kernel.db, select(interventions).where(interventions.c.intervention_id == intervention_id)
-        )
-        if row is None or not may_read_organization(principal, row["organization_id"]):
-            raise NotFound("intervention.not_found", "Intervention introuvable.", "Intervention not found.")
-        return row
-
-    def list(self, principal: Principal, *, offset: int, limit: int) -> tuple[list[dict[str, object]], int]:
-        query = scoped_to_principal(select(interventions), interventions.c.organization_id, principal)
-        order = (interventions.c.service_date.desc(), interventions.c.intervention_id)
-        return fetch_page(self._kernel.db, query, *order, offset=offset, limit=limit)
-
-    def _known_person(self, person_id: str, organization_id: str) -> intervention.KnownPerson:
-        row = fetch_one(self._kernel.db, select(known_persons).where(known_persons.c.person_id == person_id))
-        # Another organization's person is reported exactly like an unknown one: no leak.
-        if row is None or row["organization_id"] != organization_id:
-            raise InvalidInput(
-                "intervention.unknown_person",
-                "Personne inconnue de votre organisme (inscrivez-la d'abord).",
-                "Person unknown to your organization (register them first).",
-                details={"field": "person_id"},
+        def decide(connection: Connection, history: list[DomainEvent]) -> list[DomainEvent]:
+            person = gate.person(connection, organization_id, person_id)
+            gate.refuse(connection, organization_id, person, details)
+            candidate = Candidate(intervention_id, organization_id, person, details)
+            verdict.append(gate.checked(connection, candidate))
+            command = intervention.DeclareIntervention(
+                intervention_id=intervention_id,
+                organization_id=organization_id,
+                person_id=person.person_id,
+                details=details,
+                checked=verdict[-1],
             )
-        return intervention.KnownPerson(row["person_id"], row["organization_id"], row["birth_date"])
+            return intervention.declare(history, command)
+
+        self._kernel.writer.execute_with(stream_id(intervention_id), decide, context, new_stream=True)
+        return intervention_id, verdict[-1].flags
+
+    def correct(
+        self, intervention_id: str, details: Details, *, reason: str, context: CommandContext
+    ) -> None:
+        """Record a new version of the intervention; the checks run again on it."""
+        gate = self._admission
+
+        def decide(connection: Connection, history: list[DomainEvent]) -> list[DomainEvent]:
+            state = _owned(history, context)
+            person = gate.person(connection, state.organization_id, state.person_id)
+            # Both the quarter it leaves and the quarter it enters must be open.
+            gate.refuse_locked(connection, state.organization_id, state.details.service_date)
+            gate.refuse(connection, state.organization_id, person, details)
+            candidate = Candidate(intervention_id, state.organization_id, person, details, state.session_id)
+            command = intervention.CorrectIntervention(
+                details=details, reason=reason, checked=gate.checked(connection, candidate)
+            )
+            return intervention.correct(history, command)
+
+        self._kernel.writer.execute_with(stream_id(intervention_id), decide, context)
+
+    def cancel(self, intervention_id: str, *, reason: str, context: CommandContext) -> None:
+        """Cancel the intervention (it stays in its history, out of every count)."""
+        gate = self._admission
+
+        def decide(connection: Connection, history: list[DomainEvent]) -> list[DomainEvent]:
+            state = _owned(history, context)
+            gate.refuse_locked(connection, state.organization_id, state.details.service_date)
+            return intervention.cancel(history, reason)
+
+        self._kernel.writer.execute_with(stream_id(intervention_id), decide, context)
+
+
+def _owned(history: list[DomainEvent], context: CommandContext) -> intervention.Intervention:
+    """The intervention, if it belongs to the caller's organization (else: not found, no leak)."""
+    state = intervention.fold(history)
+    if state is None or state.organization_id != context.organization:
+        return intervention.current([])  # raises intervention.not_found
+    return state

@@ -3,6 +3,24 @@
 from __future__ import annotations
 
 from gsi_kernel.events import EventRegistry
-from interventions.domain import intervention
+from interventions.domain import (
+    action_plan,
+    catalogue,
+    imports,
+    intervention,
+    lock_exception,
+    regionalization,
+    session,
+)
 
-EVENTS = EventRegistry([*intervention.EVENTS])
+EVENTS = EventRegistry(
+    [
+        *intervention.EVENTS,
+        *session.EVENTS,
+        *lock_exception.EVENTS,
+        *catalogue.EVENTS,
+        *action_plan.EVENTS,
+        *regionalization.EVENTS,
+        *imports.EVENTS,
+    ]
+)

@@ -1,29 +1,10 @@
-"""Persons as this service knows them: from registration's published events (the contract),
-applied by the idempotent consumer runner."""
+"""Persons as this service knows them — from registration's published events, applied by the
+idempotent consumer runner (``gsi_readmodels.persons``, the same follower reporting keeps)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, insert
-
-from gsi_contracts import registration as contract
-from gsi_kernel.envelope import EventEnvelope
-from interventions.projections.tables import known_persons
+from gsi_readmodels.persons import PersonFollower
+from interventions.projections.tables import PERSONS
 
 CONSUMER = "interventions.persons"
-
-
-def on_person_registered(connection: Connection, event: EventEnvelope) -> None:
-    person = contract.PersonRegistered.model_validate(event.payload)
-    connection.execute(
-        insert(known_persons).values(
-            person_id=person.person_id,
-            organization_id=person.organization_id,
-            birth_date=person.birth_date,
-            status=person.status,
-            status_since=person.status_since,
-            region=person.region,
-        )
-    )
-
-
-HANDLERS = {contract.PersonRegistered.event_type: on_person_registered}
+HANDLERS = PersonFollower(PERSONS).handlers

@@ -1,0 +1,102 @@
+"""HTTP resource: bulk imports of interventions from CSV or XLSX files."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, File, Form, Query, Response, UploadFile, status
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+
+from gsi_kernel.http.app import from_app_state
+from gsi_kernel.http.context import context_for
+from gsi_kernel.http.security import OrgUser, Reader, authenticated_router
+from interventions.api.interventions import own_organization
+from interventions.app import spreadsheets
+from interventions.app.imports import Imports
+from interventions.domain.imports import ImportMode
+
+router = authenticated_router(prefix="/imports", tags=["imports"])
+
+ImportsDep = Annotated[Imports, Depends(from_app_state("imports", Imports))]
+FormatQuery = Annotated[str, Query(pattern=r"^(csv|xlsx)$", description="csv ou xlsx / csv or xlsx")]
+_MEDIA = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+class ImportStarted(BaseModel):
+    import_id: str
+    new: bool  # False: this very file was already imported — nothing new is created
+
+
+class ImportView(BaseModel):
+    import_id: str
+    organization_id: str
+    file_name: str
+    format: str
+    mode: str
+    status: str  # validating | writing | done | failed
+    total_rows: int
+    processed_rows: int
+    created: int
+    unchanged: int
+    rejected: int
+    started_at: datetime
+    finished_at: datetime | None
+    started_by: str
+    failure: str | None
+
+
+@router.get("/template", response_class=Response)
+def import_template(_principal: Reader, format: FormatQuery = "xlsx") -> Response:
+    """Le gabarit à remplir / The template to fill in."""
+    return Response(
+        spreadsheets.template(format),
+        media_type=_MEDIA[format],
+        headers={"Content-Disposition": f'attachment; filename="gabarit-interventions.{format}"'},
+    )
+
+
+@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=ImportStarted)
+async def start_import(
+    principal: OrgUser,
+    imports: ImportsDep,
+    file: Annotated[UploadFile, File(description="CSV (UTF-8 ou Windows-1252) ou XLSX")],
+    mode: Annotated[ImportMode, Form(description="dry_run, all_or_nothing ou valid_rows_only")] = (
+        ImportMode.DRY_RUN
+    ),
+) -> ImportStarted:
+    """Importer un fichier ; suivre l'avancement sur /imports/{id} / Import a file; follow its progress."""
+    organization = own_organization(principal)
+    content = await file.read(imports.limits.max_bytes + 1)  # one byte more tells "too large"
+    import_id, new = await run_in_threadpool(
+        imports.start,
+        file.filename or "import",
+        content,
+        mode=mode,
+        organization_id=organization,
+        context=context_for(principal),
+    )
+    return ImportStarted(import_id=import_id, new=new)
+
+
+@router.get("/{import_id}", response_model=ImportView)
+def get_import(import_id: str, principal: Reader, imports: ImportsDep) -> ImportView:
+    """Avancement et résultat d'une importation / An import's progress and outcome."""
+    return ImportView.model_validate(imports.get(import_id, principal))
+
+
+@router.get("/{import_id}/errors", response_class=Response)
+def import_errors(
+    import_id: str, principal: Reader, imports: ImportsDep, format: FormatQuery = "csv"
+) -> Response:
+    """Le fichier des erreurs (ligne, colonne, code, message) / The error file (row, column, code)."""
+    errors = imports.errors(import_id, principal)
+    return Response(
+        spreadsheets.error_report(errors, format),
+        media_type=_MEDIA[format],
+        headers={"Content-Disposition": f'attachment; filename="erreurs-{import_id}.{format}"'},
+    )

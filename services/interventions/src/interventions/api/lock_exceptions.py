@@ -1,0 +1,120 @@
+"""HTTP resource: lock exceptions — an organization's request to change a locked quarter, and
+the ministry's decision."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import Depends, Query, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from gsi_kernel.http.app import from_app_state
+from gsi_kernel.http.context import context_for
+from gsi_kernel.http.pagination import Page, Pagination
+from gsi_kernel.http.security import Ministry, OrgUser, Reader, authenticated_router
+from interventions.api.interventions import own_organization
+from interventions.api.schemas import Created, ReasonBody
+from interventions.app.lock_exceptions import LockExceptions
+
+router = authenticated_router(prefix="/lock-exceptions", tags=["lock exceptions"])
+
+ExceptionsDep = Annotated[LockExceptions, Depends(from_app_state("lock_exceptions", LockExceptions))]
+
+
+class RequestBody(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "quarter": "2026-2027-Q1",
+                    "reason": "Deux accueils de mai saisis en retard",
+                    "intervention_ids": [],
+                }
+            ]
+        },
+    )
+
+    quarter: str = Field(
+        pattern=r"^[0-9]{4}-[0-9]{4}-Q[1-4]$", description="Trimestre verrouillé / Locked quarter"
+    )
+    reason: str = Field(min_length=3, max_length=1000)
+    intervention_ids: list[str] = Field(default_factory=list, max_length=1000)
+
+
+class GrantBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"valid_until": "2026-12-10"}]})
+
+    valid_until: date = Field(description="Dernier jour de validité / Last valid day")
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+class LockExceptionView(BaseModel):
+    exception_id: str
+    organization_id: str
+    quarter: str
+    reason: str
+    intervention_ids: list[str]
+    status: str
+    state: str  # status, with the passing of time: a granted exception past its last day is expired
+    valid_until: date | None
+    requested_at: datetime
+    requested_by: str
+    decided_at: datetime | None
+    decided_by: str | None
+    decision_reason: str | None
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=Created)
+def request_exception(body: RequestBody, principal: OrgUser, exceptions: ExceptionsDep) -> Created:
+    """Demander une exception au verrouillage / Request a lock exception."""
+    exception_id = exceptions.request(
+        body.quarter,
+        reason=body.reason,
+        intervention_ids=body.intervention_ids,
+        organization_id=own_organization(principal),
+        context=context_for(principal),
+    )
+    return Created(id=exception_id)
+
+
+@router.get("/{exception_id}", response_model=LockExceptionView)
+def get_exception(exception_id: str, principal: Reader, exceptions: ExceptionsDep) -> LockExceptionView:
+    """Une demande d'exception / One lock exception."""
+    return LockExceptionView.model_validate(exceptions.get(exception_id, principal))
+
+
+@router.get("", response_model=Page[LockExceptionView])
+def list_exceptions(
+    principal: Reader,
+    exceptions: ExceptionsDep,
+    page: Pagination,
+    status: Annotated[str | None, Query(pattern=r"^(requested|granted|refused)$")] = None,
+) -> Page[LockExceptionView]:
+    """Demandes d'exception visibles / Visible lock exceptions."""
+    rows, total = exceptions.list(principal, status=status, offset=page.offset, limit=page.limit)
+    items = [LockExceptionView.model_validate(r) for r in rows]
+    return Page(items=items, total=total, offset=page.offset, limit=page.limit)
+
+
+@router.post("/{exception_id}/grant", status_code=status.HTTP_204_NO_CONTENT)
+def grant_exception(
+    exception_id: str, body: GrantBody, principal: Ministry, exceptions: ExceptionsDep
+) -> None:
+    """Accorder l'exception jusqu'à une date / Grant the exception until a date."""
+    exceptions.grant(
+        exception_id,
+        valid_until=body.valid_until,
+        reason=body.reason,
+        principal=principal,
+        context=context_for(principal),
+    )
+
+
+@router.post("/{exception_id}/refusal", status_code=status.HTTP_204_NO_CONTENT)
+def refuse_exception(
+    exception_id: str, body: ReasonBody, principal: Ministry, exceptions: ExceptionsDep
+) -> None:
+    """Refuser l'exception, avec un motif / Refuse the exception, with a reason."""
+    exceptions.refuse(exception_id, reason=body.reason, principal=principal, context=context_for(principal))

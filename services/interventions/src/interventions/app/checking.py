@@ -1,0 +1,199 @@
+"""Running the shared conformity checks (``gsi_conformity``, the code reporting's verify runs
+too) on interventions about to be written, against what this service knows."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, Row, and_, or_, select, tuple_
+
+from gsi_conformity import CheckContext, Finding, Item, NoCatalogue, PersonRecord, check
+from gsi_eligibility import NoRuleSet
+from interventions.app.knowledge import Knowledge
+from interventions.domain.admission import PersonOnFile
+from interventions.domain.intervention import Checked, Details, Flag
+from interventions.projections.plans import action_plans
+from interventions.projections.tables import interventions
+
+_CHUNK = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """An intervention about to be written (a new one, or a new version of one)."""
+
+    intervention_id: str
+    organization_id: str
+    person: PersonOnFile
+    details: Details
+    session_id: str | None = None
+
+
+class Checker:
+    def __init__(self, knowledge: Knowledge, *, program: str) -> None:
+        self._knowledge = knowledge
+        self._program = program
+
+    def check(
+        self, connection: Connection, candidates: Sequence[Candidate], *, today: date
+    ) -> dict[str, Checked]:
+        """Each candidate's findings, by intervention id. Existing active interventions of the
+        same persons (at every organization) and of the same staff members on the same days count
+        for the set-based checks (duplicates, once-only, volumes)."""
+        if not candidates:
+            return {}
+        items = [_item(c) for c in candidates]
+        context = self._context(connection, candidates, today)
+        persons = self._persons(connection, candidates)
+        others = _others(connection, items)
+        findings = check(items, persons, context, others=others)
+        by_id: dict[str, list[Flag]] = {}
+        for finding in findings:
+            by_id.setdefault(finding.intervention_id, []).append(_flag(finding))
+        catalogue_version = context.catalogues.for_date(self._program, today).version
+        return {
+            item.intervention_id: Checked(
+                flags=tuple(by_id.get(item.intervention_id, ())),
+                catalogue_version=_catalogue_version(
+                    context, self._program, item.service_date, catalogue_version
+                ),
+                rule_set_version=_rule_set_version(context, self._program, item.service_date),
+            )
+            for item in items
+        }
+
+    def _context(self, connection: Connection, candidates: Sequence[Candidate], today: date) -> CheckContext:
+        knowledge = self._knowledge
+        volets = {
+            org: knowledge.agreement_volets(connection, org, today)
+            for org in {c.organization_id for c in candidates}
+        }
+        locked = {org: knowledge.locked_quarters(connection, org) for org in volets}
+        return CheckContext(
+            catalogues=knowledge.catalogue_book(connection, today),
+            rules=knowledge.rule_book(connection, today),
+            today=today,
+            agreement_volets=volets,
+            locked=lambda org, quarter: str(quarter) in locked.get(org, frozenset()),
+            program=self._program,
+        )
+
+    def _persons(self, connection: Connection, candidates: Sequence[Candidate]) -> Mapping[str, PersonRecord]:
+        plans = _plan_periods(connection, {(c.organization_id, c.person.person_id) for c in candidates})
+        return {
+            c.person.person_id: PersonRecord(
+                person_id=c.person.person_id,
+                facts=c.person.facts,
+                registered_on=c.person.registered_on,
+                action_plans=tuple(plans.get((c.organization_id, c.person.person_id), ())),
+            )
+            for c in candidates
+        }
+
+
+def _plan_periods(
+    connection: Connection, owners: set[tuple[str, str]]
+) -> dict[tuple[str, str], list[tuple[date, date | None]]]:
+    """Every action plan period of each (organization, person), oldest first: in one query per
+    chunk, as an import checks thousands of persons at once."""
+    periods: dict[tuple[str, str], list[tuple[date, date | None]]] = {}
+    ordered = sorted(owners)
+    for start in range(0, len(ordered), _CHUNK):
+        owner = tuple_(action_plans.c.organization_id, action_plans.c.person_id)
+        query = (
+            select(
+                action_plans.c.organization_id,
+                action_plans.c.person_id,
+                action_plans.c.opened_on,
+                action_plans.c.closed_on,
+            )
+            .where(owner.in_(ordered[start : start + _CHUNK]))
+            .order_by(action_plans.c.opened_on, action_plans.c.plan_id)
+        )
+        for r in connection.execute(query):
+            periods.setdefault((r.organization_id, r.person_id), []).append((r.opened_on, r.closed_on))
+    return periods
+
+
+def _item(candidate: Candidate) -> Item:
+    d = candidate.details
+    return Item(
+        intervention_id=candidate.intervention_id,
+        organization_id=candidate.organization_id,
+        person_id=candidate.person.person_id,
+        code=d.code,
+        service_date=d.service_date,
+        volet=d.volet.value,
+        mode=d.mode.value,
+        duration_minutes=d.duration_minutes,
+        staff_member=d.staff_member,
+        target_organization=d.target_organization,
+        referral_reason=d.referral_reason,
+        session_id=candidate.session_id,
+    )
+
+
+def _others(connection: Connection, items: Sequence[Item]) -> list[Item]:
+    """Active interventions, not among ``items``, of the same persons or of the same staff
+    members on the same days."""
+    ids = {i.intervention_id for i in items}
+    persons = sorted({i.person_id for i in items})
+    staff_days = sorted({(i.staff_member, i.service_date) for i in items if i.staff_member})
+    found: dict[str, Item] = {}
+    for start in range(0, max(len(persons), len(staff_days)), _CHUNK):
+        conditions = []
+        if persons[start : start + _CHUNK]:
+            conditions.append(interventions.c.person_id.in_(persons[start : start + _CHUNK]))
+        if staff_days[start : start + _CHUNK]:
+            pairs = tuple_(interventions.c.staff_member, interventions.c.service_date)
+            conditions.append(pairs.in_(staff_days[start : start + _CHUNK]))
+        query = select(interventions).where(and_(interventions.c.status == "active", or_(*conditions)))
+        for r in connection.execute(query):
+            if r.intervention_id not in ids:
+                found[r.intervention_id] = _row_item(r)
+    return list(found.values())
+
+
+def _row_item(r: Row[Any]) -> Item:
+    return Item(
+        intervention_id=r.intervention_id,
+        organization_id=r.organization_id,
+        person_id=r.person_id,
+        code=r.code,
+        service_date=r.service_date,
+        volet=r.volet,
+        mode=r.mode,
+        duration_minutes=r.duration_minutes,
+        staff_member=r.staff_member,
+        target_organization=r.target_organization,
+        referral_reason=r.referral_reason,
+        session_id=r.session_id,
+    )
+
+
+def _flag(finding: Finding) -> Flag:
+    return Flag(
+        check=finding.check,
+        severity=finding.severity,
+        code=finding.code,
+        fr=finding.fr,
+        en=finding.en,
+        details=finding.details,
+    )
+
+
+def _rule_set_version(context: CheckContext, program: str, day: date) -> str | None:
+    try:
+        return context.rules.for_date(program, day).version
+    except NoRuleSet:
+        return None
+
+
+def _catalogue_version(context: CheckContext, program: str, day: date, fallback: str) -> str:
+    try:
+        return context.catalogues.for_date(program, day).version
+    except NoCatalogue:  # a date before the first version: name the one in force today
+        return fallback

@@ -1,0 +1,295 @@
+"""Bulk imports of interventions from CSV or XLSX files.
+
+A file is parsed at once (file-level errors answer the upload itself), then a job validates
+every row against the same hard errors as a declaration, checks the valid ones with the shared
+conformity checks, and writes them as new streams — in one transaction for *all or nothing*, by
+chunks for *valid rows only* — while its progress is visible. Idempotent twice over: a file
+already imported (same content hash) starts nothing, and a row already written (same natural
+key, hence the same intervention id) is skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from gsi_kernel.auth import Principal, may_read_organization
+from gsi_kernel.envelope import CommandContext
+from gsi_kernel.errors import GsiError, NotFound
+from gsi_kernel.events import DomainEvent
+from gsi_kernel.fiscal import FiscalQuarter
+from gsi_kernel.runtime import Kernel
+from interventions.app import spreadsheets
+from interventions.app.checking import Candidate
+from interventions.app.handlers import Admission, stream_id
+from interventions.domain import admission, imports, intervention
+from interventions.domain.imports import ImportMode
+from interventions.domain.intervention import Details
+from interventions.projections.tables import import_errors
+from interventions.projections.tables import imports as import_jobs
+
+log = logging.getLogger(__name__)
+CHUNK_ROWS = 2_000
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_bytes: int
+    max_rows: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    import_id: str
+    organization_id: str
+    file_name: str
+    mode: ImportMode
+    parsed: spreadsheets.ParsedFile
+    context: CommandContext
+
+
+class Imports:
+    def __init__(self, kernel: Kernel, admission: Admission, *, limits: Limits, executor: Executor) -> None:
+        self._kernel = kernel
+        self._admission = admission
+        self.limits = limits
+        self._executor = executor
+
+    def start(
+        self,
+        file_name: str,
+        content: bytes,
+        *,
+        mode: ImportMode,
+        organization_id: str,
+        context: CommandContext,
+    ) -> tuple[str, bool]:
+        """Parse the file and start its import; return the job id and whether it is new (False:
+        this very file was already imported, and that import's id is returned)."""
+        parsed = spreadsheets.parse_upload(
+            file_name, content, max_bytes=self.limits.max_bytes, max_rows=self.limits.max_rows
+        )
+        with self._kernel.db.transaction() as connection:
+            if mode is not ImportMode.DRY_RUN:
+                previous = _completed_import(connection, organization_id, parsed.sha256)
+                if previous is not None:
+                    return previous, False
+            job = _Job(str(uuid.uuid4()), organization_id, file_name[:300], mode, parsed, context)
+            connection.execute(insert(import_jobs).values(**_new_job_row(job, self._kernel.clock.now())))
+        self._executor.submit(self._run_safely, job)
+        return job.import_id, True
+
+    def get(self, import_id: str, principal: Principal) -> dict[str, Any]:
+        with self._kernel.db.transaction() as connection:
+            row = connection.execute(select(import_jobs).where(import_jobs.c.import_id == import_id)).first()
+        if row is None or not may_read_organization(principal, row.organization_id):
+            raise NotFound("import.not_found", "Importation introuvable.", "Import not found.")
+        return dict(row._mapping)
+
+    def errors(self, import_id: str, principal: Principal) -> list[spreadsheets.RowError]:
+        self.get(import_id, principal)
+        with self._kernel.db.transaction() as connection:
+            rows = connection.execute(
+                select(import_errors)
+                .where(import_errors.c.import_id == import_id)
+                .order_by(import_errors.c.seq)
+            ).all()
+        return [spreadsheets.RowError(r.row, r.column, r.code, r.fr, r.en, r.value) for r in rows]
+
+    # ---- the job --------------------------------------------------------------------------
+
+    def _run_safely(self, job: _Job) -> None:
+        try:
+            self._run(job)
+        except Exception as error:  # the job's row says it failed; re-uploading the file resumes it
+            log.exception("import %s failed", job.import_id)
+            self._update(job.import_id, status="failed", failure=str(error)[:2000])
+
+    def _run(self, job: _Job) -> None:
+        parsed = job.parsed
+        accepted, rejected = self._validate(job)
+        errors = sorted([*parsed.errors, *rejected], key=lambda e: (e.row or 0, e.column or ""))
+        self._record_errors(job.import_id, errors)
+        writes = job.mode is ImportMode.VALID_ROWS_ONLY or (
+            job.mode is ImportMode.ALL_OR_NOTHING and not errors
+        )
+        created = self._write(job, accepted) if writes else 0
+        counts = {
+            "created": created,
+            "unchanged": len(accepted) - created if writes else 0,
+            "rejected": len({e.row for e in errors if e.row is not None}),
+        }
+        if job.mode is not ImportMode.DRY_RUN:
+            completed = imports.ImportCompleted(
+                import_id=job.import_id,
+                organization_id=job.organization_id,
+                file_name=job.file_name,
+                sha256=parsed.sha256,
+                mode=job.mode,
+                total_rows=parsed.total_rows,
+                **counts,
+            )
+            self._kernel.writer.execute(
+                imports.stream_id(job.import_id), lambda _history: [completed], job.context, new_stream=True
+            )
+        self._update(job.import_id, status="done", finished_at=self._kernel.clock.now(), **counts)
+
+    def _validate(self, job: _Job) -> tuple[list[Candidate], list[spreadsheets.RowError]]:
+        """Every row through the hard errors of a declaration; the valid ones as candidates."""
+        gate = self._admission
+        accepted: list[Candidate] = []
+        rejected: list[spreadsheets.RowError] = []
+        with self._kernel.db.transaction() as connection:
+            persons = gate.knowledge.persons(connection, (r.person_id for r in job.parsed.rows))
+            refuse = _RowGate(gate, connection, job.organization_id)
+            for done, row in enumerate(job.parsed.rows, start=1):
+                try:
+                    accepted.append(refuse(row, persons.get(row.person_id)))
+                except GsiError as error:
+                    rejected.append(_row_error(row.row, error))
+                if done % CHUNK_ROWS == 0:
+                    self._update(job.import_id, processed_rows=done)
+        self._update(job.import_id, processed_rows=len(job.parsed.rows), status="writing")
+        return accepted, rejected
+
+    def _write(self, job: _Job, accepted: Sequence[Candidate]) -> int:
+        """Check the accepted rows together (they count against each other and against what is
+        already declared), then write them; return how many were new."""
+        gate = self._admission
+        with self._kernel.db.transaction() as connection:
+            checked = gate.checker.check(connection, accepted, today=gate.today())
+        streams = [_declared(c, checked[c.intervention_id], job.import_id) for c in accepted]
+        chunks = [streams] if job.mode is ImportMode.ALL_OR_NOTHING else list(_chunked(streams, CHUNK_ROWS))
+        created = 0
+        for chunk in chunks:
+            created += len(self._kernel.writer.append_new_streams(chunk, job.context, skip_existing=True))
+            self._update(job.import_id, created=created)
+        return created
+
+    def _record_errors(self, import_id: str, errors: Sequence[spreadsheets.RowError]) -> None:
+        rows = [
+            {"import_id": import_id, "seq": seq, **_error_columns(e)} for seq, e in enumerate(errors, start=1)
+        ]
+        if rows:
+            with self._kernel.db.transaction() as connection:
+                connection.execute(insert(import_errors), rows)
+
+    def _update(self, import_id: str, **values: Any) -> None:
+        with self._kernel.db.transaction() as connection:
+            connection.execute(
+                update(import_jobs).where(import_jobs.c.import_id == import_id).values(**values)
+            )
+
+
+_Stream = tuple[str, Sequence[DomainEvent]]
+
+
+class _RowGate:
+    """A row through a declaration's hard errors, with the per-file lookups memoised."""
+
+    def __init__(self, gate: Admission, connection: Connection, organization_id: str) -> None:
+        self._gate = gate
+        self._connection = connection
+        self._organization_id = organization_id
+        self._checked_codes: set[tuple[str, Any]] = set()
+        self._open: set[FiscalQuarter] = set()
+
+    def __call__(self, row: spreadsheets.ImportRow, person: admission.PersonOnFile | None) -> Candidate:
+        org = self._organization_id
+        found = admission.refuse_unknown_person(person, org, row.person_id)
+        details = _details(row)
+        self._gate.refuse_dates(details, found)
+        self._once(self._checked_codes, (details.code, details.service_date), self._gate.refuse_unknown_code)
+        quarter = FiscalQuarter.of(details.service_date)
+        if quarter not in self._open:
+            self._gate.refuse_locked(self._connection, org, details.service_date)
+            self._open.add(quarter)
+        return Candidate(imports.intervention_id_for(row.natural_key(org)), org, found, details)
+
+    def _once(self, seen: set[tuple[str, Any]], key: tuple[str, Any], check: Callable[..., None]) -> None:
+        if key not in seen:
+            check(self._connection, *key)
+            seen.add(key)
+
+
+def _details(row: spreadsheets.ImportRow) -> Details:
+    return Details(
+        code=row.code,
+        service_date=row.service_date,
+        duration_minutes=row.duration_minutes,
+        mode=intervention.Mode(row.mode),
+        volet=intervention.Volet(row.volet),
+        staff_member=row.staff_member,
+        notes=row.notes,
+        target_organization=row.target_organization,
+        referral_reason=row.referral_reason,
+    )
+
+
+def _declared(candidate: Candidate, checked: intervention.Checked, import_id: str) -> _Stream:
+    command = intervention.DeclareIntervention(
+        intervention_id=candidate.intervention_id,
+        organization_id=candidate.organization_id,
+        person_id=candidate.person.person_id,
+        details=candidate.details,
+        checked=checked,
+        import_id=import_id,
+    )
+    return stream_id(candidate.intervention_id), intervention.declare([], command)
+
+
+def _row_error(row: int, error: GsiError) -> spreadsheets.RowError:
+    column = error.details.get("field") if error.details else None
+    return spreadsheets.RowError(row, column, error.code, error.fr, error.en)
+
+
+def _error_columns(error: spreadsheets.RowError) -> dict[str, Any]:
+    return {
+        "row": error.row,
+        "column": error.column,
+        "code": error.code,
+        "fr": error.fr,
+        "en": error.en,
+        "value": error.value,
+    }
+
+
+def _chunked(items: Sequence[_Stream], size: int) -> Iterator[Sequence[_Stream]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _completed_import(connection: Connection, organization_id: str, sha256: str) -> str | None:
+    return connection.execute(
+        select(import_jobs.c.import_id).where(
+            import_jobs.c.organization_id == organization_id,
+            import_jobs.c.sha256 == sha256,
+            import_jobs.c.status == "done",
+            import_jobs.c.mode != ImportMode.DRY_RUN.value,
+        )
+    ).scalar()
+
+
+def _new_job_row(job: _Job, now: Any) -> dict[str, Any]:
+    return {
+        "import_id": job.import_id,
+        "organization_id": job.organization_id,
+        "sha256": job.parsed.sha256,
+        "file_name": job.file_name,
+        "format": job.parsed.format,
+        "mode": job.mode.value,
+        "status": "validating",
+        "total_rows": job.parsed.total_rows,
+        "processed_rows": 0,
+        "created": 0,
+        "unchanged": 0,
+        "rejected": 0,
+        "started_at": now,
+        "started_by": job.context.actor,
+    }

@@ -1,0 +1,108 @@
+"""What the service knows when it decides: persons (from registration's events), the rule sets
+and catalogue versions in force, agreements' volets and quarter locks (from reporting's events)
+and granted lock exceptions.
+
+The rule and catalogue books are cached per Montréal day (for at most a minute): a version can
+only take effect from the day after it is published, so a book loaded today stays right today.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from sqlalchemy import Connection, select
+
+from gsi_conformity import Catalogue, CatalogueBook, load_default_catalogue
+from gsi_eligibility import RuleBook
+from gsi_kernel.fiscal import FiscalQuarter
+from gsi_readmodels.cache import DailyCache
+from gsi_readmodels.persons import PersonDirectory
+from interventions.domain.admission import PersonOnFile
+from interventions.domain.lock_exception import covers
+from interventions.projections.tables import (
+    PERSONS,
+    agreements,
+    catalogue_versions,
+    lock_exceptions,
+    quarter_locks,
+)
+
+
+class Knowledge:
+    def __init__(self, *, default_volets: frozenset[str]) -> None:
+        self._default_volets = default_volets
+        self._directory = PersonDirectory(PERSONS)
+        self._cache = DailyCache()
+
+    def forget_books(self) -> None:
+        """A catalogue or rule set was just published here: reload on the next use."""
+        self._cache.clear()
+
+    # ---- persons --------------------------------------------------------------------------
+
+    def person(self, connection: Connection, person_id: str) -> PersonOnFile | None:
+        return self.persons(connection, [person_id]).get(person_id)
+
+    def persons(self, connection: Connection, person_ids: Iterable[str]) -> dict[str, PersonOnFile]:
+        """The persons by the id asked for; a merged person answers with the surviving person;
+        unknown and erased persons are left out."""
+        return self._directory.persons(connection, person_ids)
+
+    # ---- books ----------------------------------------------------------------------------
+
+    def rule_book(self, connection: Connection, today: date) -> RuleBook:
+        return self._cache.get("rules", today, lambda: self._directory.rule_book(connection))
+
+    def catalogue_book(self, connection: Connection, today: date) -> CatalogueBook:
+        def load() -> CatalogueBook:
+            published = connection.execute(select(catalogue_versions.c.document)).scalars()
+            shipped = list(load_default_catalogue())
+            known = {(c.program, c.version) for c in shipped}
+            extra = [Catalogue.from_document(d) for d in published]
+            return CatalogueBook([*shipped, *(c for c in extra if (c.program, c.version) not in known)])
+
+        return self._cache.get("catalogue", today, load)
+
+    # ---- agreements and locks -------------------------------------------------------------
+
+    def agreement_volets(self, connection: Connection, organization_id: str, day: date) -> frozenset[str]:
+        """The volets of the organization's agreement in force on ``day``; the configured default
+        until reporting has published an agreement for the organization."""
+        rows = connection.execute(
+            select(agreements.c.volets, agreements.c.starts_on, agreements.c.ends_on).where(
+                agreements.c.organization_id == organization_id
+            )
+        ).all()
+        if not rows:
+            return self._default_volets
+        return frozenset(v for r in rows if r.starts_on <= day <= r.ends_on for v in r.volets.split(",") if v)
+
+    def locked(
+        self, connection: Connection, organization_id: str, quarter: FiscalQuarter, today: date
+    ) -> bool:
+        """Whether the organization may not write in ``quarter`` today: locked, and no granted
+        lock exception still valid."""
+        lock = connection.execute(
+            select(quarter_locks.c.locked).where(
+                quarter_locks.c.organization_id == organization_id, quarter_locks.c.quarter == str(quarter)
+            )
+        ).scalar()
+        if not lock:
+            return False
+        exceptions = connection.execute(
+            select(lock_exceptions.c.status, lock_exceptions.c.valid_until).where(
+                lock_exceptions.c.organization_id == organization_id,
+                lock_exceptions.c.quarter == str(quarter),
+            )
+        ).all()
+        return not any(covers(e.status, e.valid_until, today) for e in exceptions)
+
+    def locked_quarters(self, connection: Connection, organization_id: str) -> frozenset[str]:
+        """Every quarter locked for the organization (lock exceptions aside): C7's warning."""
+        rows = connection.execute(
+            select(quarter_locks.c.quarter).where(
+                quarter_locks.c.organization_id == organization_id, quarter_locks.c.locked.is_(True)
+            )
+        ).scalars()
+        return frozenset(rows)

@@ -1,0 +1,74 @@
+"""Group sessions: one session, its attendance list, one intervention per attendee — each
+attendee checked on their own, everything written in one transaction."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import Connection
+
+from gsi_kernel.envelope import CommandContext
+from gsi_kernel.events import DomainEvent
+from gsi_kernel.runtime import Kernel
+from interventions.app.checking import Candidate
+from interventions.app.handlers import Admission, stream_id
+from interventions.domain import intervention, session
+from interventions.domain.intervention import Details, Mode
+
+
+class GroupSessions:
+    def __init__(self, kernel: Kernel, admission: Admission) -> None:
+        self._kernel = kernel
+        self._admission = admission
+
+    def hold(
+        self,
+        person_ids: Sequence[str],
+        details: Details,
+        *,
+        title: str | None,
+        organization_id: str,
+        context: CommandContext,
+    ) -> tuple[str, dict[str, str]]:
+        """Record a session and its attendees' interventions; return the session id and each
+        attendee's intervention id."""
+        session.refuse_bad_attendance(list(person_ids))
+        details = details.model_copy(update={"mode": Mode.GROUP})
+        session_id = str(uuid.uuid4())
+        attendance = {person_id: str(uuid.uuid4()) for person_id in person_ids}
+        gate = self._admission
+
+        def decide(connection: Connection) -> list[tuple[str, Sequence[DomainEvent]]]:
+            persons = [gate.person(connection, organization_id, pid) for pid in person_ids]
+            gate.refuse(connection, organization_id, persons[0], details)
+            candidates = [
+                Candidate(attendance[pid], organization_id, person, details, session_id)
+                for pid, person in zip(person_ids, persons, strict=True)
+            ]
+            for person in persons[1:]:
+                gate.refuse_dates(details, person)
+            checked = gate.checker.check(connection, candidates, today=gate.today())
+            held = session.GroupSessionHeld(
+                session_id=session_id,
+                organization_id=organization_id,
+                code=details.code,
+                service_date=details.service_date,
+                title=title,
+                attendees=tuple((c.person.person_id, c.intervention_id) for c in candidates),
+            )
+            streams: list[tuple[str, Sequence[DomainEvent]]] = [(f"session-{session_id}", [held])]
+            for c in candidates:
+                command = intervention.DeclareIntervention(
+                    intervention_id=c.intervention_id,
+                    organization_id=organization_id,
+                    person_id=c.person.person_id,
+                    details=details,
+                    checked=checked[c.intervention_id],
+                    session_id=session_id,
+                )
+                streams.append((stream_id(c.intervention_id), intervention.declare([], command)))
+            return streams
+
+        self._kernel.writer.execute_new_streams(decide, context)
+        return session_id, attendance

@@ -1,0 +1,43 @@
+"""Publishing a new version of the intervention catalogue (admin). The catalogue itself —
+codes, volets, constraints, effective dates, the publishing rules — is ``gsi_conformity``'s, the
+package the reporting service checks with too; this stream records each published version."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from gsi_conformity import Catalogue, CatalogueBook
+from gsi_kernel.events import DomainEvent
+
+
+class CataloguePublished(DomainEvent):
+    event_type = "CataloguePublished"
+
+    program: str
+    version: str
+    effective_from: date
+    document: dict[str, Any]
+
+
+EVENTS = (CataloguePublished,)
+
+
+def stream_id(program: str) -> str:
+    return f"catalogue-{program}"
+
+
+def publish(
+    _history: Sequence[DomainEvent], *, book: CatalogueBook, catalogue: Catalogue, today: date
+) -> list[DomainEvent]:
+    """Refuse what the book refuses (duplicate version, not after the latest, retroactive)."""
+    book.publish(catalogue, today=today)
+    return [
+        CataloguePublished(
+            program=catalogue.program,
+            version=catalogue.version,
+            effective_from=catalogue.effective_from,
+            document=catalogue.to_document(),
+        )
+    ]

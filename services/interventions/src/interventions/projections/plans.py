@@ -1,0 +1,254 @@
+"""Read models of action plans and regionalization follow-ups, projected from the ``plan-`` and
+``regionalization-`` streams; and the guard that keeps one active plan per person and
+organization.
+
+A plan's full detail (objectives, services, follow-ups, history) is read from its stream: the
+summary row here serves lists, the C5 check and the indicators. A follow-up's checkpoints get a
+row each, so "checkpoints due before D with no outcome" is one range scan of a partial index.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    Connection,
+    Date,
+    Index,
+    Integer,
+    String,
+    Table,
+    case,
+    delete,
+    insert,
+    select,
+    text,
+    update,
+)
+
+from gsi_kernel.envelope import EventEnvelope
+from gsi_kernel.store.types import UtcDateTime
+from interventions.domain import action_plan as plan
+from interventions.domain import regionalization as reg
+from interventions.domain.registry import EVENTS
+from interventions.projections.tables import metadata
+
+PLAN_STREAM = "plan-"
+REGIONALIZATION_STREAM = "regionalization-"
+
+action_plans = Table(
+    "action_plans",
+    metadata,
+    Column("plan_id", String(36), primary_key=True),
+    Column("organization_id", String(100), nullable=False),
+    Column("person_id", String(36), nullable=False),
+    Column("opened_on", Date, nullable=False),
+    Column("closed_on", Date),
+    Column("status", String(10), nullable=False),  # active | closed
+    Column("needs", JSON, nullable=False),
+    Column("objective_count", Integer, nullable=False),
+    Column("planned_service_count", Integer, nullable=False),
+    Column("follow_up_count", Integer, nullable=False),
+    Column("last_follow_up_on", Date),
+    Column("outcome", String(30)),
+    Column("opened_at", UtcDateTime(), nullable=False),
+    Column("opened_by", String(200), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Column("updated_by", String(200), nullable=False),
+    Index("ix_action_plans_org_person", "organization_id", "person_id", "opened_on"),
+    Index("ix_action_plans_org_status", "organization_id", "status", "opened_on"),
+)
+
+# Written by the commands in the transaction of their events (not a projection): a second
+# opening for the same person and organization finds the row, even while the first commits.
+action_plan_claims = Table(
+    "action_plan_claims",
+    metadata,
+    Column("organization_id", String(100), primary_key=True),
+    Column("person_id", String(36), primary_key=True),
+    Column("plan_id", String(36), nullable=False),
+)
+
+regionalization_follow_ups = Table(
+    "regionalization_follow_ups",
+    metadata,
+    Column("follow_up_id", String(36), primary_key=True),
+    Column("organization_id", String(100), nullable=False),
+    Column("person_id", String(36), nullable=False),
+    Column("destination_region", String(2), nullable=False),
+    Column("current_region", String(2), nullable=False),
+    Column("opened_on", Date, nullable=False),
+    Column("status", String(10), nullable=False),  # open | complete
+    Column("opened_at", UtcDateTime(), nullable=False),
+    Column("opened_by", String(200), nullable=False),
+    Index("ix_regionalization_follow_ups_org_person", "organization_id", "person_id"),
+    Index("ix_regionalization_follow_ups_org_status", "organization_id", "status", "opened_on"),
+)
+
+_PENDING = text("outcome IS NULL")
+regionalization_checkpoints = Table(
+    "regionalization_checkpoints",
+    metadata,
+    Column("follow_up_id", String(36), primary_key=True),
+    Column("months", Integer, primary_key=True),
+    Column("organization_id", String(100), nullable=False),
+    Column("person_id", String(36), nullable=False),
+    Column("due_on", Date, nullable=False),
+    Column("outcome", String(10)),  # stayed | moved | unknown; NULL until recorded
+    Column("new_region", String(2)),
+    Column("recorded_on", Date),
+    Column("note", String(1000)),
+    Column("recorded_at", UtcDateTime()),
+    Column("recorded_by", String(200)),
+    Index(
+        "ix_regionalization_checkpoints_org_pending",
+        "organization_id",
+        "due_on",
+        postgresql_where=_PENDING,
+        sqlite_where=_PENDING,
+    ),
+    Index(
+        "ix_regionalization_checkpoints_pending", "due_on", postgresql_where=_PENDING, sqlite_where=_PENDING
+    ),
+)
+
+
+def active_plan_periods(
+    connection: Connection, organization_id: str, person_id: str
+) -> tuple[tuple[date, date | None], ...]:
+    """Every plan of the person in the organization, as (opened_on, closed_on or None), oldest
+    first: a service date is covered when it falls in one of them (check C5)."""
+    query = (
+        select(action_plans.c.opened_on, action_plans.c.closed_on)
+        .where(action_plans.c.organization_id == organization_id, action_plans.c.person_id == person_id)
+        .order_by(action_plans.c.opened_on, action_plans.c.plan_id)
+    )
+    return tuple((row.opened_on, row.closed_on) for row in connection.execute(query))
+
+
+class ActionPlansProjection:
+    name = "interventions.action_plans"
+
+    def apply(self, connection: Connection, event: EventEnvelope) -> None:
+        if not event.stream_id.startswith(PLAN_STREAM):
+            return
+        e = EVENTS.decode(event.type, event.schema_version, event.payload)
+        plan_id = event.stream_id.removeprefix(PLAN_STREAM)
+        touched = {"updated_at": event.occurred_at, "updated_by": event.actor}
+        if isinstance(e, plan.ActionPlanOpened):
+            connection.execute(insert(action_plans).values(**_opened_row(e, event.occurred_at, event.actor)))
+            return
+        c = action_plans.c
+        changes: dict[str, object] = {}
+        if isinstance(e, plan.PlanObjectiveAdded):
+            changes = {"objective_count": c.objective_count + 1}
+        elif isinstance(e, plan.PlannedServiceAdded):
+            changes = {"planned_service_count": c.planned_service_count + 1}
+        elif isinstance(e, plan.PlanFollowUpRecorded):
+            later = c.last_follow_up_on.is_(None) | (c.last_follow_up_on < e.held_on)
+            changes = {
+                "follow_up_count": c.follow_up_count + 1,
+                "last_follow_up_on": case((later, e.held_on), else_=c.last_follow_up_on),
+            }
+        elif isinstance(e, plan.ActionPlanClosed):
+            changes = {"status": "closed", "closed_on": e.closed_on, "outcome": e.outcome}
+        connection.execute(update(action_plans).where(c.plan_id == plan_id).values(**changes, **touched))
+
+    def reset(self, connection: Connection) -> None:
+        connection.execute(delete(action_plans))
+
+
+def _opened_row(e: plan.ActionPlanOpened, at: datetime, actor: str) -> dict[str, object]:
+    return {
+        "plan_id": e.plan_id,
+        "organization_id": e.organization_id,
+        "person_id": e.person_id,
+        "opened_on": e.opened_on,
+        "status": "active",
+        "needs": [str(n) for n in e.needs],
+        "objective_count": 0,
+        "planned_service_count": 0,
+        "follow_up_count": 0,
+        "opened_at": at,
+        "opened_by": actor,
+        "updated_at": at,
+        "updated_by": actor,
+    }
+
+
+class RegionalizationProjection:
+    name = "interventions.regionalization"
+
+    def apply(self, connection: Connection, event: EventEnvelope) -> None:
+        if not event.stream_id.startswith(REGIONALIZATION_STREAM):
+            return
+        e = EVENTS.decode(event.type, event.schema_version, event.payload)
+        if isinstance(e, reg.RegionalizationFollowUpOpened):
+            _follow_up_opened(connection, e, event)
+        elif isinstance(e, reg.RegionalizationCheckpointRecorded):
+            _checkpoint_recorded(connection, e, event)
+        elif isinstance(e, reg.RegionalizationFollowUpCompleted):
+            connection.execute(
+                update(regionalization_follow_ups)
+                .where(regionalization_follow_ups.c.follow_up_id == e.follow_up_id)
+                .values(status="complete")
+            )
+
+    def reset(self, connection: Connection) -> None:
+        connection.execute(delete(regionalization_checkpoints))
+        connection.execute(delete(regionalization_follow_ups))
+
+
+def _follow_up_opened(
+    connection: Connection, e: reg.RegionalizationFollowUpOpened, event: EventEnvelope
+) -> None:
+    connection.execute(
+        insert(regionalization_follow_ups).values(
+            follow_up_id=e.follow_up_id,
+            organization_id=e.organization_id,
+            person_id=e.person_id,
+            destination_region=e.destination_region,
+            current_region=e.destination_region,
+            opened_on=e.opened_on,
+            status="open",
+            opened_at=event.occurred_at,
+            opened_by=event.actor,
+        )
+    )
+    rows = [
+        {
+            "follow_up_id": e.follow_up_id,
+            "months": c.months,
+            "organization_id": e.organization_id,
+            "person_id": e.person_id,
+            "due_on": c.due_on,
+        }
+        for c in e.checkpoints
+    ]
+    connection.execute(insert(regionalization_checkpoints), rows)
+
+
+def _checkpoint_recorded(
+    connection: Connection, e: reg.RegionalizationCheckpointRecorded, event: EventEnvelope
+) -> None:
+    cp = regionalization_checkpoints.c
+    connection.execute(
+        update(regionalization_checkpoints)
+        .where(cp.follow_up_id == e.follow_up_id, cp.months == e.months)
+        .values(
+            outcome=e.outcome,
+            new_region=e.new_region,
+            recorded_on=e.recorded_on,
+            note=e.note,
+            recorded_at=event.occurred_at,
+            recorded_by=event.actor,
+        )
+    )
+    if e.new_region is not None:
+        connection.execute(
+            update(regionalization_follow_ups)
+            .where(regionalization_follow_ups.c.follow_up_id == e.follow_up_id)
+            .values(current_region=e.new_region)
+        )

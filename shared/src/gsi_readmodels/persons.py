@@ -1,0 +1,251 @@
+"""Persons as registration's published events describe them, for the services that follow them
+(interventions at declaration, reporting at verify): birth date, status history, region,
+registration day, merges and erasures — and the eligibility rule sets registration publishes,
+so every service judges eligibility with the very same rules.
+
+    tables = person_tables(metadata)                    # in the service's tables module
+    ConsumerSpec("svc.persons", [TOPIC], PersonFollower(tables).handlers)
+    PersonDirectory(tables).persons(connection, ids)    # KnownPerson by the id asked for
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Connection,
+    Date,
+    Integer,
+    MetaData,
+    Row,
+    String,
+    Table,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from gsi_contracts import registration as contract
+from gsi_eligibility import PersonFacts, RuleBook, RuleSet, StatusPeriod, load_default_rulebook
+from gsi_kernel.clock import montreal_date
+from gsi_kernel.envelope import EventEnvelope
+from gsi_readmodels.model import KnownPerson
+
+_MERGE_HOPS = 5  # a merged person's id leads to the surviving one; chains are short
+_CHUNK = 500
+Handler = Callable[[Connection, EventEnvelope], None]
+
+
+@dataclass(frozen=True)
+class PersonTables:
+    persons: Table
+    statuses: Table
+    rule_sets: Table
+
+
+def person_tables(metadata: MetaData) -> PersonTables:
+    """The three tables, on the consuming service's metadata (version 1 of their schema)."""
+    return PersonTables(
+        persons=Table(
+            "known_persons",
+            metadata,
+            Column("person_id", String(36), primary_key=True),
+            Column("organization_id", String(100), nullable=False, index=True),
+            Column("birth_date", Date, nullable=False),
+            Column("region", String(2)),
+            Column("registered_on", Date, nullable=False),
+            Column("merged_into", String(36)),
+            Column("erased", Boolean, nullable=False, default=False),
+        ),
+        statuses=Table(
+            "known_person_statuses",
+            metadata,
+            Column("person_id", String(36), primary_key=True),
+            Column("seq", Integer, primary_key=True),
+            Column("status", String(40), nullable=False),
+            Column("effective_from", Date, nullable=False),
+            Column("admission_date", Date),
+            Column("expires_on", Date),
+        ),
+        rule_sets=Table(
+            "published_rule_sets",
+            metadata,
+            Column("program", String(20), primary_key=True),
+            Column("version", String(40), primary_key=True),
+            Column("effective_from", Date, nullable=False),
+            Column("document", JSON, nullable=False),
+        ),
+    )
+
+
+def create_person_tables_v1(connection: Connection) -> None:
+    """For a service's migration: create version 1 of the three tables (frozen)."""
+    metadata = MetaData()
+    person_tables(metadata)
+    metadata.create_all(connection)
+
+
+class PersonFollower:
+    """The consumer handlers that keep the tables, by published event type."""
+
+    def __init__(self, tables: PersonTables) -> None:
+        self._t = tables
+        self.handlers: dict[str, Handler] = {
+            contract.PersonRegistered.event_type: self.on_registered,
+            contract.PersonStatusChanged.event_type: self.on_status_changed,
+            contract.PersonRegionChanged.event_type: self.on_region_changed,
+            contract.PersonsMerged.event_type: self.on_merged,
+            contract.PersonErased.event_type: self.on_erased,
+            contract.RuleSetPublished.event_type: self.on_rule_set_published,
+        }
+
+    def on_registered(self, connection: Connection, event: EventEnvelope) -> None:
+        person = contract.PersonRegistered.model_validate(event.payload)
+        row = {
+            "person_id": person.person_id,
+            "organization_id": person.organization_id,
+            "birth_date": person.birth_date,
+            "region": person.region,
+            "registered_on": montreal_date(event.occurred_at),
+            "erased": False,
+        }
+        inserted = connection.execute(
+            _insert(connection, self._t.persons).values(row).on_conflict_do_nothing()
+        )
+        if inserted.rowcount:  # a registration seen again adds no second status period
+            period = StatusPeriod(
+                person.status, person.status_since, person.admission_date, person.status_expires_on
+            )
+            self._add_status(connection, person.person_id, period)
+
+    def on_status_changed(self, connection: Connection, event: EventEnvelope) -> None:
+        change = contract.PersonStatusChanged.model_validate(event.payload)
+        period = StatusPeriod(change.status, change.effective_from, change.admission_date, change.expires_on)
+        self._add_status(connection, change.person_id, period)
+
+    def on_region_changed(self, connection: Connection, event: EventEnvelope) -> None:
+        change = contract.PersonRegionChanged.model_validate(event.payload)
+        self._update(connection, change.person_id, region=change.region)
+
+    def on_merged(self, connection: Connection, event: EventEnvelope) -> None:
+        merge = contract.PersonsMerged.model_validate(event.payload)
+        self._update(connection, merge.person_id, merged_into=merge.into_person_id)
+
+    def on_erased(self, connection: Connection, event: EventEnvelope) -> None:
+        erased = contract.PersonErased.model_validate(event.payload)
+        self._update(connection, erased.person_id, erased=True)
+
+    def on_rule_set_published(self, connection: Connection, event: EventEnvelope) -> None:
+        published = contract.RuleSetPublished.model_validate(event.payload)
+        statement = _insert(connection, self._t.rule_sets).values(
+            program=published.program,
+            version=published.version,
+            effective_from=published.effective_from,
+            document=published.document,
+        )
+        connection.execute(statement.on_conflict_do_nothing())
+
+    def _update(self, connection: Connection, person_id: str, **values: Any) -> None:
+        persons = self._t.persons
+        connection.execute(update(persons).where(persons.c.person_id == person_id).values(**values))
+
+    def _add_status(self, connection: Connection, person_id: str, period: StatusPeriod) -> None:
+        statuses = self._t.statuses
+        seq = connection.execute(
+            select(func.coalesce(func.max(statuses.c.seq), 0)).where(statuses.c.person_id == person_id)
+        ).scalar_one()
+        connection.execute(
+            insert(statuses).values(
+                person_id=person_id,
+                seq=seq + 1,
+                status=period.status,
+                effective_from=period.effective_from,
+                admission_date=period.admission_date,
+                expires_on=period.expires_on,
+            )
+        )
+
+
+class PersonDirectory:
+    """Reads the tables: persons with their facts, and the rule book (shipped + published)."""
+
+    def __init__(self, tables: PersonTables) -> None:
+        self._t = tables
+
+    def persons(self, connection: Connection, person_ids: Iterable[str]) -> dict[str, KnownPerson]:
+        """The persons by the id asked for; a merged person answers with the surviving person;
+        unknown and erased persons are left out."""
+        wanted = sorted(set(person_ids))
+        rows = {r.person_id: r for chunk in _chunks(wanted) for r in self._rows(connection, chunk)}
+        surviving = {pid: self._follow_merges(connection, rows[pid]) for pid in wanted if pid in rows}
+        live = {pid: row for pid, row in surviving.items() if row is not None and not row.erased}
+        histories = self._histories(connection, {row.person_id for row in live.values()})
+        return {
+            pid: KnownPerson(
+                person_id=row.person_id,
+                organization_id=row.organization_id,
+                registered_on=row.registered_on,
+                facts=PersonFacts(row.birth_date, histories.get(row.person_id, ()), row.region),
+            )
+            for pid, row in live.items()
+        }
+
+    def rule_book(self, connection: Connection) -> RuleBook:
+        """The shipped rule sets and every version registration published since."""
+        shipped = list(load_default_rulebook())
+        known = {(r.program, r.version) for r in shipped}
+        published = [
+            RuleSet.from_document(d)
+            for d in connection.execute(select(self._t.rule_sets.c.document)).scalars()
+        ]
+        return RuleBook([*shipped, *(r for r in published if (r.program, r.version) not in known)])
+
+    def _rows(self, connection: Connection, person_ids: list[str]) -> list[Row[Any]]:
+        persons = self._t.persons
+        return list(connection.execute(select(persons).where(persons.c.person_id.in_(person_ids))))
+
+    def _follow_merges(self, connection: Connection, row: Row[Any]) -> Row[Any] | None:
+        persons = self._t.persons
+        for _ in range(_MERGE_HOPS):
+            if row.merged_into is None:
+                return row
+            found = connection.execute(select(persons).where(persons.c.person_id == row.merged_into)).first()
+            if found is None:
+                return None
+            row = found
+        return None
+
+    def _histories(self, connection: Connection, person_ids: set[str]) -> dict[str, tuple[StatusPeriod, ...]]:
+        statuses = self._t.statuses
+        histories: dict[str, list[StatusPeriod]] = {}
+        for chunk in _chunks(sorted(person_ids)):
+            query = (
+                select(statuses)
+                .where(statuses.c.person_id.in_(chunk))
+                .order_by(statuses.c.person_id, statuses.c.seq)
+            )
+            for r in connection.execute(query):
+                period = StatusPeriod(r.status, r.effective_from, r.admission_date, r.expires_on)
+                histories.setdefault(r.person_id, []).append(period)
+        return {pid: tuple(periods) for pid, periods in histories.items()}
+
+
+def _insert(connection: Connection, table: Table) -> Any:
+    """An INSERT that can be told ``on_conflict_do_nothing`` (PostgreSQL's and SQLite's)."""
+    return (pg_insert if connection.dialect.name == "postgresql" else sqlite_insert)(table)
+
+
+def _chunks(values: list[str]) -> Iterable[list[str]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]
+
+
+__all__ = ["KnownPerson", "PersonDirectory", "PersonFollower", "PersonTables", "create_person_tables_v1"]
