@@ -150,7 +150,7 @@ def test_reports_refuse_bad_quarters_and_other_organizations(embedded_services: 
         "report.invalid_quarter",
     )
     response = embedded_services.reporting.post("/reports/org-montreal/2026-2027-Q3/submit", headers=manager)
-    assert_error(response, 403, "report.not_your_organization")
+    assert_error(response, 404, "report.not_found")  # no leak: as if it did not exist
     assert_error(
         embedded_services.reporting.get("/reports/org-montreal/2026-2027-Q3", headers=manager),
         404,

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from gsi_kernel.settings import ServiceSettings
@@ -12,3 +13,5 @@ class ReportingSettings(ServiceSettings):
 
     service: ClassVar[str] = "reporting"
     default_port: ClassVar[int] = 8003
+
+    program: str = Field(default="PASI", description="the program whose catalogue and rules verify applies")

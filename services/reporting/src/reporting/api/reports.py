@@ -1,52 +1,198 @@
-"""HTTP resource: quarterly reports."""
+"""HTTP resource: quarterly reports — read, verify, submit, answer a rejection, see what a
+submission froze, its findings, its integrity and the audit trail. (The ministry's steps are in
+:mod:`reporting.api.control`.)"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Path
-from pydantic import BaseModel
+from fastapi import Depends, Path, Query
+from starlette.concurrency import run_in_threadpool
 
 from gsi_kernel.auth import Principal, Role
 from gsi_kernel.http.app import from_app_state
 from gsi_kernel.http.context import context_for
+from gsi_kernel.http.pagination import Page, Pagination
 from gsi_kernel.http.security import Reader, authenticated_router, require_roles
+from reporting.api.schemas import (
+    AnswersBody,
+    FindingView,
+    HistoryEntry,
+    IntegrityView,
+    ReportView,
+    SubmissionView,
+    SummaryView,
+    VerificationView,
+)
 from reporting.app.handlers import Reports, parse_quarter
+from reporting.app.integrity import Audit
+from reporting.app.queries import ReportQueries
+from reporting.app.verification import Verdict
+from reporting.domain.report_events import ItemAnswer, report_id
 
 router = authenticated_router(prefix="/reports", tags=["rapports / reports"])
 
-
 ReportsDep = Annotated[Reports, Depends(from_app_state("reports", Reports))]
+QueriesDep = Annotated[ReportQueries, Depends(from_app_state("report_queries", ReportQueries))]
+AuditDep = Annotated[Audit, Depends(from_app_state("report_audit", Audit))]
 Manager = Annotated[Principal, Depends(require_roles(Role.ORG_MANAGER))]
 OrganizationId = Annotated[str, Path(min_length=1, max_length=100, examples=["org-sherbrooke"])]
 Quarter = Annotated[str, Path(examples=["2026-2027-Q3"], description="Trimestre financier / Fiscal quarter")]
+Version = Annotated[int, Path(ge=1, description="Numéro de soumission / Submission number")]
 
 
-class ReportView(BaseModel):
-    report_id: str
-    organization_id: str
-    quarter: str
-    state: str
-    submission_version: int
-    interventions_count: int
-    persons_count: int
+def report_view(
+    queries: ReportQueries, organization_id: str, quarter: str, principal: Principal
+) -> ReportView:
+    return ReportView.model_validate(queries.report(organization_id, parse_quarter(quarter), principal))
 
 
 @router.get("/{organization_id}/{quarter}", response_model=ReportView)
 def get_report(
-    organization_id: OrganizationId, quarter: Quarter, principal: Reader, reports: ReportsDep
+    organization_id: OrganizationId, quarter: Quarter, principal: Reader, queries: QueriesDep
 ) -> ReportView:
-    """Rapport trimestriel et décomptes / Quarterly report and counts."""
-    summary = reports.summary(organization_id, parse_quarter(quarter), principal)
-    return ReportView.model_validate(summary, from_attributes=True)
+    """Rapport trimestriel : état, échéances, décomptes, refus en cours / Quarterly report: state,
+    deadlines, counts, open rejection."""
+    return report_view(queries, organization_id, quarter, principal)
+
+
+@router.post("/{organization_id}/{quarter}/verify", response_model=VerificationView)
+async def verify_report(
+    organization_id: OrganizationId, quarter: Quarter, principal: Manager, reports: ReportsDep
+) -> VerificationView:
+    """Vérifier : contrôles C1–C8 sur les interventions du trimestre, toutes les non-conformités et
+    le résumé (autant de fois que voulu) / Verify: checks C1–C8 over the quarter's interventions,
+    every non-conformity and the summary (as often as wanted)."""
+    verdict = await run_in_threadpool(
+        reports.verify,
+        organization_id,
+        parse_quarter(quarter),
+        principal,
+        context_for(principal, organization_id),
+    )
+    return _verification_view(verdict)
 
 
 @router.post("/{organization_id}/{quarter}/submit", response_model=ReportView)
-def submit_report(
-    organization_id: OrganizationId, quarter: Quarter, principal: Manager, reports: ReportsDep
+async def submit_report(
+    organization_id: OrganizationId,
+    quarter: Quarter,
+    principal: Manager,
+    reports: ReportsDep,
+    queries: QueriesDep,
 ) -> ReportView:
-    """Soumettre le rapport au ministère / Submit the report to the ministry."""
-    summary = reports.submit(
-        organization_id, parse_quarter(quarter), principal, context_for(principal, organization_id)
+    """Soumettre (ou resoumettre après un refus) : les contrôles sont refaits, l'instantané et son
+    empreinte SHA-256 figés / Submit (or resubmit after a rejection): the checks run again, the
+    snapshot and its SHA-256 are frozen."""
+    await run_in_threadpool(
+        reports.submit,
+        organization_id,
+        parse_quarter(quarter),
+        principal,
+        context_for(principal, organization_id),
     )
-    return ReportView.model_validate(summary, from_attributes=True)
+    return report_view(queries, organization_id, quarter, principal)
+
+
+@router.post("/{organization_id}/{quarter}/answers", response_model=ReportView)
+def answer_rejection(
+    organization_id: OrganizationId,
+    quarter: Quarter,
+    body: AnswersBody,
+    principal: Manager,
+    reports: ReportsDep,
+    queries: QueriesDep,
+) -> ReportView:
+    """Répondre au refus, intervention par intervention / Answer the rejection, item by item."""
+    answers = [ItemAnswer(intervention_id=a.intervention_id, answer=a.answer) for a in body.answers]
+    reports.answer(
+        organization_id, parse_quarter(quarter), answers, principal, context_for(principal, organization_id)
+    )
+    return report_view(queries, organization_id, quarter, principal)
+
+
+@router.get("/{organization_id}/{quarter}/submissions/{version}", response_model=SubmissionView)
+def get_submission(
+    organization_id: OrganizationId,
+    quarter: Quarter,
+    version: Version,
+    principal: Reader,
+    queries: QueriesDep,
+    page: Pagination,
+) -> SubmissionView:
+    """Exactement ce qui a été soumis : chaque intervention à sa version soumise, ses signalements
+    et le motif de refus / Exactly what was submitted: each intervention at its submitted version,
+    its flags and the rejection reason."""
+    found = queries.submission(
+        organization_id, parse_quarter(quarter), version, principal, offset=page.offset, limit=page.limit
+    )
+    return SubmissionView.model_validate(found)
+
+
+@router.get("/{organization_id}/{quarter}/submissions/{version}/findings", response_model=Page[FindingView])
+def submission_findings(
+    organization_id: OrganizationId,
+    quarter: Quarter,
+    version: Version,
+    principal: Reader,
+    queries: QueriesDep,
+    page: Pagination,
+    severity: Annotated[str | None, Query(pattern=r"^(error|warning)$")] = None,
+    check: Annotated[str | None, Query(pattern=r"^C[1-8]$")] = None,
+) -> Page[FindingView]:
+    """Les non-conformités figées à la soumission / The findings frozen at submission."""
+    rows, total = queries.findings(
+        organization_id,
+        parse_quarter(quarter),
+        version,
+        principal,
+        severity=severity,
+        check=check,
+        offset=page.offset,
+        limit=page.limit,
+    )
+    return Page(items=[FindingView(**r) for r in rows], total=total, offset=page.offset, limit=page.limit)
+
+
+@router.get("/{organization_id}/{quarter}/integrity", response_model=IntegrityView)
+def report_integrity(
+    organization_id: OrganizationId,
+    quarter: Quarter,
+    principal: Reader,
+    audit: AuditDep,
+    version: Annotated[
+        int | None, Query(ge=1, description="Soumission (défaut : la dernière) / Submission")
+    ] = None,
+) -> IntegrityView:
+    """Intégrité : « intact », ou les interventions ajoutées, retirées ou modifiées depuis la
+    soumission / Integrity: "intact", or the interventions added, removed or changed since."""
+    return IntegrityView.model_validate(
+        audit.integrity(organization_id, parse_quarter(quarter), version, principal)
+    )
+
+
+@router.get("/{organization_id}/{quarter}/history", response_model=list[HistoryEntry])
+def report_history(
+    organization_id: OrganizationId, quarter: Quarter, principal: Reader, audit: AuditDep
+) -> list[HistoryEntry]:
+    """Chaque étape : quoi, qui, quand, pourquoi / Every step: what, who, when, why."""
+    return [
+        HistoryEntry.model_validate(s)
+        for s in audit.history(organization_id, parse_quarter(quarter), principal)
+    ]
+
+
+def _verification_view(verdict: Verdict) -> VerificationView:
+    v = verdict.verification
+    return VerificationView(
+        report_id=report_id(v.organization_id, v.quarter),
+        organization_id=v.organization_id,
+        quarter=str(v.quarter),
+        interventions_count=v.interventions_count,
+        persons_count=v.persons_count,
+        summary=SummaryView(**v.summary.model_dump()),
+        findings=[FindingView(**f.to_dict()) for f in verdict.findings],
+        catalogue_versions=list(v.snapshot.catalogue_versions),
+        rule_set_versions=list(v.snapshot.rule_set_versions),
+        sha256=v.sha256,
+    )

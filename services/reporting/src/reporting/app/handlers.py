@@ -1,30 +1,32 @@
-"""Reporting's use cases."""
+"""Reporting's use cases on a report: verify and submit (the organization's managers), take,
+accept, reject and lock (its assigned reviewers, or an admin), unlock (an admin), answer a
+rejection (the organization). Each is one event on the report's stream, or a refusal with a code.
+
+Verify and submit run the checks in a read transaction first, then record the outcome: the
+report's own write stays short, and its state is checked again when the event is appended.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, select
 
-from gsi_kernel.auth import Principal, may_read_organization
+from gsi_kernel.auth import Principal
+from gsi_kernel.clock import montreal_date
 from gsi_kernel.envelope import CommandContext
-from gsi_kernel.errors import Forbidden, InvalidInput, NotFound
+from gsi_kernel.errors import InvalidInput
+from gsi_kernel.events import DomainEvent
 from gsi_kernel.fiscal import FiscalQuarter
 from gsi_kernel.runtime import Kernel
-from gsi_kernel.store.queries import fetch_one
+from reporting.app import calendar
+from reporting.app.access import require_controller, require_member
+from reporting.app.verification import Verdict, Verifier
 from reporting.domain import report
-from reporting.projections.tables import quarter_interventions, reports
-
-
-@dataclass(frozen=True, slots=True)
-class ReportSummary:
-    report_id: str
-    organization_id: str
-    quarter: str
-    state: str
-    submission_version: int
-    interventions_count: int
-    persons_count: int
+from reporting.domain.report import Action, ReportState
+from reporting.domain.report_events import ItemAnswer, RejectedItem, report_id
+from reporting.projections.tables import reports
 
 
 def parse_quarter(text: str) -> FiscalQuarter:
@@ -40,49 +42,141 @@ def parse_quarter(text: str) -> FiscalQuarter:
 
 
 class Reports:
-    def __init__(self, kernel: Kernel) -> None:
+    def __init__(self, kernel: Kernel, verifier: Verifier) -> None:
         self._kernel = kernel
+        self._verifier = verifier
 
-    def summary(self, organization_id: str, quarter: FiscalQuarter, principal: Principal) -> ReportSummary:
-        if not may_read_organization(principal, organization_id):
-            raise NotFound("report.not_found", "Rapport introuvable.", "Report not found.")
-        interventions_count, persons_count = self._counts(organization_id, quarter)
-        rid = report.report_id(organization_id, quarter)
-        row = fetch_one(self._kernel.db, select(reports).where(reports.c.report_id == rid))
-        return ReportSummary(
-            report_id=rid,
-            organization_id=organization_id,
-            quarter=str(quarter),
-            state=row["state"] if row else report.ReportState.DRAFT,
-            submission_version=row["submission_version"] if row else 0,
-            interventions_count=interventions_count,
-            persons_count=persons_count,
-        )
+    def today(self) -> date:
+        return montreal_date(self._kernel.clock.now())
+
+    # ---- the organization ------------------------------------------------------------------
+
+    def verify(
+        self, organization_id: str, quarter: FiscalQuarter, principal: Principal, context: CommandContext
+    ) -> Verdict:
+        """Run the checks over the quarter and record their summary; return every finding."""
+        require_member(principal, organization_id)
+        self._precheck(organization_id, quarter, Action.VERIFY)
+        verdict = self._run(organization_id, quarter)
+        self._record(organization_id, quarter, context, lambda _c, h: report.verify(h, verdict.verification))
+        return verdict
 
     def submit(
         self, organization_id: str, quarter: FiscalQuarter, principal: Principal, context: CommandContext
-    ) -> ReportSummary:
-        """Submit the organization's report for the quarter (its own managers only)."""
-        if principal.organization != organization_id:
-            raise Forbidden(
-                "report.not_your_organization",
-                "Vous ne pouvez soumettre que le rapport de votre organisme.",
-                "You may only submit your own organization's report.",
-            )
-        interventions_count, persons_count = self._counts(organization_id, quarter)
-        command = report.SubmitReport(organization_id, quarter, interventions_count, persons_count)
-        self._kernel.writer.execute(
-            report.report_id(organization_id, quarter),
-            lambda history: report.submit(history, command),
-            context,
-        )
-        return self.summary(organization_id, quarter, principal)
+    ) -> Verdict:
+        """Run the checks again and submit: the snapshot, its hash and the findings are frozen."""
+        require_member(principal, organization_id)
+        self._precheck(organization_id, quarter, Action.SUBMIT)
+        verdict = self._run(organization_id, quarter)
+        today = self.today()
 
-    def _counts(self, organization_id: str, quarter: FiscalQuarter) -> tuple[int, int]:
-        q = quarter_interventions.c
-        query = select(func.count(), func.count(q.person_id.distinct())).where(
-            q.organization_id == organization_id, q.quarter == str(quarter)
+        def decide(connection: Connection, history: list[DomainEvent]) -> Sequence[DomainEvent]:
+            deadlines = calendar.deadlines(connection, quarter, today)
+            return report.submit(history, verdict.verification, deadlines)
+
+        self._record(organization_id, quarter, context, decide)
+        return verdict
+
+    def answer(
+        self,
+        organization_id: str,
+        quarter: FiscalQuarter,
+        answers: Sequence[ItemAnswer],
+        principal: Principal,
+        context: CommandContext,
+    ) -> None:
+        require_member(principal, organization_id)
+        self._record(
+            organization_id,
+            quarter,
+            context,
+            lambda _c, h: report.answer(h, organization_id, quarter, answers),
         )
+
+    # ---- the ministry ------------------------------------------------------------------------
+
+    def take(
+        self, organization_id: str, quarter: FiscalQuarter, principal: Principal, context: CommandContext
+    ) -> None:
+        """Open the submitted report for control."""
+        require_controller(principal, organization_id)
+        self._record(
+            organization_id, quarter, context, lambda _c, h: report.take(h, organization_id, quarter)
+        )
+
+    def accept(
+        self,
+        organization_id: str,
+        quarter: FiscalQuarter,
+        override_reason: str | None,
+        principal: Principal,
+        context: CommandContext,
+    ) -> None:
+        require_controller(principal, organization_id)
+        self._record(
+            organization_id,
+            quarter,
+            context,
+            lambda _c, h: report.accept(h, organization_id, quarter, override_reason),
+        )
+
+    def reject(
+        self,
+        organization_id: str,
+        quarter: FiscalQuarter,
+        reason: str,
+        items: Sequence[RejectedItem],
+        principal: Principal,
+        context: CommandContext,
+    ) -> None:
+        require_controller(principal, organization_id)
+        today = self.today()
+
+        def decide(connection: Connection, history: list[DomainEvent]) -> Sequence[DomainEvent]:
+            due = calendar.resubmission_due(connection, quarter, today)
+            rejection = report.Rejection(organization_id, quarter, reason, tuple(items), due)
+            return report.reject(history, rejection)
+
+        self._record(organization_id, quarter, context, decide)
+
+    def lock(
+        self, organization_id: str, quarter: FiscalQuarter, principal: Principal, context: CommandContext
+    ) -> None:
+        """Close the quarter: interventions refuses writes in it from then on."""
+        require_controller(principal, organization_id)
+        self._record(
+            organization_id, quarter, context, lambda _c, h: report.lock(h, organization_id, quarter)
+        )
+
+    def unlock(
+        self, organization_id: str, quarter: FiscalQuarter, reason: str, context: CommandContext
+    ) -> None:
+        """Reopen a locked quarter (admins only: the API checks the role)."""
+        self._record(
+            organization_id,
+            quarter,
+            context,
+            lambda _c, h: report.unlock(h, organization_id, quarter, reason),
+        )
+
+    # ---- helpers -------------------------------------------------------------------------------
+
+    def _run(self, organization_id: str, quarter: FiscalQuarter) -> Verdict:
         with self._kernel.db.transaction() as connection:
-            interventions_count, persons_count = connection.execute(query).one()
-        return int(interventions_count), int(persons_count)
+            return self._verifier.run(connection, organization_id, quarter, self.today())
+
+    def _precheck(self, organization_id: str, quarter: FiscalQuarter, action: Action) -> None:
+        """Refuse early what the report's state refuses anyway, before running the checks."""
+        query = select(reports.c.state).where(reports.c.report_id == report_id(organization_id, quarter))
+        with self._kernel.db.transaction() as connection:
+            state = connection.execute(query).scalar()
+        report.ensure_allowed(ReportState(state or ReportState.DRAFT), action)
+
+    def _record(
+        self,
+        organization_id: str,
+        quarter: FiscalQuarter,
+        context: CommandContext,
+        decide: Callable[[Connection, list[DomainEvent]], Sequence[DomainEvent]],
+    ) -> None:
+        self._kernel.writer.execute_with(report_id(organization_id, quarter), decide, context)

@@ -1,0 +1,162 @@
+"""HTTP resource: the ministry's control of reports — the work queue, lists and overview, take
+a report under control, accept or reject it, lock it; and an admin's unlock.
+
+A reviewer acts only for the organizations assigned to them (the token's ``assigned_orgs``);
+another organization's report answers 404, as a report that does not exist would."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Query
+
+from gsi_kernel.http.app import from_app_state
+from gsi_kernel.http.context import context_for
+from gsi_kernel.http.pagination import Page, Pagination
+from gsi_kernel.http.security import Admin, Ministry, Reader, authenticated_router
+from reporting.api.reports import OrganizationId, Quarter, QueriesDep, ReportsDep, report_view
+from reporting.api.schemas import (
+    AcceptBody,
+    QuarterOverview,
+    QueueEntry,
+    ReasonBody,
+    RejectBody,
+    ReportRow,
+    ReportView,
+)
+from reporting.app.handlers import parse_quarter
+from reporting.app.queue import ReportFilters, ReportLists
+from reporting.domain.report_events import RejectedItem
+
+router = authenticated_router(prefix="/reports", tags=["contrôle / control"])
+
+ListsDep = Annotated[ReportLists, Depends(from_app_state("report_lists", ReportLists))]
+STATES = r"^(draft|submitted|under_control|accepted|rejected|locked)$"
+
+
+@router.get("/queue", response_model=Page[QueueEntry])
+def work_queue(principal: Ministry, lists: ListsDep, page: Pagination) -> Page[QueueEntry]:
+    """File de travail : rapports soumis ou en contrôle des organismes assignés, par échéance de
+    contrôle, avec leur âge / Work queue: submitted or under-control reports of the assigned
+    organizations, by control deadline, with their age."""
+    rows, total = lists.queue(principal, offset=page.offset, limit=page.limit)
+    return Page(
+        items=[QueueEntry.model_validate(r) for r in rows], total=total, offset=page.offset, limit=page.limit
+    )
+
+
+@router.get("", response_model=Page[ReportRow])
+def list_reports(
+    principal: Reader,
+    lists: ListsDep,
+    page: Pagination,
+    quarter: Annotated[str | None, Query(pattern=r"^[0-9]{4}-[0-9]{4}-Q[1-4]$")] = None,
+    state: Annotated[str | None, Query(pattern=STATES)] = None,
+    organization_id: Annotated[str | None, Query(max_length=100)] = None,
+) -> Page[ReportRow]:
+    """Rapports visibles, filtrés / Visible reports, filtered."""
+    filters = ReportFilters(quarter, state, organization_id)
+    rows, total = lists.listing(principal, filters, offset=page.offset, limit=page.limit)
+    return Page(
+        items=[ReportRow.model_validate(r) for r in rows], total=total, offset=page.offset, limit=page.limit
+    )
+
+
+@router.get("/overview", response_model=list[QuarterOverview])
+def overview(
+    principal: Reader,
+    lists: ListsDep,
+    fiscal_year: Annotated[str, Query(pattern=r"^[0-9]{4}-[0-9]{4}$", examples=["2026-2027"])],
+) -> list[QuarterOverview]:
+    """Par trimestre de l'exercice : rapports par état, soumissions en retard / Per quarter of the
+    fiscal year: reports by state, late submissions."""
+    return [QuarterOverview.model_validate(q) for q in lists.overview(principal, fiscal_year)]
+
+
+@router.post("/{organization_id}/{quarter}/take", response_model=ReportView)
+def take_report(
+    organization_id: OrganizationId,
+    quarter: Quarter,
+    principal: Ministry,
+    reports: ReportsDep,
+    queries: QueriesDep,
+) -> ReportView:
+    """Prendre le rapport en contrôle / Take the report under control."""
+    reports.take(organization_id, parse_quarter(quarter), principal, context_for(principal, organization_id))
+    return report_view(queries, organization_id, quarter, principal)
+
+
+@router.post("/{organization_id}/{quarter}/accept", response_model=ReportView)
+def accept_report(
+    organization_id: OrganizationId,
+    quarter: Quarter,
+    body: AcceptBody,
+    principal: Ministry,
+    reports: ReportsDep,
+    queries: QueriesDep,
+) -> ReportView:
+    """Accepter ; s'il reste des erreurs bloquantes, seulement avec un motif explicite / Accept;
+    while blocking errors remain, only with an explicit reason."""
+    reports.accept(
+        organization_id,
+        parse_quarter(quarter),
+        body.override_reason,
+        principal,
+        context_for(principal, organization_id),
+    )
+    return report_view(queries, organization_id, quarter, principal)
+
+
+@router.post("/{organization_id}/{quarter}/reject", response_model=ReportView)
+def reject_report(
+    organization_id: OrganizationId,
+    quarter: Quarter,
+    body: RejectBody,
+    principal: Ministry,
+    reports: ReportsDep,
+    queries: QueriesDep,
+) -> ReportView:
+    """Refuser : motif global et motifs par intervention ; l'organisme a un délai pour resoumettre /
+    Reject: a global reason and reasons per intervention; the organization has a deadline to resubmit."""
+    items = [RejectedItem(intervention_id=i.intervention_id, reason=i.reason) for i in body.items]
+    reports.reject(
+        organization_id,
+        parse_quarter(quarter),
+        body.reason,
+        items,
+        principal,
+        context_for(principal, organization_id),
+    )
+    return report_view(queries, organization_id, quarter, principal)
+
+
+@router.post("/{organization_id}/{quarter}/lock", response_model=ReportView)
+def lock_report(
+    organization_id: OrganizationId,
+    quarter: Quarter,
+    principal: Ministry,
+    reports: ReportsDep,
+    queries: QueriesDep,
+) -> ReportView:
+    """Verrouiller le trimestre : plus aucune intervention ne peut y changer / Lock the quarter: no
+    intervention may change in it any more."""
+    reports.lock(organization_id, parse_quarter(quarter), principal, context_for(principal, organization_id))
+    return report_view(queries, organization_id, quarter, principal)
+
+
+@router.post("/{organization_id}/{quarter}/unlock", response_model=ReportView)
+def unlock_report(
+    organization_id: OrganizationId,
+    quarter: Quarter,
+    body: ReasonBody,
+    principal: Admin,
+    reports: ReportsDep,
+    queries: QueriesDep,
+) -> ReportView:
+    """Déverrouiller (administration seulement, avec un motif) : le rapport redevient accepté et le
+    trimestre s'ouvre aux corrections / Unlock (admins only, with a reason): the report is accepted
+    again and the quarter open to corrections."""
+    reports.unlock(
+        organization_id, parse_quarter(quarter), body.reason, context_for(principal, organization_id)
+    )
+    return report_view(queries, organization_id, quarter, principal)

@@ -1,0 +1,209 @@
+"""HTTP resources: the organization registry (admins write, the ministry reads all of it, an
+organization's users their own) and the ministry reviewers assigned to each organization."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Path, Query, status
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+
+from gsi_kernel.http.app import from_app_state
+from gsi_kernel.http.context import context_for
+from gsi_kernel.http.pagination import Page, Pagination
+from gsi_kernel.http.security import Admin, Reader, authenticated_router
+from reporting.app.registry import Organizations
+from reporting.domain.organization import Contact, Description
+
+router = authenticated_router(prefix="/organizations", tags=["organismes / organizations"])
+reviewers_router = authenticated_router(prefix="/reviewers", tags=["organismes / organizations"])
+
+OrganizationsDep = Annotated[Organizations, Depends(from_app_state("organizations", Organizations))]
+OrganizationId = Annotated[str, Path(min_length=1, max_length=100, examples=["org-sherbrooke"])]
+ReviewerId = Annotated[str, Path(min_length=1, max_length=200, examples=["nadia@mifi"])]
+
+_CONTACT: dict[str, JsonValue] = {
+    "name": "Sophie Tremblay",
+    "email": "sophie@org-sherbrooke.ca",
+    "role": "coordination",
+    "language": "fr",
+}
+
+
+class ContactBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_CONTACT]})
+
+    name: str = Field(max_length=200, description="Nom / Name")
+    email: str = Field(max_length=254, description="Courriel / E-mail")
+    role: str = Field(max_length=100, description="Rôle (direction, coordination…) / Role")
+    language: str = Field(
+        default="fr", max_length=2, description="Langue des avis : fr | en / Notice language"
+    )
+
+    def to_contact(self) -> Contact:
+        return Contact(**self.model_dump())
+
+
+class RegisterBody(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "organization_id": "org-sherbrooke",
+                    "name": "Service d'aide aux néo-Canadiens",
+                    "regions": ["05"],
+                    "contacts": [_CONTACT],
+                }
+            ]
+        },
+    )
+
+    organization_id: str = Field(max_length=100, description="Identifiant (slug) / Id, e.g. org-sherbrooke")
+    name: str = Field(max_length=200)
+    regions: list[str] = Field(max_length=17, description="Régions desservies, codes 01–17 / Regions served")
+    contacts: list[ContactBody] = Field(default_factory=list, max_length=50)
+
+
+class UpdateBody(BaseModel):
+    """What is given replaces the current value; what is left out stays."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"regions": ["05", "16"], "reason": "Nouveau point de service"}]},
+    )
+
+    name: str | None = Field(default=None, max_length=200)
+    regions: list[str] | None = Field(default=None, max_length=17)
+    contacts: list[ContactBody] | None = Field(default=None, max_length=50)
+    reason: str = Field(max_length=1000, description="Motif de la modification / Reason")
+
+
+class Created(BaseModel):
+    id: str
+
+
+class ContactView(BaseModel):
+    name: str
+    email: str
+    role: str
+    language: str
+
+
+class OrganizationView(BaseModel):
+    organization_id: str
+    name: str
+    regions: list[str]
+    contacts: list[ContactView]
+    version: int
+    registered_at: datetime
+    registered_by: str
+    updated_at: datetime
+    updated_by: str
+    update_reason: str | None
+
+
+class ReviewerView(BaseModel):
+    reviewer_id: str
+    assigned_at: datetime
+    assigned_by: str
+
+
+class AssignedOrganizationView(BaseModel):
+    organization_id: str
+    name: str
+    assigned_at: datetime
+    assigned_by: str
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=Created)
+def register_organization(body: RegisterBody, principal: Admin, organizations: OrganizationsDep) -> Created:
+    """Inscrire un organisme au registre / Register an organization."""
+    description = Description(body.name, tuple(body.regions), tuple(c.to_contact() for c in body.contacts))
+    organizations.register(
+        body.organization_id, description, context=context_for(principal, body.organization_id)
+    )
+    return Created(id=body.organization_id)
+
+
+@router.get("", response_model=Page[OrganizationView])
+def list_organizations(
+    principal: Reader,
+    organizations: OrganizationsDep,
+    page: Pagination,
+    region: Annotated[
+        str | None, Query(pattern=r"^[0-9]{2}$", description="Région desservie / Region")
+    ] = None,
+) -> Page[OrganizationView]:
+    """Organismes visibles / Visible organizations."""
+    rows, total = organizations.page(principal, region=region, offset=page.offset, limit=page.limit)
+    items = [OrganizationView.model_validate(r) for r in rows]
+    return Page(items=items, total=total, offset=page.offset, limit=page.limit)
+
+
+@router.get("/{organization_id}", response_model=OrganizationView)
+def get_organization(
+    organization_id: OrganizationId, principal: Reader, organizations: OrganizationsDep
+) -> OrganizationView:
+    """Un organisme / One organization."""
+    return OrganizationView.model_validate(organizations.get(organization_id, principal))
+
+
+@router.patch("/{organization_id}", response_model=OrganizationView)
+def update_organization(
+    organization_id: OrganizationId, body: UpdateBody, principal: Admin, organizations: OrganizationsDep
+) -> OrganizationView:
+    """Modifier nom, régions ou contacts, avec un motif / Change name, regions or contacts, with a reason."""
+    organizations.update(
+        organization_id,
+        name=body.name,
+        regions=body.regions,
+        contacts=None if body.contacts is None else [c.to_contact() for c in body.contacts],
+        reason=body.reason,
+        context=context_for(principal, organization_id),
+    )
+    return OrganizationView.model_validate(organizations.get(organization_id, principal))
+
+
+@router.get("/{organization_id}/reviewers", response_model=list[ReviewerView])
+def list_reviewers(
+    organization_id: OrganizationId, principal: Reader, organizations: OrganizationsDep
+) -> list[ReviewerView]:
+    """Conseillères et conseillers assignés / Assigned ministry reviewers."""
+    return [ReviewerView.model_validate(r) for r in organizations.reviewers(organization_id, principal)]
+
+
+@router.put("/{organization_id}/reviewers/{reviewer_id}", status_code=status.HTTP_204_NO_CONTENT)
+def assign_reviewer(
+    organization_id: OrganizationId,
+    reviewer_id: ReviewerId,
+    principal: Admin,
+    organizations: OrganizationsDep,
+) -> None:
+    """Assigner une conseillère ou un conseiller (idempotent) / Assign a reviewer (idempotent)."""
+    organizations.assign(organization_id, reviewer_id, context=context_for(principal, organization_id))
+
+
+@router.delete("/{organization_id}/reviewers/{reviewer_id}", status_code=status.HTTP_204_NO_CONTENT)
+def unassign_reviewer(
+    organization_id: OrganizationId,
+    reviewer_id: ReviewerId,
+    principal: Admin,
+    organizations: OrganizationsDep,
+    reason: Annotated[str | None, Query(max_length=1000, description="Motif / Reason")] = None,
+) -> None:
+    """Retirer l'assignation / Remove the assignment."""
+    organizations.unassign(
+        organization_id, reviewer_id, reason=reason, context=context_for(principal, organization_id)
+    )
+
+
+@reviewers_router.get("/{reviewer_id}/organizations", response_model=list[AssignedOrganizationView])
+def organizations_of_reviewer(
+    reviewer_id: ReviewerId, principal: Reader, organizations: OrganizationsDep
+) -> list[AssignedOrganizationView]:
+    """Organismes assignés à une conseillère ou un conseiller (elle-même ou l'administration) /
+    A reviewer's organizations (the reviewer themself, or an admin)."""
+    rows = organizations.organizations_of(reviewer_id, principal)
+    return [AssignedOrganizationView.model_validate(r) for r in rows]

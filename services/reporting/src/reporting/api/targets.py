@@ -1,0 +1,124 @@
+"""HTTP resources: an organization's performance against its targets, and the program-wide
+indicators (with their CSV export for the ministry's data warehouse)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Path, Query
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from gsi_kernel.http.app import from_app_state
+from gsi_kernel.http.security import Ministry, Reader, authenticated_router
+from reporting.app.targets import Performance
+
+router = authenticated_router(prefix="/targets", tags=["cibles / targets"])
+indicators_router = authenticated_router(prefix="/indicators", tags=["cibles / targets"])
+
+PerformanceDep = Annotated[Performance, Depends(from_app_state("performance", Performance))]
+OrganizationId = Annotated[str, Path(min_length=1, max_length=100, examples=["org-sherbrooke"])]
+FiscalYear = Annotated[str, Path(max_length=9, examples=["2026-2027"], description="Exercice / Fiscal year")]
+Program = Annotated[str, Query(max_length=20, description="Programme / Program")]
+
+
+class ProgressView(BaseModel):
+    """A count against its target; ``pct`` is empty without a (non-zero) target."""
+
+    actual: int
+    target: int | None
+    pct: float | None
+
+
+class CodeProgressView(ProgressView):
+    code: str
+
+
+class PeriodView(BaseModel):
+    unique_persons: ProgressView
+    action_plans: ProgressView
+    interventions_total: ProgressView
+    interventions: list[CodeProgressView]
+
+
+class QuarterView(BaseModel):
+    quarter: str
+    in_quarter: PeriodView
+    year_to_date: PeriodView  # April 1 through the quarter's end, against the year's targets
+
+
+class OrganizationPerformanceView(BaseModel):
+    organization_id: str
+    program: str
+    fiscal_year: str
+    agreement_ids: list[str]
+    quarters: list[QuarterView]
+
+
+class CodeCountView(BaseModel):
+    code: str
+    count: int
+
+
+class QuarterCountsView(BaseModel):
+    quarter: str
+    persons_served: int
+    interventions_total: int
+    action_plans_opened: int
+
+
+class OrganizationYearView(BaseModel):
+    organization_id: str
+    unique_persons: ProgressView
+    interventions_total: int
+    action_plans: ProgressView
+
+
+class IndicatorsView(BaseModel):
+    fiscal_year: str
+    program: str
+    persons_served: int
+    persons_with_action_plan: int
+    action_plan_share_pct: float | None
+    interventions_total: int
+    interventions_per_code: list[CodeCountView]
+    quarters: list[QuarterCountsView]
+    organizations: list[OrganizationYearView]
+
+
+@router.get("/{organization_id}/{fiscal_year}", response_model=OrganizationPerformanceView)
+def organization_performance(
+    organization_id: OrganizationId,
+    fiscal_year: FiscalYear,
+    principal: Reader,
+    performance: PerformanceDep,
+    program: Program = "PASI",
+) -> OrganizationPerformanceView:
+    """Réalisations vs cibles, par trimestre et cumul annuel / Performance vs targets, per quarter
+    and year to date (the organization, its assigned reviewers, admins)."""
+    result = performance.organization(organization_id, fiscal_year, principal, program=program)
+    return OrganizationPerformanceView.model_validate(result)
+
+
+# Declared before "/{fiscal_year}", which would otherwise take "2026-2027.csv" as the year.
+@indicators_router.get(
+    "/{fiscal_year}.csv",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}, "description": "CSV (UTF-8)"}},
+)
+def indicators_csv(
+    fiscal_year: FiscalYear, _principal: Ministry, performance: PerformanceDep, program: Program = "PASI"
+) -> Response:
+    """Indicateurs en CSV, format long / Indicators as long-form CSV: scope, organization_id,
+    fiscal_year, period, measure, code, actual, target, pct."""
+    body = performance.indicators_csv(fiscal_year, program=program)
+    headers = {"Content-Disposition": f'attachment; filename="indicators-{fiscal_year}.csv"'}
+    return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
+
+
+@indicators_router.get("/{fiscal_year}", response_model=IndicatorsView)
+def indicators(
+    fiscal_year: FiscalYear, _principal: Ministry, performance: PerformanceDep, program: Program = "PASI"
+) -> IndicatorsView:
+    """Indicateurs du programme / Program-wide indicators (ministry)."""
+    return IndicatorsView.model_validate(performance.indicators(fiscal_year, program=program))

@@ -1,0 +1,76 @@
+"""The fiscal-year calendars: the one an admin set, else the shipped default; and the deadlines
+of a report's steps computed from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Connection, select
+
+from gsi_kernel.envelope import CommandContext
+from gsi_kernel.fiscal import FiscalQuarter
+from gsi_kernel.runtime import Kernel
+from reporting.domain import calendar
+from reporting.domain.calendar import FiscalYearCalendar
+from reporting.domain.report import Deadlines
+from reporting.projections.tables import fiscal_calendars
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarInfo:
+    calendar: FiscalYearCalendar
+    source: str  # default | set
+    set_at: datetime | None
+    set_by: str | None
+
+
+class Calendars:
+    def __init__(self, kernel: Kernel) -> None:
+        self._kernel = kernel
+
+    def get(self, fiscal_year: str) -> CalendarInfo:
+        start_year = calendar.parse_fiscal_year(fiscal_year)
+        with self._kernel.db.transaction() as connection:
+            return info(connection, start_year)
+
+    def set(self, new: FiscalYearCalendar, *, context: CommandContext) -> CalendarInfo:
+        """Set the fiscal year's calendar (the same calendar again records nothing)."""
+        calendar.refuse_invalid(new)
+        self._kernel.writer.execute(
+            calendar.stream_id(new.fiscal_year), lambda history: calendar.set_calendar(history, new), context
+        )
+        return self.get(new.fiscal_year)
+
+
+def info(connection: Connection, start_year: int) -> CalendarInfo:
+    label = calendar.fiscal_year_label(start_year)
+    row = connection.execute(select(fiscal_calendars).where(fiscal_calendars.c.fiscal_year == label)).first()
+    if row is None:
+        return CalendarInfo(
+            calendar.default_calendar(start_year, calendar.load_defaults()), "default", None, None
+        )
+    return CalendarInfo(FiscalYearCalendar.model_validate(row.calendar), "set", row.set_at, row.set_by)
+
+
+def calendar_of(connection: Connection, start_year: int) -> FiscalYearCalendar:
+    return info(connection, start_year).calendar
+
+
+def deadlines(connection: Connection, quarter: FiscalQuarter, today: date) -> Deadlines:
+    """A submission of ``quarter`` made ``today``: its deadline, and the ministry's for control."""
+    year = calendar_of(connection, quarter.start_year)
+    return Deadlines(
+        today=today,
+        submission_due=year.submission_due(quarter),
+        control_due=calendar.control_due(year, today),
+    )
+
+
+def resubmission_due(connection: Connection, quarter: FiscalQuarter, today: date) -> date:
+    """A rejection of ``quarter``'s report made ``today``: the last day to resubmit (business
+    days, counting the holidays of the fiscal year of ``today`` and of the next one)."""
+    year = calendar_of(connection, quarter.start_year)
+    now = FiscalQuarter.of(today).start_year
+    holidays = calendar_of(connection, now).holiday_dates() | calendar_of(connection, now + 1).holiday_dates()
+    return calendar.resubmission_due(year, today, holidays)

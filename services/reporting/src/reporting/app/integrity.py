@@ -1,0 +1,125 @@
+"""A report's audit trail and the integrity of its submissions, read from the report's own
+event stream (the record itself, not a read model).
+
+Integrity: the submission event holds the snapshot and its SHA-256. The stored snapshot is hashed
+again (was the record altered?), and the snapshot a submission made now would freeze is compared
+with it: ``intact``, or the interventions added, removed or changed (another version) since.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gsi_kernel.auth import Principal
+from gsi_kernel.clock import montreal_date
+from gsi_kernel.errors import NotFound
+from gsi_kernel.events import DomainEvent
+from gsi_kernel.fiscal import FiscalQuarter
+from gsi_kernel.runtime import Kernel
+from reporting.app.access import require_reader
+from reporting.app.verification import Verifier
+from reporting.domain import report_events as ev
+from reporting.domain.registry import EVENTS
+from reporting.domain.snapshot import compare, sha256
+
+
+class Audit:
+    def __init__(self, kernel: Kernel, verifier: Verifier) -> None:
+        self._kernel = kernel
+        self._verifier = verifier
+
+    def integrity(
+        self, organization_id: str, quarter: FiscalQuarter, version: int | None, principal: Principal
+    ) -> dict[str, Any]:
+        require_reader(principal, organization_id)
+        today = montreal_date(self._kernel.clock.now())
+        with self._kernel.db.transaction() as connection:
+            submitted = _submission(self._history(connection, organization_id, quarter), version)
+            current = self._verifier.current_snapshot(connection, organization_id, quarter, today)
+        differences = compare(submitted.snapshot, current)
+        recomputed = sha256(submitted.snapshot)
+        return {
+            "report_id": submitted.report_id,
+            "submission_version": submitted.submission_version,
+            "status": "intact" if differences.intact else "changed",
+            "sha256": submitted.sha256,
+            "snapshot_sha256": recomputed,
+            "record_intact": recomputed == submitted.sha256,
+            "current_sha256": sha256(current),
+            "added": [{"intervention_id": i, "version": v} for i, v in differences.added],
+            "removed": [{"intervention_id": i, "version": v} for i, v in differences.removed],
+            "changed": [
+                {"intervention_id": i, "submitted_version": s, "current_version": c}
+                for i, s, c in differences.changed
+            ],
+        }
+
+    def history(
+        self, organization_id: str, quarter: FiscalQuarter, principal: Principal
+    ) -> list[dict[str, Any]]:
+        """Every step: what, who, when, and why where a reason was given."""
+        require_reader(principal, organization_id)
+        stream = ev.report_id(organization_id, quarter)
+        with self._kernel.db.transaction() as connection:
+            envelopes = self._kernel.store.load(connection, stream)
+        steps = []
+        for envelope in envelopes:
+            if not EVENTS.knows(envelope.type):
+                continue
+            event = EVENTS.decode(envelope.type, envelope.schema_version, envelope.payload)
+            steps.append(
+                {
+                    "version": envelope.stream_version,
+                    "event": envelope.type,
+                    "at": envelope.occurred_at,
+                    "by": envelope.actor,
+                    "details": _details(event),
+                }
+            )
+        return steps
+
+    def _history(self, connection: Any, organization_id: str, quarter: FiscalQuarter) -> list[DomainEvent]:
+        envelopes = self._kernel.store.load(connection, ev.report_id(organization_id, quarter))
+        return [EVENTS.decode(e.type, e.schema_version, e.payload) for e in envelopes if EVENTS.knows(e.type)]
+
+
+def _submission(history: list[DomainEvent], version: int | None) -> ev.ReportSubmitted:
+    submissions = [e for e in history if isinstance(e, ev.ReportSubmitted)]
+    found = [s for s in submissions if version is None or s.submission_version == version]
+    if not found:
+        raise NotFound(
+            "report.submission_not_found",
+            "Aucune soumission correspondante de ce rapport.",
+            "No such submission of this report.",
+            details={"submission_version": version},
+        )
+    return found[-1]
+
+
+def _details(event: DomainEvent) -> dict[str, Any]:
+    """What the audit trail shows of a step (never the frozen items: see the submission)."""
+    if isinstance(event, ev.ReportVerified):
+        return {"summary": event.summary.model_dump(), "interventions_count": event.interventions_count}
+    if isinstance(event, ev.ReportSubmitted):
+        return {
+            "submission_version": event.submission_version,
+            "sha256": event.sha256,
+            "summary": event.summary.model_dump(),
+            "late": event.late,
+        }
+    if isinstance(event, ev.ReportAccepted):
+        return {"submission_version": event.submission_version, "override_reason": event.override_reason}
+    if isinstance(event, ev.ReportRejected):
+        return {
+            "submission_version": event.submission_version,
+            "rejection_number": event.rejection_number,
+            "reason": event.reason,
+            "items": len(event.items),
+        }
+    if isinstance(event, ev.RejectionAnswered):
+        return {"rejection_number": event.rejection_number, "answers": len(event.answers)}
+    if isinstance(event, ev.ReportUnlocked):
+        return {"reason": event.reason}
+    if isinstance(event, ev.ReportTakenUnderControl | ev.ReportLocked):
+        return {"submission_version": event.submission_version}
+    return {}

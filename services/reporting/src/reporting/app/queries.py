@@ -1,0 +1,201 @@
+"""Reading a report: its state and deadlines, what each submission froze (items with their
+flags and the reviewer's reasons), its findings, its history, and its integrity."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, select
+
+from gsi_kernel.auth import Principal
+from gsi_kernel.errors import NotFound
+from gsi_kernel.fiscal import FiscalQuarter
+from gsi_kernel.runtime import Kernel
+from reporting.app import calendar
+from reporting.app.access import require_reader
+from reporting.app.knowledge import served_in
+from reporting.domain.report_events import report_id
+from reporting.projections.tables import (
+    intervention_versions,
+    quarter_interventions,
+    rejection_items,
+    rejections,
+    report_submissions,
+    reports,
+    submission_findings,
+    submission_items,
+)
+
+_EDITABLE = ("draft", "rejected")  # counts are live while the organization may still change them
+
+
+class ReportQueries:
+    def __init__(self, kernel: Kernel) -> None:
+        self._kernel = kernel
+
+    def report(self, organization_id: str, quarter: FiscalQuarter, principal: Principal) -> dict[str, Any]:
+        """The report, its deadlines and its open (or last) rejection; a report nobody has
+        touched yet is a draft."""
+        require_reader(principal, organization_id)
+        rid = report_id(organization_id, quarter)
+        with self._kernel.db.transaction() as connection:
+            row = connection.execute(select(reports).where(reports.c.report_id == rid)).first()
+            view = dict(row._mapping) if row is not None else _draft(rid, organization_id, quarter)
+            if view["state"] in _EDITABLE:
+                view["interventions_count"], view["persons_count"] = _live_counts(
+                    connection, organization_id, quarter
+                )
+            if view["state"] == "draft" or view["submission_due"] is None:
+                view["submission_due"] = calendar.calendar_of(connection, quarter.start_year).submission_due(
+                    quarter
+                )
+            view["rejection"] = _rejection(connection, rid, view["rejection_count"])
+        return view
+
+    def submission(
+        self,
+        organization_id: str,
+        quarter: FiscalQuarter,
+        version: int,
+        principal: Principal,
+        *,
+        offset: int,
+        limit: int,
+    ) -> dict[str, Any]:
+        """Exactly what a submission froze: each intervention at the version submitted, with
+        its findings at submission and the reviewer's reason if a rejection named it."""
+        require_reader(principal, organization_id)
+        rid = report_id(organization_id, quarter)
+        with self._kernel.db.transaction() as connection:
+            head = submission_row(connection, rid, version)
+            items = _items(connection, rid, version, offset, limit)
+        return {**head, "items": items, "offset": offset, "limit": limit}
+
+    def findings(
+        self,
+        organization_id: str,
+        quarter: FiscalQuarter,
+        version: int,
+        principal: Principal,
+        *,
+        severity: str | None,
+        check: str | None,
+        offset: int,
+        limit: int,
+    ) -> tuple[list[dict[str, Any]], int]:
+        require_reader(principal, organization_id)
+        rid = report_id(organization_id, quarter)
+        f = submission_findings.c
+        query = select(f.intervention_id, f.check, f.severity, f.code, f.fr, f.en, f.details).where(
+            f.report_id == rid, f.submission_version == version
+        )
+        if severity:
+            query = query.where(f.severity == severity)
+        if check:
+            query = query.where(f.check == check)
+        with self._kernel.db.transaction() as connection:
+            submission_row(connection, rid, version)
+            total = connection.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+            rows = connection.execute(query.order_by(f.seq).offset(offset).limit(limit)).all()
+        return [dict(r._mapping) for r in rows], int(total)
+
+
+def submission_row(connection: Connection, rid: str, version: int) -> dict[str, Any]:
+    s = report_submissions.c
+    row = connection.execute(
+        select(report_submissions).where(s.report_id == rid, s.submission_version == version)
+    ).first()
+    if row is None:
+        raise NotFound(
+            "report.submission_not_found",
+            f"Aucune soumission numéro {version} de ce rapport.",
+            f"No submission number {version} of this report.",
+            details={"submission_version": version},
+        )
+    return dict(row._mapping)
+
+
+def _draft(rid: str, organization_id: str, quarter: FiscalQuarter) -> dict[str, Any]:
+    return {
+        "report_id": rid,
+        "organization_id": organization_id,
+        "quarter": str(quarter),
+        "state": "draft",
+        "submission_version": 0,
+        "errors": 0,
+        "warnings": 0,
+        "late": False,
+        "rejection_count": 0,
+        "submission_due": None,
+    }
+
+
+def _live_counts(connection: Connection, organization_id: str, quarter: FiscalQuarter) -> tuple[int, int]:
+    q = quarter_interventions.c
+    interventions = connection.execute(
+        select(func.count()).where(
+            q.organization_id == organization_id, q.quarter == str(quarter), q.status == "active"
+        )
+    ).scalar_one()
+    persons = connection.execute(
+        select(func.count()).select_from(served_in(organization_id, quarter).subquery())
+    ).scalar_one()
+    return int(interventions), int(persons)
+
+
+def _rejection(connection: Connection, rid: str, number: int) -> dict[str, Any] | None:
+    if not number:
+        return None
+    r, i = rejections.c, rejection_items.c
+    row = connection.execute(select(rejections).where(r.report_id == rid, r.rejection_number == number)).one()
+    items = connection.execute(
+        select(i.intervention_id, i.reason, i.answer, i.answered_at, i.answered_by)
+        .where(i.report_id == rid, i.rejection_number == number)
+        .order_by(i.intervention_id)
+    ).all()
+    return {**dict(row._mapping), "items": [dict(item._mapping) for item in items]}
+
+
+def _items(connection: Connection, rid: str, version: int, offset: int, limit: int) -> list[dict[str, Any]]:
+    s, v = submission_items.c, intervention_versions.c
+    query = (
+        select(
+            s.intervention_id,
+            s.version,
+            *(c for c in intervention_versions.c if c.name not in ("intervention_id", "version")),
+        )
+        .select_from(
+            submission_items.outerjoin(
+                intervention_versions, and_(v.intervention_id == s.intervention_id, v.version == s.version)
+            )
+        )
+        .where(s.report_id == rid, s.submission_version == version)
+        .order_by(s.intervention_id)
+        .offset(offset)
+        .limit(limit)
+    )
+    items = [dict(r._mapping) | {"flags": [], "rejection_reason": None} for r in connection.execute(query)]
+    by_id = {item["intervention_id"]: item for item in items}
+    if not by_id:
+        return items
+    f = submission_findings.c
+    flags = connection.execute(
+        select(f.intervention_id, f.check, f.severity, f.code, f.fr, f.en, f.details)
+        .where(f.report_id == rid, f.submission_version == version, f.intervention_id.in_(list(by_id)))
+        .order_by(f.seq)
+    )
+    for flag in flags:
+        by_id[flag.intervention_id]["flags"].append(dict(flag._mapping))
+    r, i = rejections.c, rejection_items.c
+    reasons = connection.execute(
+        select(i.intervention_id, i.reason)
+        .select_from(
+            rejection_items.join(
+                rejections, and_(r.report_id == i.report_id, r.rejection_number == i.rejection_number)
+            )
+        )
+        .where(i.report_id == rid, r.submission_version == version, i.intervention_id.in_(list(by_id)))
+    )
+    for reason in reasons:
+        by_id[reason.intervention_id]["rejection_reason"] = reason.reason
+    return items

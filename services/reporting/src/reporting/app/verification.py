@@ -1,0 +1,185 @@
+"""*Verify*: the shared conformity checks (``gsi_conformity``, the very code the interventions
+service runs at each declaration) over an organization's active interventions of a quarter, from
+reporting's own projections — and the snapshot a submission would freeze.
+
+The persons' interventions elsewhere (other organizations, other quarters) count for the
+set-based checks (duplicates at another organization, once-only codes, once a year) without
+being reported. A merged person's interventions count under the surviving person.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection, and_, not_, select
+
+from gsi_conformity import CheckContext, Finding, Item, NoCatalogue, check, summarize
+from gsi_eligibility import NoRuleSet
+from gsi_kernel.fiscal import FiscalQuarter
+from reporting.app.knowledge import Knowledge, served_in
+from reporting.domain.report import Verification
+from reporting.domain.report_events import CheckSummary, FindingRecord
+from reporting.domain.snapshot import Snapshot, freeze, sha256
+from reporting.projections.tables import quarter_interventions
+
+q = quarter_interventions.c
+# In the order of gsi_conformity.Item's fields, then the version.
+_ITEM_COLUMNS = (
+    q.intervention_id,
+    q.organization_id,
+    q.person_id,
+    q.code,
+    q.service_date,
+    q.volet,
+    q.mode,
+    q.duration_minutes,
+    q.staff_member,
+    q.target_organization,
+    q.referral_reason,
+    q.session_id,
+    q.version,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    verification: Verification
+    findings: list[Finding]
+
+
+class Verifier:
+    def __init__(self, knowledge: Knowledge) -> None:
+        self._knowledge = knowledge
+
+    def run(
+        self, connection: Connection, organization_id: str, quarter: FiscalQuarter, today: date
+    ) -> Verdict:
+        """Check the quarter's active interventions of the organization, as of ``today``."""
+        with gc_paused():
+            return self._run(connection, organization_id, quarter, today)
+
+    def _run(
+        self, connection: Connection, organization_id: str, quarter: FiscalQuarter, today: date
+    ) -> Verdict:
+        rows = _rows(connection, q.organization_id == organization_id, q.quarter == str(quarter))
+        persons = self._knowledge.quarter_persons(connection, organization_id, quarter)
+        alias = persons.alias
+        items = _items(rows, alias)
+        others = _items(_others(connection, organization_id, quarter, alias), alias)
+        context = self._context(connection, organization_id, quarter, today)
+        findings = check(items, persons.records, context, others=others)
+        summary = summarize(findings)
+        snapshot = self._snapshot(context, organization_id, quarter, rows)
+        verification = Verification(
+            organization_id=organization_id,
+            quarter=quarter,
+            interventions_count=len(items),
+            persons_count=len({item.person_id for item in items}),
+            summary=CheckSummary(**summary.to_dict()),
+            findings=tuple(FindingRecord(**f.to_dict()) for f in findings),
+            snapshot=snapshot,
+            sha256=sha256(snapshot),
+        )
+        return Verdict(verification, findings)
+
+    def current_snapshot(
+        self, connection: Connection, organization_id: str, quarter: FiscalQuarter, today: date
+    ) -> Snapshot:
+        """What a submission made now would freeze (no checks run)."""
+        rows = _rows(connection, q.organization_id == organization_id, q.quarter == str(quarter))
+        context = self._context(connection, organization_id, quarter, today)
+        return self._snapshot(context, organization_id, quarter, rows)
+
+    def _context(
+        self, connection: Connection, organization_id: str, quarter: FiscalQuarter, today: date
+    ) -> CheckContext:
+        knowledge = self._knowledge
+        volets = knowledge.agreement_volets(connection, organization_id, quarter)
+        locked = knowledge.locked_quarters(connection, organization_id)
+        return CheckContext(
+            catalogues=knowledge.catalogue_book(connection, today),
+            rules=knowledge.rule_book(connection, today),
+            today=today,
+            agreement_volets={} if volets is None else {organization_id: volets},
+            locked=lambda org, quarter: org == organization_id and str(quarter) in locked,
+            program=knowledge.program,
+            quarter=quarter,
+        )
+
+    def _snapshot(
+        self, context: CheckContext, organization_id: str, quarter: FiscalQuarter, rows: Sequence[Any]
+    ) -> Snapshot:
+        days = {row[4] for row in rows}
+        return freeze(
+            organization_id,
+            str(quarter),
+            ((row[0], row[-1]) for row in rows),
+            catalogue_versions=_catalogue_versions(context, days),
+            rule_set_versions=_rule_set_versions(context, days),
+        )
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a quarter is checked: the run builds some 200,000
+    short-lived objects without cycles, and the collector's passes over them (and over the
+    whole process's objects) cost a third of the run (measured: 0.83 s with it, 0.59 s without)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _rows(connection: Connection, *conditions: Any) -> Sequence[Any]:
+    query = select(*_ITEM_COLUMNS).where(q.status == "active", *conditions).order_by(q.intervention_id)
+    return connection.execute(query).all()
+
+
+def _others(
+    connection: Connection, organization_id: str, quarter: FiscalQuarter, alias: dict[str, str]
+) -> Sequence[Any]:
+    """The active interventions of the same persons outside this report (and the surviving
+    persons' of merged ones)."""
+    outside = not_(and_(q.organization_id == organization_id, q.quarter == str(quarter)))
+    rows = {r[0]: r for r in _rows(connection, q.person_id.in_(served_in(organization_id, quarter)), outside)}
+    surviving = sorted(set(alias.values()))
+    if surviving:
+        rows.update((r[0], r) for r in _rows(connection, q.person_id.in_(surviving), outside))
+    return list(rows.values())
+
+
+def _items(rows: Sequence[Any], alias: dict[str, str]) -> list[Item]:
+    """The rows as the checks' items (their first twelve columns), merged persons' under the
+    surviving person's id."""
+    items = [Item(*row[:12]) for row in rows]
+    if alias:
+        items = [replace(i, person_id=alias[i.person_id]) if i.person_id in alias else i for i in items]
+    return items
+
+
+def _catalogue_versions(context: CheckContext, days: Iterable[date]) -> set[str]:
+    found = set()
+    for day in days:
+        try:
+            found.add(context.catalogues.for_date(context.program, day).version)
+        except NoCatalogue:
+            continue
+    return found
+
+
+def _rule_set_versions(context: CheckContext, days: Iterable[date]) -> set[str]:
+    found = set()
+    for day in days:
+        try:
+            found.add(context.rules.for_date(context.program, day).version)
+        except NoRuleSet:
+            continue
+    return found
