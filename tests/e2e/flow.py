@@ -118,5 +118,66 @@ def run_journey(services: Services, service_date: date, org: str = ORG) -> dict[
         "submitted": submitted.json(),
         "inbox": inbox,
         "quarter": str(quarter),
+        "declaration": declaration,
         "headers": {"staff": staff, "manager": manager, "reviewer": reviewer},
+    }
+
+
+def close_the_quarter(services: Services, journey: dict[str, Any], org: str = ORG) -> dict[str, Any]:
+    """After ``run_journey`` (a report submitted): the reviewer rejects it with a reason on the
+    intervention, the organization corrects it and resubmits, the reviewer accepts and locks —
+    interventions then refuses a declaration in that quarter — and an admin unlocks it."""
+    staff, manager = journey["headers"]["staff"], journey["headers"]["manager"]
+    reviewer = journey["headers"]["reviewer"]
+    admin = token(services.registration, user_id="admin", roles=["admin"])
+    report_url = f"/reports/{org}/{journey['quarter']}"
+    intervention_id = journey["intervention_id"]
+
+    def step(http: Http, path: str, headers: dict[str, str], body: dict[str, Any] | None = None) -> Any:
+        response = http.post(path, headers=headers, json=body or {})
+        assert response.status_code in {200, 201, 204}, f"{path}: {response.status_code} {response.text}"
+        return response.json() if response.content else None
+
+    step(services.reporting, f"{report_url}/take", reviewer)
+    rejected = step(
+        services.reporting,
+        f"{report_url}/reject",
+        reviewer,
+        {"reason": "Durée à vérifier", "items": [{"intervention_id": intervention_id, "reason": "Durée ?"}]},
+    )
+    correction = {"details": {**journey["declaration"], "duration_minutes": 90}, "reason": "Durée corrigée"}
+    del correction["details"]["person_id"]
+    step(services.interventions, f"/interventions/{intervention_id}/corrections", staff, correction)
+
+    def correction_seen() -> Any:
+        integrity = services.reporting.get(f"{report_url}/integrity?version=1", headers=manager).json()
+        return integrity if integrity.get("changed") else None
+
+    eventually(correction_seen, what="reporting follows the correction")
+    resubmitted = step(services.reporting, f"{report_url}/submit", manager)
+    step(services.reporting, f"{report_url}/take", reviewer)
+    accepted = step(services.reporting, f"{report_url}/accept", reviewer)
+    locked = step(services.reporting, f"{report_url}/lock", reviewer)
+
+    late = {**journey["declaration"], "code": "PDI"}
+
+    def refused() -> Any:
+        response = services.interventions.post("/interventions", headers=staff, json=late)
+        return response if response.status_code == 423 else None
+
+    refusal = eventually(refused, what="interventions refuses a declaration in the locked quarter")
+    unlocked = step(services.reporting, f"{report_url}/unlock", admin, {"reason": "Correction d'audit"})
+
+    def admitted() -> Any:
+        response = services.interventions.post("/interventions", headers=staff, json=late)
+        return response if response.status_code == 201 else None
+
+    eventually(admitted, what="interventions accepts declarations again after the unlock")
+    return {
+        "rejected": rejected,
+        "resubmitted": resubmitted,
+        "accepted": accepted,
+        "locked": locked,
+        "refusal": refusal.json(),
+        "unlocked": unlocked,
     }

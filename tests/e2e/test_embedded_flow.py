@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from gsi_kernel.clock import montreal_date
-from tests.e2e.flow import ORG, Services, run_journey
+from tests.e2e.flow import ORG, Services, close_the_quarter, run_journey
 
 
 def test_journey_through_all_four_services_over_the_embedded_log(embedded_services: Services) -> None:
@@ -32,3 +32,14 @@ def test_a_second_submission_is_refused_with_the_current_state(embedded_services
     assert body["details"]["current_state"] == "submitted"
     assert body["message"]["fr"]
     assert body["message"]["en"]
+
+
+def test_a_quarter_is_rejected_corrected_accepted_locked_and_unlocked(embedded_services: Services) -> None:
+    journey = run_journey(embedded_services, service_date=montreal_date(datetime.now(UTC)))
+    closed = close_the_quarter(embedded_services, journey)
+    assert closed["rejected"]["state"] == "rejected"
+    assert closed["resubmitted"]["submission_version"] == 2
+    assert closed["accepted"]["state"] == "accepted"
+    assert closed["locked"]["state"] == "locked"
+    assert closed["refusal"]["code"] == "quarter.locked"
+    assert closed["unlocked"]["state"] == "accepted"

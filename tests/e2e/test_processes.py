@@ -23,7 +23,7 @@ from sqlalchemy import create_engine, text
 
 from gsi_kernel.clock import montreal_date
 from scripts.launcher import SERVICES, ServiceProcesses, get_json
-from tests.e2e.flow import TRACE_ID, Services, run_journey, token
+from tests.e2e.flow import TRACE_ID, Services, close_the_quarter, run_journey, token
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -82,6 +82,23 @@ def test_journey_across_four_processes_over_postgres_and_kafka_is_one_trace(
     assert "CONSUMER" in kinds["notifications"]
     consumed = [sp["name"] for sp in spans["notifications"] if sp["kind"] == "CONSUMER"]
     assert consumed == ["consume reporting.ReportSubmitted"]
+
+
+@pytest.mark.e2e
+@pytest.mark.postgres
+@pytest.mark.kafka
+def test_a_quarter_closes_over_kafka_and_the_lock_reaches_interventions(
+    real_services: ServiceProcesses,
+) -> None:
+    clients = {s: httpx.Client(base_url=real_services.url(s), timeout=10) for s in SERVICES}
+    org = f"org-e2e-{uuid.uuid4().hex[:6]}"
+    services = Services(**clients)
+    journey = run_journey(services, service_date=montreal_date(datetime.now(UTC)), org=org)
+    closed = close_the_quarter(services, journey, org=org)
+    assert closed["resubmitted"]["submission_version"] == 2
+    assert closed["locked"]["state"] == "locked"
+    assert closed["refusal"]["code"] == "quarter.locked"
+    assert closed["unlocked"]["state"] == "accepted"
 
 
 @pytest.mark.e2e
