@@ -219,7 +219,8 @@ class _RowGate:
 
 
 def _details(row: spreadsheets.ImportRow) -> Details:
-    return Details(
+    # The parser has typed and checked every cell already: no second validation per row.
+    return Details.model_construct(
         code=row.code,
         service_date=row.service_date,
         duration_minutes=row.duration_minutes,
