@@ -1,47 +1,87 @@
 """Demo data for the embedded mode, from the user journeys (docs: ../shared/docs/journeys.md):
-three organizations, their users, a few persons and interventions. Seeded over HTTP, like a
-user would, and only once (a marker file in the data folder)."""
+three organizations with contacts, agreements and targets, the reviewer assigned to them, about
+200 persons, their interventions (a few non-conforming), action plans, group sessions, and the
+current quarter's reports taken through the workflow, one organization per state. What is
+created is decided in :mod:`scripts.demo_plan`; here it is sent through the real endpoints, like
+a user would, and only once (a marker file in the data folder).
+"""
 
 from __future__ import annotations
 
-import random
+import json
 import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from scripts.launcher import ServiceProcesses, get_json, post_json
+from gsi_kernel.fiscal import FiscalQuarter
+from scripts.demo_plan import (
+    ADMIN,
+    DUPLICATE,
+    ORGANIZATIONS,
+    REVIEWER,
+    SESSIONS,
+    USERS,
+    Act,
+    Person,
+    clerk_of,
+    known_person,
+    manager_of,
+    plan,
+    targets,
+)
+from scripts.launcher import ServiceProcesses, post_json
 
-ORGANIZATIONS = {
-    "org-montreal": ("Accueil Montréal", "06"),
-    "org-sherbrooke": ("Intégration Estrie", "05"),
-    "org-quebec": ("Carrefour Québec", "03"),
-}
+MONTREAL, SHERBROOKE, QUEBEC = "org-montreal", "org-sherbrooke", "org-quebec"
 
-USERS: list[dict[str, Any]] = [
-    {"user_id": "karine@org-sherbrooke", "roles": ["org_staff"], "organization": "org-sherbrooke"},
-    {"user_id": "sophie@org-sherbrooke", "roles": ["org_manager"], "organization": "org-sherbrooke"},
-    {"user_id": "marc@org-montreal", "roles": ["org_staff"], "organization": "org-montreal"},
-    {"user_id": "julie@org-quebec", "roles": ["org_manager"], "organization": "org-quebec"},
-    {
-        "user_id": "nadia@mifi",
-        "roles": ["ministry_reviewer"],
-        "assigned_organizations": sorted(ORGANIZATIONS),
-    },
-    {"user_id": "admin@mifi", "roles": ["admin"]},
-]
 
-FAMILY = ["Haddad", "Nguyen", "Traoré", "Martínez", "Okafor", "Kowalski", "Rahimi", "Diallo", "Silva", "Chen"]
-GIVEN = ["Amina", "Yusuf", "Linh", "Mariam", "Carlos", "Ngozi", "Anna", "Reza", "Fatou", "Wei"]
-STATUSES = [
-    "permanent_resident",
-    "government_assisted_refugee",
-    "protected_person",
-    "asylum_claimant",
-    "temporary_worker",
-]
-COUNTRIES = ["SY", "VN", "ML", "CO", "NG", "UA", "AF", "SN", "BR", "CN"]
-CODES = [("ACC", "V1"), ("PDI", "V2"), ("EVB", "V1"), ("SIC", "V2")]
+class Demo:
+    """One seeding run: the services, today, a token per demo user, and HTTP calls as them."""
+
+    def __init__(self, services: ServiceProcesses, today: date) -> None:
+        self.services, self.today = services, today
+        self.quarter = FiscalQuarter.of(today)
+        self.year = f"{self.quarter.start_year}-{self.quarter.start_year + 1}"
+        self.tokens = tokens(services)
+        self.duplicate_flagged = False
+
+    def call(self, method: str, service: str, path: str, user: str, body: Any = None) -> tuple[int, Any]:
+        request = urllib.request.Request(
+            f"{self.services.url(service)}{path}",
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {self.tokens[user]}"},
+            method=method,
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                raw = response.read()
+                return response.status, json.loads(raw) if raw else None
+        except urllib.error.HTTPError as error:
+            raw = error.read()
+            return error.code, json.loads(raw) if raw else None
+
+    def ok(self, method: str, service: str, path: str, user: str, body: Any = None) -> Any:
+        status, answer = self.call(method, service, path, user, body)
+        if status >= 300:
+            raise RuntimeError(f"demo seed: {method} {path} as {user}: {status} {answer}")
+        return answer
+
+    def once_known(self, path: str, user: str, body: Any) -> Any:
+        """POST to interventions once it has learnt of the person from the bus (a moment after
+        the registration)."""
+        deadline = time.monotonic() + 30
+        while True:
+            status, answer = self.call("POST", "interventions", path, user, body)
+            if status < 300:
+                return answer
+            unknown = isinstance(answer, dict) and str(answer.get("code", "")).endswith("unknown_person")
+            if not unknown or time.monotonic() > deadline:
+                raise RuntimeError(f"demo seed: POST {path}: {status} {answer}")
+            time.sleep(0.1)
 
 
 def tokens(services: ServiceProcesses) -> dict[str, str]:
@@ -55,72 +95,251 @@ def tokens(services: ServiceProcesses) -> dict[str, str]:
     return minted
 
 
-def seed(services: ServiceProcesses, data_dir: Path, today: date, persons_per_org: int = 8) -> bool:
-    """Seed once; return False if the data folder was already seeded."""
+def seed(services: ServiceProcesses, data_dir: Path, today: date) -> bool:
+    """Seed once and print what was seeded (French, then English); False if already seeded."""
     marker = data_dir / "demo-seeded"
     if marker.exists():
         return False
-    rng = random.Random(2026)  # noqa: S311 - demo data, not security
-    minted = tokens(services)
-    for org in ORGANIZATIONS:
-        staff = next(u["user_id"] for u in USERS if u.get("organization") == org)
-        headers = {"Authorization": f"Bearer {minted[staff]}"}
-        for i in range(persons_per_org):
-            person_id = _register(services, headers, org, rng, today, i)
-            _declare(services, headers, person_id, rng, today, staff)
-    marker.write_text(today.isoformat())
+    started = time.monotonic()
+    demo = Demo(services, today)
+    people = plan(today)
+    _registry(demo, people)
+    with ThreadPoolExecutor(max_workers=4) as pool:  # the services overlap the client's work
+        list(pool.map(lambda p: _register(demo, p), people))
+        _register_duplicate(demo)
+        list(pool.map(lambda p: _serve(demo, p), [p for p in people if p.acts]))
+    for org in SESSIONS:
+        _hold_session(demo, org, people)
+    reports = _close_quarter(demo, people)
+    text = summary(demo, people, reports, time.monotonic() - started)
+    print(text, flush=True)
+    marker.write_text(f"{today.isoformat()}\n{text}")
     return True
 
 
-def _register(
-    services: ServiceProcesses, headers: dict[str, str], org: str, rng: random.Random, today: date, i: int
-) -> str:
-    since = (today - timedelta(days=rng.randint(10, 600))).isoformat()
-    body = {
-        "family_name": FAMILY[(i + len(org)) % len(FAMILY)],
-        "given_name": GIVEN[i % len(GIVEN)],
-        "birth_date": (today - timedelta(days=rng.randint(19 * 365, 60 * 365))).isoformat(),
-        "sex": rng.choice(["F", "M"]),
-        "country_of_birth": rng.choice(COUNTRIES),
-        "languages": ["fr"] if i % 3 == 0 else ["en"],
-        "status": {"status": rng.choice(STATUSES), "effective_from": since, "admission_date": since},
-        "address": {"region": ORGANIZATIONS[org][1]},
-        "consents": ["service_delivery", "ministry_reporting"],
+def seeded_summary(data_dir: Path) -> str | None:
+    """The summary printed when the data folder was seeded (for later starts to print again)."""
+    marker = data_dir / "demo-seeded"
+    return marker.read_text().partition("\n")[2] or None if marker.exists() else None
+
+
+def _registry(demo: Demo, people: list[Person]) -> None:
+    """Organizations with their contacts, the reviewer's assignments, agreements with targets."""
+    start = date(demo.quarter.start_year, 4, 1)
+    for org_id, org in ORGANIZATIONS.items():
+        contacts = [dict(zip(("name", "email", "role", "language"), c, strict=True)) for c in org.contacts]
+        body = {"organization_id": org_id, "name": org.name, "regions": [org.region], "contacts": contacts}
+        demo.ok("POST", "reporting", "/organizations", ADMIN, body)
+        demo.ok("PUT", "reporting", f"/organizations/{org_id}/reviewers/{REVIEWER}", ADMIN)
+        agreement = {
+            "organization_id": org_id,
+            "program": "PASI",
+            "starts_on": start.isoformat(),
+            "ends_on": date(start.year + 3, 3, 31).isoformat(),
+            "volets": list(org.volets),
+            "funding": [{"fiscal_year": demo.year, "amount_cents": org.funding_dollars * 100}],
+            "targets": targets(demo.year, org, [p for p in people if p.org == org_id]),
+        }
+        demo.ok("POST", "reporting", "/agreements", ADMIN, agreement)
+
+
+def _register(demo: Demo, person: Person) -> None:
+    created = demo.ok("POST", "registration", "/persons", clerk_of(person.org), person.body)
+    person.person_id = created["person_id"]
+
+
+def _register_duplicate(demo: Demo) -> None:
+    org, known = DUPLICATE
+    body = known_person(org, known, demo.today - timedelta(days=30)).body
+    created = demo.ok("POST", "registration", "/persons", clerk_of(org), body)
+    demo.duplicate_flagged = bool(created["possible_duplicate"])
+
+
+def _serve(demo: Demo, person: Person) -> None:
+    """The person's action plan first (follow-ups need it), then each intervention."""
+    user, day = clerk_of(person.org), demo.today.isoformat()
+    if person.needs:
+        opened = {
+            "person_id": person.person_id,
+            "opened_on": day,
+            "needs": person.needs,
+            "objectives": ["Trouver un logement permanent", "S'inscrire aux cours de français"],
+            "planned_services": [
+                {"code": "SUI", "planned_on": (demo.today + timedelta(days=14)).isoformat()}
+            ],
+        }
+        demo.once_known("/action-plans", user, opened)
+    for act in person.acts:
+        if not act.session:
+            declared = demo.once_known(
+                "/interventions", user, {"person_id": person.person_id, **_details(act, day)}
+            )
+            act.intervention_id = declared["intervention_id"]
+
+
+def _details(act: Act, day: str) -> dict[str, Any]:
+    return {
+        "code": act.code,
+        "service_date": day,
+        "duration_minutes": _minutes(act),
+        "mode": "group" if act.session else "in_person",
+        "volet": act.volet,
+        "staff_member": act.staff,
     }
-    status, created = post_json(f"{services.url('registration')}/persons", body, headers)
-    if status != 201:
-        raise RuntimeError(f"seeding a person failed: {status} {created}")
-    return str(created["person_id"])
 
 
-def _declare(
-    services: ServiceProcesses,
-    headers: dict[str, str],
-    person_id: str,
-    rng: random.Random,
-    today: date,
-    staff: str,
-) -> None:
-    code, volet = rng.choice(CODES)
+def _minutes(act: Act) -> int:
+    if act.check == "C8":
+        return 540  # over the catalogue's 480: a warning
+    return 120 if act.session else 30 + 15 * (len(act.staff) % 4)
+
+
+def _hold_session(demo: Demo, org: str, people: list[Person]) -> None:
+    attending = [(p, a) for p in people if p.org == org for a in p.acts if a.session]
     body = {
-        "person_id": person_id,
-        "code": code,
-        # Persons are registered today, and no service may predate a registration.
-        "service_date": today.isoformat(),
-        "duration_minutes": rng.choice([30, 45, 60, 90]),
-        "mode": "in_person",
-        "volet": volet,
-        "staff_member": staff,
+        **_details(attending[0][1], demo.today.isoformat()),
+        "title": SESSIONS[org][1],
+        "attendees": [p.person_id for p, _ in attending],
     }
-    deadline = time.monotonic() + 30
-    while True:  # interventions learns of the person from the bus, a moment after registration
-        status, created = post_json(f"{services.url('interventions')}/interventions", body, headers)
-        if status == 201:
-            return
-        if status != 422 or time.monotonic() > deadline:
-            raise RuntimeError(f"seeding an intervention failed: {status} {created}")
-        time.sleep(0.1)
+    held = demo.once_known("/group-sessions", clerk_of(org), body)
+    for person, act in attending:
+        act.intervention_id = held["interventions"][person.person_id]
 
 
-def summary(services: ServiceProcesses) -> Any:
-    return get_json(f"{services.url('registration')}/health")
+# ---- the quarter's reports: one organization per state ---------------------------------------
+
+
+def _close_quarter(demo: Demo, people: list[Person]) -> dict[str, dict[str, Any]]:
+    """Québec: submitted with its errors, in the reviewer's queue. Montréal: rejected, a reason on
+    each follow-up without a plan. Sherbrooke: accepted with no error, then locked; it asks for a
+    lock exception."""
+    path = {org: f"/reports/{org}/{demo.quarter}" for org in ORGANIZATIONS}
+    for org in ORGANIZATIONS:
+        _verified(demo, org, [p for p in people if p.org == org])
+        demo.ok("POST", "reporting", f"{path[org]}/submit", manager_of(org))
+    for org in (MONTREAL, SHERBROOKE):
+        demo.ok("POST", "reporting", f"{path[org]}/take", REVIEWER)
+    reasons = [
+        {"intervention_id": a.intervention_id, "reason": "Suivi (SUI) sans plan d'action actif"}
+        for p in people
+        for a in p.acts
+        if p.org == MONTREAL and a.check == "C5"
+    ]
+    rejection = {
+        "reason": "Suivis sans plan d'action : ouvrez les plans, répondez, resoumettez.",
+        "items": reasons,
+    }
+    demo.ok("POST", "reporting", f"{path[MONTREAL]}/reject", REVIEWER, rejection)
+    demo.ok("POST", "reporting", f"{path[SHERBROOKE]}/accept", REVIEWER, {})
+    demo.ok("POST", "reporting", f"{path[SHERBROOKE]}/lock", REVIEWER)
+    _until(lambda: _request_exception(demo), "the lock reaches interventions")
+    return {org: demo.ok("GET", "reporting", path[org], REVIEWER) for org in ORGANIZATIONS}
+
+
+def _verified(demo: Demo, org: str, people: list[Person]) -> None:
+    """Verify once reporting has counted every intervention and learnt every person and plan:
+    errors on the deliberate non-conformities only (and the first of a pair entered twice)."""
+    path = f"/reports/{org}/{demo.quarter}"
+    count = sum(len(p.acts) for p in people)
+    allowed = {
+        a.intervention_id
+        for p in people
+        for a in p.acts
+        if a.check or any(f.check == "C4" and f.code == a.code for f in p.acts)
+    }
+    _until(
+        lambda: demo.ok("GET", "reporting", path, manager_of(org))["interventions_count"] == count,
+        f"reporting counts {org}'s interventions",
+    )
+
+    def clean() -> bool:
+        findings = demo.ok("POST", "reporting", f"{path}/verify", manager_of(org))["findings"]
+        return {f["intervention_id"] for f in findings if f["severity"] == "error"} <= allowed
+
+    _until(clean, f"{org}'s checks find only the deliberate non-conformities", pause=0.5)
+
+
+def _request_exception(demo: Demo) -> bool:
+    """Sherbrooke asks to change its locked quarter (refused until the lock reaches interventions)."""
+    body = {"quarter": str(demo.quarter), "reason": "Deux accueils du trimestre saisis en retard"}
+    status, answer = demo.call("POST", "interventions", "/lock-exceptions", clerk_of(SHERBROOKE), body)
+    if status != 201 and answer.get("code") != "lock_exception.quarter_not_locked":
+        raise RuntimeError(f"demo seed: lock exception: {status} {answer}")
+    return status == 201
+
+
+def _until(check: Callable[[], bool], what: str, timeout_s: float = 30, pause: float = 0.1) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"demo seed: timed out waiting until {what}")
+        time.sleep(pause)
+
+
+# ---- what was seeded, and which token does what ----------------------------------------------
+
+
+STATES_FR = {"draft": "brouillon", "submitted": "soumis", "under_control": "en contrôle",
+             "rejected": "refusé", "accepted": "accepté", "locked": "verrouillé"}  # fmt: skip
+
+
+def summary(demo: Demo, people: list[Person], reports: dict[str, dict[str, Any]], seconds: float) -> str:
+    """What was seeded and which token does what, in French then in English."""
+    n = {
+        "q": demo.quarter,
+        "year": demo.year,
+        "s": f"{seconds:.0f}",
+        "persons": len(people) + 1,
+        "acts": sum(len(p.acts) for p in people),
+        "plans": sum(p.plan for p in people),
+        "sessions": len(SESSIONS),
+        "errors": reports[QUEBEC]["errors"],
+        "warnings": reports[QUEBEC]["warnings"],
+        **{org.removeprefix("org-"): reports[org]["state"] for org in ORGANIZATIONS},
+    }
+    fr = {
+        **n,
+        **{k: STATES_FR.get(str(v), v) for k, v in n.items() if k in {"quebec", "montreal", "sherbrooke"}},
+    }
+    dup = demo.duplicate_flagged
+    return "\n".join(["", *_french(fr, dup), "", *_english(n, dup), ""])
+
+
+def _french(n: dict[str, Any], duplicate: bool) -> list[str]:
+    return [
+        f"Données de démonstration ({n['s']} s) — exercice {n['year']}, trimestre {n['q']} :",
+        "  3 organismes (Montréal 06, Sherbrooke 05, Québec 03) avec contacts, convention et cibles,",
+        f"  tous assignés à {REVIEWER} ; {n['persons']} personnes, {n['acts']} interventions,",
+        f"  {n['plans']} plans d'action, {n['sessions']} séances de groupe"
+        + (" ; un doublon probable (Omar Diallo) attend admin@mifi." if duplicate else "."),
+        f"  Rapports {n['q']} :",
+        f"    Québec      {n['quebec']} : {n['errors']} erreurs (C1, C4, C5) et "
+        f"{n['warnings']} avertissement (C8),",
+        "                dans la file de nadia@mifi (GET /reports/queue)",
+        f"    Montréal    {n['montreal']} : 2 suivis sans plan (C5) ; isabelle@org-montreal répond, resoumet",
+        f"    Sherbrooke  {n['sherbrooke']}, accepté sans erreur : karine@org-sherbrooke y reçoit 423 ;",
+        "                sa demande d'exception au verrouillage attend nadia@mifi",
+        "  Jetons : karine@org-sherbrooke et marc@org-montreal inscrivent et déclarent ; sophie@,",
+        "  isabelle@ et julie@ (gestion) vérifient et soumettent ; nadia@mifi contrôle ;",
+        "  admin@mifi administre.",
+    ]
+
+
+def _english(n: dict[str, Any], duplicate: bool) -> list[str]:
+    return [
+        f"Demo data ({n['s']} s) — fiscal year {n['year']}, quarter {n['q']}:",
+        "  3 organizations (Montréal 06, Sherbrooke 05, Québec 03) with contacts, agreement and targets,",
+        f"  all assigned to {REVIEWER}; {n['persons']} persons, {n['acts']} interventions,",
+        f"  {n['plans']} action plans, {n['sessions']} group sessions"
+        + ("; a probable duplicate (Omar Diallo) awaits admin@mifi." if duplicate else "."),
+        f"  Reports {n['q']}:",
+        f"    Québec      {n['quebec']}: {n['errors']} errors (C1, C4, C5), {n['warnings']} warning (C8),",
+        "                in nadia@mifi's queue (GET /reports/queue)",
+        f"    Montréal    {n['montreal']}: 2 follow-ups without a plan (C5); "
+        "isabelle@org-montreal answers, resubmits",
+        f"    Sherbrooke  {n['sherbrooke']}, accepted with no error: karine@org-sherbrooke gets 423 in it;",
+        "                her lock-exception request awaits nadia@mifi",
+        "  Tokens: karine@org-sherbrooke and marc@org-montreal register and declare; sophie@,",
+        "  isabelle@ and julie@ (managers) verify and submit; nadia@mifi controls;",
+        "  admin@mifi administers.",
+    ]

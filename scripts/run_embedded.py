@@ -44,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
         services.start()
         if not args.no_seed and demo.seed(services, data_dir, montreal_date(datetime.now(UTC))):
             print("Données de démonstration créées / demo data seeded.", flush=True)
+        elif (summary := demo.seeded_summary(data_dir)) is not None:
+            print(summary, flush=True)
         _print_welcome(services, demo.tokens(services))
         if not args.exit_when_ready:
             stop.wait()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -121,6 +122,13 @@ def test_the_readme_run_command_starts_seeds_and_prints_tokens(tmp_path: Path) -
         assert f"{service}" in done.stdout
     assert "karine@org-sherbrooke    eyJ" in done.stdout
     assert (tmp_path / "demo-seeded").exists()
+    # The seed's summary reads the reports back: one organization per workflow state.
+    for line in ("Québec      submitted", "Montréal    rejected", "Sherbrooke  locked"):
+        assert line in done.stdout
+    persons = re.search(r"(\d+) persons, (\d+) interventions", done.stdout)
+    assert persons is not None
+    assert int(persons[1]) >= 190
+    assert int(persons[2]) >= 300
     again = subprocess.run(
         [*command, "--exit-when-ready"], cwd=ROOT, capture_output=True, text=True, timeout=240
     )

@@ -3,7 +3,7 @@ readiness, the development token endpoint where enabled, and the service's route
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -37,10 +37,11 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 T = TypeVar("T")
 
 
-def from_app_state(name: str, kind: type[T]) -> Callable[[Request], T]:
-    """A dependency returning what the composition root put in ``app.state.<name>``."""
+def from_app_state(name: str, kind: type[T]) -> Callable[[Request], Awaitable[T]]:
+    """A dependency returning what the composition root put in ``app.state.<name>`` (async: a
+    lookup needs no thread of the pool)."""
 
-    def get(request: Request) -> T:
+    async def get(request: Request) -> T:
         value = getattr(request.app.state, name)
         assert isinstance(value, kind)
         return value

@@ -13,6 +13,7 @@ from gsi_kernel.http.app import from_app_state
 from gsi_kernel.http.context import context_for
 from gsi_kernel.http.pagination import Page, Pagination
 from gsi_kernel.http.security import OrgUser, Reader, authenticated_router
+from gsi_kernel.http.threads import in_thread
 from interventions.api.schemas import (
     CorrectBody,
     DeclareBody,
@@ -41,14 +42,16 @@ def own_organization(principal: OrgUser) -> str:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=DeclaredView)
-def declare_intervention(body: DeclareBody, principal: OrgUser, handlers: InterventionsDep) -> DeclaredView:
+async def declare_intervention(
+    body: DeclareBody, principal: OrgUser, handlers: InterventionsDep
+) -> DeclaredView:
     """Déclarer une intervention ; la réponse donne aussitôt ses avertissements de conformité /
     Declare an intervention; the answer gives its conformity flags at once."""
-    intervention_id, flags = handlers.declare(
-        body.person_id,
-        body.to_details(),
-        organization_id=own_organization(principal),
-        context=context_for(principal),
+    organization, context = own_organization(principal), context_for(principal)
+    intervention_id, flags = await in_thread(
+        lambda: handlers.declare(
+            body.person_id, body.to_details(), organization_id=organization, context=context
+        )
     )
     return DeclaredView(intervention_id=intervention_id, flags=[FlagView(**f.model_dump()) for f in flags])
 

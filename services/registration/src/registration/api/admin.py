@@ -9,12 +9,11 @@ from typing import Annotated, Any
 from fastapi import Body, Depends, Query, status
 from pydantic import BaseModel
 
-from gsi_kernel.auth import Principal, Role
+from gsi_kernel.http.app import from_app_state as from_state
 from gsi_kernel.http.context import context_for
 from gsi_kernel.http.pagination import Page, Pagination
-from gsi_kernel.http.security import authenticated_router, require_roles
+from gsi_kernel.http.security import Admin, authenticated_router
 from registration.api.schemas import ReasonRequest
-from registration.api.state import from_state
 from registration.app.duplicates import DuplicatesQueue
 from registration.app.privacy import Privacy
 from registration.app.queries import PersonQueries
@@ -22,7 +21,6 @@ from registration.app.rules import RuleBooks
 
 router = authenticated_router(tags=["administration"])
 
-Admin = Annotated[Principal, Depends(require_roles(Role.ADMIN))]
 DuplicatesDep = Annotated[DuplicatesQueue, Depends(from_state("duplicates", DuplicatesQueue))]
 PrivacyDep = Annotated[Privacy, Depends(from_state("privacy", Privacy))]
 QueriesDep = Annotated[PersonQueries, Depends(from_state("queries", PersonQueries))]

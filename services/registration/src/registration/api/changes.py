@@ -9,8 +9,9 @@ from typing import Annotated
 from fastapi import Depends, File, Form, Query, Response, UploadFile, status
 from starlette.concurrency import run_in_threadpool
 
+from gsi_kernel.http.app import from_app_state as from_state
 from gsi_kernel.http.context import context_for
-from gsi_kernel.http.security import authenticated_router
+from gsi_kernel.http.security import OrgUser, Reader, authenticated_router
 from registration.api.schemas import (
     ChangeAddressRequest,
     ChangeStatusRequest,
@@ -19,7 +20,6 @@ from registration.api.schemas import (
     EvaluationOut,
     WithdrawConsentRequest,
 )
-from registration.api.state import OrgUser, Reader, from_state
 from registration.app.changes import MAX_DOCUMENT_BYTES, Address, Document, PersonChanges, new_document_id
 from registration.app.queries import AccessPurpose, default_purpose
 from registration.domain.events import StatusPeriod

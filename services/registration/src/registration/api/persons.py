@@ -9,9 +9,11 @@ from fastapi import Depends, Query, Response, status
 
 from gsi_kernel.auth import Principal
 from gsi_kernel.errors import Forbidden
+from gsi_kernel.http.app import from_app_state as from_state
 from gsi_kernel.http.context import context_for
 from gsi_kernel.http.pagination import Page, Pagination
-from gsi_kernel.http.security import authenticated_router
+from gsi_kernel.http.security import OrgUser, Reader, authenticated_router
+from gsi_kernel.http.threads import in_thread
 from registration.api.schemas import (
     EvaluationOut,
     PersonFile,
@@ -19,7 +21,6 @@ from registration.api.schemas import (
     RegisteredOut,
     RegisterPersonRequest,
 )
-from registration.api.state import OrgUser, Reader, from_state, in_thread
 from registration.app.queries import AccessPurpose, PersonQueries, default_purpose
 from registration.app.registering import NewPerson, Pii, Registering
 from registration.app.search import SearchFilters
