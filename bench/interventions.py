@@ -218,7 +218,9 @@ def main() -> None:
     port, schema = 18302, f"bench_int_{uuid.uuid4().hex[:6]}"
     data_dir = Path(tempfile.mkdtemp(prefix="gsi-bench-"))
     engine = create_engine(os.environ["GSI_TEST_DATABASE_URL"])
-    process = start_interventions(port, schema, data_dir)
+    workers = int(os.environ.get("GSI_BENCH_WORKERS", "2"))
+    print(f"(interventions served by {workers} process{'es' if workers > 1 else ''})")
+    process = start_interventions(port, schema, data_dir, workers)
     try:
         persons = [str(uuid.uuid4()) for _ in range(2_000)]
         joined = wait_until_consuming(engine, schema, contract.TOPIC)
