@@ -43,6 +43,7 @@ def start_interventions(port: int, schema: str, data_dir: Path, workers: int = 1
         "GSI_DB_SCHEMA": schema,
         "GSI_BUS": "kafka",
         "GSI_KAFKA_BOOTSTRAP_SERVERS": os.environ["KAFKA_BOOTSTRAP_SERVERS"],
+        "GSI_KAFKA_NAMESPACE": f"{schema}.",  # topics and groups of this run only
         "GSI_LOG_LEVEL": "WARNING",
         "GSI_HTTP_PORT": str(port),
     }
@@ -89,7 +90,9 @@ def registered(person_id: str) -> bytes:
 def wait_until_consuming(engine: Engine, schema: str, topic: str) -> float:
     """Publish one event and wait until the service shows it: its consumer has joined its group
     (a restarted service waits for the broker to give it its partitions). Return the wait (s)."""
-    producer = KafkaBus(os.environ["KAFKA_BOOTSTRAP_SERVERS"], client_id="bench").producer()
+    producer = KafkaBus(
+        os.environ["KAFKA_BOOTSTRAP_SERVERS"], client_id="bench", namespace=f"{schema}."
+    ).producer()
     person, started = str(uuid.uuid4()), time.perf_counter()
     producer.publish([Message(topic, f"person-{person}", registered(person))])
     producer.close()
@@ -108,7 +111,9 @@ def projection_latency(
 ) -> list[float]:
     """Publish one PersonRegistered per person at ``rate``/s; return each one's delay (s) until
     the interventions service's projection shows it."""
-    producer = KafkaBus(os.environ["KAFKA_BOOTSTRAP_SERVERS"], client_id="bench").producer()
+    producer = KafkaBus(
+        os.environ["KAFKA_BOOTSTRAP_SERVERS"], client_id="bench", namespace=f"{schema}."
+    ).producer()
     sent: dict[str, float] = {}
     seen: dict[str, float] = {}
     stop = threading.Event()

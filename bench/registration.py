@@ -29,6 +29,7 @@ def start_registration(port: int, schema: str, data_dir: Path, workers: int = 1)
         "GSI_DB_SCHEMA": schema,
         "GSI_BUS": "kafka",
         "GSI_KAFKA_BOOTSTRAP_SERVERS": os.environ["KAFKA_BOOTSTRAP_SERVERS"],
+        "GSI_KAFKA_NAMESPACE": f"{schema}.",  # topics and groups of this run only
         "GSI_LOG_LEVEL": "WARNING",
         "GSI_HTTP_PORT": str(port),
     }

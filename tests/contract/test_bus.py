@@ -175,3 +175,23 @@ def test_ensure_topics_is_idempotent(bus: Bus, topic: str) -> None:
     publish(bus, [Message(topic, f"k{n}", b"x") for n in range(30)] + [Message(other, "k", b"y")])
     assert {r.partition for r in read_all(bus, topic, 30)} == {0, 1, 2}
     assert [(r.partition, r.value) for r in read_all(bus, other, 1)] == [(0, b"y")]
+
+
+@pytest.mark.kafka
+def test_a_namespaced_kafka_bus_keeps_its_own_topics_and_offsets(kafka_bootstrap: str) -> None:
+    namespace = f"{unique('ns')}."
+    spaced = KafkaBus(bootstrap_servers=kafka_bootstrap, namespace=namespace)
+    plain = KafkaBus(bootstrap_servers=kafka_bootstrap)
+    name = unique("contract")
+    spaced.ensure_topics([TopicSpec(name, partitions=1)])
+    publish(spaced, [Message(name, "k", b"mine")])
+    [record] = read_all(spaced, name, 1)
+    assert record.topic == name  # the namespace never shows to the code above the bus
+    assert record.value == b"mine"
+    plain.ensure_topics([TopicSpec(name, partitions=1)])
+    consumer = plain.consumer(unique("group"), [name])
+    try:
+        seen = [r for _ in range(6) for r in consumer.poll(timeout_s=0.5)]
+        assert seen == []  # the un-namespaced topic of that name is another log
+    finally:
+        consumer.close()

@@ -35,6 +35,8 @@ def real_services(tmp_path: Path, postgres_url: str, kafka_bootstrap: str) -> It
     env = {
         "GSI_BUS": "kafka",
         "GSI_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        # Topics and consumer groups of this run only: the broker outlives test runs.
+        "GSI_KAFKA_NAMESPACE": f"e2e-{uuid.uuid4().hex[:8]}.",
         "GSI_DATABASE_URL": postgres_url,
         "GSI_DATA_DIR": str(tmp_path),
     }

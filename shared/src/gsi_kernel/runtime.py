@@ -70,6 +70,7 @@ def build_bus(settings: ServiceSettings) -> Bus:
             settings.kafka_bootstrap_servers,
             client_id=f"gsi-{settings.service}",
             options=settings.kafka_client_options(),
+            namespace=settings.kafka_namespace,
         )
     from gsi_kernel.bus.embedded import EmbeddedBus
 

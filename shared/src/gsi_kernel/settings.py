@@ -40,6 +40,8 @@ class ServiceSettings(BaseSettings):
     db_schema: str | None = None  # default: the service name (PostgreSQL only)
     bus: Literal["embedded", "kafka"] = "embedded"
     kafka_bootstrap_servers: str = "127.0.0.1:19092"
+    # A prefix of every topic and consumer group: tests and benchmarks on a shared broker.
+    kafka_namespace: str = Field(default="", pattern=r"^[A-Za-z0-9._-]*$")
     kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
     kafka_sasl_mechanism: str | None = None  # e.g. SCRAM-SHA-512, PLAIN
     kafka_sasl_username: str | None = None

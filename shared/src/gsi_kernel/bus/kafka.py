@@ -23,7 +23,8 @@ _ACK_TIMEOUT_S = 30.0
 
 
 class KafkaProducerAdapter:
-    def __init__(self, bootstrap_servers: str, client_id: str, **overrides: Any) -> None:
+    def __init__(self, bootstrap_servers: str, client_id: str, namespace: str = "", **overrides: Any) -> None:
+        self._namespace = namespace
         self._producer = KafkaProducer(
             bootstrap_servers=bootstrap_servers,
             client_id=client_id,
@@ -38,7 +39,9 @@ class KafkaProducerAdapter:
         """Send the batch, in order, and wait until the brokers acknowledged every message."""
         try:
             futures = [
-                self._producer.send(m.topic, value=m.value, key=m.key.encode(), headers=list(m.headers))
+                self._producer.send(
+                    self._namespace + m.topic, value=m.value, key=m.key.encode(), headers=list(m.headers)
+                )
                 for m in messages
             ]
             self._producer.flush(timeout=_ACK_TIMEOUT_S)
@@ -52,11 +55,14 @@ class KafkaProducerAdapter:
 
 
 class KafkaConsumerAdapter:
-    def __init__(self, bootstrap_servers: str, group: str, topics: Sequence[str], **overrides: Any) -> None:
+    def __init__(
+        self, bootstrap_servers: str, group: str, topics: Sequence[str], namespace: str = "", **overrides: Any
+    ) -> None:
+        self._namespace = namespace
         self._consumer = KafkaConsumer(
-            *topics,
+            *(namespace + t for t in topics),
             bootstrap_servers=bootstrap_servers,
-            group_id=group,
+            group_id=namespace + group,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             # A member that joins while its topics' metadata is not yet known to it is assigned
@@ -71,7 +77,7 @@ class KafkaConsumerAdapter:
         batches = self._consumer.poll(timeout_ms=int(timeout_s * 1000), max_records=max_records)
         return [
             Record(
-                topic=r.topic,
+                topic=r.topic.removeprefix(self._namespace),
                 partition=r.partition,
                 offset=r.offset,
                 key=(r.key or b"").decode(),
@@ -86,7 +92,9 @@ class KafkaConsumerAdapter:
     def commit(self, offsets: Mapping[TopicPartition, int]) -> None:
         self._consumer.commit(
             {
-                KafkaTopicPartition(tp.topic, tp.partition): OffsetAndMetadata(offset, "", -1)
+                KafkaTopicPartition(self._namespace + tp.topic, tp.partition): OffsetAndMetadata(
+                    offset, "", -1
+                )
                 for tp, offset in offsets.items()
             }
         )
@@ -99,24 +107,32 @@ class KafkaBus:
     """Factory of producers and consumers for one Kafka cluster."""
 
     def __init__(
-        self, bootstrap_servers: str, *, client_id: str = "gsi", options: Mapping[str, Any] | None = None
+        self,
+        bootstrap_servers: str,
+        *,
+        client_id: str = "gsi",
+        options: Mapping[str, Any] | None = None,
+        namespace: str = "",
     ) -> None:
+        """``namespace``: a prefix of every topic and consumer group name, so a test run or a
+        benchmark on a shared broker has logs and offsets of its own (empty in production)."""
         self._servers = bootstrap_servers
         self._client_id = client_id
         self._options = dict(options or {})  # security protocol, SASL, TLS: shared by every client
+        self._namespace = namespace
 
     def ensure_topics(self, topics: Sequence[TopicSpec]) -> None:
         admin = KafkaAdminClient(bootstrap_servers=self._servers, client_id=self._client_id, **self._options)
         try:
             existing = set(admin.list_topics())
             missing = {
-                t.name: {
+                self._namespace + t.name: {
                     "num_partitions": t.partitions,
                     "replication_factor": -1,
                     "configs": dict(t.config),
                 }
                 for t in topics
-                if t.name not in existing
+                if self._namespace + t.name not in existing
             }
             if missing:
                 # another process may create one between the listing and here
@@ -126,10 +142,12 @@ class KafkaBus:
             admin.close()
 
     def producer(self) -> KafkaProducerAdapter:
-        return KafkaProducerAdapter(self._servers, self._client_id, **self._options)
+        return KafkaProducerAdapter(self._servers, self._client_id, self._namespace, **self._options)
 
     def consumer(self, group: str, topics: Sequence[str]) -> KafkaConsumerAdapter:
-        return KafkaConsumerAdapter(self._servers, group, topics, client_id=self._client_id, **self._options)
+        return KafkaConsumerAdapter(
+            self._servers, group, topics, self._namespace, client_id=self._client_id, **self._options
+        )
 
     def close(self) -> None:
         """Nothing is held between calls."""
