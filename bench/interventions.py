@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -22,41 +21,15 @@ from typing import Any
 import httpx
 from sqlalchemy import Engine, create_engine, text
 
-from bench.registration import drop_schema, mint
+from bench.registration import drop_schema, mint, start_service
 from gsi_contracts import registration as contract
 from gsi_kernel.bus.kafka import KafkaBus
 from gsi_kernel.bus.port import Message
 from gsi_kernel.envelope import EventEnvelope
-from scripts.launcher import get_json
 
 LUA = Path(__file__).with_name("declare.lua")
 ORG = "org-bench"
 REGISTERED = datetime(2025, 9, 2, 14, 0, tzinfo=UTC)
-
-
-def start_interventions(port: int, schema: str, data_dir: Path, workers: int = 1) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "GSI_HTTP_WORKERS": str(workers),
-        "GSI_DATA_DIR": str(data_dir),
-        "GSI_DATABASE_URL": os.environ["GSI_TEST_DATABASE_URL"],
-        "GSI_DB_SCHEMA": schema,
-        "GSI_BUS": "kafka",
-        "GSI_KAFKA_BOOTSTRAP_SERVERS": os.environ["KAFKA_BOOTSTRAP_SERVERS"],
-        "GSI_KAFKA_NAMESPACE": f"{schema}.",  # topics and groups of this run only
-        "GSI_LOG_LEVEL": "WARNING",
-        "GSI_HTTP_PORT": str(port),
-    }
-    log = (data_dir / "interventions.log").open("ab")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "interventions", "serve"], env=env, stdout=log, stderr=log
-    )
-    deadline = time.monotonic() + 60
-    while get_json(f"http://127.0.0.1:{port}/ready") is None:
-        if time.monotonic() > deadline or process.poll() is not None:
-            raise RuntimeError(f"interventions did not start; see {data_dir / 'interventions.log'}")
-        time.sleep(0.2)
-    return process
 
 
 def registered(person_id: str) -> bytes:
@@ -225,7 +198,7 @@ def main() -> None:
     engine = create_engine(os.environ["GSI_TEST_DATABASE_URL"])
     workers = int(os.environ.get("GSI_BENCH_WORKERS", "2"))
     print(f"(interventions served by {workers} process{'es' if workers > 1 else ''})")
-    process = start_interventions(port, schema, data_dir, workers)
+    process = start_service("interventions", port, schema, data_dir, workers)
     try:
         persons = [str(uuid.uuid4()) for _ in range(2_000)]
         joined = wait_until_consuming(engine, schema, contract.TOPIC)

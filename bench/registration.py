@@ -20,7 +20,11 @@ from scripts.launcher import get_json, post_json
 LUA = Path(__file__).with_name("register.lua")
 
 
-def start_registration(port: int, schema: str, data_dir: Path, workers: int = 1) -> subprocess.Popen[bytes]:
+def start_service(
+    service: str, port: int, schema: str, data_dir: Path, workers: int = 1
+) -> subprocess.Popen[bytes]:
+    """One GSI service as its own process(es) on PostgreSQL + Kafka, with topics, consumer groups
+    and schema of this run only; return once it answers ``/ready``."""
     env = {
         **os.environ,
         "GSI_HTTP_WORKERS": str(workers),
@@ -29,18 +33,16 @@ def start_registration(port: int, schema: str, data_dir: Path, workers: int = 1)
         "GSI_DB_SCHEMA": schema,
         "GSI_BUS": "kafka",
         "GSI_KAFKA_BOOTSTRAP_SERVERS": os.environ["KAFKA_BOOTSTRAP_SERVERS"],
-        "GSI_KAFKA_NAMESPACE": f"{schema}.",  # topics and groups of this run only
+        "GSI_KAFKA_NAMESPACE": f"{schema}.",
         "GSI_LOG_LEVEL": "WARNING",
         "GSI_HTTP_PORT": str(port),
     }
-    log = (data_dir / "registration.log").open("ab")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "registration", "serve"], env=env, stdout=log, stderr=log
-    )
+    log = (data_dir / f"{service}.log").open("ab")
+    process = subprocess.Popen([sys.executable, "-m", service, "serve"], env=env, stdout=log, stderr=log)
     deadline = time.monotonic() + 60
     while get_json(f"http://127.0.0.1:{port}/ready") is None:
         if time.monotonic() > deadline or process.poll() is not None:
-            raise RuntimeError(f"registration did not start; see {data_dir / 'registration.log'}")
+            raise RuntimeError(f"{service} did not start; see {data_dir / f'{service}.log'}")
         time.sleep(0.2)
     return process
 
@@ -84,7 +86,7 @@ def measure(workers: int, seconds: int) -> None:
     port = 18301
     schema = f"bench_reg_{uuid.uuid4().hex[:6]}"
     data_dir = Path(tempfile.mkdtemp(prefix="gsi-bench-"))
-    process = start_registration(port, schema, data_dir, workers)
+    process = start_service("registration", port, schema, data_dir, workers)
     try:
         token = mint(port, user_id="bench", roles=["org_staff"], organization="org-bench")
         wrk(f"http://127.0.0.1:{port}", token, seconds=3, connections=8)  # warm-up

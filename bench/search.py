@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, insert
 
-from bench.registration import drop_schema, mint, start_registration
+from bench.registration import drop_schema, mint, start_service
 from registration.domain.duplicates import name_key, normalize
 from registration.projections.tables import name_tokens, persons
 
@@ -151,7 +151,7 @@ def main() -> None:
 
     port, schema = 18311, f"bench_search_{uuid.uuid4().hex[:6]}"
     data_dir = Path(tempfile.mkdtemp(prefix="gsi-bench-"))
-    process = start_registration(port, schema, data_dir)
+    process = start_service("registration", port, schema, data_dir)
     try:
         started = time.perf_counter()
         fill(os.environ["GSI_TEST_DATABASE_URL"], schema, 100_000)

@@ -50,9 +50,9 @@ def registration(tmp_path: Path) -> Iterator[Registration]:
 
 
 @dataclass
-class InterventionsService:
-    """The interventions service alone, in this process; persons are fed to it as registration's
-    published events would be, through the same consumer handlers."""
+class ServiceUnderTest:
+    """A service alone, in this process, on a clock the test moves; other services' published
+    events are fed to it through its own consumer handlers."""
 
     client: TestClient
     clock: FixedClock
@@ -95,6 +95,10 @@ class InterventionsService:
         return person_id
 
 
+class InterventionsService(ServiceUnderTest):
+    """The interventions service: persons come as registration's published events."""
+
+
 @pytest.fixture
 def interventions(tmp_path: Path) -> Iterator[InterventionsService]:
     """The interventions service alone, in this process, on a clock the test moves."""
@@ -104,49 +108,9 @@ def interventions(tmp_path: Path) -> Iterator[InterventionsService]:
         yield InterventionsService(client, clock, kernel)
 
 
-@dataclass
-class ReportingService:
+class ReportingService(ServiceUnderTest):
     """The reporting service alone, in this process; persons and interventions are fed to it as
     registration's and interventions' published events would be, through its consumer handlers."""
-
-    client: TestClient
-    clock: FixedClock
-    kernel: Kernel
-
-    def headers(
-        self, user: str, roles: list[str], organization: str | None = None, **claims: Any
-    ) -> dict[str, str]:
-        return token(self.client, user_id=user, roles=roles, organization=organization, **claims)
-
-    def receive(self, event: DomainEvent, *, occurred_at: datetime | None = None) -> None:
-        """Hand one published event (a ``gsi_contracts`` model) to the service's consumers."""
-        assert deliver(self.kernel, published(event, occurred_at=occurred_at or self.clock.now()))
-
-    def register_person(
-        self,
-        organization: str,
-        *,
-        person_id: str | None = None,
-        birth_date: date = date(1985, 3, 2),
-        status: str = "permanent_resident",
-        status_since: date = date(2025, 6, 1),
-        region: str | None = "05",
-        registered_at: datetime = datetime(2025, 9, 2, 14, 0, tzinfo=UTC),
-    ) -> str:
-        person_id = person_id or str(uuid.uuid4())
-        self.receive(
-            registration_contract.PersonRegistered(
-                person_id=person_id,
-                organization_id=organization,
-                birth_date=birth_date,
-                status=status,
-                status_since=status_since,
-                region=region,
-                admission_date=status_since,
-            ),
-            occurred_at=registered_at,
-        )
-        return person_id
 
     def declare(
         self,

@@ -145,8 +145,8 @@ def close_the_quarter(services: Services, journey: dict[str, Any], org: str = OR
         reviewer,
         {"reason": "Durée à vérifier", "items": [{"intervention_id": intervention_id, "reason": "Durée ?"}]},
     )
-    correction = {"details": {**journey["declaration"], "duration_minutes": 90}, "reason": "Durée corrigée"}
-    del correction["details"]["person_id"]
+    details = {k: v for k, v in journey["declaration"].items() if k != "person_id"}
+    correction = {"details": {**details, "duration_minutes": 90}, "reason": "Durée corrigée"}
     step(services.interventions, f"/interventions/{intervention_id}/corrections", staff, correction)
 
     def correction_seen() -> Any:

@@ -182,21 +182,24 @@ class PersonDirectory:
 
     def persons(self, connection: Connection, person_ids: Iterable[str]) -> dict[str, KnownPerson]:
         """The persons by the id asked for; a merged person answers with the surviving person;
-        unknown and erased persons are left out."""
+        unknown and erased persons are left out. One query per 500 persons (merges aside)."""
         wanted = sorted(set(person_ids))
-        rows = {r.person_id: r for chunk in _chunks(wanted) for r in self._rows(connection, chunk)}
-        surviving = {pid: self._follow_merges(connection, rows[pid]) for pid in wanted if pid in rows}
-        live = {pid: row for pid, row in surviving.items() if row is not None and not row.erased}
-        histories = self._histories(connection, {row.person_id for row in live.values()})
-        return {
-            pid: KnownPerson(
-                person_id=row.person_id,
-                organization_id=row.organization_id,
-                registered_on=row.registered_on,
-                facts=PersonFacts(row.birth_date, histories.get(row.person_id, ()), row.region),
-            )
-            for pid, row in live.items()
-        }
+        rows: dict[str, Row[Any]] = {}
+        histories: dict[str, list[StatusPeriod]] = {}
+        for chunk in _chunks(wanted):
+            self._load(connection, chunk, rows, histories)
+        found: dict[str, KnownPerson] = {}
+        for pid in wanted:
+            row = rows.get(pid)
+            if row is not None and row.merged_into is not None:
+                row = self._follow_merges(connection, row)
+                if row is not None and row.person_id not in histories:
+                    self._load(connection, [row.person_id], rows, histories)
+            if row is None or row.erased:
+                continue
+            facts = PersonFacts(row.birth_date, tuple(histories.get(row.person_id, ())), row.region)
+            found[pid] = KnownPerson(row.person_id, row.organization_id, row.registered_on, facts)
+        return found
 
     def rule_book(self, connection: Connection) -> RuleBook:
         """The shipped rule sets and every version registration published since."""
@@ -208,9 +211,26 @@ class PersonDirectory:
         ]
         return RuleBook([*shipped, *(r for r in published if (r.program, r.version) not in known)])
 
-    def _rows(self, connection: Connection, person_ids: list[str]) -> list[Row[Any]]:
-        persons = self._t.persons
-        return list(connection.execute(select(persons).where(persons.c.person_id.in_(person_ids))))
+    def _load(
+        self,
+        connection: Connection,
+        person_ids: list[str],
+        rows: dict[str, Row[Any]],
+        histories: dict[str, list[StatusPeriod]],
+    ) -> None:
+        """The persons and their status periods (oldest first), in one query."""
+        p, s = self._t.persons, self._t.statuses.c
+        query = (
+            select(p, s.status, s.effective_from, s.admission_date, s.expires_on)
+            .select_from(p.outerjoin(self._t.statuses, s.person_id == p.c.person_id))
+            .where(p.c.person_id.in_(person_ids))
+            .order_by(p.c.person_id, s.seq)
+        )
+        for r in connection.execute(query):
+            rows.setdefault(r.person_id, r)
+            periods = histories.setdefault(r.person_id, [])
+            if r.status is not None:
+                periods.append(StatusPeriod(r.status, r.effective_from, r.admission_date, r.expires_on))
 
     def _follow_merges(self, connection: Connection, row: Row[Any]) -> Row[Any] | None:
         persons = self._t.persons
@@ -222,20 +242,6 @@ class PersonDirectory:
                 return None
             row = found
         return None
-
-    def _histories(self, connection: Connection, person_ids: set[str]) -> dict[str, tuple[StatusPeriod, ...]]:
-        statuses = self._t.statuses
-        histories: dict[str, list[StatusPeriod]] = {}
-        for chunk in _chunks(sorted(person_ids)):
-            query = (
-                select(statuses)
-                .where(statuses.c.person_id.in_(chunk))
-                .order_by(statuses.c.person_id, statuses.c.seq)
-            )
-            for r in connection.execute(query):
-                period = StatusPeriod(r.status, r.effective_from, r.admission_date, r.expires_on)
-                histories.setdefault(r.person_id, []).append(period)
-        return {pid: tuple(periods) for pid, periods in histories.items()}
 
 
 def _insert(connection: Connection, table: Table) -> Any:

@@ -38,7 +38,12 @@ class Checker:
         self._program = program
 
     def check(
-        self, connection: Connection, candidates: Sequence[Candidate], *, today: date
+        self,
+        connection: Connection,
+        candidates: Sequence[Candidate],
+        *,
+        today: date,
+        locked: Mapping[str, frozenset[str]] | None = None,
     ) -> dict[str, Checked]:
         """Each candidate's findings, by intervention id. Existing active interventions of the
         same persons (at every organization) and of the same staff members on the same days count
@@ -46,7 +51,7 @@ class Checker:
         if not candidates:
             return {}
         items = [_item(c) for c in candidates]
-        context = self._context(connection, candidates, today)
+        context = self._context(connection, candidates, today, locked)
         persons = self._persons(connection, candidates)
         others = _others(connection, items)
         findings = check(items, persons, context, others=others)
@@ -65,13 +70,22 @@ class Checker:
             for item in items
         }
 
-    def _context(self, connection: Connection, candidates: Sequence[Candidate], today: date) -> CheckContext:
+    def _context(
+        self,
+        connection: Connection,
+        candidates: Sequence[Candidate],
+        today: date,
+        known_locks: Mapping[str, frozenset[str]] | None,
+    ) -> CheckContext:
         knowledge = self._knowledge
         volets = {
             org: knowledge.agreement_volets(connection, org, today)
             for org in {c.organization_id for c in candidates}
         }
-        locked = {org: knowledge.locked_quarters(connection, org) for org in volets}
+        known = known_locks or {}
+        locked = {
+            org: known[org] if org in known else knowledge.locked_quarters(connection, org) for org in volets
+        }
         return CheckContext(
             catalogues=knowledge.catalogue_book(connection, today),
             rules=knowledge.rule_book(connection, today),

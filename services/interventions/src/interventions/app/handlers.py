@@ -43,12 +43,12 @@ class Admission:
 
     def refuse(
         self, connection: Connection, organization_id: str, person: admission.PersonOnFile, details: Details
-    ) -> None:
+    ) -> frozenset[str]:
         """Refuse a write outright: a date in the future or before registration, a code outside
-        the catalogue in force, a locked quarter."""
+        the catalogue in force, a locked quarter. Return the organization's locked quarters."""
         self.refuse_dates(details, person)
         self.refuse_unknown_code(connection, details.code, details.service_date)
-        self.refuse_locked(connection, organization_id, details.service_date)
+        return self.refuse_locked(connection, organization_id, details.service_date)
 
     def refuse_dates(self, details: Details, person: admission.PersonOnFile) -> None:
         admission.refuse_bad_date(
@@ -64,12 +64,23 @@ class Admission:
                 error.code, error.fr, error.en, details={**error.details, "field": "code"}
             ) from None
 
-    def refuse_locked(self, connection: Connection, organization_id: str, day: date) -> None:
-        locked = self.knowledge.locked(connection, organization_id, FiscalQuarter.of(day), self.today())
+    def refuse_locked(self, connection: Connection, organization_id: str, day: date) -> frozenset[str]:
+        """Refuse a write in a locked quarter that no granted exception covers today; return the
+        organization's locked quarters (the checks' C7 needs them too)."""
+        quarters = self.knowledge.locked_quarters(connection, organization_id)
+        quarter = FiscalQuarter.of(day)
+        locked = str(quarter) in quarters and not self.knowledge.exception_covers(
+            connection, organization_id, quarter, self.today()
+        )
         admission.refuse_locked(organization_id, day, locked=locked)
+        return quarters
 
-    def checked(self, connection: Connection, candidate: Candidate) -> intervention.Checked:
-        return self.checker.check(connection, [candidate], today=self.today())[candidate.intervention_id]
+    def checked(
+        self, connection: Connection, candidate: Candidate, *, locked_quarters: frozenset[str]
+    ) -> intervention.Checked:
+        locked = {candidate.organization_id: locked_quarters}
+        checked = self.checker.check(connection, [candidate], today=self.today(), locked=locked)
+        return checked[candidate.intervention_id]
 
 
 class Interventions:
@@ -88,9 +99,9 @@ class Interventions:
 
         def decide(connection: Connection, history: list[DomainEvent]) -> list[DomainEvent]:
             person = gate.person(connection, organization_id, person_id)
-            gate.refuse(connection, organization_id, person, details)
+            quarters = gate.refuse(connection, organization_id, person, details)
             candidate = Candidate(intervention_id, organization_id, person, details)
-            verdict.append(gate.checked(connection, candidate))
+            verdict.append(gate.checked(connection, candidate, locked_quarters=quarters))
             command = intervention.DeclareIntervention(
                 intervention_id=intervention_id,
                 organization_id=organization_id,
@@ -114,10 +125,12 @@ class Interventions:
             person = gate.person(connection, state.organization_id, state.person_id)
             # Both the quarter it leaves and the quarter it enters must be open.
             gate.refuse_locked(connection, state.organization_id, state.details.service_date)
-            gate.refuse(connection, state.organization_id, person, details)
+            quarters = gate.refuse(connection, state.organization_id, person, details)
             candidate = Candidate(intervention_id, state.organization_id, person, details, state.session_id)
             command = intervention.CorrectIntervention(
-                details=details, reason=reason, checked=gate.checked(connection, candidate)
+                details=details,
+                reason=reason,
+                checked=gate.checked(connection, candidate, locked_quarters=quarters),
             )
             return intervention.correct(history, command)
 

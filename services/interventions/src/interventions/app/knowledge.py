@@ -78,28 +78,20 @@ class Knowledge:
             return self._default_volets
         return frozenset(v for r in rows if r.starts_on <= day <= r.ends_on for v in r.volets.split(",") if v)
 
-    def locked(
+    def exception_covers(
         self, connection: Connection, organization_id: str, quarter: FiscalQuarter, today: date
     ) -> bool:
-        """Whether the organization may not write in ``quarter`` today: locked, and no granted
-        lock exception still valid."""
-        lock = connection.execute(
-            select(quarter_locks.c.locked).where(
-                quarter_locks.c.organization_id == organization_id, quarter_locks.c.quarter == str(quarter)
-            )
-        ).scalar()
-        if not lock:
-            return False
+        """Whether a granted lock exception, still valid today, opens the locked ``quarter``."""
         exceptions = connection.execute(
             select(lock_exceptions.c.status, lock_exceptions.c.valid_until).where(
                 lock_exceptions.c.organization_id == organization_id,
                 lock_exceptions.c.quarter == str(quarter),
             )
         ).all()
-        return not any(covers(e.status, e.valid_until, today) for e in exceptions)
+        return any(covers(e.status, e.valid_until, today) for e in exceptions)
 
     def locked_quarters(self, connection: Connection, organization_id: str) -> frozenset[str]:
-        """Every quarter locked for the organization (lock exceptions aside): C7's warning."""
+        """Every quarter locked for the organization, lock exceptions aside (C7's warning)."""
         rows = connection.execute(
             select(quarter_locks.c.quarter).where(
                 quarter_locks.c.organization_id == organization_id, quarter_locks.c.locked.is_(True)
