@@ -4,6 +4,8 @@ calendar, and every bad input of issue 5 with its code and nothing written."""
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 from datetime import UTC, date, datetime
 from typing import Any
@@ -583,3 +585,25 @@ def test_a_merged_persons_interventions_count_under_the_surviving_person(reporti
     merged = s.client.post(f"{URL}/verify", headers=manager(s)).json()
     assert merged["persons_count"] == 1
     assert "C4.duplicate" in codes(merged["findings"])
+
+
+def test_the_accepted_reports_export_holds_what_was_submitted(reporting: ReportingService) -> None:
+    s = reporting
+    ids = under_control(s)
+    assert s.client.post(f"{URL}/accept", headers=reviewer(s), json={}).status_code == 200
+    s.declare(
+        ORG, ids["p1"], intervention_id=ids["pdi"], version=2, code="PDI", service_date=date(2026, 8, 12)
+    )
+    url = "/exports/accepted-reports/2026-2027.csv"
+    answer = s.client.get(url, headers=reviewer(s))
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(answer.text)))
+    assert len(rows) == 4
+    assert {r["organization_id"] for r in rows} == {ORG}
+    assert {r["report_state"] for r in rows} == {"accepted"}
+    pdi = next(r for r in rows if r["intervention_id"] == ids["pdi"])
+    assert pdi["intervention_version"] == "1"  # as submitted, not the correction made since
+    assert s.client.get(url, headers=reviewer(s, OTHER)).text.count("\n") == 1  # header only
+    assert s.client.get(url, headers=manager(s)).status_code == 403
+    assert s.client.get("/exports/accepted-reports/2026-2028.csv", headers=admin(s)).status_code == 422

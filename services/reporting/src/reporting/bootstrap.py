@@ -15,8 +15,9 @@ from gsi_kernel.envelope import EventEnvelope
 from gsi_kernel.http.app import create_app
 from gsi_kernel.runtime import ConsumerSpec, Kernel, ServiceWiring
 from gsi_kernel.store.outbox import Publication
-from reporting.api import agreements, calendar, control, organizations, reports, targets
+from reporting.api import agreements, calendar, control, exports, organizations, reports, targets
 from reporting.app.calendar import Calendars
+from reporting.app.exports import AcceptedReportsExport
 from reporting.app.handlers import Reports
 from reporting.app.integrity import Audit
 from reporting.app.knowledge import Knowledge
@@ -83,9 +84,11 @@ def build_app(kernel: Kernel) -> FastAPI:
             agreements.router,
             targets.router,
             targets.indicators_router,
+            exports.router,
         ],
         state={
             "reports": Reports(kernel, verifier),
+            "exports": AcceptedReportsExport(kernel),
             "report_queries": ReportQueries(kernel),
             "report_audit": Audit(kernel, verifier),
             "report_lists": ReportLists(kernel),
