@@ -607,3 +607,49 @@ def test_the_accepted_reports_export_holds_what_was_submitted(reporting: Reporti
     assert s.client.get(url, headers=reviewer(s, OTHER)).text.count("\n") == 1  # header only
     assert s.client.get(url, headers=manager(s)).status_code == 403
     assert s.client.get("/exports/accepted-reports/2026-2028.csv", headers=admin(s)).status_code == 422
+
+
+def test_integration_indicators_regions_first_service_and_rejection_rate(reporting: ReportingService) -> None:
+    s = reporting
+    quick = s.register_person(ORG, region="03", status_since=date(2026, 8, 3))  # a Monday
+    slow = s.register_person(ORG, region="05", status_since=date(2026, 7, 1))
+    unknown_region = s.register_person(OTHER, region=None, status_since=date(2026, 8, 3))
+    s.declare(ORG, quick, service_date=date(2026, 8, 6))  # Thursday: 3 business days
+    s.declare(ORG, quick, code="PDI", service_date=date(2026, 8, 20))  # not a first service
+    s.declare(ORG, slow, service_date=date(2026, 8, 12))  # 30 business days
+    s.declare(OTHER, unknown_region, service_date=date(2026, 8, 10))  # 5 business days
+    cancelled = s.declare(OTHER, s.register_person(OTHER, region="06"), service_date=date(2026, 8, 10))
+    s.receive(
+        interventions_contract.InterventionCancelled(
+            intervention_id=cancelled,
+            person_id="x",
+            organization_id=OTHER,
+            service_date=date(2026, 8, 10),
+            reason="Doublon",
+            version=2,
+        )
+    )
+    answer = s.client.get("/indicators/2026-2027/integration", headers=admin(s))
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["persons_served_per_region"] == [
+        {"region": None, "persons": 1},
+        {"region": "03", "persons": 1},
+        {"region": "05", "persons": 1},
+    ]
+    first = body["first_service"]
+    assert (first["persons"], first["median_business_days"], first["within_reference"]) == (3, 5, 2)
+    assert first["within_reference_pct"] == 66.7
+    assert [r["rejection_rate_pct"] for r in body["rejection_rates"]] == [None, None, None, None]
+    assert s.client.get("/indicators/2026-2027/integration", headers=manager(s)).status_code == 403
+
+
+def test_the_rejection_rate_counts_rejected_submissions_of_the_quarter(reporting: ReportingService) -> None:
+    s = reporting
+    under_control(s)
+    rejected = s.client.post(f"{URL}/reject", headers=reviewer(s), json={"reason": "À revoir", "items": []})
+    assert rejected.status_code == 200, rejected.text
+    assert s.client.post(f"{URL}/submit", headers=manager(s)).status_code == 200
+    rates = s.client.get("/indicators/2026-2027/integration", headers=admin(s)).json()["rejection_rates"]
+    q2 = next(r for r in rates if r["quarter"] == Q)
+    assert (q2["submissions"], q2["rejections"], q2["rejection_rate_pct"]) == (2, 1, 50.0)

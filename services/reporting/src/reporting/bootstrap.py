@@ -21,6 +21,7 @@ from reporting.app.exports import AcceptedReportsExport
 from reporting.app.handlers import Reports
 from reporting.app.integrity import Audit
 from reporting.app.knowledge import Knowledge
+from reporting.app.program_indicators import ProgramIndicators
 from reporting.app.publication import publish
 from reporting.app.queries import ReportQueries
 from reporting.app.queue import ReportLists
@@ -85,10 +86,12 @@ def build_app(kernel: Kernel) -> FastAPI:
             targets.router,
             targets.indicators_router,
             exports.router,
+            exports.indicators_router,
         ],
         state={
             "reports": Reports(kernel, verifier),
             "exports": AcceptedReportsExport(kernel),
+            "program_indicators": ProgramIndicators(kernel),
             "report_queries": ReportQueries(kernel),
             "report_audit": Audit(kernel, verifier),
             "report_lists": ReportLists(kernel),

@@ -1,18 +1,22 @@
-"""HTTP resource: exports for the ministry's data warehouse."""
+"""HTTP resources: exports for the ministry's data warehouse, and program indicators of the
+integration journey."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Path, Response
 
 from gsi_kernel.http.app import from_app_state
 from gsi_kernel.http.security import Ministry, authenticated_router
 from reporting.app.exports import AcceptedReportsExport
+from reporting.app.program_indicators import ProgramIndicators
 
 router = authenticated_router(prefix="/exports", tags=["exports"])
+indicators_router = authenticated_router(prefix="/indicators", tags=["cibles / targets"])
 
 ExportDep = Annotated[AcceptedReportsExport, Depends(from_app_state("exports", AcceptedReportsExport))]
+IndicatorsDep = Annotated[ProgramIndicators, Depends(from_app_state("program_indicators", ProgramIndicators))]
 
 
 @router.get(
@@ -30,3 +34,15 @@ def accepted_reports_csv(
     assigned organizations' reports; admins all."""
     headers = {"Content-Disposition": f'attachment; filename="accepted-reports-{fiscal_year}.csv"'}
     return Response(export.csv(fiscal_year, principal), media_type="text/csv; charset=utf-8", headers=headers)
+
+
+@indicators_router.get("/{fiscal_year}/integration")
+def integration_indicators(
+    fiscal_year: Annotated[str, Path(max_length=9, examples=["2026-2027"])],
+    _principal: Ministry,
+    indicators: IndicatorsDep,
+) -> dict[str, Any]:
+    """Personnes servies par région, délai de l'arrivée au premier service (référence : 5 jours
+    ouvrables), taux de refus par trimestre / Persons served per region, time from arrival to
+    first service (reference: 5 business days), rejection rate per quarter (ministry)."""
+    return indicators.compute(fiscal_year)
