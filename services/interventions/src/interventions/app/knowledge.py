@@ -13,10 +13,11 @@ from datetime import date
 
 from sqlalchemy import Connection, select
 
-from gsi_conformity import Catalogue, CatalogueBook, load_default_catalogue
+from gsi_conformity import CatalogueBook
 from gsi_eligibility import RuleBook
 from gsi_kernel.fiscal import FiscalQuarter
 from gsi_readmodels.cache import DailyCache
+from gsi_readmodels.catalogues import catalogue_book
 from gsi_readmodels.persons import PersonDirectory
 from interventions.domain.admission import PersonOnFile
 from interventions.domain.lock_exception import covers
@@ -55,14 +56,7 @@ class Knowledge:
         return self._cache.get("rules", today, lambda: self._directory.rule_book(connection))
 
     def catalogue_book(self, connection: Connection, today: date) -> CatalogueBook:
-        def load() -> CatalogueBook:
-            published = connection.execute(select(catalogue_versions.c.document)).scalars()
-            shipped = list(load_default_catalogue())
-            known = {(c.program, c.version) for c in shipped}
-            extra = [Catalogue.from_document(d) for d in published]
-            return CatalogueBook([*shipped, *(c for c in extra if (c.program, c.version) not in known)])
-
-        return self._cache.get("catalogue", today, load)
+        return self._cache.get("catalogue", today, lambda: catalogue_book(connection, catalogue_versions))
 
     # ---- agreements and locks -------------------------------------------------------------
 

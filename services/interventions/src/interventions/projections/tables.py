@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy import JSON, Boolean, Column, Date, Index, Integer, MetaData, String, Table, Text
 
 from gsi_kernel.store.types import UtcDateTime
+from gsi_readmodels.catalogues import catalogue_table
 from gsi_readmodels.persons import person_tables
 
 metadata = MetaData()
@@ -123,14 +124,7 @@ lock_exceptions = Table(
     Index("ix_lock_exceptions_org_quarter", "organization_id", "quarter"),
 )
 
-catalogue_versions = Table(
-    "catalogue_versions",
-    metadata,
-    Column("program", String(20), primary_key=True),
-    Column("version", String(40), primary_key=True),
-    Column("effective_from", Date, nullable=False),
-    Column("document", JSON, nullable=False),
-)
+catalogue_versions = catalogue_table(metadata)
 
 # ---- import jobs (operational state, not a projection) ---------------------------------------
 

@@ -16,10 +16,11 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Row, Select, select
 
-from gsi_conformity import Catalogue, CatalogueBook, PersonRecord, load_default_catalogue
+from gsi_conformity import CatalogueBook, PersonRecord
 from gsi_eligibility import PersonFacts, RuleBook, StatusPeriod
 from gsi_kernel.fiscal import FiscalQuarter
 from gsi_readmodels.cache import DailyCache
+from gsi_readmodels.catalogues import catalogue_book
 from gsi_readmodels.persons import PersonDirectory
 from reporting.projections.registry import agreements
 from reporting.projections.tables import (
@@ -106,14 +107,7 @@ class Knowledge:
         return self._cache.get("rules", today, lambda: self._directory.rule_book(connection))
 
     def catalogue_book(self, connection: Connection, today: date) -> CatalogueBook:
-        def load() -> CatalogueBook:
-            published = connection.execute(select(catalogue_versions.c.document)).scalars()
-            shipped = list(load_default_catalogue())
-            known = {(c.program, c.version) for c in shipped}
-            extra = [Catalogue.from_document(d) for d in published]
-            return CatalogueBook([*shipped, *(c for c in extra if (c.program, c.version) not in known)])
-
-        return self._cache.get("catalogue", today, load)
+        return self._cache.get("catalogue", today, lambda: catalogue_book(connection, catalogue_versions))
 
     # ---- agreements and locks -------------------------------------------------------------
 

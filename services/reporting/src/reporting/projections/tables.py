@@ -12,6 +12,7 @@ from __future__ import annotations
 from sqlalchemy import JSON, Boolean, Column, Date, Index, Integer, MetaData, String, Table, Text
 
 from gsi_kernel.store.types import UtcDateTime
+from gsi_readmodels.catalogues import catalogue_table
 from gsi_readmodels.persons import person_tables
 
 metadata = MetaData()
@@ -67,14 +68,7 @@ known_action_plans = Table(
     Column("closed_on", Date),
 )
 
-catalogue_versions = Table(
-    "catalogue_versions",
-    metadata,
-    Column("program", String(20), primary_key=True),
-    Column("version", String(40), primary_key=True),
-    Column("effective_from", Date, nullable=False),
-    Column("document", JSON, nullable=False),
-)
+catalogue_versions = catalogue_table(metadata)
 
 # ---- from registration's events -------------------------------------------------------------
 
