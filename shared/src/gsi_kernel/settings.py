@@ -3,7 +3,9 @@
 Each service subclasses :class:`ServiceSettings` with its own prefix (``GSI_REGISTRATION_`` …);
 a variable with the plain ``GSI_`` prefix applies to every service unless the service's own
 prefix overrides it. In production the settings refuse the development conveniences: the dev
-token issuer, SQLite, the embedded log, well-known passwords, and a missing master key.
+token issuer, SQLite, the embedded log, well-known passwords, a missing or placeholder master
+key, and CORS open to any origin. The HTTP edge's limits (body size, per-user rate limits, CORS)
+are here too; see docs/security.md.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar, Literal
 
+from limits import parse as parse_rate_limit
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
@@ -24,6 +27,10 @@ from gsi_kernel.privacy.keys import decode_master_key, load_or_create_dev_master
 
 DEV_ISSUER = "gsi-dev-issuer"
 _WELL_KNOWN_PASSWORDS = frozenset({"", "gsi", "postgres", "password", "changeme", "secret"})
+# 32 random bytes hold about 30 distinct values; fewer than this many is a typed-in placeholder
+# (zeros, "AAAA…", a short word repeated), never a generated key.
+_MIN_DISTINCT_KEY_BYTES = 16
+MIB = 1024 * 1024
 
 
 class ServiceSettings(BaseSettings):
@@ -61,6 +68,19 @@ class ServiceSettings(BaseSettings):
     run_workers: bool = True
     migrate_on_start: bool = True  # production may run `gsi-<service> migrate` as a separate job
     master_key: SecretStr | None = None  # base64 of 32 bytes: wraps the personal-data keys
+    # The HTTP edge (gsi_kernel.http.limits, gsi_kernel.http.headers): see docs/security.md.
+    max_body_bytes: int = Field(default=1 * MIB, ge=1024, description="largest request body")
+    upload_max_bytes: int = Field(
+        default=64 * MIB, ge=1024, description="largest body of a file-upload route (multipart)"
+    )
+    # None: on in production, off in development (the demo seed and the benchmarks send
+    # hundreds of requests a second as one user).
+    rate_limit_enabled: bool | None = None
+    rate_limit_reads: str = "600/minute"  # GET and HEAD, per user (per client address without a token)
+    rate_limit_writes: str = "120/minute"  # every other method
+    rate_limit_storage: str = "memory://"  # per process; redis://… to share across processes
+    cors_origins: str = ""  # comma-separated origins allowed to call from a browser; empty: no CORS
+    hsts_max_age: int = Field(default=365 * 24 * 3600, ge=0, description="HSTS in production")
 
     @classmethod
     def settings_customise_sources(
@@ -100,6 +120,16 @@ class ServiceSettings(BaseSettings):
         return options
 
     @property
+    def rate_limits_on(self) -> bool:
+        if self.rate_limit_enabled is not None:
+            return self.rate_limit_enabled
+        return self.environment == "production"
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
+
+    @property
     def embedded_log_path(self) -> Path:
         return self.data_dir / "bus.db"
 
@@ -127,11 +157,17 @@ class ServiceSettings(BaseSettings):
             decode_master_key(value.get_secret_value())
         return value
 
+    @field_validator("rate_limit_reads", "rate_limit_writes")
+    @classmethod
+    def _rate_limit_parses(cls, value: str) -> str:
+        parse_rate_limit(value)  # ValueError on e.g. "lots": "600/minute", "10/second;1000/hour"
+        return value
+
     @model_validator(mode="after")
     def _refuse_development_defaults_in_production(self) -> ServiceSettings:
         if self.environment != "production":
             return self
-        problems = []
+        problems = self._secret_problems()
         if self.dev_issuer_enabled:
             problems.append("the development token issuer is enabled (set DEV_ISSUER_ENABLED=false)")
         if self.jwt_issuer == DEV_ISSUER:
@@ -145,8 +181,22 @@ class ServiceSettings(BaseSettings):
             problems.append("SQLite is for development (set DATABASE_URL to PostgreSQL)")
         elif (url.password or "") in _WELL_KNOWN_PASSWORDS:
             problems.append("the database password is a well-known default")
-        if self.holds_personal_data and self.master_key is None:
-            problems.append("no master key for personal data (set MASTER_KEY: base64 of 32 random bytes)")
+        if "*" in self.cors_origin_list:
+            problems.append("CORS is open to any origin (list the origins in CORS_ORIGINS)")
         if problems:
             raise ValueError("refusing production settings: " + "; ".join(problems))
         return self
+
+    def _secret_problems(self) -> list[str]:
+        """What is wrong with the master key in production (empty when nothing is)."""
+        if not self.holds_personal_data:
+            return []
+        if self.master_key is None:
+            return ["no master key for personal data (set MASTER_KEY: base64 of 32 random bytes)"]
+        key = decode_master_key(self.master_key.get_secret_value())
+        if len(set(key)) < _MIN_DISTINCT_KEY_BYTES:
+            return ["the master key is a placeholder, not random bytes (head -c 32 /dev/urandom | base64)"]
+        dev_key = self.dev_master_key_file
+        if dev_key.is_file() and load_or_create_dev_master_key(dev_key) == key:
+            return ["the master key is the development one from data_dir (generate a new one)"]
+        return []

@@ -11,12 +11,14 @@ from gsi_contracts import registration as contract
 from gsi_kernel.bus.port import Bus
 from gsi_kernel.clock import Clock
 from gsi_kernel.http.app import create_app
+from gsi_kernel.http.audit import only_fields
 from gsi_kernel.privacy.cipher import PiiCodec
 from gsi_kernel.privacy.keys import KeyStore
 from gsi_kernel.runtime import Kernel, ServiceWiring
-from registration.api import admin, changes, persons
-from registration.app.changes import PersonChanges
+from registration.api import admin, changes, incidents, persons
+from registration.app.changes import MAX_DOCUMENT_BYTES, PersonChanges
 from registration.app.duplicates import DuplicatesQueue
+from registration.app.incidents import IncidentRegister
 from registration.app.privacy import Privacy
 from registration.app.publication import publish
 from registration.app.queries import PersonQueries
@@ -25,10 +27,23 @@ from registration.app.retention import RetentionWorker
 from registration.app.rules import RuleBooks
 from registration.app.vault import PersonVault
 from registration.domain.registry import EVENTS
+from registration.projections.incidents import IncidentsProjection
 from registration.projections.persons import PersonsProjection, RuleSetsProjection
 from registration.settings import RegistrationSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+# What the audit view shows of registration's events: ids, kinds, dates, counts and reasons —
+# never the sealed personal data nor the person's facts (birth date, sex, status, region…).
+AUDIT_FIELDS = only_fields(
+    [
+        "trigger", "program", "rule_set_version", "on_date", "purpose", "kind", "document_id",
+        "candidate_person_id", "match", "into_person_id", "version", "effective_from",
+        "incident_id", "recipient", "sent_on", "taken_on",
+    ]
+)  # fmt: skip
+# A document's body: the file (10 MB at most, checked by the route) and the form around it.
+DOCUMENT_BODY_BYTES = MAX_DOCUMENT_BYTES + 64 * 1024
 
 
 def build_kernel(
@@ -41,7 +56,7 @@ def build_kernel(
         registry=EVENTS,
         published_topics=[contract.TOPIC],
         publisher=publish,
-        projections=[PersonsProjection(codec), RuleSetsProjection()],
+        projections=[PersonsProjection(codec), RuleSetsProjection(), IncidentsProjection()],
     )
     kernel = Kernel(settings, wiring, clock=clock, bus=bus)
     kernel.extras["vault"] = PersonVault(codec, master_key)
@@ -67,7 +82,7 @@ def build_app(kernel: Kernel) -> FastAPI:
             "Personnes immigrantes, admissibilité, doublons, consentements, vie privée (Loi 25) / "
             "Immigrant persons, eligibility, duplicates, consent, privacy (Loi 25)."
         ),
-        routers=[persons.router, changes.router, admin.router],
+        routers=[persons.router, changes.router, admin.router, incidents.router],
         state={
             "vault": vault,
             "rules": rules,
@@ -76,5 +91,8 @@ def build_app(kernel: Kernel) -> FastAPI:
             "changes": PersonChanges(kernel, vault, rules, queries),
             "privacy": privacy,
             "duplicates": DuplicatesQueue(kernel),
+            "incidents": IncidentRegister(kernel),
         },
+        body_limits={"/persons/{person_id}/documents": DOCUMENT_BODY_BYTES},
+        audit_details=AUDIT_FIELDS,
     )

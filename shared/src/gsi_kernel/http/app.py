@@ -1,5 +1,6 @@
-"""The FastAPI application every service builds: error handlers, tracing, health and
-readiness, the development token endpoint where enabled, and the service's routers."""
+"""The FastAPI application every service builds: error handlers, tracing, the edge's limits
+and security headers (CORS only where configured), health and readiness, the audit view, the
+development token endpoint where enabled, and the service's routers."""
 
 from __future__ import annotations
 
@@ -9,15 +10,21 @@ from datetime import timedelta
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from opentelemetry.trace import Tracer
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import text
 
 from gsi_kernel.auth import DevTokenIssuer, Role
 from gsi_kernel.clock import Clock, SystemClock
+from gsi_kernel.http.audit import AuditDetails, audit_router, only_fields, whole_payload
 from gsi_kernel.http.errors import ErrorBody, install_error_handlers
+from gsi_kernel.http.headers import SecurityHeadersMiddleware
+from gsi_kernel.http.limits import BodyLimitMiddleware, RateLimitMiddleware, route_limits
 from gsi_kernel.http.tracing import TracingMiddleware
 from gsi_kernel.runtime import Kernel
+from gsi_kernel.settings import ServiceSettings
 
 PUBLIC_PATHS = frozenset({"/health", "/ready", "/dev/token", "/.well-known/jwks.json"})
 
@@ -29,7 +36,9 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         403: "Interdit / Forbidden",
         404: "Introuvable / Not found",
         409: "Conflit / Conflict",
+        413: "Requête trop volumineuse / Request too large",
         422: "Données invalides / Invalid data",
+        429: "Trop de requêtes / Too many requests",
     }.items()
 }
 
@@ -57,8 +66,15 @@ def create_app(
     routers: Sequence[APIRouter],
     state: Mapping[str, object] | None = None,
     version: str = "0.1.0",
+    body_limits: Mapping[str, int] | None = None,
+    audit_details: AuditDetails | None = None,
 ) -> FastAPI:
-    """The service's app; ``state`` is what its routers read through :func:`from_app_state`."""
+    """The service's app; ``state`` is what its routers read through :func:`from_app_state`.
+
+    ``body_limits``: a route's own body limit in bytes, by path template (``{"/imports": n}``),
+    instead of ``max_body_bytes`` (or ``upload_max_bytes`` for a route that receives a file).
+    ``audit_details``: what of each event's payload ``GET /audit`` shows; by default all of it,
+    and only the ``reason`` for a service that holds personal data."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -80,15 +96,47 @@ def create_app(
     for name, value in (state or {}).items():
         setattr(app.state, name, value)
     install_error_handlers(app)
-    app.add_middleware(TracingMiddleware, tracer=kernel.telemetry.tracer)
     app.include_router(_health_router(kernel))
     if kernel.dev_issuer is not None:
         # Token lifetimes are wall-clock time (the verifier knows no other), whatever the
         # business clock of the service says.
         app.include_router(_dev_router(kernel.dev_issuer, SystemClock()))
+    settings = kernel.settings
+    default_details = only_fields(["reason"]) if settings.holds_personal_data else whole_payload
+    app.include_router(audit_router(kernel.db, audit_details or default_details))
     for router in routers:
         app.include_router(router)
+    add_edge_middleware(app, settings, body_limits or {}, tracer=kernel.telemetry.tracer)
     return app
+
+
+def add_edge_middleware(
+    app: FastAPI, settings: ServiceSettings, body_limits: Mapping[str, int], *, tracer: Tracer
+) -> None:
+    """Outermost first: tracing (every answer logged and traced, refusals too), CORS (a
+    browser can read refusals), security headers, rate limits, body size. (Starlette runs the
+    middleware added last first.)"""
+    routes = route_limits(app.routes, upload_max_bytes=settings.upload_max_bytes, overrides=body_limits)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, routes=routes)
+    if settings.rate_limits_on:
+        app.add_middleware(
+            RateLimitMiddleware,
+            reads=settings.rate_limit_reads,
+            writes=settings.rate_limit_writes,
+            storage=settings.rate_limit_storage,
+        )
+    production = settings.environment == "production"
+    app.add_middleware(SecurityHeadersMiddleware, hsts_max_age=settings.hsts_max_age if production else None)
+    if settings.cors_origin_list:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origin_list,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "traceparent"],
+            expose_headers=["Retry-After", "X-Trace-Id"],
+            max_age=600,
+        )
+    app.add_middleware(TracingMiddleware, tracer=tracer)
 
 
 class Health(BaseModel):

@@ -1,0 +1,201 @@
+"""HTTP resource: the confidentiality-incident register (Loi 25), for administrators."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, Path, Query, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from gsi_kernel.http.app import from_app_state as from_state
+from gsi_kernel.http.context import context_for
+from gsi_kernel.http.pagination import Page, Pagination
+from gsi_kernel.http.security import Admin, authenticated_router
+from registration.app.incidents import IncidentRegister
+from registration.domain.incident import IncidentFacts, NoticeRecipient
+
+router = authenticated_router(
+    prefix="/incidents", tags=["incidents de confidentialité / confidentiality incidents"]
+)
+
+RegisterDep = Annotated[IncidentRegister, Depends(from_state("incidents", IncidentRegister))]
+IncidentId = Annotated[str, Path(max_length=36, description="Identifiant de l'incident / Incident id")]
+
+_TEXT = Field(min_length=1, max_length=4000)
+_REASON = Field(min_length=3, max_length=500, description="Motif / Reason")
+# An upper bound only: a negative count is the domain's refusal (incident.negative_count).
+_PERSONS = Field(le=100_000_000, description="Nombre de personnes concernées / Number of persons concerned")
+
+
+class IncidentIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "personal_information": "Noms, dates de naissance et adresses courriel",
+                    "circumstances": "Liste de participants envoyée par courriel au mauvais organisme",
+                    "occurred_on": "2026-11-02",
+                    "detected_on": "2026-11-04",
+                    "persons_concerned": 37,
+                    "risk_assessment": "Peu sensibles; le destinataire a détruit le fichier",
+                    "serious_injury_risk": False,
+                }
+            ]
+        },
+    )
+
+    personal_information: str = _TEXT
+    circumstances: str = _TEXT
+    occurred_on: date
+    occurred_until: date | None = None
+    occurred_estimated: bool = False
+    detected_on: date
+    persons_concerned: int = _PERSONS
+    persons_estimated: bool = False
+    risk_assessment: str = _TEXT
+    serious_injury_risk: bool
+
+
+class IncidentChanges(BaseModel):
+    """The items to correct (only those given change) and why."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    personal_information: str | None = Field(default=None, min_length=1, max_length=4000)
+    circumstances: str | None = Field(default=None, min_length=1, max_length=4000)
+    occurred_on: date | None = None
+    occurred_until: date | None = None
+    occurred_estimated: bool | None = None
+    detected_on: date | None = None
+    persons_concerned: int | None = Field(default=None, le=100_000_000)
+    persons_estimated: bool | None = None
+    risk_assessment: str | None = Field(default=None, min_length=1, max_length=4000)
+    serious_injury_risk: bool | None = None
+    reason: str = _REASON
+
+
+class NoticeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    recipient: NoticeRecipient
+    sent_on: date
+
+
+class MeasureIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    description: str = _TEXT
+    taken_on: date
+
+
+class CloseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = _REASON
+
+
+class Measure(BaseModel):
+    description: str
+    taken_on: date
+    recorded_by: str
+    recorded_at: datetime
+
+
+class Change(BaseModel):
+    event: str
+    at: datetime
+    by: str
+    reason: str | None = None
+
+
+class IncidentOut(IncidentFacts):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    incident_id: str
+    commission_notified_on: date | None
+    persons_notified_on: date | None
+    public_notice_on: date | None
+    measures: list[Measure]
+    status: Literal["open", "closed"]
+    closing_reason: str | None
+    recorded_at: datetime
+    recorded_by: str
+    updated_at: datetime
+    updated_by: str
+    closed_at: datetime | None
+    closed_by: str | None
+    kept_until: date = Field(description="Conservé jusqu'au (5 ans après la détection) / Kept until")
+
+
+class IncidentDetail(IncidentOut):
+    history: list[Change]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=IncidentDetail)
+def record_incident(body: IncidentIn, admin: Admin, register: RegisterDep) -> Any:
+    """Inscrire un incident de confidentialité au registre / Record a confidentiality incident."""
+    incident_id = register.record(IncidentFacts.model_validate(body.model_dump()), context_for(admin))
+    return register.get(incident_id)
+
+
+@router.get("", response_model=Page[IncidentOut])
+def list_incidents(
+    _admin: Admin,
+    register: RegisterDep,
+    page: Pagination,
+    state: Annotated[Literal["open", "closed"] | None, Query(alias="status")] = None,
+    detected_from: date | None = None,
+    detected_to: date | None = None,
+) -> Page[IncidentOut]:
+    """Le registre, les plus récents d'abord / The register, most recently detected first."""
+    rows, total = register.list(
+        status=state,
+        detected_from=detected_from,
+        detected_to=detected_to,
+        offset=page.offset,
+        limit=page.limit,
+    )
+    return Page(
+        items=[IncidentOut.model_validate(r) for r in rows], total=total, offset=page.offset, limit=page.limit
+    )
+
+
+@router.get("/{incident_id}", response_model=IncidentDetail)
+def read_incident(incident_id: IncidentId, _admin: Admin, register: RegisterDep) -> Any:
+    """Une inscription du registre et son historique / A register entry and its history."""
+    return register.get(incident_id)
+
+
+@router.patch("/{incident_id}", response_model=IncidentDetail)
+def correct_incident(
+    incident_id: IncidentId, body: IncidentChanges, admin: Admin, register: RegisterDep
+) -> Any:
+    """Corriger des éléments de l'inscription, avec le motif / Correct items, with the reason."""
+    changes = body.model_dump(exclude_unset=True, exclude={"reason"})
+    register.correct(incident_id, changes, body.reason, context_for(admin))
+    return register.get(incident_id)
+
+
+@router.post("/{incident_id}/notices", response_model=IncidentDetail)
+def record_notice(incident_id: IncidentId, body: NoticeIn, admin: Admin, register: RegisterDep) -> Any:
+    """Avis transmis à la Commission, aux personnes ou au public / Notice sent to the Commission,
+    the persons or the public."""
+    register.send_notice(incident_id, body.recipient, body.sent_on, context_for(admin))
+    return register.get(incident_id)
+
+
+@router.post("/{incident_id}/measures", response_model=IncidentDetail)
+def record_measure(incident_id: IncidentId, body: MeasureIn, admin: Admin, register: RegisterDep) -> Any:
+    """Mesure prise pour diminuer le risque de préjudice / Measure taken to reduce the risk of injury."""
+    register.take_measure(incident_id, body.description, body.taken_on, context_for(admin))
+    return register.get(incident_id)
+
+
+@router.post("/{incident_id}/close", response_model=IncidentDetail)
+def close_incident(incident_id: IncidentId, body: CloseIn, admin: Admin, register: RegisterDep) -> Any:
+    """Fermer le dossier (avis faits si le risque est sérieux) / Close the file (notices sent if the
+    risk is serious)."""
+    register.close(incident_id, body.reason, context_for(admin))
+    return register.get(incident_id)

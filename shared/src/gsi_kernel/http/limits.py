@@ -1,0 +1,267 @@
+"""Limits at the HTTP edge, before a request reaches a route: the body size, and each user's
+request rate.
+
+Body size: a body larger than the route's limit is refused with 413 ``request.too_large`` —
+at once when ``Content-Length`` announces it, otherwise as soon as the bytes read pass the limit
+(the route then sees a disconnected client, and whatever it answers is dropped). Routes that
+receive files have a larger limit; a service can set any route's own (see ``create_app``).
+
+Rate: per user (the token's subject, verified) or, without a valid token, per client address;
+reads (GET, HEAD) and writes (every other method) have their own budget. Over budget: 429
+``request.rate_limited`` with ``Retry-After``. Counted with the ``limits`` library (sliding
+window counter), in the process's memory by default: with several processes or replicas, give
+them a shared storage (``rate_limit_storage=redis://…``), or each allows the whole budget.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import anyio.to_thread
+from fastapi import params
+from fastapi.routing import iter_route_contexts
+from limits import RateLimitItem, parse_many
+from limits.storage import storage_from_string
+from limits.strategies import SlidingWindowCounterRateLimiter
+from starlette.routing import BaseRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gsi_kernel.auth import TokenVerifier
+from gsi_kernel.errors import GsiError
+from gsi_kernel.http.errors import error_response
+
+READ_METHODS = frozenset({"GET", "HEAD"})
+UNLIMITED_PATHS = frozenset({"/health", "/ready"})  # probes
+
+
+@dataclass(frozen=True)
+class RouteLimit:
+    """A route whose body may be larger (or must be smaller) than the service's default."""
+
+    path: str
+    pattern: re.Pattern[str]
+    methods: frozenset[str]
+    max_bytes: int
+
+
+def route_limits(
+    routes: Sequence[BaseRoute], *, upload_max_bytes: int, overrides: Mapping[str, int]
+) -> list[RouteLimit]:
+    """The routes that do not take the service's default limit, the first that applies of:
+    ``overrides`` (by path template, e.g. ``{"/imports": 100 * 2**20}``), the route's own
+    ``max_body_size`` (FastAPI's decorator argument), ``upload_max_bytes`` for a route that
+    receives a file."""
+    found = []
+    for route in iter_route_contexts(routes):
+        dependant = getattr(route, "dependant", None)
+        if dependant is None or route.path is None:
+            continue  # not an API operation (documentation pages, mounts)
+        limit = overrides.get(route.path, getattr(route, "max_body_size", None))
+        if limit is None and _receives_a_file(dependant):
+            limit = upload_max_bytes
+        if limit is not None:
+            found.append(RouteLimit(route.path, route.path_regex, frozenset(route.methods or ()), limit))
+    unknown = set(overrides) - {r.path for r in found}
+    if unknown:
+        raise ValueError(f"body limits for paths no route has: {sorted(unknown)}")
+    return found
+
+
+def _receives_a_file(dependant: Any) -> bool:
+    return any(isinstance(f.field_info, params.File) for f in dependant.body_params)
+
+
+def too_large(limit: int) -> GsiError:
+    return GsiError(
+        "request.too_large",
+        f"Requête trop volumineuse : la limite est de {_size(limit, 'octets', 'Mo', 'Ko')}.",
+        f"Request too large: the limit is {_size(limit, 'bytes', 'MB', 'KB')}.",
+        details={"limit_bytes": limit},
+    )
+
+
+def _size(n: int, unit: str, mega: str, kilo: str) -> str:
+    if n >= 1024 * 1024 and n % (1024 * 1024) == 0:
+        return f"{n // (1024 * 1024)} {mega}"
+    if n >= 1024 and n % 1024 == 0:
+        return f"{n // 1024} {kilo}"
+    return f"{n} {unit}"
+
+
+async def _refuse(send: Send, error: GsiError, status: int, headers: Mapping[str, str] | None = None) -> None:
+    response = error_response(status, error.code, error.fr, error.en, error.details)
+    response.headers.update(headers or {})
+    await send({"type": "http.response.start", "status": status, "headers": response.raw_headers})
+    await send({"type": "http.response.body", "body": response.body})
+
+
+class BodyLimitMiddleware:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, routes: list[RouteLimit]) -> None:
+        self._app = app
+        self._max_bytes = max_bytes
+        self._routes = routes
+
+    def limit_for(self, method: str, path: str) -> int:
+        for route in self._routes:
+            if method in route.methods and route.pattern.match(path):
+                return route.max_bytes
+        return self._max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in READ_METHODS:
+            await self._app(scope, receive, send)
+            return
+        limit = self.limit_for(scope["method"], scope["path"])
+        declared = _content_length(scope)
+        if declared is not None and declared > limit:
+            await _refuse(send, too_large(limit), 413)
+            return
+        await self._app(scope, *_counting(receive, send, limit))
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers") or ():
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None  # the server refuses a malformed length itself
+    return None
+
+
+def _counting(receive: Receive, send: Send, limit: int) -> tuple[Receive, Send]:
+    """``receive`` that refuses the request once more than ``limit`` bytes came (for a body of
+    unannounced length), and ``send`` that then drops what the route answers."""
+    state = {"received": 0, "started": False, "refused": False}
+
+    async def counted_receive() -> Message:
+        if state["refused"]:
+            return {"type": "http.disconnect"}
+        message = await receive()
+        if message["type"] == "http.request":
+            state["received"] += len(message.get("body", b""))
+            if state["received"] > limit and not state["started"]:
+                state["refused"] = True
+                await _refuse(send, too_large(limit), 413)
+                return {"type": "http.disconnect"}  # the route stops reading: a gone client
+        return message
+
+    async def guarded_send(message: Message) -> None:
+        if state["refused"]:
+            return  # the 413 is the answer
+        if message["type"] == "http.response.start":
+            state["started"] = True
+        await send(message)
+
+    return counted_receive, guarded_send
+
+
+class PrincipalCache:
+    """Token → user id for tokens that verified, so that the rate limiter does not verify a
+    signature per request. Bounded; an entry is verified again after ``ttl_s`` (expiry)."""
+
+    def __init__(self, *, size: int = 4096, ttl_s: float = 60.0) -> None:
+        self._entries: OrderedDict[bytes, tuple[str, float]] = OrderedDict()
+        self._size = size
+        self._ttl_s = ttl_s
+        self._lock = threading.Lock()
+
+    def user_id(self, verifier: TokenVerifier, token: str) -> str | None:
+        digest = hashlib.sha256(token.encode()).digest()
+        now = time.monotonic()
+        with self._lock:
+            hit = self._entries.get(digest)
+            if hit is not None and now - hit[1] < self._ttl_s:
+                self._entries.move_to_end(digest)
+                return hit[0]
+        try:
+            user_id = verifier.verify(token).user_id
+        except GsiError:
+            return None  # the route answers 401; until then the request counts for its address
+        with self._lock:
+            self._entries[digest] = (user_id, now)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+        return user_id
+
+
+class RateLimitMiddleware:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        reads: str,
+        writes: str,
+        storage: str,
+        principals: PrincipalCache | None = None,
+    ) -> None:
+        self._app = app
+        self._reads = parse_many(reads)
+        self._writes = parse_many(writes)
+        self._storage = storage_from_string(storage)
+        self._limiter = SlidingWindowCounterRateLimiter(self._storage)
+        self._principals = principals or PrincipalCache()
+        # The in-memory storage answers in microseconds; a remote one is asked from a thread.
+        self._local = storage.startswith("memory://")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] == "OPTIONS" or scope["path"] in UNLIMITED_PATHS:
+            await self._app(scope, receive, send)
+            return
+        read = scope["method"] in READ_METHODS
+        items, kind = (self._reads, "read") if read else (self._writes, "write")
+        who = self._who(scope)
+        refused = await self._run(lambda: self._over(items, who, kind))
+        if refused is None:
+            await self._app(scope, receive, send)
+            return
+        item, retry_after = refused
+        await _refuse(send, rate_limited(str(item), retry_after), 429, {"Retry-After": str(retry_after)})
+
+    async def _run(self, check: Callable[[], tuple[RateLimitItem, int] | None]) -> Any:
+        if self._local:
+            return check()
+        return await anyio.to_thread.run_sync(check)
+
+    def _over(self, items: list[RateLimitItem], who: str, kind: str) -> tuple[RateLimitItem, int] | None:
+        """The first limit ``who`` is over (and the seconds until a request is allowed again)."""
+        for item in items:
+            if not self._limiter.hit(item, who, kind):
+                reset_at = self._limiter.get_window_stats(item, who, kind).reset_time
+                return item, max(1, math.ceil(reset_at - time.time()))
+        return None
+
+    def _who(self, scope: Scope) -> str:
+        token = _bearer_token(scope)
+        if token:
+            verifier = scope["app"].state.verifier
+            user_id = self._principals.user_id(verifier, token)
+            if user_id is not None:
+                return f"user:{user_id}"
+        client = scope.get("client")
+        return f"address:{client[0] if client else 'unknown'}"
+
+
+def _bearer_token(scope: Scope) -> str | None:
+    for name, value in scope.get("headers") or ():
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            return token.strip() if scheme.lower() == "bearer" else None
+    return None
+
+
+def rate_limited(limit: str, retry_after: int) -> GsiError:
+    return GsiError(
+        "request.rate_limited",
+        f"Trop de requêtes ({limit}) : réessayez dans {retry_after} s.",
+        f"Too many requests ({limit}): try again in {retry_after} s.",
+        details={"limit": limit, "retry_after_seconds": retry_after},
+    )
