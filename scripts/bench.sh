@@ -18,4 +18,5 @@ exec scripts/with-infra.sh bash -c '
   echo "== import files: CSV and XLSX parsing (in-process)"; uv run python -m bench.import_files
   echo "== interventions on PostgreSQL + Kafka"; uv run python -m bench.interventions
   echo "== reporting: verify, queue and dashboards on PostgreSQL"; uv run python -m bench.reporting
+  echo "== notifications: e-mail delivery on PostgreSQL + Kafka"; uv run python -m bench.notifications
 '

@@ -126,6 +126,9 @@ def seeded_summary(data_dir: Path) -> str | None:
 def _registry(demo: Demo, people: list[Person]) -> None:
     """Organizations with their contacts, the reviewer's assignments, agreements with targets."""
     start = date(demo.quarter.start_year, 4, 1)
+    # The reviewer's address and language, for the ministry's notices (notifications' directory).
+    reviewer = {"email": "nadia.lavoie@mifi.gouv.qc.ca", "name": "Nadia Lavoie", "language": "fr"}
+    demo.ok("PUT", "notifications", f"/ministry-contacts/{REVIEWER}", ADMIN, reviewer)
     for org_id, org in ORGANIZATIONS.items():
         contacts = [dict(zip(("name", "email", "role", "language"), c, strict=True)) for c in org.contacts]
         body = {"organization_id": org_id, "name": org.name, "regions": [org.region], "contacts": contacts}

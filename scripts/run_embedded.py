@@ -1,8 +1,9 @@
 """``make run``: the whole system on this machine, nothing to install.
 
 Four service processes share one data folder (``.data/`` by default): a SQLite file each and
-the embedded durable log. Demo organizations, users and data are seeded on first start; tokens
-for the demo users are printed. Ctrl-C stops everything.
+the embedded durable log. A local SMTP server takes notifications' e-mails into a Maildir
+(``.data/mail/``). Demo organizations, users and data are seeded on first start; tokens for the
+demo users are printed. Ctrl-C stops everything.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from gsi_kernel.clock import montreal_date
 from scripts import demo
 from scripts.launcher import SERVICES, ServiceProcesses
+from scripts.mailbox import LocalMailbox
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,35 +33,40 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     data_dir = args.data_dir.resolve()
+    mailbox = LocalMailbox(data_dir / "mail", port=args.base_port + 25)
     env = {
         "GSI_DATA_DIR": str(data_dir),
         "GSI_BUS": "embedded",
         "GSI_TRACE_FILE": str(data_dir / "traces.jsonl"),
+        "GSI_NOTIFICATIONS_SMTP_PORT": str(mailbox.port),
     }
     services = ServiceProcesses(env=env, log_dir=data_dir / "logs", base_port=args.base_port)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         print(f"GSI démarre / starting (données / data: {data_dir}) …", flush=True)
+        mailbox.start()
         services.start()
         if not args.no_seed and demo.seed(services, data_dir, montreal_date(datetime.now(UTC))):
             print("Données de démonstration créées / demo data seeded.", flush=True)
         elif (summary := demo.seeded_summary(data_dir)) is not None:
             print(summary, flush=True)
-        _print_welcome(services, demo.tokens(services))
+        _print_welcome(services, demo.tokens(services), mailbox)
         if not args.exit_when_ready:
             stop.wait()
     except KeyboardInterrupt:
         pass
     finally:
         services.stop()
+        mailbox.stop()
         print("GSI arrêté / stopped.", flush=True)
     return 0
 
 
-def _print_welcome(services: ServiceProcesses, tokens: dict[str, str]) -> None:
+def _print_welcome(services: ServiceProcesses, tokens: dict[str, str], mailbox: LocalMailbox) -> None:
     lines = ["", "GSI est prêt / GSI is ready:"]
     lines += [f"  {s:<14} {services.url(s)}/docs" for s in SERVICES]
+    lines += [f"  {'courriels':<14} smtp://127.0.0.1:{mailbox.port} → {mailbox.mail_dir}/new/ (e-mails)"]
     lines += ["", "Jetons de démonstration (8 h) / demo tokens (8 h):"]
     lines += [f"  {user:<24} {token}" for user, token in tokens.items()]
     lines += [

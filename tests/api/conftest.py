@@ -18,6 +18,10 @@ from gsi_kernel.runtime import Kernel
 from interventions.bootstrap import build_app as build_interventions_app
 from interventions.bootstrap import build_kernel as build_interventions_kernel
 from interventions.settings import InterventionsSettings
+from notifications.app.scheduler import Scheduler
+from notifications.bootstrap import build_app as build_notifications_app
+from notifications.bootstrap import build_kernel as build_notifications_kernel
+from notifications.settings import NotificationsSettings
 from registration.bootstrap import build_app, build_kernel
 from registration.settings import RegistrationSettings
 from reporting.bootstrap import build_app as build_reporting_app
@@ -149,3 +153,28 @@ def reporting(tmp_path: Path) -> Iterator[ReportingService]:
     kernel = build_reporting_kernel(ReportingSettings(data_dir=tmp_path), clock=clock)
     with TestClient(build_reporting_app(kernel)) as client:
         yield ReportingService(client, clock, kernel)
+
+
+@dataclass
+class NotificationsService(ServiceUnderTest):
+    """The notifications service alone, in this process, its workers not running: the test ticks
+    the scheduler itself, on a clock it moves."""
+
+    def receive(self, event: DomainEvent, *, occurred_at: datetime | None = None) -> None:
+        """As :meth:`ServiceUnderTest.receive`, then the read models catch up (the projection
+        worker's job, which is not running here)."""
+        super().receive(event, occurred_at=occurred_at)
+        self.kernel.projections.catch_up()
+
+    def tick(self, holder: str = "scheduler-test") -> int:
+        """One scheduler tick at the clock's time; how many reminders it recorded."""
+        return Scheduler(self.kernel, lease_seconds=120, holder=holder).run_once()
+
+
+@pytest.fixture
+def notifications(tmp_path: Path) -> Iterator[NotificationsService]:
+    clock = FixedClock(NOW)
+    settings = NotificationsSettings(data_dir=tmp_path, run_workers=False)
+    kernel = build_notifications_kernel(settings, clock=clock)
+    with TestClient(build_notifications_app(kernel)) as client:
+        yield NotificationsService(client, clock, kernel)

@@ -136,6 +136,11 @@ def test_the_readme_run_command_starts_seeds_and_prints_tokens(tmp_path: Path) -
     )
     assert again.returncode == 0
     assert "demo data seeded" not in again.stdout  # seeded once, kept across restarts
+    # The seed's submissions, rejection, acceptance and lock went out as e-mails to the local
+    # SMTP server (a Maildir under the data folder).
+    mails = [m.read_text(errors="replace") for m in (tmp_path / "mail" / "new").iterdir()]
+    assert any("nadia.lavoie@mifi.gouv.qc.ca" in m for m in mails)
+    assert any("=?utf-8?q?Rapport_" in m for m in mails)
 
 
 @pytest.mark.e2e

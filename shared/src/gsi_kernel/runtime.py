@@ -113,7 +113,7 @@ class Kernel:
         # Service-specific collaborators built alongside the kernel (e.g. a key store that a
         # projection and the handlers must share), for the service's build_app to pick up.
         self.extras: dict[str, object] = {}
-        self._extra_workers: list[tuple[str, Callable[[], Worker]]] = []
+        self._extra_workers: list[tuple[str, Callable[[], Worker], float]] = []
         self._started = False
 
     def migrate(self) -> None:
@@ -151,9 +151,10 @@ class Kernel:
         self.bus.close()
         self.db.dispose()
 
-    def add_worker(self, name: str, factory: Callable[[], Worker]) -> None:
-        """A service's own background worker, started and stopped with the kernel's."""
-        self._extra_workers.append((name, factory))
+    def add_worker(self, name: str, factory: Callable[[], Worker], *, idle_s: float = 60.0) -> None:
+        """A service's own background worker, started and stopped with the kernel's; it sleeps
+        ``idle_s`` after a pass that found nothing to do."""
+        self._extra_workers.append((name, factory, idle_s))
 
     def _add_workers(self) -> None:
         self.workers.add(
@@ -169,8 +170,8 @@ class Kernel:
         self.workers.add("projections", lambda: ProjectionWorker(self.projections), idle_s=0.2)
         for spec in self.wiring.consumers:
             self.workers.add(spec.name, self._consumer_factory(spec))
-        for name, factory in self._extra_workers:
-            self.workers.add(name, factory, idle_s=60.0)
+        for name, factory, idle_s in self._extra_workers:
+            self.workers.add(name, factory, idle_s=idle_s)
 
     def _consumer_factory(self, spec: ConsumerSpec) -> ConsumerFactory:
         return ConsumerFactory(self, spec)

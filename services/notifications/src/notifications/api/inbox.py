@@ -1,20 +1,19 @@
-"""HTTP resource: the in-app inbox."""
+"""HTTP resource: the in-app inbox of the user."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Query
 from pydantic import BaseModel
 
 from gsi_kernel.http.app import from_app_state
 from gsi_kernel.http.pagination import Page, Pagination
-from gsi_kernel.http.security import CurrentPrincipal, authenticated_router
+from gsi_kernel.http.security import Reader, authenticated_router
 from notifications.app.handlers import Inbox
 
 router = authenticated_router(prefix="/inbox", tags=["boîte de réception / inbox"])
-
 
 InboxDep = Annotated[Inbox, Depends(from_app_state("inbox", Inbox))]
 
@@ -28,12 +27,34 @@ class NoticeView(BaseModel):
     title_fr: str
     title_en: str
     created_at: datetime
+    read_at: datetime | None = None
+
+
+class UnreadCount(BaseModel):
+    unread: int
 
 
 @router.get("", response_model=Page[NoticeView])
-def list_notices(principal: CurrentPrincipal, handlers: InboxDep, page: Pagination) -> Page[NoticeView]:
-    """Avis destinés à l'utilisateur / Notices for the user."""
-    rows, total = handlers.list(principal, offset=page.offset, limit=page.limit)
+def list_notices(
+    principal: Reader,
+    handlers: InboxDep,
+    page: Pagination,
+    unread: Annotated[bool, Query(description="Non lus seulement / Unread only")] = False,
+) -> Page[NoticeView]:
+    """Avis destinés à l'utilisateur, les plus récents d'abord / The user's notices, newest first."""
+    rows, total = handlers.list(principal, offset=page.offset, limit=page.limit, unread_only=unread)
     return Page(
         items=[NoticeView.model_validate(r) for r in rows], total=total, offset=page.offset, limit=page.limit
     )
+
+
+@router.get("/unread-count", response_model=UnreadCount)
+def unread_count(principal: Reader, handlers: InboxDep) -> UnreadCount:
+    """Nombre d'avis non lus / Number of unread notices."""
+    return UnreadCount(unread=handlers.unread_count(principal))
+
+
+@router.post("/{notice_id}/read", response_model=NoticeView)
+def mark_read(notice_id: str, principal: Reader, handlers: InboxDep) -> NoticeView:
+    """Marquer un avis comme lu (idempotent) / Mark a notice read (idempotent)."""
+    return NoticeView.model_validate(handlers.mark_read(principal, notice_id))

@@ -1,43 +1,90 @@
-"""Notifications' queries."""
+"""The in-app inbox: what each user sees, how many are unread, marking read."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, false, func, or_, select
 
 from gsi_kernel.auth import ORG_ROLES, Principal, Role
+from gsi_kernel.envelope import CommandContext
+from gsi_kernel.errors import NotFound
 from gsi_kernel.runtime import Kernel
-from gsi_kernel.store.queries import fetch_page
+from gsi_kernel.store.queries import fetch_one, fetch_page
+from notifications.domain import notice
 from notifications.domain.notice import Audience
-from notifications.projections.inbox import inbox
+from notifications.projections.inbox import inbox, inbox_reads
+
+
+def visible_to(principal: Principal) -> ColumnElement[bool]:
+    """The notices meant for the principal: its organization's; the ministry notices of its
+    assigned organizations (a reviewer); all (an admin)."""
+    if Role.ADMIN in principal.roles:
+        return inbox.c.notice_id.is_not(None)
+    visible = []
+    if principal.has_any(ORG_ROLES) and principal.organization:
+        visible.append(
+            and_(inbox.c.audience == Audience.ORGANIZATION, inbox.c.organization_id == principal.organization)
+        )
+    if Role.MINISTRY_REVIEWER in principal.roles and principal.assigned_organizations:
+        visible.append(
+            and_(
+                inbox.c.audience == Audience.MINISTRY,
+                inbox.c.organization_id.in_(sorted(principal.assigned_organizations)),
+            )
+        )
+    return or_(*visible) if visible else false()
+
+
+def _read_by(principal: Principal) -> Any:
+    return inbox.outerjoin(
+        inbox_reads,
+        and_(inbox_reads.c.dedupe_key == inbox.c.dedupe_key, inbox_reads.c.user_id == principal.user_id),
+    )
 
 
 class Inbox:
     def __init__(self, kernel: Kernel) -> None:
         self._kernel = kernel
 
-    def list(self, principal: Principal, *, offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
-        """The notices meant for the principal: its organization's, or its assigned organizations'
-        ministry notices (a reviewer), or all (an admin)."""
-        query = select(inbox)
-        if Role.ADMIN not in principal.roles:
-            visible = []
-            if principal.has_any(ORG_ROLES) and principal.organization:
-                visible.append(
-                    and_(
-                        inbox.c.audience == Audience.ORGANIZATION,
-                        inbox.c.organization_id == principal.organization,
-                    )
-                )
-            if Role.MINISTRY_REVIEWER in principal.roles:
-                visible.append(
-                    and_(
-                        inbox.c.audience == Audience.MINISTRY,
-                        inbox.c.organization_id.in_(principal.assigned_organizations),
-                    )
-                )
-            query = query.where(or_(*visible)) if visible else query.where(inbox.c.notice_id.is_(None))
+    def list(
+        self, principal: Principal, *, offset: int, limit: int, unread_only: bool = False
+    ) -> tuple[list[dict[str, Any]], int]:
+        query = (
+            select(inbox, inbox_reads.c.read_at).select_from(_read_by(principal)).where(visible_to(principal))
+        )
+        if unread_only:
+            query = query.where(inbox_reads.c.read_at.is_(None))
         return fetch_page(
             self._kernel.db, query, inbox.c.created_at.desc(), inbox.c.notice_id, offset=offset, limit=limit
         )
+
+    def unread_count(self, principal: Principal) -> int:
+        query = (
+            select(func.count())
+            .select_from(_read_by(principal))
+            .where(visible_to(principal), inbox_reads.c.read_at.is_(None))
+        )
+        with self._kernel.db.transaction() as connection:
+            return int(connection.execute(query).scalar_one())
+
+    def mark_read(self, principal: Principal, notice_id: str) -> dict[str, Any]:
+        row = self._one(principal, notice_id)
+        if row is None:  # another's notice is answered the same as one that does not exist
+            raise NotFound(
+                "notice.not_found", "Avis introuvable.", "Notice not found.", details={"notice_id": notice_id}
+            )
+        self._kernel.writer.execute(
+            notice.notice_stream(row["dedupe_key"]),
+            lambda history: notice.mark_read(history, principal.user_id),
+            CommandContext.new(principal.user_id, principal.organization),
+        )
+        return self._one(principal, notice_id) or row
+
+    def _one(self, principal: Principal, notice_id: str) -> dict[str, Any] | None:
+        query = (
+            select(inbox, inbox_reads.c.read_at)
+            .select_from(_read_by(principal))
+            .where(inbox.c.notice_id == notice_id, visible_to(principal))
+        )
+        return fetch_one(self._kernel.db, query)

@@ -1,38 +1,153 @@
-"""Notices caused by reporting's events."""
+"""Reporting's events: kept in the workflow tables the reminders are decided from, and turned
+into notices — submitted (to the reviewers), accepted, rejected with its reasons and failed
+checks, locked, unlocked (to the organization).
+
+A notice's key names what it is about (organization, quarter, kind, submission version or the
+causing event), so a redelivered event records nothing new."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from sqlalchemy import Connection
 
 from gsi_contracts import reporting
+from gsi_kernel.clock import montreal_date
 from gsi_kernel.consumer import Handler
 from gsi_kernel.envelope import EventEnvelope
 from gsi_kernel.http.context import context_caused_by
 from gsi_kernel.writer import StreamWriter
-from notifications.domain import notice
+from notifications.app.notices import prepare, record_in
+from notifications.domain.notice import Audience, NoticeKind
+from notifications.projections import workflow
 
 CONSUMER = "notifications.reporting"
 
 
 def handlers(writer: StreamWriter) -> Mapping[str, Handler]:
-    def on_report_submitted(connection: Connection, event: EventEnvelope) -> None:
-        submitted = reporting.ReportSubmitted.model_validate(event.payload)
-        command = notice.RecordNotice(
-            dedupe_key=f"{submitted.organization_id}:{submitted.quarter}:report_submitted:v{submitted.submission_version}",
-            organization_id=submitted.organization_id,
-            audience=notice.Audience.MINISTRY,
-            kind="report_submitted",
-            quarter=submitted.quarter,
-            title_fr=f"Rapport {submitted.quarter} soumis par {submitted.organization_id}",
-            title_en=f"Report {submitted.quarter} submitted by {submitted.organization_id}",
-        )
-        writer.execute_in(
+    def notify(
+        connection: Connection,
+        event: EventEnvelope,
+        key: str,
+        kind: NoticeKind,
+        audience: Audience,
+        organization_id: str,
+        quarter: str,
+        **data: Any,
+    ) -> None:
+        command = prepare(
             connection,
-            notice.notice_stream(command.dedupe_key),
-            lambda history: notice.record(history, command),
-            context_caused_by(event, CONSUMER),
+            dedupe_key=key,
+            kind=kind,
+            organization_id=organization_id,
+            audience=audience,
+            quarter=quarter,
+            data=data,
         )
+        record_in(writer, connection, command, context_caused_by(event, CONSUMER))
 
-    return {reporting.ReportSubmitted.event_type: on_report_submitted}
+    def on_submitted(connection: Connection, event: EventEnvelope) -> None:
+        e = reporting.ReportSubmitted.model_validate(event.payload)
+        workflow.keep_report(
+            connection,
+            e.organization_id,
+            e.quarter,
+            state="submitted",
+            submission_version=e.submission_version,
+            submitted_on=montreal_date(event.occurred_at),
+            control_due=e.control_due,
+        )
+        notify(
+            connection, event, f"{e.organization_id}:{e.quarter}:report_submitted:v{e.submission_version}",
+            NoticeKind.REPORT_SUBMITTED, Audience.MINISTRY, e.organization_id, e.quarter,
+            submission_version=e.submission_version, interventions_count=e.interventions_count,
+            persons_count=e.persons_count, errors=e.errors, warnings=e.warnings, late=e.late,
+            control_due=e.control_due.isoformat() if e.control_due else None,
+        )  # fmt: skip
+
+    def on_under_control(connection: Connection, event: EventEnvelope) -> None:
+        e = reporting.ReportUnderControl.model_validate(event.payload)
+        workflow.keep_report(connection, e.organization_id, e.quarter, state="under_control")
+
+    def on_accepted(connection: Connection, event: EventEnvelope) -> None:
+        e = reporting.ReportAccepted.model_validate(event.payload)
+        workflow.keep_report(connection, e.organization_id, e.quarter, state="accepted")
+        notify(
+            connection, event, f"{e.organization_id}:{e.quarter}:report_accepted:v{e.submission_version}",
+            NoticeKind.REPORT_ACCEPTED, Audience.ORGANIZATION, e.organization_id, e.quarter,
+            submission_version=e.submission_version, override_reason=e.override_reason,
+        )  # fmt: skip
+
+    def on_rejected(connection: Connection, event: EventEnvelope) -> None:
+        e = reporting.ReportRejected.model_validate(event.payload)
+        workflow.keep_report(
+            connection, e.organization_id, e.quarter, state="rejected",
+            rejection_number=e.rejection_number, resubmission_due=e.resubmission_due,
+        )  # fmt: skip
+        notify(
+            connection, event, f"{e.organization_id}:{e.quarter}:report_rejected:v{e.submission_version}",
+            NoticeKind.REPORT_REJECTED, Audience.ORGANIZATION, e.organization_id, e.quarter,
+            submission_version=e.submission_version, rejection_number=e.rejection_number,
+            reason=e.reason, items=[i.model_dump(mode="json") for i in e.items],
+            failed_checks=[c.model_dump(mode="json") for c in e.failed_checks],
+            resubmission_due=e.resubmission_due.isoformat(),
+        )  # fmt: skip
+
+    def on_locked(connection: Connection, event: EventEnvelope) -> None:
+        e = reporting.QuarterLocked.model_validate(event.payload)
+        workflow.keep_report(connection, e.organization_id, e.quarter, state="locked")
+        notify(
+            connection, event, f"{e.organization_id}:{e.quarter}:quarter_locked:{event.event_id}",
+            NoticeKind.QUARTER_LOCKED, Audience.ORGANIZATION, e.organization_id, e.quarter,
+        )  # fmt: skip
+
+    def on_unlocked(connection: Connection, event: EventEnvelope) -> None:
+        e = reporting.QuarterUnlocked.model_validate(event.payload)
+        workflow.keep_report(connection, e.organization_id, e.quarter, state="accepted")
+        notify(
+            connection, event, f"{e.organization_id}:{e.quarter}:quarter_unlocked:{event.event_id}",
+            NoticeKind.QUARTER_UNLOCKED, Audience.ORGANIZATION, e.organization_id, e.quarter,
+            reason=e.reason,
+        )  # fmt: skip
+
+    return {
+        reporting.ReportSubmitted.event_type: on_submitted,
+        reporting.ReportUnderControl.event_type: on_under_control,
+        reporting.ReportAccepted.event_type: on_accepted,
+        reporting.ReportRejected.event_type: on_rejected,
+        reporting.QuarterLocked.event_type: on_locked,
+        reporting.QuarterUnlocked.event_type: on_unlocked,
+        **_registry_handlers(),
+    }
+
+
+def _registry_handlers() -> dict[str, Handler]:
+    """Organizations, reviewers, agreements and the calendar: kept, no notice."""
+
+    def keep(model: type[Any], apply: Callable[[Connection, Any], None]) -> Handler:
+        def handle(connection: Connection, event: EventEnvelope) -> None:
+            apply(connection, model.model_validate(event.payload))
+
+        return handle
+
+    return {
+        reporting.OrganizationRegistered.event_type: keep(
+            reporting.OrganizationRegistered, workflow.keep_organization
+        ),
+        reporting.OrganizationUpdated.event_type: keep(
+            reporting.OrganizationUpdated, workflow.keep_organization
+        ),
+        reporting.ReviewerAssigned.event_type: keep(
+            reporting.ReviewerAssigned,
+            lambda c, e: workflow.keep_assignment(c, e.organization_id, e.reviewer_id, assigned=True),
+        ),
+        reporting.ReviewerUnassigned.event_type: keep(
+            reporting.ReviewerUnassigned,
+            lambda c, e: workflow.keep_assignment(c, e.organization_id, e.reviewer_id, assigned=False),
+        ),
+        reporting.AgreementRecorded.event_type: keep(reporting.AgreementRecorded, workflow.keep_agreement),
+        reporting.FiscalYearCalendarSet.event_type: keep(
+            reporting.FiscalYearCalendarSet, workflow.keep_calendar
+        ),
+    }

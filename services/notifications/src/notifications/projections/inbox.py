@@ -1,12 +1,14 @@
-"""The in-app inbox read model."""
+"""The in-app inbox read model: one row per notice, and who has read it."""
 
 from __future__ import annotations
 
 from sqlalchemy import Column, Connection, MetaData, String, Table, delete, insert
 
 from gsi_kernel.envelope import EventEnvelope
+from gsi_kernel.store.dialect import insert_for
 from gsi_kernel.store.types import UtcDateTime
-from notifications.domain.notice import EVENTS, NoticeRecorded
+from notifications.domain.notice import NoticeRead, NoticeRecorded, notice_key
+from notifications.domain.registry import EVENTS
 
 metadata = MetaData()
 
@@ -25,21 +27,43 @@ inbox = Table(
     Column("traceparent", String(55)),
 )
 
+inbox_reads = Table(
+    "inbox_reads",
+    metadata,
+    Column("dedupe_key", String(300), primary_key=True),
+    Column("user_id", String(200), primary_key=True),
+    Column("read_at", UtcDateTime(), nullable=False),
+)
+
+_NOTICE_FIELDS = ("dedupe_key", "organization_id", "audience", "kind", "quarter", "title_fr", "title_en")
+
 
 class InboxProjection:
     name = "notifications.inbox"
 
     def apply(self, connection: Connection, event: EventEnvelope) -> None:
+        if not EVENTS.knows(event.type):
+            return
         decoded = EVENTS.decode(event.type, event.schema_version, event.payload)
         if isinstance(decoded, NoticeRecorded):
+            fields = decoded.model_dump(mode="json", include=set(_NOTICE_FIELDS))
             connection.execute(
                 insert(inbox).values(
                     notice_id=event.event_id,
-                    **decoded.model_dump(),
+                    **fields,
                     created_at=event.occurred_at,
                     traceparent=event.traceparent,
                 )
             )
+        elif isinstance(decoded, NoticeRead):
+            connection.execute(
+                insert_for(connection, inbox_reads)
+                .values(
+                    dedupe_key=notice_key(event.stream_id), user_id=decoded.user_id, read_at=event.occurred_at
+                )
+                .on_conflict_do_nothing()
+            )
 
     def reset(self, connection: Connection) -> None:
+        connection.execute(delete(inbox_reads))
         connection.execute(delete(inbox))

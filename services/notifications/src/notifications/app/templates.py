@@ -1,0 +1,155 @@
+"""The e-mail of a notice: subject, plain text and HTML, in the recipient's language.
+
+Templates are Jinja2 files under ``notifications/templates``: one per kind and language
+(``fr/report_rejected.j2``) with three blocks — ``subject``, ``text``, ``html`` — placed in the
+shared layouts (``_layout.txt.j2``, ``_layout.html.j2``). Each file is compiled twice: without
+escaping for the subject and the text, with HTML escaping for the HTML. Data missing from a
+notice is an error (StrictUndefined), never an empty place in a ministry's e-mail.
+
+A template that fails — missing data, a value of the wrong type, a syntax error — raises
+:class:`TemplateError`, which the delivery worker records as the dead letter of that e-mail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, pass_context
+from jinja2.runtime import Context, Undefined
+from markupsafe import Markup
+
+from notifications.app import formatting
+from notifications.domain.delivery import TEMPLATE_ERROR
+from notifications.domain.notice import NoticeRecorded, Recipient
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+LANGUAGES = ("fr", "en")
+
+
+class TemplateError(Exception):
+    """A notice's e-mail could not be rendered (``detail`` says where and why)."""
+
+    code = TEMPLATE_ERROR
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedEmail:
+    subject: str
+    text: str
+    html: str
+
+
+class Renderer:
+    def __init__(self, directory: Path = TEMPLATES) -> None:
+        self._directory = directory
+        self._text = _environment(directory, autoescape=False)
+        self._html = _environment(directory, autoescape=True)
+
+    def knows(self, kind: str) -> bool:
+        """Whether ``kind`` has a template in every language."""
+        return all((self._directory / language / f"{kind}.j2").is_file() for language in LANGUAGES)
+
+    def render_notice(self, notice: NoticeRecorded, recipient: Recipient) -> RenderedEmail:
+        """The e-mail of ``notice`` for ``recipient``, in the recipient's language."""
+        return self.render(
+            notice.kind,
+            recipient.language,
+            {"quarter": notice.quarter, **notice.data},
+            recipient_name=recipient.name,
+            audience=notice.audience,
+        )
+
+    def render(
+        self,
+        kind: str,
+        language: str,
+        data: Mapping[str, Any],
+        *,
+        recipient_name: str | None = None,
+        audience: str = "organization",
+    ) -> RenderedEmail:
+        values = {
+            **data,
+            "lang": language,
+            "kind": kind,
+            "audience": str(audience),
+            "recipient_name": recipient_name,
+        }
+        try:
+            return self._render(f"{language}/{kind}.j2", values)
+        except Exception as exc:  # the notice's data or template is at fault, never the caller
+            raise TemplateError(f"{language}/{kind}: {type(exc).__name__}: {exc}") from exc
+
+    def _render(self, name: str, values: dict[str, Any]) -> RenderedEmail:
+        text_template = self._text.get_template(name)
+        subject = " ".join(_block(text_template, "subject", values).split())  # one line, always
+        text_body = _block(text_template, "text", values).strip()
+        # Markup: the block's own output, every value in it already escaped by the environment.
+        html_body = Markup(_block(self._html.get_template(name), "html", values).strip())  # noqa: S704
+        framed = {**values, "subject": subject}
+        return RenderedEmail(
+            subject=subject,
+            text=self._text.get_template("_layout.txt.j2").render({**framed, "body": text_body}).strip()
+            + "\n",
+            html=self._html.get_template("_layout.html.j2").render({**framed, "body": html_body}),
+        )
+
+
+def _block(template: Template, name: str, values: dict[str, Any]) -> str:
+    if name not in template.blocks:
+        raise LookupError(f"the template has no block {name!r}")
+    return "".join(template.blocks[name](template.new_context(values)))
+
+
+def _environment(directory: Path, *, autoescape: bool) -> Environment:
+    environment = Environment(
+        loader=FileSystemLoader(directory),
+        autoescape=autoescape,  # noqa: S701 — off only for the subject and the plain text
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    environment.filters.update(
+        {
+            "date": _localised(formatting.long_date),
+            "datetime": _localised(formatting.date_time),
+            "number": _localised(formatting.number),
+            "quarter": _localised(formatting.quarter),
+            "quarter_period": _localised(formatting.quarter_period),
+            "severity": _localised(formatting.severity),
+            "check_title": _localised(formatting.check_title),
+            "plural": _localised_plural,
+            "region": lambda value: formatting.region(_defined(value)),
+        }
+    )
+    return environment
+
+
+def _localised(format_: Callable[[Any, str], str]) -> Callable[[Context, Any], str]:
+    """A filter formatting in the template's language (the ``lang`` value)."""
+
+    @pass_context
+    def apply(context: Context, value: Any) -> str:
+        return format_(_defined(value), context["lang"])
+
+    return apply
+
+
+@pass_context
+def _localised_plural(context: Context, count: Any, one: str, other: str) -> str:
+    return formatting.plural(_defined(count), one, other, context["lang"])
+
+
+def _defined(value: Any) -> Any:
+    """The value — or the error naming the missing one, which a filter would otherwise hide."""
+    if isinstance(value, Undefined):
+        value._fail_with_undefined_error()
+    return value

@@ -1,0 +1,25 @@
+"""The ministry's contact directory, from this service's own events."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, delete
+
+from gsi_kernel.envelope import EventEnvelope
+from notifications.domain.contacts import MinistryContactSet
+from notifications.domain.registry import EVENTS
+from notifications.projections.workflow import keep_ministry_contact, ministry_contacts
+
+
+class DirectoryProjection:
+    name = "notifications.directory"
+
+    def apply(self, connection: Connection, event: EventEnvelope) -> None:
+        if event.type != MinistryContactSet.event_type:
+            return
+        decoded = EVENTS.decode(event.type, event.schema_version, event.payload)
+        assert isinstance(decoded, MinistryContactSet)
+        contact = decoded.contact
+        keep_ministry_contact(connection, decoded.user_id, contact.email, contact.name, contact.language)
+
+    def reset(self, connection: Connection) -> None:
+        connection.execute(delete(ministry_contacts))

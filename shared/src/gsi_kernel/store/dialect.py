@@ -1,0 +1,14 @@
+"""What differs between the two databases the services run on (PostgreSQL, SQLite)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Table
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+
+def insert_for(connection: Connection, table: Table) -> Any:
+    """An INSERT that takes ON CONFLICT clauses, in the connection's dialect (PostgreSQL or SQLite)."""
+    return (pg_insert if connection.dialect.name == "postgresql" else sqlite_insert)(table)
