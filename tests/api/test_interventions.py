@@ -499,3 +499,28 @@ def test_rule_sets_published_by_registration_are_the_ones_checked(
     assert "C1.E4" in codes(flagged)
     earlier = declare(interventions, person, code="PDI", service_date="2026-11-19").json()["flags"]
     assert earlier == []  # a service before the new version is judged by the rules of its day
+
+
+def test_an_exception_may_name_only_the_organizations_own_interventions(
+    interventions: InterventionsService,
+) -> None:
+    """Another organization's intervention is "not found", and nothing is filed (no id of the
+    other organization ends up in this one's list)."""
+    theirs = declare(
+        interventions, interventions.register_person(OTHER), org=OTHER, service_date="2026-08-10"
+    ).json()["intervention_id"]
+    mine = declare(interventions, interventions.register_person(ORG), service_date="2026-08-11").json()[
+        "intervention_id"
+    ]
+    lock(interventions, "2026-2027-Q2")
+    manager = interventions.headers("sophie", ["org_manager"], ORG)
+    body = {"quarter": "2026-2027-Q2", "reason": "Correction", "intervention_ids": [mine, theirs]}
+    refused = interventions.client.post("/lock-exceptions", json=body, headers=manager)
+    assert refused.status_code == 404
+    assert refused.json()["code"] == "intervention.not_found"
+    assert refused.json()["details"] == {"intervention_ids": [theirs]}
+    assert interventions.client.get("/lock-exceptions", headers=manager).json()["total"] == 0
+    accepted = interventions.client.post(
+        "/lock-exceptions", json={**body, "intervention_ids": [mine]}, headers=manager
+    )
+    assert accepted.status_code == 201, accepted.text

@@ -37,7 +37,9 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         404: "Introuvable / Not found",
         409: "Conflit / Conflict",
         413: "Requête trop volumineuse / Request too large",
+        415: "Type de média non pris en charge / Unsupported media type",
         422: "Données invalides / Invalid data",
+        423: "Verrouillé / Locked",
         429: "Trop de requêtes / Too many requests",
     }.items()
 }

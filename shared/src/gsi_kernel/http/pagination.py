@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 T = TypeVar("T")
 MAX_PAGE_SIZE = 200
+MAX_OFFSET = 1_000_000  # deeper than any list: filter instead (and the database's integers end)
 
 
 class PageParams(BaseModel):
@@ -17,7 +18,7 @@ class PageParams(BaseModel):
 
 
 def page_params(
-    offset: Annotated[int, Query(ge=0, description="Décalage / Offset")] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Décalage / Offset")] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Taille / Page size")] = 50,
 ) -> PageParams:
     return PageParams(offset=offset, limit=limit)

@@ -20,7 +20,7 @@ from gsi_kernel.store.queries import fetch_one, fetch_page, scoped_to_principal
 from interventions.app.handlers import Admission
 from interventions.domain import lock_exception
 from interventions.domain.lock_exception import covers
-from interventions.projections.tables import lock_exceptions, quarter_locks
+from interventions.projections.tables import interventions, lock_exceptions, quarter_locks
 
 
 def stream_id(exception_id: str) -> str:
@@ -45,6 +45,7 @@ class LockExceptions:
         exception_id = str(uuid.uuid4())
 
         def decide(connection: Connection, history: list[DomainEvent]) -> list[DomainEvent]:
+            _refuse_unknown(connection, organization_id, intervention_ids)
             return lock_exception.request(
                 history,
                 exception_id=exception_id,
@@ -140,3 +141,25 @@ def _with_state(row: dict[str, Any], today: date) -> dict[str, Any]:
     day is past is ``expired``."""
     expired = row["status"] == "granted" and not covers(row["status"], row["valid_until"], today)
     return {**row, "state": "expired" if expired else row["status"]}
+
+
+def _refuse_unknown(connection: Connection, organization_id: str, intervention_ids: Sequence[str]) -> None:
+    """Only the organization's own interventions may be named (another's is "not found")."""
+    if not intervention_ids:
+        return
+    known = set(
+        connection.execute(
+            select(interventions.c.intervention_id).where(
+                interventions.c.intervention_id.in_(sorted(set(intervention_ids))),
+                interventions.c.organization_id == organization_id,
+            )
+        ).scalars()
+    )
+    unknown = sorted(set(intervention_ids) - known)
+    if unknown:
+        raise NotFound(
+            "intervention.not_found",
+            "Intervention introuvable.",
+            "Intervention not found.",
+            details={"intervention_ids": unknown},
+        )
