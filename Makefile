@@ -1,5 +1,5 @@
 # GSI — the two commands a newcomer needs are `make run` and `make test` (see README.md).
-.PHONY: run test setup lint bench infra-up infra-down contracts clean
+.PHONY: run test setup lint bench fuzz infra-up infra-down contracts clean
 
 run: setup          ## the whole system, embedded mode, nothing to install
 	uv run python -m scripts.run_embedded
@@ -15,6 +15,9 @@ lint: setup
 
 bench: setup        ## throughput figures on PostgreSQL + Kafka, with raw-driver ratios
 	scripts/bench.sh
+
+fuzz: setup         ## a longer schemathesis run over every operation of every service (~12 min)
+	GSI_FUZZ_EXAMPLES=$${GSI_FUZZ_EXAMPLES:-200} uv run pytest tests/security/test_fuzz.py -q -s -p no:randomly
 
 infra-up:
 	deploy/local/postgres.sh start && deploy/local/kafka.sh start
