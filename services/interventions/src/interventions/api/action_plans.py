@@ -7,11 +7,10 @@ from typing import Annotated
 
 from fastapi import Depends, Query, status
 
-from gsi_kernel.auth import Principal
-from gsi_kernel.errors import Forbidden
 from gsi_kernel.http.app import from_app_state
 from gsi_kernel.http.context import context_for
 from gsi_kernel.http.pagination import Page, Pagination
+from gsi_kernel.http.policy import own_organization
 from gsi_kernel.http.security import OrgUser, Reader, authenticated_router
 from interventions.api.plan_schemas import (
     ActionPlanSummary,
@@ -36,12 +35,6 @@ router = authenticated_router(prefix="/action-plans", tags=["plans d'action / ac
 PlansDep = Annotated[ActionPlans, Depends(from_app_state("action_plans", ActionPlans))]
 
 
-def _organization(principal: Principal) -> str:
-    if principal.organization is None:
-        raise Forbidden("auth.no_organization", "Aucun organisme associé.", "No organization on the token.")
-    return principal.organization
-
-
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=PlanCreated)
 def open_plan(body: OpenActionPlanRequest, principal: OrgUser, plans: PlansDep) -> PlanCreated:
     """Ouvrir un plan d'action (un seul actif par personne) / Open an action plan (one active per person)."""
@@ -52,7 +45,7 @@ def open_plan(body: OpenActionPlanRequest, principal: OrgUser, plans: PlansDep) 
         objectives=tuple(body.objectives),
         services=tuple(ServiceInput(s.code, s.planned_on, s.note) for s in body.planned_services),
     )
-    plan_id = plans.open(data, organization_id=_organization(principal), context=context_for(principal))
+    plan_id = plans.open(data, organization_id=own_organization(principal), context=context_for(principal))
     return PlanCreated(plan_id=plan_id)
 
 
@@ -87,7 +80,7 @@ def add_objective(
         plan_id,
         body.text,
         body.reason,
-        organization_id=_organization(principal),
+        organization_id=own_organization(principal),
         context=context_for(principal),
     )
     return ObjectiveCreated(objective_id=objective_id)
@@ -98,7 +91,7 @@ def update_objective(
     plan_id: str, objective_id: str, body: UpdateObjectiveRequest, principal: OrgUser, plans: PlansDep
 ) -> None:
     """Modifier un objectif, avec un motif / Change an objective, with a reason."""
-    command = UpdateObjective(_organization(principal), objective_id, body.reason, body.text, body.status)
+    command = UpdateObjective(own_organization(principal), objective_id, body.reason, body.text, body.status)
     plans.update_objective(plan_id, command, context=context_for(principal))
 
 
@@ -114,7 +107,7 @@ def add_planned_service(
         plan_id,
         service,
         body.reason,
-        organization_id=_organization(principal),
+        organization_id=own_organization(principal),
         context=context_for(principal),
     )
     return PlannedServiceCreated(service_id=service_id)
@@ -126,7 +119,7 @@ def update_planned_service(
 ) -> None:
     """Modifier un service prévu, avec un motif / Change a planned service, with a reason."""
     command = UpdatePlannedService(
-        _organization(principal), service_id, body.reason, body.planned_on, body.note, body.status
+        own_organization(principal), service_id, body.reason, body.planned_on, body.note, body.status
     )
     plans.update_planned_service(plan_id, command, context=context_for(principal))
 
@@ -141,7 +134,7 @@ def record_follow_up(
         body.held_on,
         body.note,
         body.staff_member,
-        organization_id=_organization(principal),
+        organization_id=own_organization(principal),
         context=context_for(principal),
     )
     return FollowUpCreated(follow_up_id=follow_up_id)
@@ -155,6 +148,6 @@ def close_plan(plan_id: str, body: CloseActionPlanRequest, principal: OrgUser, p
         body.closed_on,
         body.outcome,
         body.reason,
-        organization_id=_organization(principal),
+        organization_id=own_organization(principal),
         context=context_for(principal),
     )

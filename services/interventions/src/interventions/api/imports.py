@@ -11,8 +11,8 @@ from starlette.concurrency import run_in_threadpool
 
 from gsi_kernel.http.app import from_app_state
 from gsi_kernel.http.context import context_for
+from gsi_kernel.http.policy import own_organization
 from gsi_kernel.http.security import OrgUser, Reader, authenticated_router
-from interventions.api.interventions import own_organization
 from interventions.app import spreadsheets
 from interventions.app.imports import Imports
 from interventions.domain.imports import ImportMode

@@ -8,10 +8,10 @@ from typing import Annotated
 from fastapi import Depends, Query, status
 from starlette.concurrency import run_in_threadpool
 
-from gsi_kernel.errors import Forbidden
 from gsi_kernel.http.app import from_app_state
 from gsi_kernel.http.context import context_for
 from gsi_kernel.http.pagination import Page, Pagination
+from gsi_kernel.http.policy import own_organization
 from gsi_kernel.http.security import OrgUser, Reader, authenticated_router
 from gsi_kernel.http.threads import in_thread
 from interventions.api.schemas import (
@@ -33,12 +33,6 @@ InterventionsDep = Annotated[Interventions, Depends(from_app_state("intervention
 QueriesDep = Annotated[
     InterventionQueries, Depends(from_app_state("intervention_queries", InterventionQueries))
 ]
-
-
-def own_organization(principal: OrgUser) -> str:
-    if principal.organization is None:
-        raise Forbidden("auth.no_organization", "Aucun organisme associé.", "No organization on the token.")
-    return principal.organization
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=DeclaredView)

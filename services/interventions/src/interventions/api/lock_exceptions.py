@@ -12,8 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from gsi_kernel.http.app import from_app_state
 from gsi_kernel.http.context import context_for
 from gsi_kernel.http.pagination import Page, Pagination
+from gsi_kernel.http.policy import own_organization
 from gsi_kernel.http.security import Ministry, OrgUser, Reader, authenticated_router
-from interventions.api.interventions import own_organization
 from interventions.api.schemas import Created, ReasonBody
 from interventions.app.lock_exceptions import LockExceptions
 

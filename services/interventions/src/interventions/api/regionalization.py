@@ -8,11 +8,10 @@ from typing import Annotated
 from fastapi import Depends, Query, status
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from gsi_kernel.auth import Principal
-from gsi_kernel.errors import Forbidden
 from gsi_kernel.http.app import from_app_state
 from gsi_kernel.http.context import context_for
 from gsi_kernel.http.pagination import Page, Pagination
+from gsi_kernel.http.policy import own_organization
 from gsi_kernel.http.security import OrgUser, Reader, authenticated_router
 from interventions.app.regionalization import RegionalizationFollowUps
 from interventions.domain.regionalization import CHECKPOINT_MONTHS, CheckpointOutcome
@@ -106,12 +105,6 @@ class DueCheckpointView(BaseModel):
     due_on: date
 
 
-def _organization(principal: Principal) -> str:
-    if principal.organization is None:
-        raise Forbidden("auth.no_organization", "Aucun organisme associé.", "No organization on the token.")
-    return principal.organization
-
-
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=FollowUpCreated)
 def open_follow_up(
     body: OpenFollowUpRequest, principal: OrgUser, follow_ups: FollowUpsDep
@@ -122,7 +115,7 @@ def open_follow_up(
         body.person_id,
         body.destination_region,
         body.opened_on,
-        organization_id=_organization(principal),
+        organization_id=own_organization(principal),
         context=context_for(principal),
     )
     return FollowUpCreated(follow_up_id=follow_up_id)
@@ -177,6 +170,6 @@ def record_checkpoint(
         recorded_on=body.recorded_on,
         new_region=body.new_region,
         note=body.note or None,
-        organization_id=_organization(principal),
+        organization_id=own_organization(principal),
         context=context_for(principal),
     )

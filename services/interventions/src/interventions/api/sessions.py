@@ -8,8 +8,8 @@ from fastapi import Depends, status
 
 from gsi_kernel.http.app import from_app_state
 from gsi_kernel.http.context import context_for
+from gsi_kernel.http.policy import own_organization
 from gsi_kernel.http.security import OrgUser, authenticated_router
-from interventions.api.interventions import own_organization
 from interventions.api.schemas import SessionBody, SessionHeld
 from interventions.app.sessions import GroupSessions
 

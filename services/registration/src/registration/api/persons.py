@@ -7,11 +7,10 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Response, status
 
-from gsi_kernel.auth import Principal
-from gsi_kernel.errors import Forbidden
 from gsi_kernel.http.app import from_app_state as from_state
 from gsi_kernel.http.context import context_for
 from gsi_kernel.http.pagination import Page, Pagination
+from gsi_kernel.http.policy import own_organization
 from gsi_kernel.http.security import OrgUser, Reader, authenticated_router
 from gsi_kernel.http.threads import in_thread
 from registration.api.schemas import (
@@ -35,19 +34,13 @@ QueriesDep = Annotated[PersonQueries, Depends(from_state("queries", PersonQuerie
 VaultDep = Annotated[PersonVault, Depends(from_state("vault", PersonVault))]
 
 
-def _organization(principal: Principal) -> str:
-    if principal.organization is None:
-        raise Forbidden("auth.no_organization", "Aucun organisme associé.", "No organization on the token.")
-    return principal.organization
-
-
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=RegisteredOut)
 async def register_person(
     body: RegisterPersonRequest, principal: OrgUser, registering: RegisteringDep
 ) -> Response:
     """Inscrire une personne immigrante; l'admissibilité est évaluée aussitôt / Register an
     immigrant person; eligibility is evaluated at once."""
-    new, organization, context = _new_person(body), _organization(principal), context_for(principal)
+    new, organization, context = _new_person(body), own_organization(principal), context_for(principal)
     registered = await in_thread(
         lambda: registering.register(new, organization_id=organization, context=context)
     )
