@@ -7,7 +7,9 @@
    the check run alone, then ``POST …/verify`` and ``POST …/submit`` end to end (HTTP, checks,
    event, projection);
 2. the reviewers' queue and dashboard-like lists over 120 organizations × 8 quarters of reports
-   (seeded into the reports table): p50 / p95 of each request over HTTP.
+   (seeded into the reports table): p50 / p95 of each request over HTTP;
+3. the program-wide indicators over two fiscal years of a program-sized history
+   (:mod:`bench.reporting_indicators`). ``--parts`` picks some of the three.
 
 Needs ``GSI_TEST_DATABASE_URL`` (``make bench`` starts PostgreSQL). Figures are printed, never
 asserted.
@@ -29,6 +31,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import insert
 
+from bench import reporting_indicators as indicators
 from bench.conformity import QUARTER, workload
 from bench.registration import drop_schema
 from gsi_conformity import Item, PersonRecord
@@ -240,7 +243,10 @@ def main() -> None:
     parser.add_argument("--persons", type=int, default=4_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--indicator-interventions", type=int, default=250_000, help="a fiscal year's")
+    parser.add_argument("--parts", default="verify,lists,indicators", help="comma-separated parts to run")
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
     schema = f"bench_reporting_{os.getpid()}"
     with tempfile.TemporaryDirectory() as data_dir:
         settings = ReportingSettings(
@@ -259,8 +265,13 @@ def main() -> None:
                     f"PostgreSQL: {count:,} interventions of {ORG} in {QUARTER}; {len(ORGANIZATIONS)} organizations × {len(QUARTERS)} quarters of reports"
                 )
                 token = _tokens(client)
-                bench_verify(client, kernel, token, args.repeat)
-                bench_lists(client, token, args.requests)
+                if "verify" in parts:
+                    bench_verify(client, kernel, token, args.repeat)
+                if "lists" in parts:
+                    bench_lists(client, token, args.requests)
+                if "indicators" in parts:
+                    indicators.prepare(kernel, args.indicator_interventions)
+                    indicators.bench(client, kernel, token["admin"], args.requests // 3, _line)
         finally:
             drop_schema(schema)
 

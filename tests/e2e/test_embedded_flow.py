@@ -19,7 +19,7 @@ def test_journey_through_all_four_services_over_the_embedded_log(embedded_servic
     [notice] = result["inbox"]["items"]
     assert notice["organization_id"] == ORG
     assert notice["kind"] == "report_submitted"
-    assert notice["title_fr"].startswith("Rapport 2026-2027-Q3 soumis")
+    assert notice["title_fr"].startswith("Rapport T3 2026-2027 soumis")
 
 
 def test_a_second_submission_is_refused_with_the_current_state(embedded_services: Services) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from gsi_kernel.errors import Conflict, InvalidInput, NotFound
 from gsi_kernel.events import DomainEvent
-from reporting.domain import agreement
+from reporting.domain import agreement, progress
 from reporting.domain.agreement import AgreementAmended, AgreementRecorded, Funding, Target, Terms
 
 ORG = "org-sherbrooke"
@@ -181,7 +181,7 @@ def test_bad_amendments_are_refused(changes: dict[str, Any], error: type[Excepti
 def test_progress_is_a_percentage_of_a_nonzero_target(
     actual: int, target: int | None, pct: float | None
 ) -> None:
-    assert agreement.progress(actual, target) == agreement.Progress(actual, target, pct)
+    assert progress.progress(actual, target) == progress.Progress(actual, target, pct)
 
 
 def test_targets_of_two_agreements_in_one_year_add_up() -> None:
@@ -190,7 +190,7 @@ def test_targets_of_two_agreements_in_one_year_add_up() -> None:
         {"period": "year", "measure": "unique_persons", "code": "", "value": 150},
         {"period": "Q3", "measure": "interventions", "code": "SUI", "value": 40},
     ]
-    assert agreement.targets_by_key(rows) == {
+    assert progress.targets_by_key(rows) == {
         ("year", "unique_persons", ""): 350,
         ("Q3", "interventions", "SUI"): 40,
     }

@@ -32,6 +32,7 @@ from reporting.app.targets import Performance
 from reporting.app.verification import Verifier
 from reporting.domain.registry import EVENTS
 from reporting.projections import interventions as interventions_projection
+from reporting.projections import performance, regionalization
 from reporting.projections import persons as persons_projection
 from reporting.projections import registry as registry_projection
 from reporting.projections.reports import ReportsProjection
@@ -58,7 +59,8 @@ def build_kernel(
                 interventions_projection.CONSUMER, [interventions.TOPIC], interventions_projection.HANDLERS
             ),
             ConsumerSpec(persons_projection.CONSUMER, [registration.TOPIC], persons_projection.HANDLERS),
-            ConsumerSpec(registry_projection.CONSUMER, [interventions.TOPIC], registry_projection.HANDLERS),
+            ConsumerSpec(performance.CONSUMER, [interventions.TOPIC], performance.HANDLERS),
+            ConsumerSpec(regionalization.CONSUMER, [interventions.TOPIC], regionalization.HANDLERS),
         ],
     )
     return Kernel(settings, wiring, clock=clock, bus=bus)

@@ -107,18 +107,21 @@ def organization_performance(
     responses={200: {"content": {"text/csv": {}}, "description": "CSV (UTF-8)"}},
 )
 def indicators_csv(
-    fiscal_year: FiscalYear, _principal: Ministry, performance: PerformanceDep, program: Program = "PASI"
+    fiscal_year: FiscalYear, principal: Ministry, performance: PerformanceDep, program: Program = "PASI"
 ) -> Response:
     """Indicateurs en CSV, format long / Indicators as long-form CSV: scope, organization_id,
     fiscal_year, period, measure, code, actual, target, pct."""
-    body = performance.indicators_csv(fiscal_year, program=program)
+    body = performance.indicators_csv(fiscal_year, program=program, principal=principal)
     headers = {"Content-Disposition": f'attachment; filename="indicators-{fiscal_year}.csv"'}
     return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
 
 
 @indicators_router.get("/{fiscal_year}", response_model=IndicatorsView)
 def indicators(
-    fiscal_year: FiscalYear, _principal: Ministry, performance: PerformanceDep, program: Program = "PASI"
+    fiscal_year: FiscalYear, principal: Ministry, performance: PerformanceDep, program: Program = "PASI"
 ) -> IndicatorsView:
-    """Indicateurs du programme / Program-wide indicators (ministry)."""
-    return IndicatorsView.model_validate(performance.indicators(fiscal_year, program=program))
+    """Indicateurs du programme; par organisme : celles assignées au réviseur / Program-wide
+    indicators; per organization: those assigned to the reviewer (admins: all)."""
+    return IndicatorsView.model_validate(
+        performance.indicators(fiscal_year, program=program, principal=principal)
+    )

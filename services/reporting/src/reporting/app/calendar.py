@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 
 from sqlalchemy import Connection, select
 
@@ -55,6 +56,25 @@ def info(connection: Connection, start_year: int) -> CalendarInfo:
 
 def calendar_of(connection: Connection, start_year: int) -> FiscalYearCalendar:
     return info(connection, start_year).calendar
+
+
+def holidays_between(connection: Connection, first: date, last: date) -> frozenset[date]:
+    """The holidays of the fiscal-year calendars (set, else default) from ``first`` to ``last``:
+    one read of the calendars set, the others computed."""
+    years = range(FiscalQuarter.of(first).start_year, FiscalQuarter.of(last).start_year + 1)
+    labels = [calendar.fiscal_year_label(y) for y in years]
+    c = fiscal_calendars.c
+    rows = connection.execute(select(c.fiscal_year, c.calendar).where(c.fiscal_year.in_(labels))).all()
+    set_ = {label: FiscalYearCalendar.model_validate(document).holiday_dates() for label, document in rows}
+    days: set[date] = set()
+    for year, label in zip(years, labels, strict=True):
+        days |= set_[label] if label in set_ else _default_holidays(year)
+    return frozenset(days)
+
+
+@cache
+def _default_holidays(start_year: int) -> frozenset[date]:
+    return calendar.default_calendar(start_year, calendar.load_defaults()).holiday_dates()
 
 
 def deadlines(connection: Connection, quarter: FiscalQuarter, today: date) -> Deadlines:

@@ -1,25 +1,26 @@
-"""Program-wide indicators beyond the targets (domain.md, "Targets and performance"): persons
-served per region, time from arrival to first service (reference: the first meeting within 5
-business days), and the rejection rate of each quarter's submissions."""
+"""Program-wide indicators of the integration journey (domain.md, "Targets and performance"):
+persons served per region, time from arrival to first service in business days (reference: the
+first meeting within 5 business days; weekends and the fiscal-year calendars' holidays skipped,
+docs/adr/0014-business-days.md), the rejection rate of each quarter's submissions, and the
+12-month regional retention. Each reads a table kept for it, on an index led by the fiscal year:
+the counts per region, each person's first service and arrival, the year's reports, the year's
+regionalization cohort."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from statistics import median
+from collections import Counter
 from typing import Any
 
 from sqlalchemy import Connection, func, select
 
 from gsi_kernel.runtime import Kernel
+from reporting.app.first_service import first_service_delays
+from reporting.app.retention import regional_retention
 from reporting.app.targets import parse_fiscal_year
-from reporting.projections.registry import perf_interventions
-from reporting.projections.tables import (
-    known_person_statuses,
-    known_persons,
-    rejections,
-    report_submissions,
-    reports,
-)
+from reporting.domain.counting import PROGRAM, YEAR, Measure
+from reporting.domain.progress import median_of
+from reporting.projections.performance_tables import perf_counts
+from reporting.projections.tables import rejections, report_submissions, reports
 
 FIRST_MEETING_BUSINESS_DAYS = 5  # [src] reference for the first meeting after arrival
 
@@ -30,81 +31,44 @@ class ProgramIndicators:
 
     def compute(self, fiscal_year: str) -> dict[str, Any]:
         """The year's persons served per region, arrival-to-first-service delays of the persons
-        first served this year, and each quarter's rejection rate."""
-        first_day, last_day = parse_fiscal_year(fiscal_year)
+        first served this year, each quarter's rejection rate and the 12-month retention."""
+        _first_day, last_day = parse_fiscal_year(fiscal_year)
         with self._kernel.db.transaction() as connection:
             regions = _persons_per_region(connection, fiscal_year)
-            delays = _first_service_delays(connection, first_day, last_day)
+            delays = first_service_delays(connection, fiscal_year, last_day)
             rejection = _rejection_rates(connection, fiscal_year)
-        within = sum(1 for d in delays if d <= FIRST_MEETING_BUSINESS_DAYS)
+            retention = regional_retention(connection, fiscal_year)
         return {
             "fiscal_year": fiscal_year,
             "persons_served_per_region": regions,
-            "first_service": {
-                "persons": len(delays),
-                "median_business_days": median(delays) if delays else None,
-                "within_reference": within,
-                "within_reference_pct": round(100 * within / len(delays), 1) if delays else None,
-                "reference_business_days": FIRST_MEETING_BUSINESS_DAYS,
-            },
+            "first_service": _first_service(delays),
             "rejection_rates": rejection,
+            "regional_retention": retention,
         }
 
 
+def _first_service(delays: Counter[int]) -> dict[str, Any]:
+    persons = delays.total()
+    within = sum(n for days, n in delays.items() if days <= FIRST_MEETING_BUSINESS_DAYS)
+    return {
+        "persons": persons,
+        "median_business_days": median_of(delays) if persons else None,
+        "within_reference": within,
+        "within_reference_pct": round(100 * within / persons, 1) if persons else None,
+        "reference_business_days": FIRST_MEETING_BUSINESS_DAYS,
+    }
+
+
 def _persons_per_region(connection: Connection, fiscal_year: str) -> list[dict[str, Any]]:
-    served = (
-        select(perf_interventions.c.person_id)
-        .where(perf_interventions.c.fiscal_year == fiscal_year, perf_interventions.c.status == "active")
-        .distinct()
-        .subquery()
+    """Persons served in the year by the region they live in (None: unknown), from the counts."""
+    c = perf_counts.c
+    query = select(c.code, c.value).where(
+        c.fiscal_year == fiscal_year,
+        c.quarter_number == YEAR,
+        c.organization_id == PROGRAM,
+        c.measure == Measure.PERSONS_BY_REGION.value,
     )
-    region = func.coalesce(known_persons.c.region, "")
-    query = (
-        select(region.label("region"), func.count().label("persons"))
-        .select_from(served.outerjoin(known_persons, known_persons.c.person_id == served.c.person_id))
-        .group_by(region)
-        .order_by(region)
-    )
-    return [{"region": r.region or None, "persons": int(r.persons)} for r in connection.execute(query)]
-
-
-def _first_service_delays(connection: Connection, first_day: date, last_day: date) -> list[int]:
-    """Business days (weekends skipped) from arrival to first service, for each person whose
-    first service of all falls in the year and whose arrival (admission) date is known."""
-    first = (
-        select(perf_interventions.c.person_id, func.min(perf_interventions.c.service_date).label("first_on"))
-        .where(perf_interventions.c.status == "active")
-        .group_by(perf_interventions.c.person_id)
-        .subquery()
-    )
-    arrival = (
-        select(
-            known_person_statuses.c.person_id,
-            func.min(known_person_statuses.c.admission_date).label("arrived_on"),
-        )
-        .group_by(known_person_statuses.c.person_id)
-        .subquery()
-    )
-    query = (
-        select(first.c.first_on, arrival.c.arrived_on)
-        .select_from(first.join(arrival, arrival.c.person_id == first.c.person_id))
-        .where(first.c.first_on.between(first_day, last_day), arrival.c.arrived_on.is_not(None))
-    )
-    return sorted(
-        business_days_between(r.arrived_on, r.first_on)
-        for r in connection.execute(query)
-        if r.first_on >= r.arrived_on
-    )
-
-
-def business_days_between(start: date, end: date) -> int:
-    """Weekdays after ``start`` up to and including ``end`` (0 on the same day)."""
-    weeks, rest = divmod((end - start).days, 7)
-    days = weeks * 5
-    for offset in range(1, rest + 1):
-        if (start + timedelta(days=offset)).weekday() < 5:
-            days += 1
-    return days
+    return [{"region": r or None, "persons": int(n)} for r, n in connection.execute(query.order_by(c.code))]
 
 
 def _rejection_rates(connection: Connection, fiscal_year: str) -> list[dict[str, Any]]:

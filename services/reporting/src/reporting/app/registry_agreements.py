@@ -14,9 +14,9 @@ from sqlalchemy import Connection, select
 from gsi_kernel.auth import Principal
 from gsi_kernel.envelope import CommandContext
 from gsi_kernel.events import DomainEvent
+from gsi_kernel.http.policy import Scope, organizations_in_scope, require_in_scope
 from gsi_kernel.runtime import Kernel
 from gsi_kernel.store.queries import fetch_one, fetch_page
-from reporting.app.registry import sees_every_organization
 from reporting.domain import agreement
 from reporting.domain.agreement import Funding, Target, Terms, agreement_not_found
 from reporting.domain.organization import organization_not_found
@@ -83,8 +83,9 @@ class Agreements:
 
     def get(self, agreement_id: str, principal: Principal) -> dict[str, Any]:
         row = self._row(agreement_id)
-        if not (sees_every_organization(principal) or principal.organization == row["organization_id"]):
-            raise agreement_not_found(agreement_id)
+        require_in_scope(
+            principal, row["organization_id"], Scope.READABLE_ORGANIZATIONS, agreement_not_found(agreement_id)
+        )
         return row
 
     def versions(self, agreement_id: str, principal: Principal) -> list[dict[str, Any]]:
@@ -108,8 +109,9 @@ class Agreements:
     ) -> tuple[list[dict[str, Any]], int]:
         a = agreements.c
         query = select(agreements)
-        if not sees_every_organization(principal):
-            query = query.where(a.organization_id == principal.organization)
+        visible = organizations_in_scope(principal, Scope.READABLE_ORGANIZATIONS)
+        if visible is not None:
+            query = query.where(a.organization_id.in_(sorted(visible)))
         if organization_id is not None:
             query = query.where(a.organization_id == organization_id)
         if program is not None:

@@ -17,13 +17,19 @@ from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from functools import cache
 from importlib import resources
-from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from gsi_kernel.errors import InvalidInput
 from gsi_kernel.events import DomainEvent
 from gsi_kernel.fiscal import FiscalQuarter
+from reporting.domain import business_days
+
+# The business-day arithmetic under this module's name too (its callers import it from here).
+HolidayRule = business_days.HolidayRule
+add_business_days = business_days.add_business_days
+easter_sunday = business_days.easter_sunday
+is_business_day = business_days.is_business_day
 
 _FISCAL_YEAR = re.compile(r"([0-9]{4})-([0-9]{4})")
 MAX_WINDOW_DAYS = 180
@@ -33,47 +39,6 @@ MAX_DEADLINE_DAYS = 366  # a deadline later than a year after its quarter is sur
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class HolidayRule(_Frozen):
-    """How a holiday falls each year: a fixed date (moved to Monday when it falls on a Sunday,
-    where the law says so), an offset from Easter Sunday, the n-th weekday of a month, or the
-    last given weekday strictly before a date (Journée nationale des patriotes)."""
-
-    name_fr: str
-    name_en: str
-    kind: Literal["fixed", "easter", "nth_weekday", "weekday_before"]
-    month: int | None = Field(default=None, ge=1, le=12)
-    day: int | None = Field(default=None, ge=1, le=31)
-    offset_days: int | None = None
-    weekday: int | None = Field(default=None, ge=0, le=6)  # Monday = 0
-    nth: int | None = Field(default=None, ge=1, le=5)
-    sunday_to_monday: bool = False
-
-    @model_validator(mode="after")
-    def _complete(self) -> Self:
-        needs = {
-            "fixed": ("month", "day"),
-            "easter": ("offset_days",),
-            "nth_weekday": ("month", "weekday", "nth"),
-            "weekday_before": ("month", "day", "weekday"),
-        }[self.kind]
-        missing = [name for name in needs if getattr(self, name) is None]
-        if missing:
-            raise ValueError(f"a {self.kind} holiday needs {', '.join(missing)}")
-        return self
-
-    def in_year(self, year: int) -> date:
-        if self.kind == "easter":
-            return easter_sunday(year) + timedelta(days=self.offset_days or 0)
-        month, weekday = self.month or 1, self.weekday or 0
-        if self.kind == "nth_weekday":
-            first = date(year, month, 1)
-            return first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * ((self.nth or 1) - 1))
-        day = date(year, month, self.day or 1)
-        if self.kind == "weekday_before":
-            return day - timedelta(days=(day.weekday() - weekday - 1) % 7 + 1)
-        return day + timedelta(days=1) if self.sunday_to_monday and day.weekday() == 6 else day
 
 
 class CalendarDefaults(_Frozen):
@@ -129,33 +94,6 @@ def stream_id(fiscal_year: str) -> str:
 
 
 # ---- arithmetic --------------------------------------------------------------------------------
-
-
-def easter_sunday(year: int) -> date:
-    """Gregorian Easter Sunday (the anonymous Gregorian algorithm, "Meeus/Jones/Butcher")."""
-    a, b, c = year % 19, year // 100, year % 100
-    d, e = divmod(b, 4)
-    g = (8 * b + 13) // 25
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = divmod(c, 4)
-    weekday_shift = (32 + 2 * e + 2 * i - h - k) % 7
-    m = (a + 11 * h + 19 * weekday_shift) // 433
-    month = (h + weekday_shift - 7 * m + 90) // 25
-    return date(year, month, (h + weekday_shift - 7 * m + 33 * month + 19) % 32)
-
-
-def is_business_day(day: date, holidays: frozenset[date]) -> bool:
-    return day.weekday() < 5 and day not in holidays
-
-
-def add_business_days(start: date, count: int, holidays: frozenset[date]) -> date:
-    """The ``count``-th business day after ``start`` (``start`` itself never counts)."""
-    day = start
-    while count > 0:
-        day += timedelta(days=1)
-        if is_business_day(day, holidays):
-            count -= 1
-    return day
 
 
 def control_due(calendar: FiscalYearCalendar, submitted_on: date) -> date:

@@ -1,11 +1,40 @@
 """Persons as reporting knows them — from registration's published events, applied by the
 idempotent consumer runner (``gsi_readmodels.persons``, the same follower interventions keeps).
-Erased persons stay, marked: their pseudonymous facts still count in past quarters."""
+Erased persons stay, marked: their pseudonymous facts still count in past quarters.
+
+A registration, a status change or a region change also moves what the counts keep of the person
+(their region in the persons-served-per-region count, their arrival day): :mod:`.counts`.
+"""
 
 from __future__ import annotations
 
+from sqlalchemy import Connection
+
+from gsi_contracts import registration as contract
+from gsi_kernel.consumer import Handler
+from gsi_kernel.envelope import EventEnvelope
 from gsi_readmodels.persons import PersonFollower
+from reporting.projections import counts
 from reporting.projections.tables import PERSONS
 
 CONSUMER = "reporting.persons"
-HANDLERS = PersonFollower(PERSONS).handlers
+_FOLLOWER = PersonFollower(PERSONS)
+_COUNTED = (
+    contract.PersonRegistered.event_type,
+    contract.PersonStatusChanged.event_type,
+    contract.PersonRegionChanged.event_type,
+)
+
+
+def _and_counts(follow: Handler) -> Handler:
+    def apply(connection: Connection, envelope: EventEnvelope) -> None:
+        follow(connection, envelope)
+        counts.person_changed(connection, str(envelope.payload["person_id"]))
+
+    return apply
+
+
+HANDLERS: dict[str, Handler] = {
+    **_FOLLOWER.handlers,
+    **{event_type: _and_counts(_FOLLOWER.handlers[event_type]) for event_type in _COUNTED},
+}

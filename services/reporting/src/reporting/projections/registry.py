@@ -1,9 +1,6 @@
 """Read models of the registry — organizations, reviewer assignments, agreements and their
-targets — projected from this service's own store; and ``perf_*``, what the performance
-dashboards count, kept by the ``reporting.performance`` consumer of interventions' events.
-
-Each dashboard query filters on the leading columns of one index (organization and fiscal
-year, or fiscal year alone), so its cost follows one organization's year, not the history."""
+targets — projected from this service's own store. (What the dashboards count against the
+targets: :mod:`.performance_tables`.)"""
 
 from __future__ import annotations
 
@@ -16,18 +13,14 @@ from sqlalchemy import (
     Date,
     Index,
     Integer,
-    SmallInteger,
     String,
     Table,
     delete,
     insert,
-    select,
     update,
 )
 
-from gsi_contracts import interventions as contract
 from gsi_kernel.envelope import EventEnvelope
-from gsi_kernel.fiscal import FiscalQuarter
 from gsi_kernel.store.types import UtcDateTime
 from reporting.domain import agreement, organization
 from reporting.domain.agreement import AgreementAmended, AgreementRecorded, Target
@@ -119,43 +112,6 @@ agreement_targets = Table(
     Column("value", Integer, nullable=False),
     Index("ix_agreement_targets_org_year", "organization_id", "program", "fiscal_year"),
     Index("ix_agreement_targets_year", "fiscal_year", "program"),
-)
-
-perf_interventions = Table(
-    "perf_interventions",
-    metadata,
-    Column("intervention_id", String(36), primary_key=True),
-    Column("organization_id", String(100), nullable=False),
-    Column("person_id", String(36), nullable=False),
-    Column("code", String(10), nullable=False),
-    Column("service_date", Date, nullable=False),
-    Column("fiscal_year", String(9), nullable=False),
-    Column("quarter_number", SmallInteger, nullable=False),
-    Column("status", String(10), nullable=False),  # active | cancelled
-    Column("version", Integer, nullable=False),
-    # person_id last: distinct persons per organization and quarter are read from the index alone
-    Index(
-        "ix_perf_interventions_org_year",
-        "organization_id",
-        "fiscal_year",
-        "status",
-        "quarter_number",
-        "person_id",
-    ),
-    Index("ix_perf_interventions_year_person", "fiscal_year", "status", "person_id"),
-)
-
-perf_action_plans = Table(
-    "perf_action_plans",
-    metadata,
-    Column("plan_id", String(36), primary_key=True),
-    Column("organization_id", String(100), nullable=False),
-    Column("person_id", String(36), nullable=False),
-    Column("opened_on", Date, nullable=False),
-    Column("fiscal_year", String(9), nullable=False),
-    Column("quarter_number", SmallInteger, nullable=False),
-    Index("ix_perf_action_plans_org_year", "organization_id", "fiscal_year", "quarter_number"),
-    Index("ix_perf_action_plans_person", "person_id", "opened_on"),
 )
 
 # Decoded through the service's registry (its upcasters), only this module's own types.
@@ -305,84 +261,3 @@ def _target_rows(
     measures = [("unique_persons", "", target.unique_persons), ("action_plans", "", target.action_plans)]
     measures += [("interventions", code, n) for code, n in target.interventions.items()]
     return [{**common, "measure": m, "code": code, "value": value} for m, code, value in measures]
-
-
-# ---- the reporting.performance consumer: interventions' published events -------------------
-
-CONSUMER = "reporting.performance"
-
-
-def _when(day: Any) -> dict[str, Any]:
-    quarter = FiscalQuarter.of(day)
-    return {"fiscal_year": f"{quarter.start_year}-{quarter.start_year + 1}", "quarter_number": quarter.number}
-
-
-def on_intervention(connection: Connection, envelope: EventEnvelope) -> None:
-    """Declared or corrected: the intervention's full state at ``version``. An older version
-    arriving late changes nothing."""
-    event = (
-        contract.InterventionDeclared.model_validate(envelope.payload)
-        if envelope.type == contract.InterventionDeclared.event_type
-        else contract.InterventionCorrected.model_validate(envelope.payload)
-    )
-    values = {
-        "organization_id": event.organization_id,
-        "person_id": event.person_id,
-        "code": event.code,
-        "service_date": event.service_date,
-        **_when(event.service_date),
-        "status": "active",
-        "version": event.version,
-    }
-    known = _known_version(connection, event.intervention_id)
-    if known is None:
-        connection.execute(insert(perf_interventions).values(intervention_id=event.intervention_id, **values))
-    elif known < event.version:
-        connection.execute(
-            update(perf_interventions)
-            .where(perf_interventions.c.intervention_id == event.intervention_id)
-            .values(**values)
-        )
-
-
-def on_intervention_cancelled(connection: Connection, envelope: EventEnvelope) -> None:
-    event = contract.InterventionCancelled.model_validate(envelope.payload)
-    known = _known_version(connection, event.intervention_id)
-    if known is not None and known < event.version:
-        connection.execute(
-            update(perf_interventions)
-            .where(perf_interventions.c.intervention_id == event.intervention_id)
-            .values(status="cancelled", version=event.version)
-        )
-
-
-def on_action_plan_opened(connection: Connection, envelope: EventEnvelope) -> None:
-    event = contract.ActionPlanOpened.model_validate(envelope.payload)
-    exists = connection.execute(
-        select(perf_action_plans.c.plan_id).where(perf_action_plans.c.plan_id == event.plan_id)
-    ).first()
-    if exists is None:
-        connection.execute(
-            insert(perf_action_plans).values(
-                plan_id=event.plan_id,
-                organization_id=event.organization_id,
-                person_id=event.person_id,
-                opened_on=event.opened_on,
-                **_when(event.opened_on),
-            )
-        )
-
-
-def _known_version(connection: Connection, intervention_id: str) -> int | None:
-    version = connection.execute(
-        select(perf_interventions.c.version).where(perf_interventions.c.intervention_id == intervention_id)
-    ).scalar()
-    return None if version is None else int(version)
-
-
-HANDLERS = {
-    contract.InterventionDeclared.event_type: on_intervention,
-    contract.InterventionCorrected.event_type: on_intervention,
-    contract.InterventionCancelled.event_type: on_intervention_cancelled,
-    contract.ActionPlanOpened.event_type: on_action_plan_opened,
-}

@@ -1,0 +1,402 @@
+"""The counting tables behind the program indicators, on SQLite and PostgreSQL: kept one event at
+a time by reporting's consumers (declarations, corrections that move an intervention to another
+quarter, year, organization or person, cancellations, plans, persons registered late or moving
+to another region), they always equal both a count made afresh from the interventions, plans and
+persons known, and a rebuild from scratch. The migration fills them the same way."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import insert, select
+
+from gsi_contracts import interventions as contract
+from gsi_contracts import registration
+from gsi_kernel.clock import FixedClock
+from gsi_kernel.envelope import EventEnvelope
+from gsi_kernel.fiscal import FiscalQuarter
+from gsi_kernel.migrations import upgrade
+from reporting.app.first_service import first_service_delays
+from reporting.bootstrap import MIGRATIONS, build_app, build_kernel
+from reporting.domain.business_days import business_days_between
+from reporting.domain.calendar import default_calendar, load_defaults
+from reporting.domain.counting import fiscal_year_of
+from reporting.projections import performance
+from reporting.projections import persons as persons_projection
+from reporting.projections.performance_tables import (
+    perf_action_plans,
+    perf_counts,
+    perf_first_services,
+    perf_interventions,
+    perf_presence,
+)
+from reporting.projections.tables import known_person_statuses, known_persons
+from reporting.settings import ReportingSettings
+from tests.api.conftest import ReportingService
+from tests.consumers import published
+from tests.databases import postgres_schema
+
+NOW = datetime(2027, 5, 20, 15, 0, tzinfo=UTC)
+ORGS = ("org-a", "org-b", "org-c")
+CODES = ("ACC", "PDI", "SUI", "REF")
+FIRST_DAY, DAYS = date(2025, 4, 1), 730  # fiscal years 2025-2026 and 2026-2027
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ReportingService]:
+    """The reporting service alone on SQLite, or on a fresh schema of the real PostgreSQL."""
+    if request.param == "sqlite":
+        yield from _service(ReportingSettings(data_dir=tmp_path, run_workers=False))
+        return
+    with postgres_schema(request.getfixturevalue("postgres_url")) as schema:
+        url = request.getfixturevalue("postgres_url")
+        yield from _service(
+            ReportingSettings(data_dir=tmp_path, database_url=url, db_schema=schema, run_workers=False)
+        )
+
+
+def _service(settings: ReportingSettings) -> Iterator[ReportingService]:
+    clock = FixedClock(NOW)
+    kernel = build_kernel(settings, clock=clock)
+    with TestClient(build_app(kernel)) as client:
+        yield ReportingService(client, clock, kernel)
+    kernel.db.dispose()
+
+
+# ---- a random history, and what it should count ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Intervention:
+    person: str
+    org: str
+    code: str
+    day: date
+    version: int = 1
+    active: bool = True
+
+
+@dataclass
+class Model:
+    """What the events said, in plain Python: the oracle the tables are checked against."""
+
+    interventions: dict[str, Intervention]
+    plans: list[tuple[str, str, date]]  # person, organization, opened on
+    regions: dict[str, str | None]
+    arrivals: dict[str, list[date]]
+
+
+def play(s: ReportingService, seed: int, steps: int) -> Model:
+    draw = random.Random(seed)
+    model = Model({}, [], {}, {})
+    persons = [f"p{n:02d}" for n in range(25)]
+    for _ in range(steps):
+        roll = draw.random()
+        person = draw.choice(persons)
+        if roll < 0.30 or not model.interventions:
+            iid, new = (
+                str(uuid.uuid4()),
+                Intervention(person, draw.choice(ORGS), draw.choice(CODES), _day(draw)),
+            )
+            s.declare(new.org, new.person, intervention_id=iid, code=new.code, service_date=new.day)
+        elif roll < 0.55:
+            iid = draw.choice(sorted(model.interventions))
+            old = model.interventions[iid]
+            new = replace(old, version=old.version + 1, active=True, **_moved(draw, old, persons))
+            s.declare(new.org, new.person, intervention_id=iid, version=new.version, code=new.code,
+                      service_date=new.day)  # fmt: skip
+        elif roll < 0.65:
+            iid = draw.choice(sorted(model.interventions))
+            old = model.interventions[iid]
+            new = replace(old, version=old.version + 1, active=False)
+            s.receive(contract.InterventionCancelled(intervention_id=iid, person_id=old.person,
+                      organization_id=old.org, service_date=old.day, reason="r", version=new.version))  # fmt: skip
+        elif roll < 0.70:
+            iid = draw.choice(sorted(model.interventions))
+            stale = model.interventions[iid]  # seen again: changes nothing
+            s.declare(stale.org, stale.person, intervention_id=iid, code="EVB", service_date=_day(draw))
+            continue
+        elif roll < 0.82:
+            plan = (person, draw.choice(ORGS), _day(draw))
+            s.receive(contract.ActionPlanOpened(plan_id=str(uuid.uuid4()), person_id=plan[0],
+                      organization_id=plan[1], opened_on=plan[2]))  # fmt: skip
+            model.plans.append(plan)
+            continue
+        else:
+            _person_event(s, draw, model, person)
+            continue
+        model.interventions[iid] = new
+    return model
+
+
+def _day(draw: random.Random) -> date:
+    return FIRST_DAY + timedelta(days=draw.randrange(DAYS))
+
+
+def _moved(draw: random.Random, old: Intervention, persons: list[str]) -> dict[str, Any]:
+    what = draw.choice(("day", "day", "code", "org", "person"))
+    if what == "day":
+        return {"day": _day(draw)}
+    if what == "code":
+        return {"code": draw.choice(CODES)}
+    if what == "org":
+        return {"org": draw.choice(ORGS)}
+    return {"person": draw.choice(persons)}
+
+
+def _person_event(s: ReportingService, draw: random.Random, model: Model, person: str) -> None:
+    region = draw.choice(("03", "05", "06", None))
+    admitted = date(2024, 1, 1) + timedelta(days=draw.randrange(900))
+    if person not in model.regions:
+        s.receive(registration.PersonRegistered(person_id=person, organization_id="org-a",
+                  birth_date=date(1990, 1, 1), status="permanent_resident", status_since=admitted,
+                  region=region, admission_date=admitted))  # fmt: skip
+    elif draw.random() < 0.5:
+        s.receive(registration.PersonRegionChanged(person_id=person, organization_id="org-a", region=region,
+                  effective_from=admitted))  # fmt: skip
+        model.regions[person] = region
+        return
+    else:
+        s.receive(registration.PersonStatusChanged(person_id=person, organization_id="org-a",
+                  status="citizen", effective_from=admitted, admission_date=admitted))  # fmt: skip
+    model.regions.setdefault(person, region)
+    model.arrivals.setdefault(person, []).append(admitted)
+
+
+def expected_counts(model: Model) -> dict[tuple[Any, ...], int]:
+    counts: dict[tuple[Any, ...], int] = {}
+    presence: dict[tuple[str, int, str], set[str]] = {}
+    for i in model.interventions.values():
+        if not i.active:
+            continue
+        fy, q = fiscal_year_of(i.day), FiscalQuarter.of(i.day).number
+        _bump(counts, (fy, q, i.org, "interventions", i.code))
+        for cell in ((fy, q, i.org), (fy, 0, i.org), (fy, q, ""), (fy, 0, "")):
+            presence.setdefault(cell, set()).add(i.person)
+    for (fy, q, org), persons in presence.items():
+        counts[(fy, q, org, "persons", "")] = len(persons)
+        if (q, org) == (0, ""):
+            for person in persons:
+                _bump(counts, (fy, 0, "", "persons_by_region", model.regions.get(person) or ""))
+                if any(fiscal_year_of(opened) <= fy for p, _, opened in model.plans if p == person):
+                    _bump(counts, (fy, 0, "", "persons_with_plan", ""))
+    for _person, org, opened in model.plans:
+        _bump(counts, (fiscal_year_of(opened), FiscalQuarter.of(opened).number, org, "action_plans", ""))
+    return counts
+
+
+def expected_first_services(model: Model) -> dict[str, tuple[date, str, date | None]]:
+    firsts: dict[str, date] = {}
+    for i in model.interventions.values():
+        if i.active:
+            firsts[i.person] = min(firsts.get(i.person, i.day), i.day)
+    return {
+        p: (day, fiscal_year_of(day), min(model.arrivals[p]) if model.arrivals.get(p) else None)
+        for p, day in firsts.items()
+    }
+
+
+def _bump(counts: dict[tuple[Any, ...], int], key: tuple[Any, ...]) -> None:
+    counts[key] = counts.get(key, 0) + 1
+
+
+def tables(s: ReportingService) -> tuple[dict[tuple[Any, ...], int], dict[str, tuple[Any, ...]], set[Any]]:
+    with s.kernel.db.transaction() as connection:
+        counts = {tuple(r[:-1]): r[-1] for r in connection.execute(select(perf_counts))}
+        firsts = {r[0]: tuple(r[1:]) for r in connection.execute(select(perf_first_services))}
+        presence = {tuple(r) for r in connection.execute(select(perf_presence))}
+    return counts, firsts, presence
+
+
+# ---- the tests ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_counts_kept_event_by_event_equal_a_fresh_count_and_a_rebuild(
+    service: ReportingService, seed: int
+) -> None:
+    model = play(service, seed, steps=220)
+    incremental = tables(service)
+    assert incremental[0] == expected_counts(model)
+    assert incremental[1] == expected_first_services(model)
+    assert all(row[4] > 0 for row in incremental[2])  # no empty presence left behind
+    with service.kernel.db.transaction() as connection:
+        performance.rebuild(connection)
+    assert tables(service) == incremental
+
+
+def test_moving_an_intervention_to_another_quarter_and_cancelling_decrement(
+    service: ReportingService,
+) -> None:
+    s, admin = service, service.headers("adele", ["admin"])
+    s.register_person("org-a", person_id="p-a", region="05")
+    first = s.declare("org-a", "p-a", service_date=date(2026, 5, 4))  # Q1
+    second = s.declare("org-a", "p-a", code="PDI", service_date=date(2026, 5, 6))  # Q1 again
+    s.declare("org-b", "p-a", service_date=date(2026, 8, 4))  # Q2, another organization
+
+    def persons() -> tuple[list[int], int, int]:
+        body = s.client.get("/indicators/2026-2027", headers=admin).json()
+        org_a = [
+            o["unique_persons"]["actual"] for o in body["organizations"] if o["organization_id"] == "org-a"
+        ]
+        return [q["persons_served"] for q in body["quarters"]], body["persons_served"], sum(org_a)
+
+    assert persons() == ([1, 1, 0, 0], 1, 1)
+    s.declare("org-a", "p-a", intervention_id=first, version=2, service_date=date(2026, 11, 2))  # to Q3
+    assert persons() == ([1, 1, 1, 0], 1, 1)  # the second intervention still keeps p-a in Q1
+    s.receive(contract.InterventionCancelled(intervention_id=second, person_id="p-a", organization_id="org-a",
+              service_date=date(2026, 5, 6), reason="Doublon", version=2))  # fmt: skip
+    assert persons() == ([0, 1, 1, 0], 1, 1)
+    s.declare("org-a", "p-a", intervention_id=first, version=3, service_date=date(2027, 4, 6))  # next year
+    assert persons() == ([0, 1, 0, 0], 1, 0)
+    regions = s.client.get("/indicators/2026-2027/integration", headers=admin).json()[
+        "persons_served_per_region"
+    ]
+    assert regions == [{"region": "05", "persons": 1}]
+
+
+def test_the_migration_fills_the_counting_tables_from_what_was_already_known(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'reporting.db'}"
+    upgrade(url, "", MIGRATIONS, "0002")
+    rows = [
+        {"intervention_id": f"i{n}", "organization_id": ORGS[n % 3], "person_id": f"p{n % 7}",
+         "code": CODES[n % 4], "service_date": date(2026, 4, 1) + timedelta(days=13 * n),
+         "fiscal_year": fiscal_year_of(date(2026, 4, 1) + timedelta(days=13 * n)),
+         "quarter_number": FiscalQuarter.of(date(2026, 4, 1) + timedelta(days=13 * n)).number,
+         "status": "cancelled" if n % 5 == 0 else "active", "version": 1}
+        for n in range(40)
+    ]  # fmt: skip
+    kernel = build_kernel(ReportingSettings(data_dir=tmp_path, database_url=url, run_workers=False))
+    with kernel.db.transaction() as connection:
+        connection.execute(insert(perf_interventions), rows)
+        connection.execute(insert(perf_action_plans), [{"plan_id": "x", "organization_id": "org-a",
+                           "person_id": "p1", "opened_on": date(2026, 6, 1), "fiscal_year": "2026-2027",
+                           "quarter_number": 1}])  # fmt: skip
+        connection.execute(insert(known_persons), [{"person_id": "p2", "organization_id": "org-a",
+                           "birth_date": date(1990, 1, 1), "region": "05", "registered_on": date(2026, 1, 1),
+                           "erased": False}])  # fmt: skip
+        connection.execute(insert(known_person_statuses), [{"person_id": "p2", "seq": 1, "status": "pr",
+                           "effective_from": date(2026, 1, 1), "admission_date": date(2026, 1, 1)}])  # fmt: skip
+    upgrade(url, "", MIGRATIONS)
+    with kernel.db.transaction() as connection:
+        migrated = tables_of(connection)
+        performance.rebuild(connection)
+        assert tables_of(connection) == migrated
+    assert migrated[0][("2026-2027", 0, "", "persons_with_plan", "")] == 1
+    assert migrated[0][("2026-2027", 0, "", "persons_by_region", "05")] == 1
+    assert sum(v for k, v in migrated[0].items() if k[3] == "interventions") == 32
+    kernel.db.dispose()
+
+
+def tables_of(connection: Any) -> tuple[dict[tuple[Any, ...], int], set[Any], set[Any]]:
+    counts = {tuple(r[:-1]): r[-1] for r in connection.execute(select(perf_counts))}
+    return (
+        counts,
+        set(connection.execute(select(perf_presence))),
+        set(connection.execute(select(perf_first_services))),
+    )
+
+
+@pytest.mark.postgres
+def test_consumers_in_parallel_keep_the_counts_exact(postgres_url: str, tmp_path: Path) -> None:
+    """The performance consumer (services, plans) and the persons consumer (regions) of two
+    processes at once, on the same persons: each person's changes are serialized by their lock."""
+    with postgres_schema(postgres_url) as schema:
+        settings = ReportingSettings(
+            data_dir=tmp_path, database_url=postgres_url, db_schema=schema, run_workers=False
+        )
+        for s in _service(settings):
+            persons = [f"p{n}" for n in range(12)]
+            for person in persons:
+                s.register_person("org-a", person_id=person, region="03")
+            draw = random.Random(7)
+            services = [
+                published(
+                    contract.InterventionDeclared(
+                        intervention_id=str(uuid.uuid4()), person_id=draw.choice(persons),
+                        organization_id=draw.choice(ORGS), code="ACC", service_date=_day(draw), volet="V1",
+                        duration_minutes=30,
+                    ),
+                    occurred_at=NOW,
+                )
+                for _ in range(150)
+            ]  # fmt: skip
+            others = [
+                published(contract.ActionPlanOpened(plan_id=str(uuid.uuid4()), person_id=draw.choice(persons),
+                          organization_id="org-b", opened_on=_day(draw)), occurred_at=NOW)
+                if n % 2
+                else published(registration.PersonRegionChanged(person_id=draw.choice(persons),
+                               organization_id="org-a", region=draw.choice(("05", "06")),
+                               effective_from=date(2026, 1, 1)), occurred_at=NOW)
+                for n in range(150)
+            ]  # fmt: skip
+            with ThreadPoolExecutor(2) as pool:
+                list(pool.map(_apply_all, [s, s], [services, others]))
+            incremental = tables(s)
+            with s.kernel.db.transaction() as connection:
+                performance.rebuild(connection)
+            assert tables(s) == incremental
+            assert sum(v for k, v in incremental[0].items() if k[3] == "interventions") == 150
+
+
+def _apply_all(s: ReportingService, batch: list[EventEnvelope]) -> None:
+    handlers = {**performance.HANDLERS, **persons_projection.HANDLERS}
+    for envelope in batch:
+        with s.kernel.db.transaction() as connection:
+            handlers[envelope.type](connection, envelope)
+
+
+def test_the_first_service_delays_are_counted_alike_in_the_database_and_in_python(
+    service: ReportingService,
+) -> None:
+    """Random arrivals and services over two years and their holidays (and an admin's: one on a
+    Saturday, which takes no business day away), some arrivals after the first service (not
+    counted), some persons served twice (the first counts)."""
+    extra = [date(2025, 8, 9), date(2025, 8, 12)]  # a Saturday, a Tuesday
+    holidays = [
+        {"date": str(d), "name_fr": "Fermé", "name_en": "Closed"} for d in sorted(HOLIDAYS | set(extra))
+    ]
+    body = {
+        "submission_due": {"q1": "2025-07-30", "q2": "2025-10-30", "q3": "2026-01-30", "q4": "2026-04-30"},
+        "control_window_days": 30,
+        "resubmission_business_days": 10,
+        "holidays": [h for h in holidays if "2025-04-01" <= h["date"] <= "2026-03-31"],
+    }
+    answer = service.client.put("/calendar/2025-2026", headers=service.headers("adele", ["admin"]), json=body)
+    assert answer.status_code == 200, answer.text
+    draw, firsts = random.Random(5), {}
+    for n in range(80):
+        arrived = date(2024, 12, 1) + timedelta(days=draw.randrange(800))
+        if n < 3:  # over the admin's two holidays: 7 weekdays, 6 business days
+            arrived = date(2025, 8, 6)
+        service.register_person("org-a", person_id=f"q{n}", status_since=arrived)
+        days = sorted(arrived + timedelta(days=draw.randrange(-10, 60)) for _ in range(draw.randint(1, 2)))
+        days = [date(2025, 8, 15)] if n < 3 else days
+        for day in days:
+            if FIRST_DAY <= day < FIRST_DAY + timedelta(days=DAYS):
+                service.declare("org-a", f"q{n}", service_date=day)
+                firsts.setdefault(f"q{n}", (arrived, day))
+    for fiscal_year, last_day in (("2025-2026", date(2026, 3, 31)), ("2026-2027", date(2027, 3, 31))):
+        expected = Counter(
+            business_days_between(arrived, first, HOLIDAYS | set(extra))
+            for arrived, first in firsts.values()
+            if fiscal_year_of(first) == fiscal_year and arrived <= first
+        )
+        assert expected.total() > 20  # enough persons for the comparison to mean something
+        with service.kernel.db.transaction() as connection:
+            assert first_service_delays(connection, fiscal_year, last_day) == expected
+
+
+HOLIDAYS = frozenset(
+    day for year in range(2023, 2027) for day in default_calendar(year, load_defaults()).holiday_dates()
+)
