@@ -196,7 +196,7 @@ def main() -> None:
     port, schema = 18302, f"bench_int_{uuid.uuid4().hex[:6]}"
     data_dir = Path(tempfile.mkdtemp(prefix="gsi-bench-"))
     engine = create_engine(os.environ["GSI_TEST_DATABASE_URL"])
-    workers = int(os.environ.get("GSI_BENCH_WORKERS", "2"))
+    workers = int(os.environ.get("GSI_BENCH_WORKERS", "3"))  # see bench.registration.main
     print(f"(interventions served by {workers} process{'es' if workers > 1 else ''})")
     process = start_service("interventions", port, schema, data_dir, workers)
     try:
