@@ -21,9 +21,7 @@ import argparse
 import os
 import statistics
 import tempfile
-import time
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -148,15 +146,6 @@ def seed_reports(kernel: Kernel) -> None:
         connection.execute(insert(reports), rows)
 
 
-def _timed(run: Callable[[], object], repeat: int) -> list[float]:
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - started)
-    return times
-
-
 def _line(label: str, times: list[float]) -> None:
     ordered = sorted(times)
     p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
@@ -181,19 +170,19 @@ def bench_verify(client: TestClient, kernel: Kernel, tokens: dict[str, dict[str,
         with kernel.db.transaction() as connection:
             verifier.run(connection, ORG, QUARTER, NOW.date())
 
-    _line("verify: load + check (app layer, no write)", _timed(run_checks, repeat))
+    _line("verify: load + check (app layer, no write)", indicators.timed(run_checks, repeat))
     url = f"/reports/{ORG}/{QUARTER}"
 
     def verify_http() -> None:
         assert client.post(f"{url}/verify", headers=headers).status_code == 200
 
-    _line("verify: POST …/verify (checks, event, response)", _timed(verify_http, repeat))
+    _line("verify: POST …/verify (checks, event, response)", indicators.timed(verify_http, repeat))
 
     def submit_http() -> None:
         answer = client.post(f"{url}/submit", headers=headers)
         assert answer.status_code == 200, answer.text
 
-    _line("submit: POST …/submit (checks, snapshot, event, projection)", _timed(submit_http, 1))
+    _line("submit: POST …/submit (checks, snapshot, event, projection)", indicators.timed(submit_http, 1))
     ministry = tokens["admin"]
     steps = [("take", None), ("accept", {"override_reason": "bench"}), ("lock", None)]
     for step, body in steps:
@@ -202,8 +191,8 @@ def bench_verify(client: TestClient, kernel: Kernel, tokens: dict[str, dict[str,
             answer = client.post(f"{url}/{step}", headers=ministry, json=body)
             assert answer.status_code == 200, answer.text
 
-        _line(f"{step}: POST …/{step} (loads the 20,000-item submission event)", _timed(decide, 1))
-    integrity = _timed(lambda: client.get(f"{url}/integrity", headers=ministry), repeat)
+        _line(f"{step}: POST …/{step} (loads the 20,000-item submission event)", indicators.timed(decide, 1))
+    integrity = indicators.timed(lambda: client.get(f"{url}/integrity", headers=ministry), repeat)
     _line("integrity: GET …/integrity (recomputes the snapshot)", integrity)
 
 
@@ -234,7 +223,7 @@ def bench_lists(client: TestClient, headers: dict[str, dict[str, str]], repeat: 
         def get(path: str = path, who: dict[str, str] = who) -> None:
             client.get(path, headers=who)
 
-        _line(label, _timed(get, repeat))
+        _line(label, indicators.timed(get, repeat))
 
 
 def main() -> None:

@@ -130,14 +130,14 @@ def bench(client: TestClient, kernel: Kernel, admin: dict[str, str], repeat: int
         def get(path: str = path) -> None:
             client.get(path, headers=admin)
 
-        line(label, _timed(get, repeat))
+        line(label, timed(get, repeat))
     _bench_writes(kernel, line)
 
 
 Line = Callable[[str, list[float]], None]
 
 
-def _timed(run: Callable[[], object], repeat: int) -> list[float]:
+def timed(run: Callable[[], object], repeat: int) -> list[float]:
     times = []
     for _ in range(repeat):
         started = time.perf_counter()
