@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
+from gsi_kernel import auth
 from gsi_kernel.auth import (
     DevTokenIssuer,
     Principal,
@@ -42,6 +44,30 @@ def test_a_valid_token_gives_the_principal(issuer: DevTokenIssuer) -> None:
     )
     assert may_read_organization(principal, "org-a")
     assert not may_read_organization(principal, "org-c")
+
+
+def test_a_verified_token_is_remembered_until_it_expires(
+    issuer: DevTokenIssuer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The signature is checked once per token; expiry on every use; the memory is bounded."""
+    decoded: list[str] = []
+    decode = TokenVerifier._decode
+    monkeypatch.setattr(TokenVerifier, "_decode", lambda self, t: decoded.append(t) or decode(self, t))
+    now = datetime.now(UTC)
+    tokens = [issuer.issue(user_id=u, roles=["org_staff"], now=now, ttl=timedelta(minutes=5)) for u in "abc"]
+    remembering = TokenVerifier(
+        issuer="gsi-dev-issuer", audience="gsi", public_key_pem=issuer.public_key_pem, remembered=2
+    )
+    assert [remembering.verify(tokens[0]).user_id for _ in range(3)] == ["a", "a", "a"]
+    assert len(decoded) == 1
+    remembering.verify(tokens[1])
+    remembering.verify(tokens[2])  # forgets tokens[0], the least recently used
+    remembering.verify(tokens[0])
+    assert decoded == [tokens[0], tokens[1], tokens[2], tokens[0]]
+    monkeypatch.setattr(auth, "now_epoch", lambda: time.time() + 600)
+    with pytest.raises(Unauthenticated) as raised:
+        remembering.verify(tokens[0])
+    assert raised.value.code == "auth.token_expired"
 
 
 @pytest.mark.parametrize(

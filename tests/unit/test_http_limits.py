@@ -13,12 +13,11 @@ from fastapi import FastAPI, File, Response, UploadFile
 from fastapi.testclient import TestClient
 from opentelemetry import trace
 
-from gsi_kernel.auth import DevTokenIssuer, Principal, TokenVerifier
-from gsi_kernel.errors import Unauthenticated
+from gsi_kernel.auth import DevTokenIssuer, TokenVerifier
 from gsi_kernel.http.app import add_edge_middleware
 from gsi_kernel.http.errors import install_error_handlers
 from gsi_kernel.http.headers import security_headers
-from gsi_kernel.http.limits import PrincipalCache, route_limits
+from gsi_kernel.http.limits import route_limits
 from gsi_kernel.settings import ServiceSettings
 
 KIB = 1024
@@ -209,33 +208,6 @@ def test_rate_limits_are_off_in_development_unless_asked(issuer: DevTokenIssuer)
 def test_a_rate_limit_that_does_not_parse_is_refused(value: str) -> None:
     with pytest.raises(ValueError, match="rate_limit_reads"):
         EdgeSettings(rate_limit_reads=value)
-
-
-class CountingVerifier(TokenVerifier):
-    def __init__(self) -> None:
-        self.calls = 0
-
-    def verify(self, token: str) -> Principal:
-        self.calls += 1
-        if token == "bad":
-            raise Unauthenticated("auth.invalid_token", "Jeton invalide.", "Invalid token.")
-        return Principal(user_id=token.upper(), roles=frozenset())
-
-
-def test_the_principal_cache_verifies_a_token_once_per_ttl_and_stays_bounded() -> None:
-    verifier, cache = CountingVerifier(), PrincipalCache(size=2, ttl_s=60)
-    assert [cache.user_id(verifier, "a") for _ in range(3)] == ["A", "A", "A"]
-    assert verifier.calls == 1
-    assert cache.user_id(verifier, "bad") is None
-    cache.user_id(verifier, "b")
-    cache.user_id(verifier, "c")  # evicts "a", the least recently used
-    calls = verifier.calls
-    cache.user_id(verifier, "a")
-    assert verifier.calls == calls + 1
-    expired = PrincipalCache(ttl_s=0)
-    expired.user_id(verifier, "a")
-    expired.user_id(verifier, "a")
-    assert verifier.calls == calls + 3
 
 
 # ---- security headers and CORS ------------------------------------------------------------------

@@ -4,8 +4,12 @@ the tests, which signs with a local RSA key."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import threading
+import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -55,7 +59,11 @@ def may_read_organization(principal: Principal, organization: str) -> bool:
 
 
 class TokenVerifier:
-    """Checks signature, issuer, audience and expiry, and builds the principal."""
+    """Checks signature, issuer, audience and expiry, and builds the principal.
+
+    A token that verified is remembered until it expires (a bounded, least-recently-used set):
+    a client sends the same token with every request, and an RS256 signature check costs more
+    than many a request's own work (ADR 10). Expiry is still checked on every request."""
 
     def __init__(
         self,
@@ -64,6 +72,7 @@ class TokenVerifier:
         audience: str,
         public_key_pem: bytes | None = None,
         jwks_url: str | None = None,
+        remembered: int = 4096,
     ) -> None:
         if not (public_key_pem or jwks_url):
             raise ValueError("a public key or a JWKS URL is needed to verify tokens")
@@ -71,8 +80,31 @@ class TokenVerifier:
         self._audience = audience
         self._key = serialization.load_pem_public_key(public_key_pem) if public_key_pem else None
         self._jwks = jwt.PyJWKClient(jwks_url) if jwks_url else None
+        self._verified: OrderedDict[bytes, tuple[Principal, float]] = OrderedDict()
+        self._remembered = remembered
+        self._lock = threading.Lock()
 
     def verify(self, token: str) -> Principal:
+        digest = hashlib.sha256(token.encode()).digest()
+        with self._lock:
+            known = self._verified.get(digest)
+            if known is not None:
+                self._verified.move_to_end(digest)
+        if known is not None:
+            principal, expires = known
+            if now_epoch() < expires:
+                return principal
+            with self._lock:
+                self._verified.pop(digest, None)
+            raise _token_error("auth.token_expired", "Le jeton a expiré.", "The token has expired.")
+        principal, expires = self._decode(token)
+        with self._lock:
+            self._verified[digest] = (principal, expires)
+            while len(self._verified) > self._remembered:
+                self._verified.popitem(last=False)
+        return principal
+
+    def _decode(self, token: str) -> tuple[Principal, float]:
         try:
             key: Any = self._key if self._key is not None else self._signing_key(token)
             claims = jwt.decode(
@@ -91,11 +123,16 @@ class TokenVerifier:
             ) from exc
         except jwt.PyJWTError as exc:
             raise _token_error("auth.invalid_token", "Jeton invalide.", "Invalid token.") from exc
-        return _principal(claims)
+        return _principal(claims), float(claims["exp"])
 
     def _signing_key(self, token: str) -> Any:
         assert self._jwks is not None
         return self._jwks.get_signing_key_from_jwt(token).key
+
+
+def now_epoch() -> float:
+    """Wall-clock seconds, as tokens' ``exp`` counts them (a seam for the tests)."""
+    return time.time()
 
 
 def _token_error(code: str, fr: str, en: str) -> Unauthenticated:

@@ -15,12 +15,9 @@ them a shared storage (``rate_limit_storage=redis://…``), or each allows the w
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -164,35 +161,6 @@ def _counting(receive: Receive, send: Send, limit: int) -> tuple[Receive, Send]:
     return counted_receive, guarded_send
 
 
-class PrincipalCache:
-    """Token → user id for tokens that verified, so that the rate limiter does not verify a
-    signature per request. Bounded; an entry is verified again after ``ttl_s`` (expiry)."""
-
-    def __init__(self, *, size: int = 4096, ttl_s: float = 60.0) -> None:
-        self._entries: OrderedDict[bytes, tuple[str, float]] = OrderedDict()
-        self._size = size
-        self._ttl_s = ttl_s
-        self._lock = threading.Lock()
-
-    def user_id(self, verifier: TokenVerifier, token: str) -> str | None:
-        digest = hashlib.sha256(token.encode()).digest()
-        now = time.monotonic()
-        with self._lock:
-            hit = self._entries.get(digest)
-            if hit is not None and now - hit[1] < self._ttl_s:
-                self._entries.move_to_end(digest)
-                return hit[0]
-        try:
-            user_id = verifier.verify(token).user_id
-        except GsiError:
-            return None  # the route answers 401; until then the request counts for its address
-        with self._lock:
-            self._entries[digest] = (user_id, now)
-            while len(self._entries) > self._size:
-                self._entries.popitem(last=False)
-        return user_id
-
-
 class RateLimitMiddleware:
     def __init__(
         self,
@@ -201,14 +169,12 @@ class RateLimitMiddleware:
         reads: str,
         writes: str,
         storage: str,
-        principals: PrincipalCache | None = None,
     ) -> None:
         self._app = app
         self._reads = parse_many(reads)
         self._writes = parse_many(writes)
         self._storage = storage_from_string(storage)
         self._limiter = SlidingWindowCounterRateLimiter(self._storage)
-        self._principals = principals or PrincipalCache()
         # The in-memory storage answers in microseconds; a remote one is asked from a thread.
         self._local = storage.startswith("memory://")
 
@@ -242,10 +208,11 @@ class RateLimitMiddleware:
     def _who(self, scope: Scope) -> str:
         token = _bearer_token(scope)
         if token:
-            verifier = scope["app"].state.verifier
-            user_id = self._principals.user_id(verifier, token)
-            if user_id is not None:
-                return f"user:{user_id}"
+            verifier: TokenVerifier = scope["app"].state.verifier
+            try:  # the verifier remembers tokens it verified: no signature check per request
+                return f"user:{verifier.verify(token).user_id}"
+            except GsiError:
+                pass  # the route answers 401; until then the request counts for its address
         client = scope.get("client")
         return f"address:{client[0] if client else 'unknown'}"
 
