@@ -7,7 +7,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import random
 import shutil
 import subprocess
 import tempfile
@@ -21,6 +23,7 @@ from typing import Any
 import httpx
 from sqlalchemy import Engine, create_engine, text
 
+from bench import fixed_rate
 from bench.registration import drop_schema, mint, start_service
 from gsi_contracts import registration as contract
 from gsi_kernel.bus.kafka import KafkaBus
@@ -147,6 +150,32 @@ def declare_throughput(port: int, persons: list[str], seconds: int) -> None:
     )
 
 
+def declare_at_fixed_rate(port: int, persons: list[str], rate: float, seconds: int) -> None:
+    """Declarations sent at ``rate``/s whatever the answers' pace: the latency the target means
+    ("p99 < 50 ms at that rate"), which a saturating closed loop cannot show."""
+    token = mint(port, user_id="bench", roles=["org_staff"], organization=ORG)
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+    rng = random.Random(7)
+    codes = [("PDI", "V1"), ("ADM", "V1"), ("PDI", "V2"), ("ACC", "V1"), ("SUI", "V1")]
+    requests = []
+    for _ in range(4000):
+        code, volet = rng.choice(codes)
+        body = {
+            "person_id": rng.choice(persons), "code": code, "volet": volet, "mode": "in_person",
+            "service_date": f"2026-{rng.randint(10, 11):02d}-{rng.randint(1, 27):02d}",
+            "duration_minutes": 15 * rng.randint(1, 6), "staff_member": f"staff-{rng.randint(1, 40)}",
+        }  # fmt: skip
+        requests.append(
+            fixed_rate.http_post("127.0.0.1", port, "/interventions", json.dumps(body).encode(), headers)
+        )
+    out = fixed_rate.run("127.0.0.1", port, requests, rate=rate, seconds=seconds)
+    p50, p99 = (fixed_rate.percentile(out.latencies, q) * 1000 for q in (0.5, 0.99))
+    print(
+        f"{f'declare at a fixed {rate:.0f}/s (open loop)':<52}{len(out.latencies) / out.seconds:>10,.0f}/s"
+        f"   p50 {p50:.1f} ms  p99 {p99:.1f} ms  errors {out.errors}   (target p99 < 50 ms at 300/s)"
+    )
+
+
 def import_csv(persons: list[str], rows: int) -> bytes:
     """``rows`` distinct interventions: each person on distinct days of Q1–Q3 2026-2027."""
     lines = ["person_id;code;service_date;duration_minutes;mode;volet;staff_member;notes"]
@@ -212,6 +241,9 @@ def main() -> None:
         if os.environ.get("GSI_BENCH_ONLY") == "latency":
             return
         declare_throughput(port, persons, int(os.environ.get("GSI_BENCH_SECONDS", "15")))
+        time.sleep(5)  # the saturation's backlog (relay, projections) drains first
+        for rate in os.environ.get("GSI_BENCH_RATES", "300,250").split(","):
+            declare_at_fixed_rate(port, persons, float(rate), 20)
         bulk_import(port, engine, schema, persons, int(os.environ.get("GSI_BENCH_IMPORT_ROWS", "100000")))
     finally:
         process.terminate()

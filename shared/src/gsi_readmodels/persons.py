@@ -25,18 +25,18 @@ from sqlalchemy import (
     Row,
     String,
     Table,
+    bindparam,
     func,
     insert,
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from gsi_contracts import registration as contract
 from gsi_eligibility import PersonFacts, RuleBook, RuleSet, StatusPeriod, load_default_rulebook
 from gsi_kernel.clock import montreal_date
 from gsi_kernel.envelope import EventEnvelope
+from gsi_kernel.store.dialect import insert_for
 from gsi_readmodels.model import KnownPerson
 
 _MERGE_HOPS = 5  # a merged person's id leads to the surviving one; chains are short
@@ -118,7 +118,7 @@ class PersonFollower:
             "erased": False,
         }
         inserted = connection.execute(
-            _insert(connection, self._t.persons).values(row).on_conflict_do_nothing()
+            insert_for(connection, self._t.persons).values(row).on_conflict_do_nothing()
         )
         if inserted.rowcount:  # a registration seen again adds no second status period
             period = StatusPeriod(
@@ -145,7 +145,7 @@ class PersonFollower:
 
     def on_rule_set_published(self, connection: Connection, event: EventEnvelope) -> None:
         published = contract.RuleSetPublished.model_validate(event.payload)
-        statement = _insert(connection, self._t.rule_sets).values(
+        statement = insert_for(connection, self._t.rule_sets).values(
             program=published.program,
             version=published.version,
             effective_from=published.effective_from,
@@ -179,6 +179,15 @@ class PersonDirectory:
 
     def __init__(self, tables: PersonTables) -> None:
         self._t = tables
+        p, s = tables.persons, tables.statuses.c
+        # Built once: every declaration reads its person, and building and keying a statement
+        # costs more Python than running it (ADR 10).
+        self._load_query = (
+            select(p, s.status, s.effective_from, s.admission_date, s.expires_on)
+            .select_from(p.outerjoin(tables.statuses, s.person_id == p.c.person_id))
+            .where(p.c.person_id.in_(bindparam("person_ids", expanding=True)))
+            .order_by(p.c.person_id, s.seq)
+        )
 
     def persons(self, connection: Connection, person_ids: Iterable[str]) -> dict[str, KnownPerson]:
         """The persons by the id asked for; a merged person answers with the surviving person;
@@ -219,14 +228,7 @@ class PersonDirectory:
         histories: dict[str, list[StatusPeriod]],
     ) -> None:
         """The persons and their status periods (oldest first), in one query."""
-        p, s = self._t.persons, self._t.statuses.c
-        query = (
-            select(p, s.status, s.effective_from, s.admission_date, s.expires_on)
-            .select_from(p.outerjoin(self._t.statuses, s.person_id == p.c.person_id))
-            .where(p.c.person_id.in_(person_ids))
-            .order_by(p.c.person_id, s.seq)
-        )
-        for r in connection.execute(query):
+        for r in connection.execute(self._load_query, {"person_ids": person_ids}):
             rows.setdefault(r.person_id, r)
             periods = histories.setdefault(r.person_id, [])
             if r.status is not None:
@@ -242,11 +244,6 @@ class PersonDirectory:
                 return None
             row = found
         return None
-
-
-def _insert(connection: Connection, table: Table) -> Any:
-    """An INSERT that can be told ``on_conflict_do_nothing`` (PostgreSQL's and SQLite's)."""
-    return (pg_insert if connection.dialect.name == "postgresql" else sqlite_insert)(table)
 
 
 def _chunks(values: list[str]) -> Iterable[list[str]]:

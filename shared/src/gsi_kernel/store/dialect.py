@@ -11,4 +11,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 def insert_for(connection: Connection, table: Table) -> Any:
     """An INSERT that takes ON CONFLICT clauses, in the connection's dialect (PostgreSQL or SQLite)."""
-    return (pg_insert if connection.dialect.name == "postgresql" else sqlite_insert)(table)
+    return insert_for_dialect(connection.dialect.name, table)
+
+
+def insert_for_dialect(dialect: str, table: Table) -> Any:
+    """The same, by the dialect's name (``postgresql``, ``sqlite``)."""
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)

@@ -10,8 +10,6 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from gsi_kernel.auth import Principal, may_read_organization
 from gsi_kernel.clock import montreal_date
@@ -19,6 +17,7 @@ from gsi_kernel.envelope import CommandContext
 from gsi_kernel.errors import InvalidInput, NotFound
 from gsi_kernel.events import DomainEvent
 from gsi_kernel.runtime import Kernel
+from gsi_kernel.store.dialect import insert_for
 from gsi_kernel.store.queries import fetch_one, fetch_page, scoped_to_principal
 from interventions.domain import action_plan as plan
 from interventions.domain.registry import EVENTS
@@ -212,10 +211,9 @@ class ActionPlans:
 def _claim(connection: Connection, organization_id: str, person_id: str, plan_id: str) -> str | None:
     """Claim the person's active plan for ``plan_id``; return the plan already holding it, if
     any. On PostgreSQL a concurrent claim waits for the first to commit, then finds it."""
-    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
     # RETURNING tells whether this statement inserted (rowcount is not reliable here on PostgreSQL).
     claimed = connection.execute(
-        insert(action_plan_claims)
+        insert_for(connection, action_plan_claims)
         .values(organization_id=organization_id, person_id=person_id, plan_id=plan_id)
         .on_conflict_do_nothing()
         .returning(action_plan_claims.c.plan_id)

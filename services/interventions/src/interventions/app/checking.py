@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, or_, select, tuple_
+from sqlalchemy import Connection, Row, bindparam, or_, select, tuple_
 
 from gsi_conformity import CheckContext, Finding, Item, NoCatalogue, PersonRecord, check
 from gsi_eligibility import NoRuleSet
@@ -116,20 +116,35 @@ def _plan_periods(
     periods: dict[tuple[str, str], list[tuple[date, date | None]]] = {}
     ordered = sorted(owners)
     for start in range(0, len(ordered), _CHUNK):
-        owner = tuple_(action_plans.c.organization_id, action_plans.c.person_id)
-        query = (
-            select(
-                action_plans.c.organization_id,
-                action_plans.c.person_id,
-                action_plans.c.opened_on,
-                action_plans.c.closed_on,
-            )
-            .where(owner.in_(ordered[start : start + _CHUNK]))
-            .order_by(action_plans.c.opened_on, action_plans.c.plan_id)
-        )
-        for r in connection.execute(query):
+        for r in connection.execute(_PLANS, {"owners": ordered[start : start + _CHUNK]}):
             periods.setdefault((r.organization_id, r.person_id), []).append((r.opened_on, r.closed_on))
     return periods
+
+
+# Built once (ADR 10): a declaration runs both.
+_PLANS = (
+    select(
+        action_plans.c.organization_id,
+        action_plans.c.person_id,
+        action_plans.c.opened_on,
+        action_plans.c.closed_on,
+    )
+    .where(
+        tuple_(action_plans.c.organization_id, action_plans.c.person_id).in_(
+            bindparam("owners", expanding=True)
+        )
+    )
+    .order_by(action_plans.c.opened_on, action_plans.c.plan_id)
+)
+_OTHERS = select(interventions).where(
+    interventions.c.status == "active",
+    or_(
+        interventions.c.person_id.in_(bindparam("persons", expanding=True)),
+        tuple_(interventions.c.staff_member, interventions.c.service_date).in_(
+            bindparam("staff_days", expanding=True)
+        ),
+    ),
+)
 
 
 def _item(candidate: Candidate) -> Item:
@@ -158,14 +173,8 @@ def _others(connection: Connection, items: Sequence[Item]) -> list[Item]:
     staff_days = sorted({(i.staff_member, i.service_date) for i in items if i.staff_member})
     found: dict[str, Item] = {}
     for start in range(0, max(len(persons), len(staff_days)), _CHUNK):
-        conditions = []
-        if persons[start : start + _CHUNK]:
-            conditions.append(interventions.c.person_id.in_(persons[start : start + _CHUNK]))
-        if staff_days[start : start + _CHUNK]:
-            pairs = tuple_(interventions.c.staff_member, interventions.c.service_date)
-            conditions.append(pairs.in_(staff_days[start : start + _CHUNK]))
-        query = select(interventions).where(and_(interventions.c.status == "active", or_(*conditions)))
-        for r in connection.execute(query):
+        chunk = {"persons": persons[start : start + _CHUNK], "staff_days": staff_days[start : start + _CHUNK]}
+        for r in connection.execute(_OTHERS, chunk):
             if r.intervention_id not in ids:
                 found[r.intervention_id] = _row_item(r)
     return list(found.values())

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from gsi_conformity import CatalogueBook
 from gsi_eligibility import RuleBook
@@ -63,11 +63,7 @@ class Knowledge:
     def agreement_volets(self, connection: Connection, organization_id: str, day: date) -> frozenset[str]:
         """The volets of the organization's agreement in force on ``day``; the configured default
         until reporting has published an agreement for the organization."""
-        rows = connection.execute(
-            select(agreements.c.volets, agreements.c.starts_on, agreements.c.ends_on).where(
-                agreements.c.organization_id == organization_id
-            )
-        ).all()
+        rows = connection.execute(_AGREEMENTS, {"organization_id": organization_id}).all()
         if not rows:
             return self._default_volets
         return frozenset(v for r in rows if r.starts_on <= day <= r.ends_on for v in r.volets.split(",") if v)
@@ -77,18 +73,25 @@ class Knowledge:
     ) -> bool:
         """Whether a granted lock exception, still valid today, opens the locked ``quarter``."""
         exceptions = connection.execute(
-            select(lock_exceptions.c.status, lock_exceptions.c.valid_until).where(
-                lock_exceptions.c.organization_id == organization_id,
-                lock_exceptions.c.quarter == str(quarter),
-            )
+            _EXCEPTIONS, {"organization_id": organization_id, "quarter": str(quarter)}
         ).all()
         return any(covers(e.status, e.valid_until, today) for e in exceptions)
 
     def locked_quarters(self, connection: Connection, organization_id: str) -> frozenset[str]:
         """Every quarter locked for the organization, lock exceptions aside (C7's warning)."""
-        rows = connection.execute(
-            select(quarter_locks.c.quarter).where(
-                quarter_locks.c.organization_id == organization_id, quarter_locks.c.locked.is_(True)
-            )
-        ).scalars()
+        rows = connection.execute(_LOCKED, {"organization_id": organization_id}).scalars()
         return frozenset(rows)
+
+
+# Every write reads these: built once, not per request (building and keying a statement costs
+# more Python than running it, ADR 10).
+_AGREEMENTS = select(agreements.c.volets, agreements.c.starts_on, agreements.c.ends_on).where(
+    agreements.c.organization_id == bindparam("organization_id")
+)
+_EXCEPTIONS = select(lock_exceptions.c.status, lock_exceptions.c.valid_until).where(
+    lock_exceptions.c.organization_id == bindparam("organization_id"),
+    lock_exceptions.c.quarter == bindparam("quarter"),
+)
+_LOCKED = select(quarter_locks.c.quarter).where(
+    quarter_locks.c.organization_id == bindparam("organization_id"), quarter_locks.c.locked.is_(True)
+)

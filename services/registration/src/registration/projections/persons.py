@@ -9,11 +9,10 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, bindparam, delete, insert, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from gsi_kernel.envelope import EventEnvelope
 from gsi_kernel.events import DomainEvent
+from gsi_kernel.store.dialect import insert_for_dialect
 from registration.domain import events as ev
 from registration.domain.duplicates import name_key, normalize
 from registration.domain.rule_sets import EVENTS as RULE_EVENTS
@@ -167,7 +166,7 @@ _ELIGIBILITY = (
 
 
 def _consent_upsert(dialect: str) -> Any:
-    upsert = (pg_insert if dialect == "postgresql" else sqlite_insert)(consents)
+    upsert = insert_for_dialect(dialect, consents)
     return upsert.on_conflict_do_update(
         index_elements=["person_id", "purpose"],
         set_={"given_at": upsert.excluded.given_at, "withdrawn_at": None, "withdrawal_reason": None},

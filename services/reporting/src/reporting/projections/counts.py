@@ -34,9 +34,8 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from gsi_kernel.store.dialect import insert_for, insert_for_dialect
 from reporting.domain.counting import (
     PROGRAM,
     YEAR,
@@ -58,15 +57,6 @@ from reporting.projections.tables import known_person_statuses, known_persons
 
 _PRESENCE_KEY = ("person_id", "fiscal_year", "quarter_number", "organization_id")
 _COUNT_KEY = ("fiscal_year", "quarter_number", "organization_id", "measure", "code")
-
-
-def insert_for(connection: Connection, table: Any) -> Any:
-    """An INSERT that takes ON CONFLICT clauses, in the connection's dialect."""
-    return _insert(connection.dialect.name, table)
-
-
-def _insert(dialect: str, table: Any) -> Any:
-    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
 
 
 def lock_persons(connection: Connection, person_ids: Iterable[str]) -> None:
@@ -125,7 +115,7 @@ def _presence_upsert(dialect: str) -> Any:
     year_row = bindparam("year_row", type_=Boolean())
     planned = exists().where(p.person_id == person, p.fiscal_year <= fy)
     region = func.coalesce(select(k.region).where(k.person_id == person).scalar_subquery(), "")
-    statement = _insert(dialect, perf_presence).values(
+    statement = insert_for_dialect(dialect, perf_presence).values(
         person_id=person,
         fiscal_year=fy,
         quarter_number=bindparam("quarter_number", type_=SmallInteger()),
@@ -180,7 +170,7 @@ def add_counts(connection: Connection, counts: Mapping[CountKey, int]) -> None:
 @cache
 def _counts_upsert(dialect: str) -> Any:
     c = perf_counts.c
-    statement = _insert(dialect, perf_counts)
+    statement = insert_for_dialect(dialect, perf_counts)
     return statement.on_conflict_do_update(
         index_elements=list(_COUNT_KEY), set_={"value": c.value + statement.excluded.value}
     ).returning(*(c[name] for name in _COUNT_KEY), c.value)

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Table, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Connection, update
 
 from gsi_contracts import interventions as contract
 from gsi_kernel.envelope import EventEnvelope
 from gsi_kernel.fiscal import FiscalQuarter
+from gsi_kernel.store.dialect import insert_for
 from reporting.projections.tables import (
     catalogue_versions,
     intervention_versions,
@@ -38,11 +37,6 @@ _FIELDS = (
     "referral_reason",
     "session_id",
 )
-
-
-def insert_for(connection: Connection, table: Table) -> Any:
-    """An INSERT that takes ON CONFLICT clauses, in the connection's dialect (PostgreSQL or SQLite)."""
-    return (pg_insert if connection.dialect.name == "postgresql" else sqlite_insert)(table)
 
 
 def _fields(event: contract.InterventionDeclared | contract.InterventionCorrected) -> dict[str, Any]:

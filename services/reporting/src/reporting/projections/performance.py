@@ -27,10 +27,10 @@ from sqlalchemy import (
 
 from gsi_contracts import interventions as contract
 from gsi_kernel.envelope import EventEnvelope
+from gsi_kernel.store.dialect import insert_for
 from reporting.domain import counting
 from reporting.domain.counting import PROGRAM, YEAR, Measure, Served, fiscal_year_of, quarter_number_of
 from reporting.projections import counts
-from reporting.projections.counts import insert_for
 from reporting.projections.performance_tables import (
     perf_action_plans,
     perf_counts,

@@ -13,8 +13,8 @@ from sqlalchemy import Connection
 
 from gsi_contracts import interventions as contract
 from gsi_kernel.envelope import EventEnvelope
+from gsi_kernel.store.dialect import insert_for
 from reporting.domain.counting import RETENTION_MONTHS, fiscal_year_of
-from reporting.projections.counts import insert_for
 from reporting.projections.performance_tables import regionalization_checkpoints, regionalization_follow_ups
 
 CONSUMER = "reporting.regionalization"
