@@ -5,6 +5,8 @@ partial write."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -161,3 +163,36 @@ def test_reports_refuse_bad_quarters_and_other_organizations(embedded_services: 
 def test_unknown_routes_and_methods_answer_in_the_same_shape(embedded_services: Services) -> None:
     assert_error(embedded_services.registration.get("/nowhere"), 404, "not_found")
     assert_error(embedded_services.registration.put("/health"), 405, "method_not_allowed")
+
+
+_GLOBAL_PROVIDER_PROBE = """
+import sys, tempfile
+from pathlib import Path
+from fastapi.testclient import TestClient
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from registration.bootstrap import build_app, build_kernel
+from registration.settings import RegistrationSettings
+
+host_spans = InMemorySpanExporter()  # a host that configured OpenTelemetry's global provider
+provider = TracerProvider()
+provider.add_span_processor(SimpleSpanProcessor(host_spans))
+trace.set_tracer_provider(provider)
+kernel = build_kernel(RegistrationSettings(data_dir=Path(tempfile.mkdtemp())))
+with TestClient(build_app(kernel)) as client:
+    answer = client.get("/health")
+print(answer.status_code, "x-trace-id" in answer.headers, len(host_spans.get_finished_spans()))
+"""
+
+
+def test_each_request_is_traced_once_by_the_service_not_again_by_fastapi() -> None:
+    """The kernel's middleware traces every request with the service's own provider; FastAPI's
+    native telemetry (which would trace it again through a configured global provider, and asks
+    the global providers on every request) is off."""
+    done = subprocess.run(
+        [sys.executable, "-c", _GLOBAL_PROVIDER_PROBE], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["200", "True", "0"]

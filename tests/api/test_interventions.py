@@ -524,3 +524,19 @@ def test_an_exception_may_name_only_the_organizations_own_interventions(
         "/lock-exceptions", json={**body, "intervention_ids": [mine]}, headers=manager
     )
     assert accepted.status_code == 201, accepted.text
+
+
+def test_a_declaration_counts_the_staff_members_other_interventions_that_day_whoever_they_served(
+    interventions: InterventionsService,
+) -> None:
+    """C8: the catalogue's 40 interventions a day per staff member. A declaration reads the
+    person's own interventions and the staff member's of that day, for any person."""
+    persons = [interventions.register_person(ORG) for _ in range(43)]
+    for person in persons[:40]:
+        assert codes(declare(interventions, person, staff_member="marc").json()["flags"]) == []
+    the_41st = declare(interventions, persons[40], staff_member="marc")
+    assert codes(the_41st.json()["flags"]) == ["C8.staff_day_volume"]
+    another_staff_member = declare(interventions, persons[41], staff_member="lea")
+    assert codes(another_staff_member.json()["flags"]) == []
+    next_day = declare(interventions, persons[42], staff_member="marc", service_date="2026-11-19")
+    assert codes(next_day.json()["flags"]) == []

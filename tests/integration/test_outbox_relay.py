@@ -16,9 +16,10 @@ from sqlalchemy import select
 from gsi_kernel.bus.port import TopicSpec
 from gsi_kernel.clock import FixedClock, SystemClock
 from gsi_kernel.envelope import EventEnvelope
-from gsi_kernel.relay import OutboxRelay
+from gsi_kernel.relay import LEASE, OutboxRelay
 from gsi_kernel.store.outbox import Outbox
 from gsi_kernel.store.tables import leases
+from gsi_kernel.store.tracking import release_lease
 from gsi_kernel.telemetry import Telemetry
 from tests.integration.conftest import Infra
 from tests.integration.support import counter, create_tables, read_tallies, tally, writer
@@ -137,5 +138,37 @@ def test_the_relay_renews_its_lease_only_when_half_of_it_is_left_and_keeps_it_me
     tally(w, "s", 3)
     assert first.run_once() == 1
     assert _lease(infra) == ("first", clock.now() + timedelta(seconds=30))
+    first.close()
+    second.close()
+
+
+def test_a_standby_relay_looks_at_a_taken_lease_again_only_after_a_tenth_of_it(infra: Infra) -> None:
+    topic = f"standby-{uuid.uuid4().hex[:8]}"
+    infra.bus.ensure_topics([TopicSpec(topic, 1)])
+    create_tables(infra.db)
+    w = writer(infra.db, topic)
+    clock = FixedClock(datetime(2026, 11, 20, 15, tzinfo=UTC))
+    first, second = (
+        OutboxRelay(
+            db=infra.db,
+            producer=infra.bus.producer(),
+            clock=clock,
+            telemetry=Telemetry("test"),
+            lease_ttl=timedelta(seconds=30),
+            holder=holder,
+        )
+        for holder in ("first", "second")
+    )
+    tally(w, "s", 1)
+    assert first.run_once() == 1
+    assert second.run_once() == 0  # taken: the second relay stands by for 3 s
+    with infra.db.transaction() as connection:
+        release_lease(connection, LEASE, "first")  # the first one stops cleanly
+    tally(w, "s", 2)
+    clock.advance(timedelta(seconds=2))
+    assert second.run_once() == 0  # still standing by: it did not look
+    clock.advance(timedelta(seconds=1, milliseconds=1))
+    assert second.run_once() == 1  # it looked, took the free lease and published
+    assert _lease(infra) == ("second", clock.now() + timedelta(seconds=30))
     first.close()
     second.close()

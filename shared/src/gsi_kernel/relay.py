@@ -9,7 +9,9 @@ Under load the relay works in batches, not message by message: after a batch tha
 full it waits ``linger`` (as long as an idle relay waits between looks anyway) so that the next
 one carries the messages of many commands — each batch costs two short transactions and a
 round trip to the brokers, whatever its size. It renews its lease when half of it has run out,
-not at every batch (one write less per batch).
+not at every batch (one write less per batch); an instance that found the lease taken looks again
+only after a tenth of it (a standby relay in every serving process otherwise took the lease's
+row lock several times a second).
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ class OutboxRelay:
         self.holder = holder or f"relay-{uuid.uuid4()}"
         self._linger_s = linger.total_seconds()
         self._lease_until: datetime | None = None  # while ours for sure, no renewal needed
+        self._standby_until: datetime | None = None  # another holder had it: no look before
 
     def run_once(self) -> int:
         """Publish one batch; return how many messages were published (0 when idle)."""
@@ -75,9 +78,13 @@ class OutboxRelay:
         now = self._clock.now()
         if self._lease_until is not None and now < self._lease_until - self._lease_ttl / 2:
             return True
+        if self._standby_until is not None and now < self._standby_until:
+            return False
         self._lease_until = None
         if not try_acquire_lease(connection, LEASE, self.holder, now, self._lease_ttl):
+            self._standby_until = now + self._lease_ttl / 10
             return False
+        self._standby_until = None
         self._lease_until = now + self._lease_ttl
         return True
 

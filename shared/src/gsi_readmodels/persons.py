@@ -182,12 +182,14 @@ class PersonDirectory:
         p, s = tables.persons, tables.statuses.c
         # Built once: every declaration reads its person, and building and keying a statement
         # costs more Python than running it (ADR 10).
-        self._load_query = (
-            select(p, s.status, s.effective_from, s.admission_date, s.expires_on)
-            .select_from(p.outerjoin(tables.statuses, s.person_id == p.c.person_id))
-            .where(p.c.person_id.in_(bindparam("person_ids", expanding=True)))
-            .order_by(p.c.person_id, s.seq)
+        with_statuses = select(p, s.status, s.effective_from, s.admission_date, s.expires_on).select_from(
+            p.outerjoin(tables.statuses, s.person_id == p.c.person_id)
         )
+        self._load_query = with_statuses.where(
+            p.c.person_id.in_(bindparam("person_ids", expanding=True))
+        ).order_by(p.c.person_id, s.seq)
+        # One person (a declaration): an expanding IN rewrites its SQL at every execution.
+        self._load_one = with_statuses.where(p.c.person_id == bindparam("person_id")).order_by(s.seq)
 
     def persons(self, connection: Connection, person_ids: Iterable[str]) -> dict[str, KnownPerson]:
         """The persons by the id asked for; a merged person answers with the surviving person;
@@ -228,7 +230,11 @@ class PersonDirectory:
         histories: dict[str, list[StatusPeriod]],
     ) -> None:
         """The persons and their status periods (oldest first), in one query."""
-        for r in connection.execute(self._load_query, {"person_ids": person_ids}):
+        if len(person_ids) == 1:
+            found = connection.execute(self._load_one, {"person_id": person_ids[0]})
+        else:
+            found = connection.execute(self._load_query, {"person_ids": person_ids})
+        for r in found:
             rows.setdefault(r.person_id, r)
             periods = histories.setdefault(r.person_id, [])
             if r.status is not None:
