@@ -350,3 +350,30 @@ def test_a_refused_append_puts_nothing_in_the_outbox(database: Database, expecte
     assert outbox_keys(database) == ["one"]
     with database.transaction() as c:
         assert [e.payload["text"] for e in store().load(c, "one")] == ["first"]
+
+
+def test_kernel_v2_adds_the_projected_flag_to_a_store_without_it(database: Database) -> None:
+    """A store created before ADR 16: its events were never projected inline, so the
+    checkpointed catch-up keeps deciding for them; the upgrade can run twice."""
+    from gsi_kernel.store.ddl import upgrade_kernel_tables_v2
+
+    with database.transaction() as c:
+        c.execute(text("ALTER TABLE events DROP COLUMN projected"))  # as version 1 left it
+        c.execute(
+            text(
+                "INSERT INTO events (event_id, stream_id, version, type, schema_version, occurred_at,"
+                " recorded_at, actor, correlation_id, payload) VALUES ('e-1', 'old', 1, 'Noted', 1,"
+                " :at, :at, 'karine', 'c-1', '{\"text\": \"before\"}')"
+            ),
+            {"at": datetime(2026, 11, 1, tzinfo=UTC)},
+        )
+    for _ in range(2):
+        with database.transaction() as c:
+            upgrade_kernel_tables_v2(c)
+    with database.transaction() as c:
+        [old] = store().load(c, "old")
+        [new] = store().append(c, "new", 0, [Noted(text="after")], CONTEXT, projected=True)
+    assert (old.payload["text"], old.projected) == ("before", False)
+    with database.transaction() as c:
+        assert [e.projected for e in store().load(c, "new")] == [True]
+    assert new.projected

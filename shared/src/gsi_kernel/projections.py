@@ -4,11 +4,18 @@ A projection applies events in commit order (ADR 2: the cursor ``(transaction id
 and its checkpoint moves in the same transaction as its rows, so a crash never applies an
 event twice or skips one.
 
-The writer catches projections up right after each command commits (read-your-writes). Within
-a process one thread catches up at a time, and under load one catch-up projects the events of
-many commands. A background worker (:class:`ProjectionWorker`) catches up too: for other
-processes' events, and after a projection failed; it stands aside while requests keep the read
-models up to date.
+Read-your-writes comes one of two ways, chosen per service (ADR 16):
+
+- **After the command** (the default): the writer catches the projections up right after each
+  command commits. Within a process one thread catches up at a time, and under load one
+  catch-up projects the events of many commands. A background worker
+  (:class:`ProjectionWorker`) catches up too: for other processes' events, and after a
+  projection failed; it stands aside while requests keep the read models up to date.
+- **Inline**: the writer applies a command's events to every projection in the command's own
+  transaction (:meth:`ProjectionRunner.apply_inline`) and records them as ``projected``; the
+  catch-up then only moves the checkpoint past them, and applies what was not projected (events
+  from before the service went inline). A failing projection fails the command, which then
+  writes nothing.
 """
 
 from __future__ import annotations
@@ -60,8 +67,10 @@ class ProjectionRunner:
         clock: Clock,
         name: str = "read-models",
         batch_size: int = 500,
+        inline: bool = False,
     ) -> None:
         self.name = name
+        self.inline = inline and bool(projections)
         self._db = db
         self._store = store
         self._projections = list(projections)
@@ -73,21 +82,26 @@ class ProjectionRunner:
         self._last_catch_up = 0.0
 
     def run_once(self) -> int:
-        """One batch, in one transaction (the background worker's step)."""
-        if not self._projections:
-            return 0
-        with self._local:  # not against this process's own request threads: they share the work
-            with self._db.transaction() as connection:
-                applied, reached = self._catch_up_from(
-                    connection, self._lock_checkpoint(connection), limit=self._batch_size
-                )
-            self._projected_through = max(self._projected_through, reached)
-        return applied
+        """One batch, in one transaction (the background worker's step); how many events it
+        applied (inline, those the commands projected are only passed over)."""
+        return self._step()[0]
 
     def catch_up(self) -> None:
         """Apply every event committed so far."""
-        while self.run_once() >= self._batch_size:
+        while self._step()[1] >= self._batch_size:
             pass
+
+    def _step(self) -> tuple[int, int]:
+        """One batch: how many events were applied, and how many read."""
+        if not self._projections:
+            return 0, 0
+        with self._local:  # not against this process's own request threads: they share the work
+            with self._db.transaction() as connection:
+                applied, read, reached = self._catch_up_from(
+                    connection, self._lock_checkpoint(connection), limit=self._batch_size
+                )
+            self._projected_through = max(self._projected_through, reached)
+        return applied, read
 
     def catch_up_through(self, cursor: Cursor, *, timeout_s: float = 5.0) -> None:
         """Return once the read models include the event at ``cursor`` (read-your-writes).
@@ -103,7 +117,7 @@ class ProjectionRunner:
                 if self._projected_through >= cursor:
                     return
                 with self._db.transaction() as connection:
-                    _, reached = self._catch_up_from(
+                    _, _, reached = self._catch_up_from(
                         connection, self._lock_checkpoint(connection), limit=None
                     )
                 self._projected_through = max(self._projected_through, reached)
@@ -114,46 +128,66 @@ class ProjectionRunner:
                 raise TimeoutError(f"read models did not reach {cursor} within {timeout_s} s")
             time.sleep(0.002)  # an older transaction is still running: it ends in a moment
 
+    def apply_inline(self, connection: Connection, recorded: Sequence[EventEnvelope]) -> None:
+        """Apply a command's events, appended as ``projected`` in this very transaction."""
+        for projection in self._projections:
+            apply_all(projection, connection, recorded)
+
     def catch_up_in(self, connection: Connection, *, limit: int | None = None) -> int:
         """Apply, inside the caller's transaction, what the projections have not seen yet."""
         if not self._projections:
             return 0
-        applied, _ = self._catch_up_from(connection, self._lock_checkpoint(connection), limit=limit)
+        applied, _, _ = self._catch_up_from(connection, self._lock_checkpoint(connection), limit=limit)
         return applied
 
     def _catch_up_from(
         self, connection: Connection, cursor: Cursor, *, limit: int | None
-    ) -> tuple[int, Cursor]:
-        """Apply from ``cursor``; return how many events and the cursor reached."""
-        applied = 0
+    ) -> tuple[int, int, Cursor]:
+        """Apply from ``cursor`` what no command projected; return how many events were applied,
+        how many read, and the cursor reached."""
+        applied = read = 0
         while True:
             batch = self._store.read_all(connection, after=cursor, limit=limit or self._batch_size)
-            for projection in self._projections:
-                apply_all(projection, connection, batch)
+            pending = [e for e in batch if not e.projected]
+            if pending:
+                for projection in self._projections:
+                    apply_all(projection, connection, pending)
             if batch:
                 cursor = batch[-1].cursor
-                applied += len(batch)
+                applied += len(pending)
+                read += len(batch)
             if limit is not None or len(batch) < self._batch_size:
                 break
-        if applied:
+        if read:
             write_cursor(connection, self.name, cursor, self._clock.now())
-        return applied, cursor
+        return applied, read, cursor
 
     def rebuild(self, name: str) -> int:
         """Empty the projection ``name`` and replay the store into it, up to where the others
-        are, atomically (later events reach all of them at the next catch-up)."""
+        are, atomically (later events reach all of them at the next catch-up).
+
+        Inline, the others also hold every event projected in its own transaction, past the
+        checkpoint too: appends are held off meanwhile (a command waits for the rebuild to
+        commit), so that none lands in the projection between its reset and its replay."""
         projection = next(p for p in self._projections if p.name == name)
         applied = 0
         with self._db.transaction() as connection:
+            if self.inline and connection.dialect.name == "postgresql":
+                # Waits for the appending transactions under way; SQLite's writer lock (BEGIN
+                # IMMEDIATE) already keeps every other writer out.
+                connection.exec_driver_sql("LOCK TABLE events IN SHARE MODE")
             until = self._lock_checkpoint(connection)
             projection.reset(connection)
             cursor: Cursor = (0, 0)
-            while batch := self._store.read_all(connection, after=cursor, limit=self._batch_size):
+            while batch := self._store.read_all(
+                connection, after=cursor, limit=self._batch_size, settled=self.inline
+            ):
                 for event in batch:
-                    if event.cursor > until:
+                    if event.cursor <= until or event.projected:
+                        projection.apply(connection, event)
+                        applied += 1
+                    elif not self.inline:
                         return applied
-                    projection.apply(connection, event)
-                    applied += 1
                 cursor = batch[-1].cursor
         return applied
 

@@ -55,6 +55,10 @@ class ServiceWiring:
     consumers: Sequence[ConsumerSpec] = ()
     projections: Sequence[Projection] = ()
     extra_topics: Sequence[str] = field(default_factory=tuple)
+    # The projections take a command's events in in its transaction, not after it (ADR 16):
+    # only for projections that write rows of the command's own streams (no read-modify-write
+    # across streams, which the catch-up's checkpoint lock serialises and a command does not).
+    inline_projections: bool = False
 
 
 def migrate(settings: ServiceSettings, migrations: Path) -> None:
@@ -99,6 +103,7 @@ class Kernel:
             projections=wiring.projections,
             clock=self.clock,
             name=f"{settings.service}.read-models",
+            inline=wiring.inline_projections,
         )
         self.writer = StreamWriter(
             db=self.db,
@@ -107,6 +112,7 @@ class Kernel:
             clock=self.clock,
             publisher=wiring.publisher,
             project=self.projections.catch_up_through,
+            project_inline=self.projections.apply_inline if self.projections.inline else None,
         )
         self.dev_issuer, self.verifier = _auth(settings)
         self.workers = WorkerGroup()

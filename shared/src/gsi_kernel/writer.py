@@ -1,5 +1,6 @@
-"""Executing a decision on one stream: load, decide, append with the expected version, and put
-the integration events in the outbox — all in one transaction."""
+"""Executing a decision on one stream: load, decide, append with the expected version, put the
+integration events in the outbox and, for a service whose projections are inline (ADR 16),
+apply the events to its read models — all in one transaction."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ DecideWith = Callable[[Connection, list[DomainEvent]], Sequence[DomainEvent]]
 # What an event publishes (integration events for the outbox). It sees the event as recorded,
 # except for its position in the store, which a command's event gets in the same statement.
 Publisher = Callable[[EventEnvelope], Sequence[Publication]]
+# Applies a command's recorded events to the read models inside its transaction (ADR 16).
+ProjectInline = Callable[[Connection, Sequence[EventEnvelope]], None]
 
 
 def no_publication(_event: EventEnvelope) -> Sequence[Publication]:
@@ -41,8 +44,11 @@ class StreamWriter:
         clock: Clock,
         publisher: Publisher = no_publication,
         project: Callable[[tuple[int, int]], object] = lambda _cursor: None,
+        project_inline: ProjectInline | None = None,
     ) -> None:
-        """``project(cursor)`` returns once the read models include the event at that cursor."""
+        """Read-your-writes (ADR 16): ``project_inline(connection, events)`` applies a command's
+        events in its transaction when given; otherwise ``project(cursor)``, after the commit,
+        returns once the read models include the event at that cursor."""
         self._db = db
         self._store = store
         self._registry = registry
@@ -50,6 +56,7 @@ class StreamWriter:
         self._outbox = Outbox()
         self._publisher = publisher
         self._project = project
+        self._project_inline = project_inline
 
     def execute(
         self, stream_id: str, decide: Decide, context: CommandContext, *, new_stream: bool = False
@@ -67,7 +74,7 @@ class StreamWriter:
         caller just made the id up, so there is no history to load (a clash still conflicts)."""
         with self._db.transaction() as connection:
             recorded = self._record(connection, stream_id, decide, context, new_stream=new_stream)
-        if recorded:
+        if recorded and self._project_inline is None:
             self._project_safely(stream_id, recorded[-1].cursor)
         return recorded
 
@@ -97,13 +104,16 @@ class StreamWriter:
         with self._db.transaction() as connection, _gc_paused():
             streams = decide(connection)
             recorded = self._store.append_new_streams(
-                connection, streams, context, skip_existing=skip_existing
+                connection, streams, context, skip_existing=skip_existing, projected=self._inline
             )
             publications = [p for event in recorded for p in self._publisher(event)]
             self._outbox.put(connection, publications, self._clock.now())
+            if self._project_inline is not None and recorded:
+                self._project_inline(connection, recorded)
         if not recorded:
             return []
-        self._project_safely(f"{len(recorded)} new streams", max(e.cursor for e in recorded))
+        if self._project_inline is None:
+            self._project_safely(f"{len(recorded)} new streams", max(e.cursor for e in recorded))
         return list(dict.fromkeys(e.stream_id for e in recorded))
 
     def _project_safely(self, stream_id: str, cursor: tuple[int, int]) -> None:
@@ -135,7 +145,16 @@ class StreamWriter:
         decided = decide(
             connection, [self._registry.decode(e.type, e.schema_version, e.payload) for e in history]
         )
-        return self._store.append(connection, stream_id, expected, decided, context, publish=self._publisher)
+        recorded = self._store.append(
+            connection, stream_id, expected, decided, context, publish=self._publisher, projected=self._inline
+        )
+        if self._project_inline is not None and recorded:
+            self._project_inline(connection, recorded)
+        return recorded
+
+    @property
+    def _inline(self) -> bool:
+        return self._project_inline is not None
 
 
 @contextmanager

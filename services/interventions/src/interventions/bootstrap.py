@@ -59,6 +59,9 @@ def build_kernel(
         published_topics=[contract.TOPIC],
         publisher=publish_all,
         projections=[InterventionsProjection(), ActionPlansProjection(), RegionalizationProjection()],
+        # Each writes rows of the command's own streams only: they go inline (ADR 16), so a
+        # declaration is one transaction, not two.
+        inline_projections=True,
         consumers=[
             ConsumerSpec(persons.CONSUMER, [registration.TOPIC], persons.HANDLERS),
             ConsumerSpec(reporting_events.CONSUMER, [reporting.TOPIC], reporting_events.HANDLERS),

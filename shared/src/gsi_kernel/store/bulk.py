@@ -34,7 +34,7 @@ CHUNK = 10_000
 
 _EVENT_COLUMNS = (
     "event_id, stream_id, version, type, schema_version, payload, occurred_at, recorded_at, "
-    "actor, organization, correlation_id, causation_id, traceparent"
+    "actor, organization, correlation_id, causation_id, traceparent, projected"
 )
 
 # Reading events back: the columns in the order EventStore builds envelopes from.
@@ -48,12 +48,20 @@ WHERE (tx_id, position) > (%(tx)s::bigint, %(pos)s::bigint)
 ORDER BY tx_id, position
 LIMIT %(limit)s::int
 """
+# The same without the horizon, for a reader that holds appends off (a rebuild, ADR 16): every
+# transaction that appended has ended, so everything committed can be read.
+READ_ALL_SETTLED = f"""
+SELECT {EVENT_COLUMNS} FROM events
+WHERE (tx_id, position) > (%(tx)s::bigint, %(pos)s::bigint)
+ORDER BY tx_id, position
+LIMIT %(limit)s::int
+"""
 
 INSERT_NEW_EVENTS = f"""
 INSERT INTO events ({_EVENT_COLUMNS})
 SELECT u.event_id, u.stream_id, u.version, u.type, u.schema_version, u.payload::json,
        %(occurred_at)s, %(recorded_at)s, %(actor)s, %(organization)s, %(correlation_id)s,
-       %(causation_id)s, %(traceparent)s
+       %(causation_id)s, %(traceparent)s, %(projected)s::boolean
 FROM unnest(%(event_id)b::text[], %(stream_id)b::text[], %(version)b::int[], %(type)b::text[],
             %(schema_version)b::int[], %(payload)b::text[])
      AS u(event_id, stream_id, version, type, schema_version, payload)
@@ -68,7 +76,8 @@ WITH appended AS (
   INSERT INTO events ({_EVENT_COLUMNS})
   SELECT u.event_id, %(stream_id)s::text, u.version, u.type, u.schema_version, u.payload::json,
          %(occurred_at)s::timestamptz, %(recorded_at)s::timestamptz, %(actor)s::text,
-         %(organization)s::text, %(correlation_id)s::text, %(causation_id)s::text, %(traceparent)s::text
+         %(organization)s::text, %(correlation_id)s::text, %(causation_id)s::text, %(traceparent)s::text,
+         %(projected)s::boolean
   FROM unnest(%(event_id)b::text[], %(version)b::int[], %(type)b::text[], %(schema_version)b::int[],
               %(payload)b::text[]) AS u(event_id, version, type, schema_version, payload)
   WHERE %(expected)s::int = 0 OR %(expected)s::int =
@@ -97,8 +106,9 @@ NewEvent = tuple[str, str, int, str, int, dict[str, Any]]
 NEW_EVENT_FIELDS = ("event_id", "stream_id", "version", "type", "schema_version", "payload")
 
 
-def shared_columns(context: CommandContext, now: datetime) -> dict[str, Any]:
-    """The columns every event of one command (or one import) has in common."""
+def shared_columns(context: CommandContext, now: datetime, *, projected: bool = False) -> dict[str, Any]:
+    """The columns every event of one command (or one import) has in common. ``projected``:
+    the service's read models take these events in in the appending transaction (ADR 16)."""
     return {
         "occurred_at": now,
         "recorded_at": now,
@@ -107,6 +117,7 @@ def shared_columns(context: CommandContext, now: datetime) -> dict[str, Any]:
         "correlation_id": context.correlation_id,
         "causation_id": context.causation_id,
         "traceparent": context.traceparent,
+        "projected": projected,
     }
 
 

@@ -3,7 +3,7 @@ stored events immutable (no UPDATE, DELETE or TRUNCATE), on PostgreSQL and on SQ
 
 from __future__ import annotations
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, inspect
 
 from gsi_kernel.store.tables import metadata
 
@@ -43,6 +43,16 @@ def create_kernel_tables_v1(connection: Connection) -> None:
     else:
         for statement in _SQLITE_GUARD:
             connection.exec_driver_sql(statement)
+
+
+def upgrade_kernel_tables_v2(connection: Connection) -> None:
+    """Version 2: ``events.projected``, whether the service's read models took an event in in
+    the appending transaction (ADR 16). Existing events were not: the checkpointed catch-up
+    applies those it has not reached. (Version 1 builds from the current table definitions,
+    so a database created by it already has the column.)"""
+    if "projected" in {c["name"] for c in inspect(connection).get_columns("events")}:
+        return
+    connection.exec_driver_sql("ALTER TABLE events ADD COLUMN projected BOOLEAN NOT NULL DEFAULT false")
 
 
 def drop_kernel_tables(connection: Connection) -> None:

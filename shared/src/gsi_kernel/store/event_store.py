@@ -70,15 +70,17 @@ class EventStore:
         context: CommandContext,
         *,
         publish: Callable[[EventEnvelope], Sequence[Publication]] | None = None,
+        projected: bool = False,
     ) -> list[EventEnvelope]:
         """Append after ``expected_version`` (0 for a new stream) or raise ConcurrencyConflict.
 
         ``publish``: what each event publishes, put in the outbox with it (on PostgreSQL in the
-        same statement). It sees the events before the store numbers them (no position yet)."""
+        same statement). It sees the events before the store numbers them (no position yet).
+        ``projected``: the caller applies the events to the read models in this transaction."""
         if not new_events:
             return []
         now = self._clock.now()
-        shared = bulk.shared_columns(context, now)
+        shared = bulk.shared_columns(context, now, projected=projected)
         new = [_new_event(stream_id, expected_version + i, e) for i, e in enumerate(new_events, start=1)]
         envelopes = [self._recorded(n, shared, None, None) for n in new]
         published = [
@@ -121,13 +123,15 @@ class EventStore:
         context: CommandContext,
         *,
         skip_existing: bool = False,
+        projected: bool = False,
     ) -> list[EventEnvelope]:
         """Append each stream as a new one (versions 1..n), in a few multi-row statements.
 
         A stream that already exists (or comes twice) is left out with ``skip_existing``, and
         raises ConcurrencyConflict otherwise — the caller's transaction then writes nothing.
-        Returns the recorded events, stream by stream in the given order."""
-        shared = bulk.shared_columns(context, self._clock.now())
+        Returns the recorded events, stream by stream in the given order. ``projected``: as
+        for :meth:`append`."""
+        shared = bulk.shared_columns(context, self._clock.now(), projected=projected)
         given = [(_new_event(s, 1, evs[0]), evs) for s, evs in streams if evs]
         written = self._insert_new(connection, [first for first, _ in given], shared)
         if not skip_existing and len(written) < len(given):
@@ -184,12 +188,15 @@ class EventStore:
         return [self._envelope(row._mapping) for row in connection.execute(_LOAD, {"stream_id": stream_id})]
 
     def read_all(
-        self, connection: Connection, *, after: Cursor = (0, 0), limit: int = 1000
+        self, connection: Connection, *, after: Cursor = (0, 0), limit: int = 1000, settled: bool = False
     ) -> list[EventEnvelope]:
-        """Events after the cursor ``after``, in commit order (their ``cursor`` continues it)."""
+        """Events after the cursor ``after``, in commit order (their ``cursor`` continues it).
+        ``settled``: the caller holds appends off (no appending transaction is running), so
+        every committed event is read, even past the horizon a long transaction holds back."""
         if connection.dialect.name == "postgresql":
             params = {"tx": after[0], "pos": after[1], "limit": limit}
-            return self._envelopes(bulk.execute(connection, bulk.READ_ALL, params))
+            sql = bulk.READ_ALL_SETTLED if settled else bulk.READ_ALL
+            return self._envelopes(bulk.execute(connection, sql, params))
         rows = connection.execute(_READ_ALL_SQLITE, {"pos": after[1], "limit": limit})
         return [self._envelope(row._mapping) for row in rows]
 
@@ -217,6 +224,7 @@ class EventStore:
                 payload=payload,
                 position=position,
                 tx_id=tx_id,
+                projected=projected,
             )
             for (
                 position,
@@ -234,6 +242,7 @@ class EventStore:
                 correlation_id,
                 causation_id,
                 traceparent,
+                projected,
             ) in rows
         ]
 
@@ -255,6 +264,7 @@ class EventStore:
             payload=row["payload"],
             position=row["position"],
             tx_id=row["tx_id"],
+            projected=bool(row["projected"]),
         )
 
 
@@ -273,4 +283,5 @@ def _row(e: EventEnvelope) -> dict[str, Any]:
         "causation_id": e.causation_id,
         "traceparent": e.traceparent,
         "payload": e.payload,
+        "projected": e.projected,
     }

@@ -8,6 +8,7 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     Index,
     Integer,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 
@@ -44,6 +46,8 @@ events = Table(
     # PostgreSQL: the appending transaction's id (a default set by the DDL), so that readers can
     # follow commit order without writers taking a lock. SQLite: unused (writers are serial).
     Column("tx_id", BigInteger),
+    # The service's read models took the event in in the appending transaction (ADR 16).
+    Column("projected", Boolean, nullable=False, server_default=false()),
     UniqueConstraint("stream_id", "version", name="uq_events_stream_version"),
     Index("ix_events_commit_order", "tx_id", "position"),
 )
