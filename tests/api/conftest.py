@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -28,6 +29,7 @@ from reporting.bootstrap import build_app as build_reporting_app
 from reporting.bootstrap import build_kernel as build_reporting_kernel
 from reporting.settings import ReportingSettings
 from tests.consumers import deliver, published
+from tests.databases import postgres_schema
 from tests.e2e.flow import token
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
@@ -103,13 +105,22 @@ class InterventionsService(ServiceUnderTest):
     """The interventions service: persons come as registration's published events."""
 
 
-@pytest.fixture
-def interventions(tmp_path: Path) -> Iterator[InterventionsService]:
-    """The interventions service alone, in this process, on a clock the test moves."""
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def interventions(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[InterventionsService]:
+    """The interventions service alone, in this process, on a clock the test moves: on SQLite
+    and on PostgreSQL (its read models are written inline, ADR 16, by statements of their own
+    on each)."""
     clock = FixedClock(NOW)
-    kernel = build_interventions_kernel(InterventionsSettings(data_dir=tmp_path), clock=clock)
-    with TestClient(build_interventions_app(kernel)) as client:
-        yield InterventionsService(client, clock, kernel)
+    with ExitStack() as stack:
+        settings = InterventionsSettings(data_dir=tmp_path)
+        if request.param == "postgres":
+            url = request.getfixturevalue("postgres_url")
+            schema = stack.enter_context(postgres_schema(url))
+            settings = InterventionsSettings(data_dir=tmp_path, database_url=url, db_schema=schema)
+        kernel = build_interventions_kernel(settings, clock=clock)
+        with TestClient(build_interventions_app(kernel)) as client:
+            yield InterventionsService(client, clock, kernel)
+        kernel.db.dispose()
 
 
 class ReportingService(ServiceUnderTest):

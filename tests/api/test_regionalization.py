@@ -231,13 +231,20 @@ def test_checkpoints_due_before_a_date_are_the_organizations_own_still_without_o
 
 
 def test_the_due_query_is_a_range_scan_of_the_partial_index(interventions: InterventionsService) -> None:
+    query = (
+        "SELECT * FROM regionalization_checkpoints "
+        "WHERE organization_id IN ('org-a') AND outcome IS NULL AND due_on < '2026-06-01' ORDER BY due_on"
+    )
     with interventions.kernel.db.transaction() as connection:
-        plan = connection.execute(
-            text(
-                "EXPLAIN QUERY PLAN SELECT * FROM regionalization_checkpoints "
-                "WHERE organization_id IN ('org-a') AND outcome IS NULL AND due_on < '2026-06-01' ORDER BY due_on"
-            )
-        ).all()
+        if connection.dialect.name == "postgresql":
+            # An empty table is read whole whatever its indexes: ask whether the index serves.
+            connection.execute(text("SET LOCAL enable_seqscan = off"))
+            plan = connection.execute(text(f"EXPLAIN {query}")).all()
+            # Without statistics PostgreSQL may take either partial index of pending checkpoints.
+            assert "Index Scan using ix_regionalization_checkpoints_" in str(plan[0][0]), plan
+            assert "_pending" in str(plan[0][0]), plan
+            return
+        plan = connection.execute(text(f"EXPLAIN QUERY PLAN {query}")).all()
     assert any("ix_regionalization_checkpoints_org_pending" in str(row[-1]) for row in plan), plan
 
 

@@ -173,7 +173,9 @@ class Kernel:
                 linger=RELAY_LINGER,
             ),
         )
-        self.workers.add("projections", lambda: ProjectionWorker(self.projections), idle_s=0.2)
+        # Inline (ADR 16), it only moves the checkpoint past what the commands projected.
+        idle_s = 1.0 if self.projections.inline else 0.2
+        self.workers.add("projections", lambda: ProjectionWorker(self.projections), idle_s=idle_s)
         for spec in self.wiring.consumers:
             self.workers.add(spec.name, self._consumer_factory(spec))
         for name, factory, idle_s in self._extra_workers:

@@ -14,6 +14,7 @@ from sqlalchemy import JSON, Connection, Table, delete, insert, update
 from gsi_kernel.envelope import EventEnvelope
 from gsi_kernel.events import DomainEvent
 from gsi_kernel.fiscal import FiscalQuarter
+from gsi_kernel.store.bulk import insert_rows
 from interventions.domain.catalogue import CataloguePublished
 from interventions.domain.intervention import (
     Details,
@@ -95,11 +96,12 @@ def _flush(connection: Connection, rows: list[dict[str, Any]], flags: list[dict[
 
 def _insert_many(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """Insert many rows at once: with COPY on PostgreSQL (an import projects tens of thousands
-    of declarations in one batch), with an executemany elsewhere."""
+    of declarations in one batch), a declaration's few in one prepared statement (it runs in
+    the command's transaction, ADR 16), with an executemany elsewhere."""
     if not rows:
         return
     if connection.dialect.name != "postgresql" or len(rows) < _COPY_FROM:
-        connection.execute(insert(table), rows)
+        insert_rows(connection, table, rows)
         return
     names = [c.name for c in table.columns]
     json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
