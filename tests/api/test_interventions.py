@@ -3,6 +3,7 @@ filters, group sessions, locked quarters and lock exceptions, the catalogue."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from gsi_contracts import registration as registration_contract
 from gsi_contracts import reporting as reporting_contract
 from gsi_eligibility import load_default_rulebook
+from interventions.app.handlers import Interventions
 from tests.api.conftest import InterventionsService
 from tests.consumers import outbox_events
 
@@ -540,3 +542,23 @@ def test_a_declaration_counts_the_staff_members_other_interventions_that_day_who
     assert codes(another_staff_member.json()["flags"]) == []
     next_day = declare(interventions, persons[42], staff_member="marc", service_date="2026-11-19")
     assert codes(next_day.json()["flags"]) == []
+
+
+def test_a_declaration_runs_on_the_event_loop_not_in_a_thread(
+    interventions: InterventionsService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A short command (ADR 10, 16): handing it to a thread costs more than it saves."""
+    where: list[str] = []
+    declare_ = Interventions.declare
+
+    def spy(self: Interventions, *args: Any, **kwargs: Any) -> Any:
+        try:
+            asyncio.get_running_loop()
+            where.append("loop")
+        except RuntimeError:
+            where.append("thread")
+        return declare_(self, *args, **kwargs)
+
+    monkeypatch.setattr(Interventions, "declare", spy)
+    assert declare(interventions, interventions.register_person(ORG)).status_code == 201
+    assert where == ["loop"]

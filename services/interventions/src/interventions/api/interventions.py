@@ -13,7 +13,7 @@ from gsi_kernel.http.context import context_for
 from gsi_kernel.http.pagination import Page, Pagination
 from gsi_kernel.http.policy import own_organization
 from gsi_kernel.http.security import OrgUser, Reader, authenticated_router
-from gsi_kernel.http.threads import in_thread
+from gsi_kernel.http.threads import on_loop
 from interventions.api.schemas import (
     CorrectBody,
     DeclareBody,
@@ -42,7 +42,7 @@ async def declare_intervention(
     """Déclarer une intervention ; la réponse donne aussitôt ses avertissements de conformité /
     Declare an intervention; the answer gives its conformity flags at once."""
     organization, context = own_organization(principal), context_for(principal)
-    intervention_id, flags = await in_thread(
+    intervention_id, flags = on_loop(  # one person, one stream, read models inline: short
         lambda: handlers.declare(
             body.person_id, body.to_details(), organization_id=organization, context=context
         )
