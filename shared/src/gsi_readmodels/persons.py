@@ -37,6 +37,7 @@ from gsi_eligibility import PersonFacts, RuleBook, RuleSet, StatusPeriod, load_d
 from gsi_kernel.clock import montreal_date
 from gsi_kernel.envelope import EventEnvelope
 from gsi_kernel.store.dialect import insert_for
+from gsi_kernel.store.prepared import PreparedSelect
 from gsi_readmodels.model import KnownPerson
 
 _MERGE_HOPS = 5  # a merged person's id leads to the surviving one; chains are short
@@ -188,8 +189,11 @@ class PersonDirectory:
         self._load_query = with_statuses.where(
             p.c.person_id.in_(bindparam("person_ids", expanding=True))
         ).order_by(p.c.person_id, s.seq)
-        # One person (a declaration): an expanding IN rewrites its SQL at every execution.
-        self._load_one = with_statuses.where(p.c.person_id == bindparam("person_id")).order_by(s.seq)
+        # One person (a declaration): an expanding IN rewrites its SQL at every execution; and
+        # sent straight to the driver (ADR 10).
+        self._load_one = PreparedSelect(
+            with_statuses.where(p.c.person_id == bindparam("person_id")).order_by(s.seq)
+        )
 
     def persons(self, connection: Connection, person_ids: Iterable[str]) -> dict[str, KnownPerson]:
         """The persons by the id asked for; a merged person answers with the surviving person;
@@ -231,7 +235,7 @@ class PersonDirectory:
     ) -> None:
         """The persons and their status periods (oldest first), in one query."""
         if len(person_ids) == 1:
-            found = connection.execute(self._load_one, {"person_id": person_ids[0]})
+            found: Iterable[Row[Any]] = self._load_one.all(connection, {"person_id": person_ids[0]})
         else:
             found = connection.execute(self._load_query, {"person_ids": person_ids})
         for r in found:

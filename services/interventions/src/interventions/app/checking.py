@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Row, bindparam, or_, select, tuple_
 
 from gsi_conformity import CheckContext, Finding, Item, NoCatalogue, PersonRecord, check
 from gsi_eligibility import NoRuleSet
+from gsi_kernel.store.prepared import PreparedSelect
 from interventions.app.knowledge import Knowledge
 from interventions.domain.admission import PersonOnFile
 from interventions.domain.intervention import Checked, Details, Flag
@@ -117,7 +118,9 @@ def _plan_periods(
     ordered = sorted(owners)
     if len(ordered) == 1:  # a declaration: SQL that stays the same (no IN list to expand)
         ((organization, person),) = ordered
-        chunks = [connection.execute(_PLANS_ONE, {"organization_id": organization, "person_id": person})]
+        chunks: list[Iterable[Any]] = [
+            _PLANS_ONE.all(connection, {"organization_id": organization, "person_id": person})
+        ]
     else:
         chunks = [
             connection.execute(_PLANS, {"owners": ordered[start : start + _CHUNK]})
@@ -130,7 +133,8 @@ def _plan_periods(
 
 
 # Built once (ADR 10): a declaration runs both, in their one-person form (an expanding IN list
-# rewrites its SQL at every execution: ~5 % of a declaration's Python).
+# rewrites its SQL at every execution: ~5 % of a declaration's Python), sent straight to the
+# driver (PreparedSelect).
 _PLAN_PERIODS = select(
     action_plans.c.organization_id,
     action_plans.c.person_id,
@@ -140,11 +144,31 @@ _PLAN_PERIODS = select(
 _PLANS = _PLAN_PERIODS.where(
     tuple_(action_plans.c.organization_id, action_plans.c.person_id).in_(bindparam("owners", expanding=True))
 )
-_PLANS_ONE = _PLAN_PERIODS.where(
-    action_plans.c.organization_id == bindparam("organization_id"),
-    action_plans.c.person_id == bindparam("person_id"),
+_PLANS_ONE = PreparedSelect(
+    _PLAN_PERIODS.where(
+        action_plans.c.organization_id == bindparam("organization_id"),
+        action_plans.c.person_id == bindparam("person_id"),
+    )
 )
-_OTHERS = select(interventions).where(
+# What the checks need of the others (no timestamps: see PreparedSelect).
+_ITEM_COLUMNS = [
+    interventions.c[name]
+    for name in (
+        "intervention_id",
+        "organization_id",
+        "person_id",
+        "code",
+        "service_date",
+        "volet",
+        "mode",
+        "duration_minutes",
+        "staff_member",
+        "target_organization",
+        "referral_reason",
+        "session_id",
+    )
+]
+_OTHERS = select(*_ITEM_COLUMNS).where(
     interventions.c.status == "active",
     or_(
         interventions.c.person_id.in_(bindparam("persons", expanding=True)),
@@ -153,14 +177,16 @@ _OTHERS = select(interventions).where(
         ),
     ),
 )
-_OTHERS_ONE = select(interventions).where(
-    interventions.c.status == "active",
-    or_(
-        interventions.c.person_id == bindparam("person_id"),
-        # no staff member: NULL equals nothing, so only the person's interventions match
-        (interventions.c.staff_member == bindparam("staff_member"))
-        & (interventions.c.service_date == bindparam("service_date")),
-    ),
+_OTHERS_ONE = PreparedSelect(
+    select(*_ITEM_COLUMNS).where(
+        interventions.c.status == "active",
+        or_(
+            interventions.c.person_id == bindparam("person_id"),
+            # no staff member: NULL equals nothing, so only the person's interventions match
+            (interventions.c.staff_member == bindparam("staff_member"))
+            & (interventions.c.service_date == bindparam("service_date")),
+        ),
+    )
 )
 
 
@@ -202,7 +228,7 @@ def _other_rows(
     if len(items) == 1:  # a declaration
         (item,) = items
         staff = {"staff_member": item.staff_member or None, "service_date": item.service_date}
-        yield connection.execute(_OTHERS_ONE, {"person_id": item.person_id, **staff})
+        yield _OTHERS_ONE.all(connection, {"person_id": item.person_id, **staff})
         return
     for start in range(0, max(len(persons), len(staff_days)), _CHUNK):
         chunk = {"persons": persons[start : start + _CHUNK], "staff_days": staff_days[start : start + _CHUNK]}

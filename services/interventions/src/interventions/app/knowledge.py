@@ -16,6 +16,7 @@ from sqlalchemy import Connection, bindparam, select
 from gsi_conformity import CatalogueBook
 from gsi_eligibility import RuleBook
 from gsi_kernel.fiscal import FiscalQuarter
+from gsi_kernel.store.prepared import PreparedSelect
 from gsi_readmodels.cache import DailyCache
 from gsi_readmodels.catalogues import catalogue_book
 from gsi_readmodels.persons import PersonDirectory
@@ -63,7 +64,7 @@ class Knowledge:
     def agreement_volets(self, connection: Connection, organization_id: str, day: date) -> frozenset[str]:
         """The volets of the organization's agreement in force on ``day``; the configured default
         until reporting has published an agreement for the organization."""
-        rows = connection.execute(_AGREEMENTS, {"organization_id": organization_id}).all()
+        rows = _AGREEMENTS.all(connection, {"organization_id": organization_id})
         if not rows:
             return self._default_volets
         return frozenset(v for r in rows if r.starts_on <= day <= r.ends_on for v in r.volets.split(",") if v)
@@ -72,26 +73,30 @@ class Knowledge:
         self, connection: Connection, organization_id: str, quarter: FiscalQuarter, today: date
     ) -> bool:
         """Whether a granted lock exception, still valid today, opens the locked ``quarter``."""
-        exceptions = connection.execute(
-            _EXCEPTIONS, {"organization_id": organization_id, "quarter": str(quarter)}
-        ).all()
+        params = {"organization_id": organization_id, "quarter": str(quarter)}
+        exceptions = _EXCEPTIONS.all(connection, params)
         return any(covers(e.status, e.valid_until, today) for e in exceptions)
 
     def locked_quarters(self, connection: Connection, organization_id: str) -> frozenset[str]:
         """Every quarter locked for the organization, lock exceptions aside (C7's warning)."""
-        rows = connection.execute(_LOCKED, {"organization_id": organization_id}).scalars()
-        return frozenset(rows)
+        return frozenset(_LOCKED.scalars(connection, {"organization_id": organization_id}))
 
 
 # Every write reads these: built once, not per request (building and keying a statement costs
-# more Python than running it, ADR 10).
-_AGREEMENTS = select(agreements.c.volets, agreements.c.starts_on, agreements.c.ends_on).where(
-    agreements.c.organization_id == bindparam("organization_id")
+# more Python than running it), and sent straight to the driver (ADR 10).
+_AGREEMENTS = PreparedSelect(
+    select(agreements.c.volets, agreements.c.starts_on, agreements.c.ends_on).where(
+        agreements.c.organization_id == bindparam("organization_id")
+    )
 )
-_EXCEPTIONS = select(lock_exceptions.c.status, lock_exceptions.c.valid_until).where(
-    lock_exceptions.c.organization_id == bindparam("organization_id"),
-    lock_exceptions.c.quarter == bindparam("quarter"),
+_EXCEPTIONS = PreparedSelect(
+    select(lock_exceptions.c.status, lock_exceptions.c.valid_until).where(
+        lock_exceptions.c.organization_id == bindparam("organization_id"),
+        lock_exceptions.c.quarter == bindparam("quarter"),
+    )
 )
-_LOCKED = select(quarter_locks.c.quarter).where(
-    quarter_locks.c.organization_id == bindparam("organization_id"), quarter_locks.c.locked.is_(True)
+_LOCKED = PreparedSelect(
+    select(quarter_locks.c.quarter).where(
+        quarter_locks.c.organization_id == bindparam("organization_id"), quarter_locks.c.locked.is_(True)
+    )
 )
