@@ -562,3 +562,22 @@ def test_a_declaration_runs_on_the_event_loop_not_in_a_thread(
     monkeypatch.setattr(Interventions, "declare", spy)
     assert declare(interventions, interventions.register_person(ORG)).status_code == 201
     assert where == ["loop"]
+
+
+def test_a_declarations_reads_go_in_one_round_trip_on_postgresql(
+    interventions: InterventionsService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The person, the organization's locks and agreements, the person's plans and the other
+    interventions: read ahead together (ADR 10), none read again one by one."""
+    import gsi_kernel.store.prepared as prepared
+
+    person = interventions.register_person(ORG)
+    assert declare(interventions, person).status_code == 201  # the books are cached from here
+    trips: list[str] = []
+    real = prepared.driver
+    monkeypatch.setattr(prepared, "driver", lambda c: trips.append("trip") or real(c))
+    answer = declare(interventions, person, code="SUI")
+    assert answer.status_code == 201
+    assert codes(answer.json()["flags"]) == ["C5.no_active_plan"]
+    on_postgres = interventions.kernel.db.dialect == "postgresql"
+    assert trips == (["trip"] if on_postgres else [])

@@ -9,7 +9,7 @@ from sqlalchemy import Column, Date, Integer, MetaData, String, Table, bindparam
 from sqlalchemy.exc import DBAPIError
 
 from gsi_kernel.store.database import Database
-from gsi_kernel.store.prepared import PreparedSelect
+from gsi_kernel.store.prepared import PreparedSelect, prefetch
 
 metadata = MetaData()
 items = Table(
@@ -63,3 +63,35 @@ def test_a_database_error_comes_as_sqlalchemys(database: Database) -> None:
     missing = PreparedSelect(select(items.c.item_id).where(items.c.owner == bindparam("owner")))
     with pytest.raises(DBAPIError), database.transaction() as c:
         missing.all(c, {"owner": "o1"})  # the table was never created
+
+
+def test_prefetched_reads_are_answered_once_from_one_round_trip(
+    filled: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gsi_kernel.store.prepared as prepared
+
+    trips: list[str] = []
+    real = prepared.driver
+    monkeypatch.setattr(prepared, "driver", lambda c: trips.append("trip") or real(c))
+    on_postgres = filled.dialect == "postgresql"
+    with filled.transaction() as c:
+        prefetch(c, [(ACTIVE_OF, {"owner": "o1"}), (ACTIVE_OF, {"owner": "o2"})])
+        if on_postgres:  # another transaction reads for itself (SQLite has one writer at a time)
+            with filled.transaction() as other:
+                assert ACTIVE_OF.scalars(other, {"owner": "o2"}) == ["d"]
+        c.execute(insert(items).values(item_id="e", owner="o2", status="active", amount=1))
+        assert ACTIVE_OF.scalars(c, {"owner": "o1"}) == ["a", "c"]
+        ahead = ["d"] if on_postgres else ["d", "e"]  # SQLite reads when asked, not ahead
+        assert ACTIVE_OF.scalars(c, {"owner": "o2"}) == ahead  # as read ahead
+        assert ACTIVE_OF.scalars(c, {"owner": "o2"}) == ["d", "e"]  # asked again: read again
+    assert trips == (["trip", "trip", "trip"] if on_postgres else [])  # ahead, the other, again
+
+
+def test_a_failing_prefetch_comes_as_sqlalchemys_error(database: Database) -> None:
+    missing = PreparedSelect(select(items.c.item_id).where(items.c.owner == bindparam("owner")))
+    if database.dialect != "postgresql":
+        with database.transaction() as c:
+            prefetch(c, [(missing, {"owner": "o1"})])  # elsewhere: read when asked, not before
+        return
+    with pytest.raises(DBAPIError), database.transaction() as c:
+        prefetch(c, [(ACTIVE_OF, {"owner": "o1"}), (missing, {"owner": "o1"})])

@@ -216,6 +216,10 @@ class PersonDirectory:
             found[pid] = KnownPerson(row.person_id, row.organization_id, row.registered_on, facts)
         return found
 
+    def read_of(self, person_id: str) -> tuple[PreparedSelect, dict[str, Any]]:
+        """The read :meth:`persons` makes for that one person (for a caller that prefetches)."""
+        return self._load_one, {"person_id": person_id}
+
     def rule_book(self, connection: Connection) -> RuleBook:
         """The shipped rule sets and every version registration published since."""
         shipped = list(load_default_rulebook())
@@ -235,7 +239,7 @@ class PersonDirectory:
     ) -> None:
         """The persons and their status periods (oldest first), in one query."""
         if len(person_ids) == 1:
-            found: Iterable[Row[Any]] = self._load_one.all(connection, {"person_id": person_ids[0]})
+            found: Iterable[Row[Any]] = self._load_one.all(connection, *self.read_of(person_ids[0])[1:])
         else:
             found = connection.execute(self._load_query, {"person_ids": person_ids})
         for r in found:

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -123,12 +124,24 @@ def shared_columns(context: CommandContext, now: datetime, *, projected: bool = 
 
 def execute(connection: Connection, sql: str, params: dict[str, Any]) -> psycopg.Cursor[Any]:
     """Run ``sql`` on the transaction's psycopg connection; errors come as SQLAlchemy's."""
-    driver = connection.connection.driver_connection
-    assert isinstance(driver, psycopg.Connection)
+    with driver_errors(sql, params):
+        return driver(connection).execute(sql, params)
+
+
+def driver(connection: Connection) -> psycopg.Connection[Any]:
+    """The transaction's psycopg connection."""
+    found = connection.connection.driver_connection
+    assert isinstance(found, psycopg.Connection)
+    return found
+
+
+@contextmanager
+def driver_errors(sql: str, params: Mapping[str, Any]) -> Iterator[None]:
+    """psycopg's errors raised as SQLAlchemy's (``IntegrityError``…), as callers expect."""
     try:
-        return driver.execute(sql, params)
+        yield
     except psycopg.Error as exc:
-        raise DBAPIError.instance(sql, params, exc, psycopg.Error, hide_parameters=True) from exc
+        raise DBAPIError.instance(sql, dict(params), exc, psycopg.Error, hide_parameters=True) from exc
 
 
 def append(

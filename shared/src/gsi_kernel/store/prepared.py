@@ -7,6 +7,11 @@ driver's SQL, merges the bound literals with the parameters, and reads rows with
 access (``row.person_id``) from a psycopg cursor; psycopg prepares the fixed text on the server
 after a few executions. Elsewhere (SQLite) it is an ordinary SQLAlchemy execution.
 
+A command that knows the reads it is about to make can :func:`prefetch` them: all in one round
+trip (a psycopg pipeline, the transaction's BEGIN included), each then answered from there the
+first time it is asked in the transaction. Its code still reads step by step; only the waits on
+PostgreSQL, and the context switches each costs on both sides, are paid once.
+
 Values come as psycopg reads them, without SQLAlchemy's result processing: fine for text,
 numbers, booleans, dates and JSON; select no ``UtcDateTime`` column through it (it would come
 back in the session's zone, not normalised to UTC).
@@ -14,14 +19,23 @@ back in the session's zone, not normalised to UTC).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import weakref
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
-import psycopg
 from psycopg.rows import namedtuple_row
 from sqlalchemy import Connection
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import Select
+
+from gsi_kernel.store.bulk import driver, driver_errors
+
+# Rows read ahead, by transaction (the SQLAlchemy connection of one checkout) and read.
+_PREFETCHED: weakref.WeakKeyDictionary[Connection, dict[Hashable, Sequence[Any]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+Read = tuple["PreparedSelect", Mapping[str, Any]]  # a read and its parameters
 
 
 class PreparedSelect:
@@ -34,19 +48,24 @@ class PreparedSelect:
         """Every row, each with attribute access by column name."""
         if connection.dialect.name != "postgresql":
             return connection.execute(self.statement, dict(params)).all()
-        sql = self._sql or self._compile(connection)
-        driver = connection.connection.driver_connection
-        assert isinstance(driver, psycopg.Connection)
-        values = self._literals | dict(params)
-        try:
-            with driver.cursor(row_factory=namedtuple_row) as cursor:
-                return cursor.execute(sql, values).fetchall()
-        except psycopg.Error as exc:
-            raise DBAPIError.instance(sql, values, exc, psycopg.Error, hide_parameters=True) from exc
+        ahead = _PREFETCHED.get(connection)
+        if ahead is not None:
+            rows = ahead.pop(self._key(params), None)
+            if rows is not None:
+                return rows
+        sql, values = self._query(connection, params)
+        with driver_errors(sql, values), driver(connection).cursor(row_factory=namedtuple_row) as cursor:
+            return cursor.execute(sql, values).fetchall()
 
     def scalars(self, connection: Connection, params: Mapping[str, Any]) -> list[Any]:
         """The first column of every row."""
         return [row[0] for row in self.all(connection, params)]
+
+    def _query(self, connection: Connection, params: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+        return self._sql or self._compile(connection), self._literals | dict(params)
+
+    def _key(self, params: Mapping[str, Any]) -> Hashable:
+        return (id(self), tuple(sorted(params.items())))
 
     def _compile(self, connection: Connection) -> str:
         compiled = self.statement.compile(dialect=connection.dialect)
@@ -55,3 +74,22 @@ class PreparedSelect:
         self._literals = {k: v for k, v in compiled.params.items() if v is not None}
         self._sql = compiled.string
         return self._sql
+
+
+def prefetch(connection: Connection, reads: Sequence[Read]) -> None:
+    """Make ``reads`` now, in one round trip, for this transaction: each is then answered from
+    here the first time it is asked with the same parameters (a later ask reads again).
+    PostgreSQL only; elsewhere the reads are simply made when asked."""
+    if connection.dialect.name != "postgresql" or not reads:
+        return
+    psycopg_connection = driver(connection)
+    queries = [select._query(connection, params) for select, params in reads]
+    with driver_errors(*queries[0]):
+        with psycopg_connection.pipeline():
+            cursors = [psycopg_connection.cursor(row_factory=namedtuple_row) for _ in queries]
+            for cursor, (sql, values) in zip(cursors, queries, strict=True):
+                cursor.execute(sql, values)
+        ahead = _PREFETCHED.setdefault(connection, {})
+        for cursor, (select, params) in zip(cursors, reads, strict=True):
+            ahead[select._key(params)] = cursor.fetchall()
+            cursor.close()

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Row, bindparam, or_, select, tuple_
 
 from gsi_conformity import CheckContext, Finding, Item, NoCatalogue, PersonRecord, check
 from gsi_eligibility import NoRuleSet
-from gsi_kernel.store.prepared import PreparedSelect
+from gsi_kernel.store.prepared import PreparedSelect, Read
 from interventions.app.knowledge import Knowledge
 from interventions.domain.admission import PersonOnFile
 from interventions.domain.intervention import Checked, Details, Flag
@@ -107,6 +107,15 @@ class Checker:
             )
             for c in candidates
         }
+
+
+def declaration_reads(organization_id: str, person_id: str, details: Details) -> list[Read]:
+    """The reads :meth:`Checker.check` makes for one intervention of the person (on file under
+    that id: a merged person's are read when asked), to prefetch them (ADR 10)."""
+    return [
+        (_PLANS_ONE, {"organization_id": organization_id, "person_id": person_id}),
+        (_OTHERS_ONE, _others_params(person_id, details.staff_member, details.service_date)),
+    ]
 
 
 def _plan_periods(
@@ -227,12 +236,16 @@ def _other_rows(
 ) -> Iterator[Iterable[Row[Any]]]:
     if len(items) == 1:  # a declaration
         (item,) = items
-        staff = {"staff_member": item.staff_member or None, "service_date": item.service_date}
-        yield _OTHERS_ONE.all(connection, {"person_id": item.person_id, **staff})
+        params = _others_params(item.person_id, item.staff_member, item.service_date)
+        yield _OTHERS_ONE.all(connection, params)
         return
     for start in range(0, max(len(persons), len(staff_days)), _CHUNK):
         chunk = {"persons": persons[start : start + _CHUNK], "staff_days": staff_days[start : start + _CHUNK]}
         yield connection.execute(_OTHERS, chunk)
+
+
+def _others_params(person_id: str, staff_member: str | None, service_date: date) -> dict[str, Any]:
+    return {"person_id": person_id, "staff_member": staff_member or None, "service_date": service_date}
 
 
 def _row_item(r: Row[Any]) -> Item:

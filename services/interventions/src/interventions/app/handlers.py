@@ -15,7 +15,8 @@ from gsi_kernel.errors import InvalidInput
 from gsi_kernel.events import DomainEvent
 from gsi_kernel.fiscal import FiscalQuarter
 from gsi_kernel.runtime import Kernel
-from interventions.app.checking import Candidate, Checker
+from gsi_kernel.store.prepared import prefetch
+from interventions.app.checking import Candidate, Checker, declaration_reads
 from interventions.app.knowledge import Knowledge
 from interventions.domain import admission, intervention
 from interventions.domain.intervention import Details
@@ -36,6 +37,19 @@ class Admission:
 
     def today(self) -> date:
         return montreal_date(self._kernel.clock.now())
+
+    def read_ahead(
+        self, connection: Connection, organization_id: str, person_id: str, details: Details
+    ) -> None:
+        """Make, in one round trip, the reads a write of ``details`` for the person is about to
+        make (ADR 10): the steps below still read one by one, and find them done."""
+        prefetch(
+            connection,
+            [
+                *self.knowledge.declaration_reads(organization_id, person_id),
+                *declaration_reads(organization_id, person_id, details),
+            ],
+        )
 
     def person(self, connection: Connection, organization_id: str, person_id: str) -> admission.PersonOnFile:
         person = self.knowledge.person(connection, person_id)
@@ -98,6 +112,7 @@ class Interventions:
         verdict: list[intervention.Checked] = []
 
         def decide(connection: Connection, history: list[DomainEvent]) -> list[DomainEvent]:
+            gate.read_ahead(connection, organization_id, person_id, details)
             person = gate.person(connection, organization_id, person_id)
             quarters = gate.refuse(connection, organization_id, person, details)
             candidate = Candidate(intervention_id, organization_id, person, details)

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, bindparam, select
 from gsi_conformity import CatalogueBook
 from gsi_eligibility import RuleBook
 from gsi_kernel.fiscal import FiscalQuarter
-from gsi_kernel.store.prepared import PreparedSelect
+from gsi_kernel.store.prepared import PreparedSelect, Read
 from gsi_readmodels.cache import DailyCache
 from gsi_readmodels.catalogues import catalogue_book
 from gsi_readmodels.persons import PersonDirectory
@@ -50,6 +50,12 @@ class Knowledge:
         """The persons by the id asked for; a merged person answers with the surviving person;
         unknown and erased persons are left out."""
         return self._directory.persons(connection, person_ids)
+
+    def declaration_reads(self, organization_id: str, person_id: str) -> list[Read]:
+        """The reads of this module a write for the person makes: the person, the
+        organization's locks and agreements (to prefetch them, ADR 10)."""
+        org = {"organization_id": organization_id}
+        return [self._directory.read_of(person_id), (_LOCKED, org), (_AGREEMENTS, org)]
 
     # ---- books ----------------------------------------------------------------------------
 
