@@ -544,10 +544,11 @@ def test_a_declaration_counts_the_staff_members_other_interventions_that_day_who
     assert codes(next_day.json()["flags"]) == []
 
 
-def test_a_declaration_runs_on_the_event_loop_not_in_a_thread(
+def test_a_declaration_runs_on_the_event_loop_where_writers_do_not_wait_for_each_other(
     interventions: InterventionsService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A short command (ADR 10, 16): handing it to a thread costs more than it saves."""
+    """A short command (ADR 10, 16): handing it to a thread costs more than it saves — except on
+    SQLite, where it may wait for another writer's whole transaction (an import's)."""
     where: list[str] = []
     declare_ = Interventions.declare
 
@@ -561,7 +562,7 @@ def test_a_declaration_runs_on_the_event_loop_not_in_a_thread(
 
     monkeypatch.setattr(Interventions, "declare", spy)
     assert declare(interventions, interventions.register_person(ORG)).status_code == 201
-    assert where == ["loop"]
+    assert where == (["thread"] if interventions.kernel.db.dialect == "sqlite" else ["loop"])
 
 
 def test_a_declarations_reads_go_in_one_round_trip_on_postgresql(

@@ -28,6 +28,11 @@ class Database:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    @property
+    def serialises_writers(self) -> bool:
+        """One writer at a time (SQLite): a write may wait for another's whole transaction."""
+        return self.dialect == "sqlite"
+
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """A connection inside a transaction: committed on exit, rolled back on error."""

@@ -13,7 +13,7 @@ from gsi_kernel.http.context import context_for
 from gsi_kernel.http.pagination import Page, Pagination
 from gsi_kernel.http.policy import own_organization
 from gsi_kernel.http.security import OrgUser, Reader, authenticated_router
-from gsi_kernel.http.threads import on_loop
+from gsi_kernel.http.threads import run_short
 from interventions.api.schemas import (
     CorrectBody,
     DeclareBody,
@@ -42,10 +42,11 @@ async def declare_intervention(
     """Déclarer une intervention ; la réponse donne aussitôt ses avertissements de conformité /
     Declare an intervention; the answer gives its conformity flags at once."""
     organization, context = own_organization(principal), context_for(principal)
-    intervention_id, flags = on_loop(  # one person, one stream, read models inline: short
+    intervention_id, flags = await run_short(  # one person, one stream, read models inline
         lambda: handlers.declare(
             body.person_id, body.to_details(), organization_id=organization, context=context
-        )
+        ),
+        db=handlers.db,
     )
     return DeclaredView(intervention_id=intervention_id, flags=[FlagView(**f.model_dump()) for f in flags])
 

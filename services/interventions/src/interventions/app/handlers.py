@@ -101,6 +101,7 @@ class Interventions:
     def __init__(self, kernel: Kernel, admission: Admission) -> None:
         self._kernel = kernel
         self._admission = admission
+        self.db = kernel.db
 
     def declare(
         self, person_id: str, details: Details, *, organization_id: str, context: CommandContext
