@@ -15,14 +15,14 @@ from sqlalchemy import select
 
 from gsi_kernel.bus.port import TopicSpec
 from gsi_kernel.clock import FixedClock, SystemClock
-from gsi_kernel.envelope import EventEnvelope
+from gsi_kernel.envelope import CommandContext, EventEnvelope
 from gsi_kernel.relay import LEASE, OutboxRelay
 from gsi_kernel.store.outbox import Outbox
 from gsi_kernel.store.tables import leases
 from gsi_kernel.store.tracking import release_lease
 from gsi_kernel.telemetry import Telemetry
 from tests.integration.conftest import Infra
-from tests.integration.support import counter, create_tables, read_tallies, tally, writer
+from tests.integration.support import Tallied, counter, create_tables, read_tallies, tally, writer
 
 CHILD = Path(__file__).with_name("relay_crash_child.py")
 
@@ -172,3 +172,36 @@ def test_a_standby_relay_looks_at_a_taken_lease_again_only_after_a_tenth_of_it(i
     assert _lease(infra) == ("second", clock.now() + timedelta(seconds=30))
     first.close()
     second.close()
+
+
+def test_messages_of_one_trace_in_a_batch_share_one_publish_span(infra: Infra, tmp_path: Path) -> None:
+    """An import's thousands of messages are one trace: one publish span per batch, not one per
+    message; a declaration's message still gets its own."""
+    topic = f"relay-{uuid.uuid4().hex[:8]}"
+    infra.bus.ensure_topics([TopicSpec(topic, 1)])
+    create_tables(infra.db)
+    w = writer(infra.db, topic)
+    imported = CommandContext.new("import", "org-test", f"00-{'a' * 32}-{'1' * 16}-01")
+    declared = CommandContext.new("karine", "org-test", f"00-{'b' * 32}-{'2' * 16}-01")
+    w.append_new_streams([(f"row-{n}", [Tallied(amount=n)]) for n in range(4)], imported)
+    w.execute("declared", lambda _history: [Tallied(amount=9)], declared)
+    telemetry = Telemetry("test", trace_file=tmp_path / "spans.jsonl")
+    relay = OutboxRelay(db=infra.db, producer=infra.bus.producer(), clock=SystemClock(), telemetry=telemetry)
+    assert relay.run_once() == 5
+    relay.close()
+    telemetry.shutdown()
+    consumer = infra.bus.consumer(f"g-{uuid.uuid4().hex[:8]}", [topic])
+    records, deadline = [], time.monotonic() + 30
+    while len(records) < 5 and time.monotonic() < deadline:
+        records += consumer.poll(0.5)
+    consumer.close()
+    parents = {r.key: (r.header("traceparent") or b"").decode() for r in records}
+    spans = [json.loads(line) for line in (tmp_path / "spans.jsonl").read_text().splitlines()]
+    assert sorted((s["trace_id"], s["kind"]) for s in spans) == [
+        ("a" * 32, "PRODUCER"),
+        ("b" * 32, "PRODUCER"),
+    ]
+    import_parents = {parents[f"row-{n}"] for n in range(4)}
+    assert len(import_parents) == 1  # the four rows: one span
+    assert import_parents.pop().split("-")[1] == "a" * 32
+    assert parents["declared"].split("-")[1] == "b" * 32

@@ -66,7 +66,8 @@ class OutboxRelay:
             pending = self._outbox.unsent(connection, self._batch_size)
         if not pending:
             return 0
-        self._producer.publish([self._traced(p) for p in pending])
+        spans: dict[tuple[str, str], str] = {}  # one publish span per trace, topic and batch
+        self._producer.publish([self._traced(p, spans) for p in pending])
         with self._db.transaction() as connection:
             self._outbox.mark_sent(connection, [p.id for p in pending], self._clock.now())
         if len(pending) < self._batch_size and self._linger_s:
@@ -88,19 +89,24 @@ class OutboxRelay:
         self._lease_until = now + self._lease_ttl
         return True
 
-    def _traced(self, pending: PendingMessage) -> Message:
-        """The message, with a traceparent naming a publish span child of the event's trace."""
+    def _traced(self, pending: PendingMessage, spans: dict[tuple[str, str], str]) -> Message:
+        """The message, with a traceparent naming a publish span child of the event's trace:
+        one span for the messages of a batch that share their parent and topic (``spans``:
+        (parent, topic) -> the span's traceparent), so that an import's 100,000 messages make
+        200 spans, not 100,000, while each declaration still has its own."""
         message = pending.message
         parent = next((v.decode() for k, v in message.headers if k == "traceparent"), None)
         if parent is None:
             return message
-        with self._tracer.start_as_current_span(
-            f"publish {message.topic}",
-            context=context_from_traceparent(parent),
-            kind=SpanKind.PRODUCER,
-            attributes={"messaging.system": "kafka", "messaging.destination.name": message.topic},
-        ):
-            traceparent = current_traceparent() or parent
+        traceparent = spans.get((parent, message.topic))
+        if traceparent is None:
+            with self._tracer.start_as_current_span(
+                f"publish {message.topic}",
+                context=context_from_traceparent(parent),
+                kind=SpanKind.PRODUCER,
+                attributes={"messaging.system": "kafka", "messaging.destination.name": message.topic},
+            ):
+                traceparent = spans[parent, message.topic] = current_traceparent() or parent
         headers = tuple((k, v) for k, v in message.headers if k != "traceparent")
         return Message(
             message.topic,
