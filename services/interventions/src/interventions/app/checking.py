@@ -4,7 +4,7 @@ too) on interventions about to be written, against what this service knows."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from typing import Any
 
@@ -159,24 +159,9 @@ _PLANS_ONE = PreparedSelect(
         action_plans.c.person_id == bindparam("person_id"),
     )
 )
-# What the checks need of the others (no timestamps: see PreparedSelect).
-_ITEM_COLUMNS = [
-    interventions.c[name]
-    for name in (
-        "intervention_id",
-        "organization_id",
-        "person_id",
-        "code",
-        "service_date",
-        "volet",
-        "mode",
-        "duration_minutes",
-        "staff_member",
-        "target_organization",
-        "referral_reason",
-        "session_id",
-    )
-]
+# What the checks need of the others: an Item's fields (no timestamps: see PreparedSelect).
+_ITEM_FIELDS = tuple(f.name for f in fields(Item))
+_ITEM_COLUMNS = [interventions.c[name] for name in _ITEM_FIELDS]
 _OTHERS = select(*_ITEM_COLUMNS).where(
     interventions.c.status == "active",
     or_(
@@ -249,20 +234,7 @@ def _others_params(person_id: str, staff_member: str | None, service_date: date)
 
 
 def _row_item(r: Row[Any]) -> Item:
-    return Item(
-        intervention_id=r.intervention_id,
-        organization_id=r.organization_id,
-        person_id=r.person_id,
-        code=r.code,
-        service_date=r.service_date,
-        volet=r.volet,
-        mode=r.mode,
-        duration_minutes=r.duration_minutes,
-        staff_member=r.staff_member,
-        target_organization=r.target_organization,
-        referral_reason=r.referral_reason,
-        session_id=r.session_id,
-    )
+    return Item(*(getattr(r, name) for name in _ITEM_FIELDS))
 
 
 def _flag(finding: Finding) -> Flag:
