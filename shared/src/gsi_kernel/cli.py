@@ -11,6 +11,7 @@ from typing import TypeVar
 import uvicorn
 from fastapi import FastAPI
 
+from gsi_kernel.heap import settled_after_start
 from gsi_kernel.runtime import Kernel, migrate
 from gsi_kernel.settings import ServiceSettings
 from gsi_kernel.telemetry import configure_logging
@@ -56,7 +57,7 @@ def run_service(
         )
         return
     uvicorn.run(
-        build_app(build_kernel(settings)),
+        settled_after_start(build_app(build_kernel(settings))),
         host=settings.http_host,
         port=settings.resolved_port,
         log_config=None,
@@ -74,6 +75,6 @@ def app_factory_for(
     def app_factory() -> FastAPI:
         settings = settings_factory()
         configure_logging(settings.service, settings.log_level)
-        return build_app(build_kernel(settings))
+        return settled_after_start(build_app(build_kernel(settings)))
 
     return app_factory

@@ -1,0 +1,71 @@
+"""A serving process settles its heap once started: full collections then walk only what it
+made since (gsi_kernel.heap; ADR 10)."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from gsi_kernel.heap import settle, settled_after_start
+
+
+class Node:
+    def __init__(self) -> None:
+        self.other: Node | None = None
+
+
+@pytest.fixture
+def thawed() -> Iterator[None]:
+    """Give the test process its heap back: frozen objects are never collected."""
+    gc.unfreeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def _frozen(thing: object) -> bool:
+    return not any(o is thing for o in gc.get_objects())
+
+
+def test_settle_freezes_what_is_alive_and_leaves_later_cycles_collectable(thawed: None) -> None:
+    before = Node()
+    assert not _frozen(before)
+
+    frozen = settle()
+
+    assert frozen == gc.get_freeze_count() > 0
+    assert _frozen(before)
+    a, b = Node(), Node()
+    a.other, b.other = b, a
+    gone = weakref.ref(a)
+    del a, b
+    gc.collect()
+    assert gone() is None, "a cycle made after settling is still collected"
+
+
+def test_served_app_settles_its_heap_once_its_own_lifespan_has_started(thawed: None) -> None:
+    seen: list[str] = []
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        seen.append(f"started, frozen {gc.get_freeze_count()}")
+        yield
+        seen.append("stopped")
+
+    app = settled_after_start(FastAPI(lifespan=lifespan))
+
+    @app.get("/ping")
+    def ping() -> dict[str, int]:
+        return {"frozen": gc.get_freeze_count()}
+
+    with TestClient(app) as client:
+        frozen = client.get("/ping").json()["frozen"]
+    assert seen == ["started, frozen 0", "stopped"]
+    assert frozen > 0
