@@ -9,18 +9,28 @@ waited behind it (ADR 10). :func:`settle` collects once, then moves what survive
 permanent generation (:func:`gc.freeze`): later collections walk only what the process made
 since, which is small. Only objects alive at that point are frozen; the collector still finds
 every cycle made afterwards.
+
+A collection that still holds the process longer than :data:`LONG_PAUSE_S` is logged
+(``gc.pause``, with its generation and duration), so that a latency tail can be told apart from
+the collector's in production too.
 """
 
 from __future__ import annotations
 
 import gc
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from typing import Any, TypeVar
 
 from fastapi import FastAPI
 
 A = TypeVar("A", bound=FastAPI)
+
+log = logging.getLogger(__name__)
+
+LONG_PAUSE_S = 0.05
 
 
 def settle() -> int:
@@ -40,7 +50,48 @@ def settled_after_start(app: A) -> A:
     async def lifespan(application: Any) -> AsyncIterator[Any]:
         async with started(application) as state:
             settle()
-            yield state
+            with watched_collections():
+                yield state
 
     app.router.lifespan_context = lifespan
     return app
+
+
+class CollectionWatch:
+    """A :data:`gc.callbacks` entry that logs each collection longer than ``threshold_s``."""
+
+    def __init__(self, threshold_s: float = LONG_PAUSE_S) -> None:
+        self._threshold_s = threshold_s
+        self._started: float | None = None
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+            return
+        if self._started is None:
+            return
+        seconds, self._started = time.perf_counter() - self._started, None
+        if seconds >= self._threshold_s:
+            fields = {
+                "generation": info["generation"],
+                "pause_ms": round(seconds * 1000, 1),
+                "collected": info["collected"],
+                "frozen": gc.get_freeze_count(),
+            }
+            log.warning(
+                "gc.pause %.0f ms (generation %d)",
+                seconds * 1000,
+                info["generation"],
+                extra={"fields": fields},
+            )
+
+
+@contextmanager
+def watched_collections(threshold_s: float = LONG_PAUSE_S) -> Iterator[CollectionWatch]:
+    """Log the collections longer than ``threshold_s`` while inside."""
+    watch = CollectionWatch(threshold_s)
+    gc.callbacks.append(watch)
+    try:
+        yield watch
+    finally:
+        gc.callbacks.remove(watch)
