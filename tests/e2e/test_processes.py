@@ -10,11 +10,13 @@ from __future__ import annotations
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -182,9 +184,23 @@ def test_a_service_can_serve_from_several_processes(tmp_path: Path) -> None:
             ["pgrep", "-P", str(process.pid)], capture_output=True, text=True
         ).stdout.split()
         assert len(workers) >= 2
+        # The serving processes run no background worker: the supervising one relays their
+        # commands' messages.
+        assert _eventually_unsent(tmp_path / "registration.db") == 0
     finally:
         process.terminate()
         process.wait(30)
+
+
+def _eventually_unsent(database: Path, within_s: float = 15.0) -> int:
+    """The outbox rows not yet published, once the relay had ``within_s`` to publish them."""
+    deadline = time.monotonic() + within_s
+    while True:
+        with closing(sqlite3.connect(database)) as connection:
+            (unsent,) = connection.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL").fetchone()
+        if unsent == 0 or time.monotonic() > deadline:
+            return int(unsent)
+        time.sleep(0.25)
 
 
 def _children(pid: int) -> list[int]:

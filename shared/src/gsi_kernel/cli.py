@@ -4,14 +4,16 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
 import uvicorn
 from fastapi import FastAPI
 
-from gsi_kernel.heap import settled_after_start
+from gsi_kernel.heap import settle, settled_after_start, watched_collections
 from gsi_kernel.runtime import Kernel, migrate
 from gsi_kernel.settings import ServiceSettings
 from gsi_kernel.telemetry import configure_logging
@@ -44,17 +46,7 @@ def run_service(
         print(f"{args.projection}: rebuilt from {replayed} events")
         return
     if settings.http_workers > 1:
-        # Several processes share the port; each builds its own kernel from the environment
-        # (background workers coordinate through leases, checkpoints and consumer groups).
-        uvicorn.run(
-            f"{settings.service}.main:app_factory",
-            factory=True,
-            workers=settings.http_workers,
-            host=settings.http_host,
-            port=settings.resolved_port,
-            log_config=None,
-            access_log=False,
-        )
+        serve_from_processes(settings, build_kernel)
         return
     uvicorn.run(
         settled_after_start(build_app(build_kernel(settings))),
@@ -63,6 +55,48 @@ def run_service(
         log_config=None,
         access_log=False,
     )
+
+
+def serve_from_processes(settings: S, build_kernel: Callable[[S], Kernel]) -> None:
+    """Serve the API from ``http_workers`` processes sharing the port, with the background
+    workers (relay, consumers, projection catch-up, the service's own) run once, here.
+
+    This supervising process migrates, creates the topics and starts the workers before the
+    serving processes start; those then only serve (``run_workers`` and ``migrate_on_start``
+    off in their environment). A serving process's event loop then shares its GIL with no
+    Kafka client thread and no relay, and the machine runs one set of Kafka clients instead of
+    one per process: about 7 % less CPU per declaration at 300/s (ADR 10)."""
+    kernel = build_kernel(settings)
+    kernel.start()
+    try:
+        settle()
+        with watched_collections(), _environment(GSI_RUN_WORKERS="false", GSI_MIGRATE_ON_START="false"):
+            uvicorn.run(
+                f"{settings.service}.main:app_factory",
+                factory=True,
+                workers=settings.http_workers,
+                host=settings.http_host,
+                port=settings.resolved_port,
+                log_config=None,
+                access_log=False,
+            )
+    finally:
+        kernel.stop()
+
+
+@contextmanager
+def _environment(**values: str) -> Iterator[None]:
+    """``values`` in ``os.environ`` while inside (the serving processes start from it)."""
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def app_factory_for(

@@ -1,0 +1,80 @@
+"""``serve`` with several processes: the background workers run once, in the supervising
+process, started before the serving processes and stopped after them (gsi_kernel.cli)."""
+
+from __future__ import annotations
+
+import gc
+import os
+from collections.abc import Iterator
+from typing import Any, ClassVar
+
+import pytest
+
+from gsi_kernel import cli
+from gsi_kernel.settings import ServiceSettings
+
+
+class FakeKernel:
+    def __init__(self, log: list[str]) -> None:
+        self.log = log
+
+    def start(self) -> None:
+        self.log.append("kernel started")
+
+    def stop(self) -> None:
+        self.log.append("kernel stopped")
+
+
+@pytest.fixture
+def thawed() -> Iterator[None]:
+    gc.unfreeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+class Settings(ServiceSettings):
+    service: ClassVar[str] = "someservice"
+
+
+def _settings() -> Settings:
+    return Settings(http_workers=3)
+
+
+def test_the_supervising_process_runs_the_workers_and_the_serving_ones_only_serve(
+    monkeypatch: pytest.MonkeyPatch, thawed: None
+) -> None:
+    log: list[str] = []
+    monkeypatch.delenv("GSI_RUN_WORKERS", raising=False)
+    monkeypatch.setenv("GSI_MIGRATE_ON_START", "true")
+
+    def serve(app: str, **options: Any) -> None:
+        log.append(f"serving {app} from {options['workers']} processes")
+        children = Settings()  # what a serving process reads from its environment
+        assert children.run_workers is False
+        assert children.migrate_on_start is False
+        assert gc.get_freeze_count() > 0, "the supervisor's heap is settled"
+
+    monkeypatch.setattr(cli.uvicorn, "run", serve)
+    cli.serve_from_processes(_settings(), lambda _s: FakeKernel(log))  # type: ignore[arg-type,return-value]
+
+    assert log == [
+        "kernel started",
+        "serving someservice.main:app_factory from 3 processes",
+        "kernel stopped",
+    ]
+    assert "GSI_RUN_WORKERS" not in os.environ
+    assert os.environ["GSI_MIGRATE_ON_START"] == "true"
+
+
+def test_the_workers_stop_when_serving_fails(monkeypatch: pytest.MonkeyPatch, thawed: None) -> None:
+    log: list[str] = []
+
+    def serve(app: str, **options: Any) -> None:
+        raise OSError("address already in use")
+
+    monkeypatch.setattr(cli.uvicorn, "run", serve)
+    with pytest.raises(OSError, match="address already in use"):
+        cli.serve_from_processes(_settings(), lambda _s: FakeKernel(log))  # type: ignore[arg-type,return-value]
+    assert log == ["kernel started", "kernel stopped"]
