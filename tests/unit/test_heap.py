@@ -6,7 +6,7 @@ from __future__ import annotations
 import gc
 import logging
 import weakref
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import pytest
@@ -19,16 +19,6 @@ from gsi_kernel.heap import CollectionWatch, settle, settled_after_start, watche
 class Node:
     def __init__(self) -> None:
         self.other: Node | None = None
-
-
-@pytest.fixture
-def thawed() -> Iterator[None]:
-    """Give the test process its heap back: frozen objects are never collected."""
-    gc.unfreeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
 
 
 def _frozen(thing: object) -> bool:

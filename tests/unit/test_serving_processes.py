@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import pytest
@@ -23,15 +22,6 @@ class FakeKernel:
 
     def stop(self) -> None:
         self.log.append("kernel stopped")
-
-
-@pytest.fixture
-def thawed() -> Iterator[None]:
-    gc.unfreeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
 
 
 class Settings(ServiceSettings):
