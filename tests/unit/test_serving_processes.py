@@ -8,6 +8,7 @@ import os
 from typing import Any, ClassVar
 
 import pytest
+from pydantic_settings import SettingsConfigDict
 
 from gsi_kernel import cli
 from gsi_kernel.settings import ServiceSettings
@@ -25,6 +26,8 @@ class FakeKernel:
 
 
 class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="GSI_SOMESERVICE_", extra="ignore")
+
     service: ClassVar[str] = "someservice"
 
 
@@ -38,6 +41,7 @@ def test_the_supervising_process_runs_the_workers_and_the_serving_ones_only_serv
     log: list[str] = []
     monkeypatch.delenv("GSI_RUN_WORKERS", raising=False)
     monkeypatch.setenv("GSI_MIGRATE_ON_START", "true")
+    monkeypatch.setenv("GSI_SOMESERVICE_RUN_WORKERS", "true")  # the service's own prefix wins
 
     def serve(app: str, **options: Any) -> None:
         log.append(f"serving {app} from {options['workers']} processes")
@@ -56,6 +60,7 @@ def test_the_supervising_process_runs_the_workers_and_the_serving_ones_only_serv
     ]
     assert "GSI_RUN_WORKERS" not in os.environ
     assert os.environ["GSI_MIGRATE_ON_START"] == "true"
+    assert os.environ["GSI_SOMESERVICE_RUN_WORKERS"] == "true"
 
 
 def test_the_workers_stop_when_serving_fails(monkeypatch: pytest.MonkeyPatch, thawed: None) -> None:
