@@ -6,7 +6,6 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, Query, status
-from starlette.concurrency import run_in_threadpool
 
 from gsi_kernel.http.app import from_app_state
 from gsi_kernel.http.context import context_for
@@ -69,12 +68,10 @@ async def correct_intervention(
 ) -> None:
     """Corriger une intervention (les contrôles sont refaits) / Correct an intervention (checks run again)."""
     own_organization(principal)
-    await run_in_threadpool(
-        handlers.correct,
-        intervention_id,
-        body.details.to_details(),
-        reason=body.reason,
-        context=context_for(principal),
+    details, context = body.details.to_details(), context_for(principal)
+    await run_short(  # one stream, read models inline: as short as a declaration
+        lambda: handlers.correct(intervention_id, details, reason=body.reason, context=context),
+        db=handlers.db,
     )
 
 
@@ -84,8 +81,9 @@ async def cancel_intervention(
 ) -> None:
     """Annuler une intervention, avec un motif / Cancel an intervention, with a reason."""
     own_organization(principal)
-    await run_in_threadpool(
-        handlers.cancel, intervention_id, reason=body.reason, context=context_for(principal)
+    context = context_for(principal)
+    await run_short(
+        lambda: handlers.cancel(intervention_id, reason=body.reason, context=context), db=handlers.db
     )
 
 
