@@ -8,7 +8,8 @@ access (``row.person_id``) from a psycopg cursor; psycopg prepares the fixed tex
 after a few executions. Elsewhere (SQLite) it is an ordinary SQLAlchemy execution.
 
 A command that knows the reads it is about to make can :func:`prefetch` them: all in one round
-trip (a psycopg pipeline, the transaction's BEGIN included), each then answered from there the
+trip (the transaction's BEGIN included, sent in one write: :mod:`gsi_kernel.store.pipeline`;
+psycopg's pipeline when a transaction is already under way), each then answered from there the
 first time it is asked in the transaction. Its code still reads step by step; only the waits on
 PostgreSQL, and the context switches each costs on both sides, are paid once.
 
@@ -28,6 +29,7 @@ from sqlalchemy import Connection
 from sqlalchemy.sql import Select
 
 from gsi_kernel.store.bulk import driver, driver_errors
+from gsi_kernel.store.pipeline import read_ahead
 
 # Rows read ahead, by transaction (the SQLAlchemy connection of one checkout) and read.
 _PREFETCHED: weakref.WeakKeyDictionary[Connection, dict[Hashable, Sequence[Any]]] = (
@@ -85,11 +87,16 @@ def prefetch(connection: Connection, reads: Sequence[Read]) -> None:
     psycopg_connection = driver(connection)
     queries = [select._query(connection, params) for select, params in reads]
     with driver_errors(*queries[0]):
-        with psycopg_connection.pipeline():
-            cursors = [psycopg_connection.cursor(row_factory=namedtuple_row) for _ in queries]
-            for cursor, (sql, values) in zip(cursors, queries, strict=True):
-                cursor.execute(sql, values)
-        ahead = _PREFETCHED.setdefault(connection, {})
-        for cursor, (select, params) in zip(cursors, reads, strict=True):
-            ahead[select._key(params)] = cursor.fetchall()
-            cursor.close()
+        answers = read_ahead(psycopg_connection, queries)  # at the start of the transaction
+        if answers is None:  # within one: psycopg's pipeline
+            with psycopg_connection.pipeline():
+                cursors = [psycopg_connection.cursor(row_factory=namedtuple_row) for _ in queries]
+                for cursor, (sql, values) in zip(cursors, queries, strict=True):
+                    cursor.execute(sql, values)
+            answers = []
+            for cursor in cursors:
+                answers.append(cursor.fetchall())
+                cursor.close()
+    ahead = _PREFETCHED.setdefault(connection, {})
+    for (select, params), rows in zip(reads, answers, strict=True):
+        ahead[select._key(params)] = rows
