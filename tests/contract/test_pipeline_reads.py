@@ -71,7 +71,8 @@ def test_rows_are_the_ones_a_cursor_reads_with_the_same_types_and_names(
         Decimal("3.5"),
         {"k": [1, 2]},
     )
-    assert got[0][1].due_on is None and got[2][0].n == 2  # '%%' is a literal '%'
+    assert got[0][1].due_on is None
+    assert got[2][0].n == 2
 
 
 def test_each_statement_is_prepared_once_per_connection(conn: psycopg.Connection[Any]) -> None:
@@ -82,7 +83,8 @@ def test_each_statement_is_prepared_once_per_connection(conn: psycopg.Connection
     for owner in ("o2", "o1", "nobody"):
         assert read_ahead(conn, [(ITEMS, {"owner": owner}), (COUNT, {"owner": owner})]) is not None
         conn.commit()
-    assert len(our_statements(conn)) == 2 and prepared < our_statements(conn)
+    assert len(our_statements(conn)) == 2
+    assert prepared < our_statements(conn)
 
 
 def test_statements_the_server_forgot_are_prepared_again_in_a_fresh_transaction(
@@ -97,7 +99,8 @@ def test_statements_the_server_forgot_are_prepared_again_in_a_fresh_transaction(
     conn.commit()
     got = read_ahead(conn, [(ITEMS, {"owner": "o1"}), (COUNT, {"owner": "o1"})])
     assert got is not None
-    assert [r.item_id for r in got[0]] == ["a1", "a2", "a3"] and got[1][0].n == 3
+    assert [r.item_id for r in got[0]] == ["a1", "a2", "a3"]
+    assert got[1][0].n == 3
     conn.execute("INSERT INTO items VALUES ('a4', 'o1', NULL, NULL, NULL)")  # still the transaction it began
     conn.rollback()
     assert len(by_cursor(conn, ITEMS, {"owner": "o1"})) == 3
@@ -117,7 +120,8 @@ def test_the_transaction_begins_with_the_connections_settings(conn: psycopg.Conn
     conn.isolation_level = psycopg.IsolationLevel.SERIALIZABLE
     conn.read_only = True
     got = read_ahead(conn, [(LEVEL, {"x": 21})])
-    assert got is not None and (got[0][0].level, got[0][0].twice) == ("serializable", 42)
+    assert got is not None
+    assert (got[0][0].level, got[0][0].twice) == ("serializable", 42)
     with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
         conn.execute("INSERT INTO items VALUES ('z', 'o9', NULL, NULL, NULL)")
     conn.rollback()
@@ -139,7 +143,9 @@ def test_a_failing_read_raises_its_error_and_the_reads_after_it_are_prepared_nex
     assert conn.pgconn.transaction_status == pq.TransactionStatus.INERROR
     conn.rollback()
     got = read_ahead(conn, [(later, {"id": "b1"}), (ITEMS, {"owner": "o2"})])  # 'later' was never prepared
-    assert got is not None and [r.item_id for r in got[0]] == ["b1"] and [r.item_id for r in got[1]] == ["b1"]
+    assert got is not None
+    assert [r.item_id for r in got[0]] == ["b1"]
+    assert [r.item_id for r in got[1]] == ["b1"]
     conn.rollback()
 
 

@@ -16,6 +16,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from gsi_kernel.store import bulk
+
 
 class Database:
     """One engine and the transactions opened on it."""
@@ -38,6 +40,7 @@ class Database:
         """A connection inside a transaction: committed on exit, rolled back on error."""
         with self.engine.begin() as connection:
             yield connection
+            bulk.commit_with_held(connection)  # the held writes go with the COMMIT
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -60,7 +63,9 @@ def connect(url: str, *, schema: str | None = None, pool_size: int = 24, echo: b
     }
     if schema:
         kwargs["connect_args"] = {"options": f"-csearch_path={schema}"}
-    return Database(create_engine(url, echo=echo, **kwargs), schema)
+    engine = create_engine(url, echo=echo, **kwargs)
+    bulk.hold_writes(engine)
+    return Database(engine, schema)
 
 
 def _sqlite_engine(url: str, echo: bool) -> Engine:

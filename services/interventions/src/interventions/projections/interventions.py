@@ -7,14 +7,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import psycopg
 from psycopg.types.json import Jsonb
 from sqlalchemy import JSON, Connection, Table, delete, insert, update
 
 from gsi_kernel.envelope import EventEnvelope
 from gsi_kernel.events import DomainEvent
 from gsi_kernel.fiscal import FiscalQuarter
-from gsi_kernel.store.bulk import insert_rows
+from gsi_kernel.store.bulk import driver, insert_rows
 from interventions.domain.catalogue import CataloguePublished
 from interventions.domain.intervention import (
     Details,
@@ -105,10 +104,9 @@ def _insert_many(connection: Connection, table: Table, rows: list[dict[str, Any]
         return
     names = [c.name for c in table.columns]
     json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
-    driver = connection.connection.driver_connection
-    assert isinstance(driver, psycopg.Connection)
     columns = ", ".join(f'"{n}"' for n in names)
-    with driver.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
+    copy_in = f'COPY "{table.name}" ({columns}) FROM STDIN'
+    with driver(connection).cursor() as cursor, cursor.copy(copy_in) as copy:
         for row in rows:
             copy.write_row([Jsonb(row.get(n)) if n in json_columns else row.get(n) for n in names])
 
