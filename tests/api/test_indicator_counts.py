@@ -11,7 +11,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -94,6 +94,13 @@ class Model:
     plans: list[tuple[str, str, date]]  # person, organization, opened on
     regions: dict[str, str | None]
     arrivals: dict[str, list[date]]
+    merged: dict[str, str] = field(default_factory=dict)  # a merged file -> the file it went into
+
+    def resolve(self, person: str) -> str:
+        """Whom a person id counts as: the end of its chain of merges."""
+        while person in self.merged:
+            person = self.merged[person]
+        return person
 
 
 def play(s: ReportingService, seed: int, steps: int) -> Model:
@@ -157,6 +164,12 @@ def _moved(draw: random.Random, old: Intervention, persons: list[str]) -> dict[s
 def _person_event(s: ReportingService, draw: random.Random, model: Model, person: str) -> None:
     region = draw.choice(("03", "05", "06", None))
     admitted = date(2024, 1, 1) + timedelta(days=draw.randrange(900))
+    into = [p for p in sorted(model.regions) if p != person and p not in model.merged]
+    if person in model.regions and person not in model.merged and into and draw.random() < 0.2:
+        survivor = draw.choice(into)  # registration found them to be one person (chains happen)
+        s.receive(registration.PersonsMerged(person_id=person, into_person_id=survivor))
+        model.merged[person] = survivor
+        return
     if person not in model.regions:
         s.receive(registration.PersonRegistered(person_id=person, organization_id="org-a",
                   birth_date=date(1990, 1, 1), status="permanent_resident", status_since=admitted,
@@ -182,13 +195,14 @@ def expected_counts(model: Model) -> dict[tuple[Any, ...], int]:
         fy, q = fiscal_year_of(i.day), FiscalQuarter.of(i.day).number
         _bump(counts, (fy, q, i.org, "interventions", i.code))
         for cell in ((fy, q, i.org), (fy, 0, i.org), (fy, q, ""), (fy, 0, "")):
-            presence.setdefault(cell, set()).add(i.person)
+            presence.setdefault(cell, set()).add(model.resolve(i.person))
     for (fy, q, org), persons in presence.items():
         counts[(fy, q, org, "persons", "")] = len(persons)
         if (q, org) == (0, ""):
             for person in persons:
                 _bump(counts, (fy, 0, "", "persons_by_region", model.regions.get(person) or ""))
-                if any(fiscal_year_of(opened) <= fy for p, _, opened in model.plans if p == person):
+                planned = (opened for p, _, opened in model.plans if model.resolve(p) == person)
+                if any(fiscal_year_of(opened) <= fy for opened in planned):
                     _bump(counts, (fy, 0, "", "persons_with_plan", ""))
     for _person, org, opened in model.plans:
         _bump(counts, (fiscal_year_of(opened), FiscalQuarter.of(opened).number, org, "action_plans", ""))
@@ -199,7 +213,8 @@ def expected_first_services(model: Model) -> dict[str, tuple[date, str, date | N
     firsts: dict[str, date] = {}
     for i in model.interventions.values():
         if i.active:
-            firsts[i.person] = min(firsts.get(i.person, i.day), i.day)
+            person = model.resolve(i.person)
+            firsts[person] = min(firsts.get(person, i.day), i.day)
     return {
         p: (day, fiscal_year_of(day), min(model.arrivals[p]) if model.arrivals.get(p) else None)
         for p, day in firsts.items()
@@ -226,6 +241,7 @@ def test_counts_kept_event_by_event_equal_a_fresh_count_and_a_rebuild(
     service: ReportingService, seed: int
 ) -> None:
     model = play(service, seed, steps=220)
+    assert len(model.merged) >= 2  # the history merges files, chains included
     incremental = tables(service)
     assert incremental[0] == expected_counts(model)
     assert incremental[1] == expected_first_services(model)
@@ -265,6 +281,45 @@ def test_moving_an_intervention_to_another_quarter_and_cancelling_decrement(
     assert regions == [{"region": "05", "persons": 1}]
 
 
+def test_a_merged_persons_services_and_plans_count_under_the_surviving_person(
+    service: ReportingService,
+) -> None:
+    """Two files of one person, both served by org-a in Q1: two persons until registration merges
+    them, one after — in the organization's targets and the program's figures. What comes later
+    under the merged file counts under the survivor too."""
+    s, admin = service, service.headers("adele", ["admin"])
+    s.register_person("org-a", person_id="kept", region="05")
+    s.register_person("org-a", person_id="duplicate", region="03")
+    s.declare("org-a", "kept", service_date=date(2026, 5, 4))
+    s.declare("org-a", "duplicate", service_date=date(2026, 5, 6))
+    s.declare("org-b", "duplicate", service_date=date(2026, 8, 4))
+    s.receive(contract.ActionPlanOpened(plan_id="plan-1", person_id="duplicate", organization_id="org-a",
+              opened_on=date(2026, 5, 6)))  # fmt: skip
+
+    def figures() -> tuple[int, list[int], int, int, list[dict[str, Any]]]:
+        year = s.client.get("/targets/org-a/2026-2027", headers=admin).json()
+        program = s.client.get("/indicators/2026-2027", headers=admin).json()
+        integration = s.client.get("/indicators/2026-2027/integration", headers=admin).json()
+        return (
+            year["quarters"][0]["in_quarter"]["unique_persons"]["actual"],
+            [q["persons_served"] for q in program["quarters"]],
+            program["persons_served"],
+            program["persons_with_action_plan"],
+            integration["persons_served_per_region"],
+        )
+
+    regions = [{"region": "03", "persons": 1}, {"region": "05", "persons": 1}]
+    assert figures() == (2, [2, 1, 0, 0], 2, 1, regions)
+    s.receive(registration.PersonsMerged(person_id="duplicate", into_person_id="kept"))
+    assert figures() == (1, [1, 1, 0, 0], 1, 1, [{"region": "05", "persons": 1}])
+    s.declare("org-c", "duplicate", service_date=date(2026, 11, 2))  # after the merge, the old file's id
+    assert figures()[1:3] == ([1, 1, 1, 0], 1)
+    with s.kernel.db.transaction() as connection:
+        f = perf_first_services.c
+        firsts = {row.person_id: row.first_on for row in connection.execute(select(f.person_id, f.first_on))}
+    assert firsts == {"kept": date(2026, 5, 4)}
+
+
 def test_the_migration_fills_the_counting_tables_from_what_was_already_known(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'reporting.db'}"
     upgrade(url, "", MIGRATIONS, "0002")
@@ -295,6 +350,37 @@ def test_the_migration_fills_the_counting_tables_from_what_was_already_known(tmp
     assert migrated[0][("2026-2027", 0, "", "persons_with_plan", "")] == 1
     assert migrated[0][("2026-2027", 0, "", "persons_by_region", "05")] == 1
     assert sum(v for k, v in migrated[0].items() if k[3] == "interventions") == 32
+    kernel.db.dispose()
+
+
+def test_the_migration_moves_what_was_counted_under_merged_files(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'reporting.db'}"
+    upgrade(url, "", MIGRATIONS, "0004")
+    day = date(2026, 5, 4)
+    kernel = build_kernel(ReportingSettings(data_dir=tmp_path, database_url=url, run_workers=False))
+    with kernel.db.transaction() as connection:
+        connection.execute(insert(known_persons), [{"person_id": p, "organization_id": "org-a",
+                           "birth_date": date(1990, 1, 1), "region": "05", "registered_on": date(2026, 1, 1),
+                           "erased": False, "merged_into": into}
+                           for p, into in (("a", "b"), ("b", "c"), ("c", None))])  # fmt: skip
+        connection.execute(insert(perf_interventions), [{"intervention_id": f"i-{p}", "organization_id": "org-a",
+                           "person_id": p, "code": "ACC", "service_date": day, "fiscal_year": "2026-2027",
+                           "quarter_number": 1, "status": "active", "version": 1} for p in "abc"])  # fmt: skip
+        connection.execute(insert(perf_action_plans), [{"plan_id": "x", "organization_id": "org-a",
+                           "person_id": "a", "opened_on": day, "fiscal_year": "2026-2027",
+                           "quarter_number": 1}])  # fmt: skip
+        performance.rebuild(connection)  # as the projection kept them: three persons
+        assert tables_of(connection)[0][("2026-2027", 1, "org-a", "persons", "")] == 3
+    upgrade(url, "", MIGRATIONS)
+    with kernel.db.transaction() as connection:
+        migrated = tables_of(connection)
+        assert set(connection.execute(select(perf_interventions.c.person_id)).scalars()) == {"c"}
+        assert connection.execute(select(perf_action_plans.c.person_id)).scalar() == "c"
+        performance.rebuild(connection)
+        assert tables_of(connection) == migrated
+    assert migrated[0][("2026-2027", 1, "org-a", "persons", "")] == 1
+    assert migrated[0][("2026-2027", 0, "", "persons_with_plan", "")] == 1
+    assert migrated[0][("2026-2027", 1, "org-a", "interventions", "ACC")] == 3
     kernel.db.dispose()
 
 

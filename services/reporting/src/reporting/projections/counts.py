@@ -55,6 +55,7 @@ from reporting.projections.performance_tables import (
 )
 from reporting.projections.tables import known_person_statuses, known_persons
 
+_MERGE_HOPS = 5  # merges chain rarely, and never in a loop
 _PRESENCE_KEY = ("person_id", "fiscal_year", "quarter_number", "organization_id")
 _COUNT_KEY = ("fiscal_year", "quarter_number", "organization_id", "measure", "code")
 
@@ -222,17 +223,22 @@ def plan_opened(connection: Connection, person_id: str, organization_id: str, op
     years from the plan's on (a plan counts for every year ending after it opened)."""
     lock_persons(connection, [person_id])
     fy, quarter = fiscal_year_of(opened_on), quarter_number_of(opened_on)
-    counts: dict[CountKey, int] = {(fy, quarter, organization_id, Measure.ACTION_PLANS.value, ""): 1}
+    counts = _with_a_plan_from(connection, person_id, fy)
+    counts[(fy, quarter, organization_id, Measure.ACTION_PLANS.value, "")] = 1
+    add_counts(connection, counts)
+
+
+def _with_a_plan_from(connection: Connection, person_id: str, fiscal_year: str) -> dict[CountKey, int]:
+    """Mark the person's program-wide years from ``fiscal_year`` on as "with a plan"; return the
+    counters that moves (one person more with a plan in each year newly marked)."""
     t = perf_presence.c
     flagged = connection.execute(
         update(perf_presence)
-        .where(*_year_rows(person_id), t.fiscal_year >= fy, t.has_plan.is_(False))
+        .where(*_year_rows(person_id), t.fiscal_year >= fiscal_year, t.has_plan.is_(False))
         .values(has_plan=True)
         .returning(t.fiscal_year)
     ).scalars()
-    for year in flagged:
-        counts[(year, YEAR, PROGRAM, Measure.PERSONS_WITH_PLAN.value, "")] = 1
-    add_counts(connection, counts)
+    return {(year, YEAR, PROGRAM, Measure.PERSONS_WITH_PLAN.value, ""): 1 for year in flagged}
 
 
 def person_changed(connection: Connection, person_id: str) -> None:
@@ -257,6 +263,40 @@ def person_changed(connection: Connection, person_id: str) -> None:
     connection.execute(
         update(perf_first_services).where(f.person_id == person_id).values(arrived_on=_arrival(person_id))
     )
+
+
+def persons_merged(connection: Connection, merged: str, survivor: str) -> None:
+    """Registration found two files to be one person: what counted under ``merged`` counts
+    under ``survivor`` from now on — their interventions and plans, their presences (a cell where
+    both were present now counts one person, in the survivor's region), their first service.
+    Runs after the persons tables recorded the merge. The merged file is locked first, as an
+    event about it is (:mod:`reporting.projections.performance`), then the survivor."""
+    lock_persons(connection, [merged])
+    lock_persons(connection, [survivor])
+    i, p, t = perf_interventions.c, perf_action_plans.c, perf_presence.c
+    connection.execute(update(perf_interventions).where(i.person_id == merged).values(person_id=survivor))
+    moved_plans = update(perf_action_plans).where(p.person_id == merged).values(person_id=survivor)
+    first_plan_year = min(connection.execute(moved_plans.returning(p.fiscal_year)).scalars(), default=None)
+    if first_plan_year is not None:  # the merged file's plans are the survivor's now
+        add_counts(connection, _with_a_plan_from(connection, survivor, first_plan_year))
+    presence: dict[PresenceKey, int] = {}
+    cells = select(t.fiscal_year, t.quarter_number, t.organization_id, t.interventions)
+    for fy, q, org, n in connection.execute(cells.where(t.person_id == merged)):
+        presence[(merged, fy, int(q), org)] = -int(n)
+        presence[(survivor, fy, int(q), org)] = int(n)
+    apply_change(connection, Change(presence, {}, frozenset({merged, survivor}), frozenset({merged})))
+
+
+def survivor_of(connection: Connection, person_id: str) -> str:
+    """The person an id now stands for: itself, or the person its file was merged into
+    (following a chain of merges, a few hops at most)."""
+    k = known_persons.c
+    for _ in range(_MERGE_HOPS):
+        into = connection.execute(select(k.merged_into).where(k.person_id == person_id)).scalar()
+        if into is None:
+            return person_id
+        person_id = into
+    return person_id
 
 
 def _year_rows(person_id: str) -> tuple[Any, ...]:

@@ -4,7 +4,8 @@ transaction, the counting tables (:mod:`.counts`); and :func:`rebuild`, the coun
 computed afresh from those states — what the one-event-at-a-time changes must add up to.
 
 A version older than the one known changes nothing, so a late or redelivered event never rolls
-an intervention back nor counts it twice.
+an intervention back nor counts it twice. An event about a merged person counts under the
+surviving one (:func:`.counts.persons_merged` moves what came before the merge).
 """
 
 from __future__ import annotations
@@ -50,10 +51,11 @@ def on_intervention(connection: Connection, envelope: EventEnvelope) -> None:
         if envelope.type == contract.InterventionDeclared.event_type
         else contract.InterventionCorrected.model_validate(envelope.payload)
     )
-    after = Served(event.person_id, event.organization_id, event.code, event.service_date)
+    person_id = _person(connection, event.person_id)
+    after = Served(person_id, event.organization_id, event.code, event.service_date)
     values = {
         "organization_id": event.organization_id,
-        "person_id": event.person_id,
+        "person_id": person_id,
         "code": event.code,
         "service_date": event.service_date,
         "fiscal_year": after.fiscal_year,
@@ -103,17 +105,26 @@ def on_action_plan_opened(connection: Connection, envelope: EventEnvelope) -> No
     p = perf_action_plans.c
     if connection.execute(select(p.plan_id).where(p.plan_id == event.plan_id)).first() is not None:
         return
+    person_id = _person(connection, event.person_id)
     connection.execute(
         insert(perf_action_plans).values(
             plan_id=event.plan_id,
             organization_id=event.organization_id,
-            person_id=event.person_id,
+            person_id=person_id,
             opened_on=event.opened_on,
             fiscal_year=fiscal_year_of(event.opened_on),
             quarter_number=quarter_number_of(event.opened_on),
         )
     )
-    counts.plan_opened(connection, event.person_id, event.organization_id, event.opened_on)
+    counts.plan_opened(connection, person_id, event.organization_id, event.opened_on)
+
+
+def _person(connection: Connection, person_id: str) -> str:
+    """Whom an event's person counts as: the surviving person when the file was merged. The
+    event's person is locked first, as a merge locks the merged file first: a merge committing
+    meanwhile is then either seen here or waits until this event is counted (and moves it)."""
+    counts.lock_persons(connection, [person_id])
+    return counts.survivor_of(connection, person_id)
 
 
 def _known(connection: Connection, intervention_id: str) -> Any:

@@ -3,7 +3,8 @@ idempotent consumer runner (``gsi_readmodels.persons``, the same follower interv
 Erased persons stay, marked: their pseudonymous facts still count in past quarters.
 
 A registration, a status change or a region change also moves what the counts keep of the person
-(their region in the persons-served-per-region count, their arrival day): :mod:`.counts`.
+(their region in the persons-served-per-region count, their arrival day), and a merge moves what
+counted under the merged file to the surviving person: :mod:`.counts`.
 """
 
 from __future__ import annotations
@@ -34,7 +35,14 @@ def _and_counts(follow: Handler) -> Handler:
     return apply
 
 
+def _merged(connection: Connection, envelope: EventEnvelope) -> None:
+    _FOLLOWER.handlers[contract.PersonsMerged.event_type](connection, envelope)
+    merge = contract.PersonsMerged.model_validate(envelope.payload)
+    counts.persons_merged(connection, merge.person_id, merge.into_person_id)
+
+
 HANDLERS: dict[str, Handler] = {
     **_FOLLOWER.handlers,
     **{event_type: _and_counts(_FOLLOWER.handlers[event_type]) for event_type in _COUNTED},
+    contract.PersonsMerged.event_type: _merged,
 }
