@@ -213,8 +213,6 @@ def test_a_rejection_reaches_the_organization_with_reasons_once_whatever_is_rede
          "report_accepted", "organization"),
         (reporting.QuarterLocked(organization_id=SHERBROOKE, quarter=Q1, report_id="r"), "quarter_locked",
          "organization"),
-        (reporting.QuarterUnlocked(organization_id=SHERBROOKE, quarter=Q1, report_id="r", reason="Audit"),
-         "quarter_unlocked", "organization"),
         (interventions.LockExceptionGranted(exception_id="x", organization_id=SHERBROOKE, quarter=Q1,
                                             valid_until=date(2026, 12, 1)), "lock_exception_granted", "organization"),
         (interventions.LockExceptionRefused(exception_id="x", organization_id=SHERBROOKE, quarter=Q1,
@@ -233,6 +231,26 @@ def test_each_event_makes_its_notice(
     (notice,) = notices(notifications)
     assert (notice["kind"], notice["audience"], notice["organization_id"]) == (kind, audience, SHERBROOKE)
     assert notice["recipients"], "a notice of a known organization has someone to go to"
+
+
+def test_an_unlock_reaches_the_organization_and_its_reviewers_once_whatever_is_redelivered(
+    notifications: NotificationsService,
+) -> None:
+    set_up_program(notifications)
+    unlocked = reporting.QuarterUnlocked(
+        organization_id=SHERBROOKE, quarter=Q1, report_id="r", reason="Audit"
+    )
+    envelope = published(unlocked, occurred_at=notifications.clock.now())
+    assert deliver(notifications.kernel, envelope)
+    assert deliver(notifications.kernel, envelope)  # redelivered by the bus
+    notifications.kernel.projections.catch_up()
+    sent = sorted(notices(notifications), key=lambda n: n["audience"])
+    assert [(n["kind"], n["audience"], n["organization_id"]) for n in sent] == [
+        ("quarter_unlocked", "ministry", SHERBROOKE),
+        ("quarter_unlocked", "organization", SHERBROOKE),
+    ]
+    assert all(n["recipients"] and n["data"]["reason"] == "Audit" for n in sent)
+    assert sent[0]["recipients"] != sent[1]["recipients"]  # the reviewers, then the organization's contacts
 
 
 def test_ministry_notices_go_to_the_assigned_reviewers_through_the_directory(

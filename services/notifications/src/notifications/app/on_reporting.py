@@ -1,6 +1,6 @@
 """Reporting's events: kept in the workflow tables the reminders are decided from, and turned
 into notices — submitted (to the reviewers), accepted, rejected with its reasons and failed
-checks, locked, unlocked (to the organization).
+checks, locked (to the organization), unlocked (to the organization and its reviewers).
 
 A notice's key names what it is about (organization, quarter, kind, submission version or the
 causing event), so a redelivered event records nothing new."""
@@ -103,13 +103,16 @@ def handlers(writer: StreamWriter) -> Mapping[str, Handler]:
         )  # fmt: skip
 
     def on_unlocked(connection: Connection, event: EventEnvelope) -> None:
+        """To the organization, whose quarter is open to corrections again, and to its reviewers,
+        whose accepted report may now change."""
         e = reporting.QuarterUnlocked.model_validate(event.payload)
         workflow.keep_report(connection, e.organization_id, e.quarter, state="accepted")
-        notify(
-            connection, event, f"{e.organization_id}:{e.quarter}:quarter_unlocked:{event.event_id}",
-            NoticeKind.QUARTER_UNLOCKED, Audience.ORGANIZATION, e.organization_id, e.quarter,
-            reason=e.reason,
-        )  # fmt: skip
+        key = f"{e.organization_id}:{e.quarter}:quarter_unlocked:{event.event_id}"
+        for audience, suffix in ((Audience.ORGANIZATION, ""), (Audience.MINISTRY, ":ministry")):
+            notify(
+                connection, event, key + suffix, NoticeKind.QUARTER_UNLOCKED, audience, e.organization_id,
+                e.quarter, reason=e.reason,
+            )  # fmt: skip
 
     return {
         reporting.ReportSubmitted.event_type: on_submitted,
