@@ -175,3 +175,42 @@ def test_an_interruption_mid_protocol_closes_the_connection(
     with pytest.raises(KeyboardInterrupt):
         read_ahead(conn, [(ITEMS, {"owner": "o1"})])
     assert conn.closed  # the pool replaces it rather than reuse a connection in an unknown state
+
+
+def test_a_connection_the_server_dropped_fails_one_transaction_and_the_pool_replaces_it(
+    postgres_url: str,
+) -> None:
+    """A server restart or failover between transactions: the read-ahead of the next one fails
+    with a database error, and the transaction after it gets a fresh connection."""
+    from sqlalchemy import bindparam, column, create_engine, select, table, text
+    from sqlalchemy.exc import DBAPIError
+
+    from gsi_kernel.store.database import connect
+    from gsi_kernel.store.prepared import PreparedSelect, prefetch
+
+    things = table("things", column("thing_id"), column("owner"))
+    of_owner = PreparedSelect(select(things.c.thing_id).where(things.c.owner == bindparam("owner")))
+    with postgres_schema(postgres_url) as schema:
+        db = connect(postgres_url, schema=schema, pool_size=1)
+        admin = create_engine(postgres_url)
+        try:
+            with db.transaction() as c:
+                c.execute(text("CREATE TABLE things (thing_id text PRIMARY KEY, owner text)"))
+                c.execute(text("INSERT INTO things VALUES ('t1', 'o1')"))
+            with db.transaction() as c:
+                prefetch(c, [(of_owner, {"owner": "o1"})])
+                backend = c.execute(text("SELECT pg_backend_pid()")).scalar()
+            with admin.begin() as a:
+                a.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+
+            def read() -> list[str]:
+                with db.transaction() as c:
+                    prefetch(c, [(of_owner, {"owner": "o1"})])
+                    return [str(v) for v in of_owner.scalars(c, {"owner": "o1"})]
+
+            with pytest.raises(DBAPIError):
+                read()
+            assert read() == ["t1"]
+        finally:
+            admin.dispose()
+            db.dispose()
