@@ -97,6 +97,20 @@ def test_a_merged_person_answers_as_the_surviving_one_and_an_erased_one_not_at_a
     assert persons["twin"].organization_id == "org-a"
 
 
+def test_an_id_stands_for_the_end_of_its_chain_of_merges(connection: Connection) -> None:
+    apply(connection, registered("a"), registered("b"), registered("c"), registered("d"))
+    apply(connection, contract.PersonsMerged(person_id="a", into_person_id="b"))
+    apply(connection, contract.PersonsMerged(person_id="b", into_person_id="c"))
+    people = directory()
+    assert [people.survivor_of(connection, p) for p in ("a", "b", "c", "d", "nobody")] == [
+        "c",
+        "c",
+        "c",
+        "d",
+        "nobody",
+    ]
+
+
 def test_published_rule_sets_join_the_shipped_ones_once(connection: Connection) -> None:
     shipped = load_default_rulebook()
     document = {**next(iter(shipped)).to_document(), "version": "2027.1", "effective_from": "2027-04-01"}

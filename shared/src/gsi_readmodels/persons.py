@@ -248,6 +248,19 @@ class PersonDirectory:
             if r.status is not None:
                 periods.append(StatusPeriod(r.status, r.effective_from, r.admission_date, r.expires_on))
 
+    def survivor_of(self, connection: Connection, person_id: str) -> str:
+        """The person an id now stands for: itself, or the end of its chain of merges (a few
+        hops at most). An id the tables do not know stands for itself."""
+        persons = self._t.persons
+        for _ in range(_MERGE_HOPS):
+            into = connection.execute(
+                select(persons.c.merged_into).where(persons.c.person_id == person_id)
+            ).scalar()
+            if into is None:
+                return person_id
+            person_id = into
+        return person_id
+
     def _follow_merges(self, connection: Connection, row: Row[Any]) -> Row[Any] | None:
         persons = self._t.persons
         for _ in range(_MERGE_HOPS):

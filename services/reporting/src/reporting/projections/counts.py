@@ -55,7 +55,6 @@ from reporting.projections.performance_tables import (
 )
 from reporting.projections.tables import known_person_statuses, known_persons
 
-_MERGE_HOPS = 5  # merges chain rarely, and never in a loop
 _PRESENCE_KEY = ("person_id", "fiscal_year", "quarter_number", "organization_id")
 _COUNT_KEY = ("fiscal_year", "quarter_number", "organization_id", "measure", "code")
 
@@ -285,18 +284,6 @@ def persons_merged(connection: Connection, merged: str, survivor: str) -> None:
         presence[(merged, fy, int(q), org)] = -int(n)
         presence[(survivor, fy, int(q), org)] = int(n)
     apply_change(connection, Change(presence, {}, frozenset({merged, survivor}), frozenset({merged})))
-
-
-def survivor_of(connection: Connection, person_id: str) -> str:
-    """The person an id now stands for: itself, or the person its file was merged into
-    (following a chain of merges, a few hops at most)."""
-    k = known_persons.c
-    for _ in range(_MERGE_HOPS):
-        into = connection.execute(select(k.merged_into).where(k.person_id == person_id)).scalar()
-        if into is None:
-            return person_id
-        person_id = into
-    return person_id
 
 
 def _year_rows(person_id: str) -> tuple[Any, ...]:

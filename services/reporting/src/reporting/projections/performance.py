@@ -29,6 +29,7 @@ from sqlalchemy import (
 from gsi_contracts import interventions as contract
 from gsi_kernel.envelope import EventEnvelope
 from gsi_kernel.store.dialect import insert_for
+from gsi_readmodels.persons import PersonDirectory
 from reporting.domain import counting
 from reporting.domain.counting import PROGRAM, YEAR, Measure, Served, fiscal_year_of, quarter_number_of
 from reporting.projections import counts
@@ -39,9 +40,10 @@ from reporting.projections.performance_tables import (
     perf_interventions,
     perf_presence,
 )
-from reporting.projections.tables import known_person_statuses, known_persons
+from reporting.projections.tables import PERSONS, known_person_statuses, known_persons
 
 CONSUMER = "reporting.performance"
+_DIRECTORY = PersonDirectory(PERSONS)
 
 
 def on_intervention(connection: Connection, envelope: EventEnvelope) -> None:
@@ -124,7 +126,7 @@ def _person(connection: Connection, person_id: str) -> str:
     event's person is locked first, as a merge locks the merged file first: a merge committing
     meanwhile is then either seen here or waits until this event is counted (and moves it)."""
     counts.lock_persons(connection, [person_id])
-    return counts.survivor_of(connection, person_id)
+    return _DIRECTORY.survivor_of(connection, person_id)
 
 
 def _known(connection: Connection, intervention_id: str) -> Any:
