@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import gc
 import os
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import pytest
+import uvicorn
 from pydantic_settings import SettingsConfigDict
 
 from gsi_kernel import cli
@@ -43,14 +44,14 @@ def test_the_supervising_process_runs_the_workers_and_the_serving_ones_only_serv
     monkeypatch.setenv("GSI_MIGRATE_ON_START", "true")
     monkeypatch.setenv("GSI_SOMESERVICE_RUN_WORKERS", "true")  # the service's own prefix wins
 
-    def serve(app: str, **options: Any) -> None:
-        log.append(f"serving {app} from {options['workers']} processes")
+    def serve(config: uvicorn.Config) -> None:
+        log.append(f"serving {config.app} from {config.workers} processes")
         children = Settings()  # what a serving process reads from its environment
         assert children.run_workers is False
         assert children.migrate_on_start is False
         assert gc.get_freeze_count() > 0, "the supervisor's heap is settled"
 
-    monkeypatch.setattr(cli.uvicorn, "run", serve)
+    monkeypatch.setattr(cli, "serve_from", serve)
     cli.serve_from_processes(_settings(), lambda _s: FakeKernel(log))  # type: ignore[arg-type,return-value]
 
     assert log == [
@@ -66,10 +67,10 @@ def test_the_supervising_process_runs_the_workers_and_the_serving_ones_only_serv
 def test_the_workers_stop_when_serving_fails(monkeypatch: pytest.MonkeyPatch, thawed: None) -> None:
     log: list[str] = []
 
-    def serve(app: str, **options: Any) -> None:
+    def serve(config: uvicorn.Config) -> None:
         raise OSError("address already in use")
 
-    monkeypatch.setattr(cli.uvicorn, "run", serve)
+    monkeypatch.setattr(cli, "serve_from", serve)
     with pytest.raises(OSError, match="address already in use"):
         cli.serve_from_processes(_settings(), lambda _s: FakeKernel(log))  # type: ignore[arg-type,return-value]
     assert log == ["kernel started", "kernel stopped"]

@@ -1,0 +1,34 @@
+"""Tiny ASGI apps for the serving-processes tests: each answer names the process that gave it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+async def app(scope: dict[str, Any], receive: Receive, send: Send) -> None:
+    if scope["type"] != "http":  # lifespan: nothing to start
+        message = await receive()
+        while message["type"] != "lifespan.shutdown":
+            await send({"type": f"{message['type']}.complete"})
+            message = await receive()
+        await send({"type": "lifespan.shutdown.complete"})
+        return
+    if scope["path"] == "/slow":  # a request still running when the processes are stopped
+        await asyncio.sleep(1)
+    body = str(os.getpid()).encode()
+    headers = [(b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def broken(scope: dict[str, Any], receive: Receive, send: Send) -> None:
+    """An app whose start fails, as a service's does when its database cannot be reached."""
+    if scope["type"] == "lifespan":
+        await receive()
+        await send({"type": "lifespan.startup.failed", "message": "this app cannot start"})
