@@ -124,7 +124,7 @@ class ServingProcesses:
         self.stopping.set()
 
     def _start(self, listening: socket.socket) -> SpawnProcess:
-        child = _spawn.Process(target=_serve, args=(self.config, listening), daemon=False)
+        child = _spawn.Process(target=_serve, args=(self.config, listening))
         child.start()
         self.started.append(child)
         return child
