@@ -54,7 +54,6 @@ def listening_sockets(host: str, port: int, count: int, backlog: int) -> list[so
             listening.bind((host, port))
             port = listening.getsockname()[1]
             listening.listen(backlog)
-            listening.set_inheritable(True)
     except OSError:
         for opened in sockets:
             opened.close()
