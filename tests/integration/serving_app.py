@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -21,6 +22,8 @@ async def app(scope: dict[str, Any], receive: Receive, send: Send) -> None:
         return
     if scope["path"] == "/slow":  # a request still running when the processes are stopped
         await asyncio.sleep(1)
+    if scope["path"] == "/stuck":  # blocks its process's event loop, as a runaway computation would
+        time.sleep(30)
     body = str(os.getpid()).encode()
     headers = [(b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": 200, "headers": headers})

@@ -66,8 +66,8 @@ class Client:
 
 
 @contextmanager
-def serving(config: uvicorn.Config) -> Iterator[ServingProcesses]:
-    processes = ServingProcesses(config, poll_s=0.1)
+def serving(config: uvicorn.Config, stuck_after_s: float = 60) -> Iterator[ServingProcesses]:
+    processes = ServingProcesses(config, poll_s=0.1, stuck_after_s=stuck_after_s)
     failure: list[BaseException] = []
 
     def run() -> None:
@@ -165,6 +165,20 @@ def test_a_process_that_dies_is_replaced_on_its_socket() -> None:
         replacement = processes.started[-1].pid
         assert victim not in served
         assert served == {*first[1:], replacement}, "every socket is served again"
+
+
+def test_a_process_whose_event_loop_is_stuck_is_replaced() -> None:
+    port = _free_port()
+    with serving(_config(port), stuck_after_s=3) as processes:
+        stuck = socket.create_connection(("127.0.0.1", port), timeout=10)
+        with stuck:
+            stuck.sendall(b"GET /stuck HTTP/1.1\r\nHost: test\r\n\r\n")
+            _wait(lambda: len(processes.started) == 4, "the stuck process is replaced", timeout=20)
+        killed = [p for p in processes.started if p.exitcode is not None]
+        assert len(killed) == 1
+        assert killed[0].exitcode == -signal.SIGKILL
+        _wait(lambda: _every_process_serves(port, processes), "every process serves")
+        assert _listeners(port) == 3
 
 
 def test_an_app_that_cannot_start_stops_every_process() -> None:

@@ -17,16 +17,20 @@ shared socket serves.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import multiprocessing
 import signal
 import socket
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from multiprocessing.context import SpawnProcess
 from types import FrameType
+from typing import Any
 
 import uvicorn
 from uvicorn.config import STARTUP_FAILURE
@@ -70,23 +74,52 @@ def serve_from(config: uvicorn.Config) -> None:
         Multiprocess(config, sockets=[config.bind_socket()]).run()
 
 
-def _serve(config: uvicorn.Config, listening: socket.socket) -> None:
-    """A serving process: uvicorn on its own socket, until SIGTERM or SIGINT."""
+_PULSE_S = 1.0
+
+
+def _serve(config: uvicorn.Config, listening: socket.socket, pulse: Any) -> None:
+    """A serving process: uvicorn on its own socket, until SIGTERM or SIGINT. Its event loop
+    writes the time into ``pulse`` (shared with the supervisor) every second it is free to."""
     config.configure_logging()
-    uvicorn.Server(config).run(sockets=[listening])
+    server = uvicorn.Server(config)
+
+    async def serve() -> None:
+        loop = asyncio.get_running_loop()
+
+        def beat() -> None:
+            pulse.value = time.monotonic()
+            loop.call_later(_PULSE_S, beat)
+
+        beat()
+        await server.serve(sockets=[listening])
+
+    with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
+        runner.run(serve())
+
+
+@dataclass(frozen=True)
+class _Child:
+    process: SpawnProcess
+    pulse: Any  # a shared double: when the process's event loop last ran (time.monotonic)
+
+    def silent_for(self) -> float:
+        return time.monotonic() - float(self.pulse.value)
 
 
 class ServingProcesses:
     """Supervise ``config.workers`` serving processes, one listening socket each: start them,
     replace one that ends, and on SIGTERM or SIGINT stop them all (each finishes its requests).
 
+    A process whose event loop has not run for ``stuck_after_s`` is killed and replaced: with a
+    socket of its own, the connections the kernel gives that socket would otherwise wait for it.
     A process that fails before it serves (uvicorn's exit code 3: the app, its configuration or
     its lifespan is broken) would fail again: the others are stopped and :meth:`run` raises.
     """
 
-    def __init__(self, config: uvicorn.Config, poll_s: float = 0.5) -> None:
+    def __init__(self, config: uvicorn.Config, poll_s: float = 0.5, stuck_after_s: float = 60.0) -> None:
         self.config = config
         self.poll_s = poll_s
+        self.stuck_after_s = stuck_after_s
         self.stopping = threading.Event()
         self.started: list[SpawnProcess] = []  # every process started, replacements included
 
@@ -94,39 +127,52 @@ class ServingProcesses:
         sockets = listening_sockets(
             self.config.host, self.config.port, self.config.workers, self.config.backlog
         )
-        children: list[SpawnProcess] = []
+        children: list[_Child] = []
         try:
             with self._stopped_by_signals():
                 children.extend(self._start(listening) for listening in sockets)
                 while not self.stopping.wait(self.poll_s):
                     for slot, child in enumerate(children):
-                        if child.is_alive():
-                            continue
-                        if child.exitcode == STARTUP_FAILURE:
-                            raise RuntimeError(f"serving process {child.pid} failed to start (see its log)")
-                        _log.warning(
-                            "serving process %s ended (exit code %s); starting another",
-                            child.pid,
-                            child.exitcode,
-                        )
-                        children[slot] = self._start(sockets[slot])
+                        if self._ended(child):
+                            children[slot] = self._start(sockets[slot])
         finally:
             for child in children:
-                if child.is_alive():
-                    child.terminate()
+                if child.process.is_alive():
+                    child.process.terminate()
             for child in children:
-                child.join()
+                child.process.join()
             for listening in sockets:
                 listening.close()
+
+    def _ended(self, child: _Child) -> bool:
+        """Whether ``child`` is gone (killed here if stuck) and needs replacing."""
+        process = child.process
+        if process.is_alive():
+            silent = child.silent_for()
+            if silent <= self.stuck_after_s:
+                return False
+            _log.error(
+                "serving process %s: its event loop has not run for %.0f s; replacing it", process.pid, silent
+            )
+            process.kill()
+            process.join()
+            return True
+        if process.exitcode == STARTUP_FAILURE:
+            raise RuntimeError(f"serving process {process.pid} failed to start (see its log)")
+        _log.warning(
+            "serving process %s ended (exit code %s); starting another", process.pid, process.exitcode
+        )
+        return True
 
     def stop(self) -> None:
         self.stopping.set()
 
-    def _start(self, listening: socket.socket) -> SpawnProcess:
-        child = _spawn.Process(target=_serve, args=(self.config, listening))
-        child.start()
-        self.started.append(child)
-        return child
+    def _start(self, listening: socket.socket) -> _Child:
+        pulse = _spawn.RawValue("d", time.monotonic())  # starting counts as running
+        process = _spawn.Process(target=_serve, args=(self.config, listening, pulse))
+        process.start()
+        self.started.append(process)
+        return _Child(process, pulse)
 
     @contextmanager
     def _stopped_by_signals(self) -> Iterator[None]:
