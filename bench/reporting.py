@@ -172,6 +172,7 @@ def bench_verify(client: TestClient, kernel: Kernel, tokens: dict[str, dict[str,
 
     _line("verify: load + check (app layer, no write)", indicators.timed(run_checks, repeat))
     url = f"/reports/{ORG}/{QUARTER}"
+    _cover(client, tokens["admin"])  # only a quarter an agreement covers may be submitted
 
     def verify_http() -> None:
         assert client.post(f"{url}/verify", headers=headers).status_code == 200
@@ -194,6 +195,18 @@ def bench_verify(client: TestClient, kernel: Kernel, tokens: dict[str, dict[str,
         _line(f"{step}: POST …/{step} (loads the 20,000-item submission event)", indicators.timed(decide, 1))
     integrity = indicators.timed(lambda: client.get(f"{url}/integrity", headers=ministry), repeat)
     _line("integrity: GET …/integrity (recomputes the snapshot)", integrity)
+
+
+def _cover(client: TestClient, admin: dict[str, str]) -> None:
+    """The organization in the registry, and an agreement with every volet (C1's findings stay
+    those of no agreement) covering the benchmarked quarter."""
+    organization = {"organization_id": ORG, "name": "Organisme du banc d'essai", "regions": ["05"]}
+    assert client.post("/organizations", headers=admin, json=organization).status_code == 201
+    agreement = {
+        "organization_id": ORG, "program": "PASI", "starts_on": QUARTER.first_day.isoformat(),
+        "ends_on": QUARTER.last_day.isoformat(), "volets": ["V1", "V2", "V3", "V4", "V5"],
+    }  # fmt: skip
+    assert client.post("/agreements", headers=admin, json=agreement).status_code == 201
 
 
 def bench_lists(client: TestClient, headers: dict[str, dict[str, str]], repeat: int) -> None:

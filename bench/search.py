@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import create_engine, insert
 
 from bench.registration import drop_schema, mint, start_service
-from registration.domain.duplicates import name_key, normalize
+from registration.domain.names import name_key, normalize, search_keys
 from registration.projections.tables import name_tokens, persons
 
 FAMILIES = [
@@ -97,6 +97,7 @@ def fill(url: str, schema: str, count: int) -> None:
                 "registered_at": now - timedelta(days=rng.randint(0, 900)),
                 "last_activity_at": now,
                 "erased": False,
+                "file_number": i + 1,
             }
         )
     tokens = [
@@ -109,7 +110,7 @@ def fill(url: str, schema: str, count: int) -> None:
             "registered_at": r["registered_at"],
         }
         for r in rows
-        for token in sorted(set(f"{r['family_norm']} {r['given_norm']}".split()))
+        for token in search_keys(str(r["family_name"]), str(r["given_name"]))
     ]
     engine = create_engine(url, connect_args={"options": f"-csearch_path={schema}"})
     with engine.begin() as connection:

@@ -1,14 +1,20 @@
-"""Demo data for the embedded mode, from the user journeys (docs: ../shared/docs/journeys.md):
-three organizations with contacts, agreements and targets, the reviewer assigned to them, about
-200 persons, their interventions (a few non-conforming), action plans, group sessions, and the
-current quarter's reports taken through the workflow, one organization per state. What is
-created is decided in :mod:`scripts.demo_plan`; here it is sent through the real endpoints, like
-a user would, and only once (a marker file in the data folder).
+"""Demo data for the embedded mode, from the user journeys (docs/journeys.md):
+four organizations with contacts, agreements and targets, the reviewer assigned to them, about
+220 persons, their interventions (a few non-conforming), action plans, group sessions, and the
+reports of the last quarter that has ended taken through the workflow, one organization per
+state (the current quarter's reports are drafts: it has not ended). What is created is decided
+in :mod:`scripts.demo_plan`; here it is sent through the real endpoints, like a user would, and
+only once (a marker file in the data folder).
+
+The seed goes through the same rules as anyone: persons are registered and served on a day of
+that quarter, and its reports submitted and decided after its end — the services' business day
+moved there and back as a rehearsal moves it (``GSI_CLOCK_OFFSET_DAYS``, the services restarted).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import time
 import urllib.error
 import urllib.request
@@ -22,9 +28,12 @@ from gsi_kernel.fiscal import FiscalQuarter
 from scripts.demo_plan import (
     ADMIN,
     DUPLICATE,
+    GATINEAU,
+    MONTREAL,
     ORGANIZATIONS,
     REVIEWER,
     SESSIONS,
+    SHERBROOKE,
     USERS,
     Act,
     Person,
@@ -34,9 +43,10 @@ from scripts.demo_plan import (
     plan,
     targets,
 )
+from scripts.demo_summary import summary
 from scripts.launcher import ServiceProcesses, post_json
 
-MONTREAL, SHERBROOKE, QUEBEC = "org-montreal", "org-sherbrooke", "org-quebec"
+OFFSET = "GSI_CLOCK_OFFSET_DAYS"
 
 
 class Demo:
@@ -44,8 +54,12 @@ class Demo:
 
     def __init__(self, services: ServiceProcesses, today: date) -> None:
         self.services, self.today = services, today
-        self.quarter = FiscalQuarter.of(today)
+        self.current = FiscalQuarter.of(today)
+        # The last quarter that has ended: served on a day of its last weeks, closed after it.
+        self.quarter = FiscalQuarter.of(self.current.first_day - timedelta(days=1))
         self.year = f"{self.quarter.start_year}-{self.quarter.start_year + 1}"
+        self.served_on = self.quarter.last_day - timedelta(days=14)
+        self.closed_on = min(self.quarter.last_day + timedelta(days=10), today)  # before its deadline
         self.tokens = tokens(services)
         self.duplicate_flagged = False
 
@@ -84,6 +98,23 @@ class Demo:
             time.sleep(0.1)
 
 
+class BusinessDay:
+    """The services' business day, moved as a rehearsal moves it: restarted with the clock offset
+    (``GSI_CLOCK_OFFSET_DAYS``, on top of the one they run with) that makes it the day asked.
+    Tokens outlive a restart (the development issuer's key is in the data folder)."""
+
+    def __init__(self, services: ServiceProcesses, today: date) -> None:
+        self.services, self.today, self.day = services, today, today
+        self.base = int(services.env.get(OFFSET, os.environ.get(OFFSET, "0")))
+
+    def move_to(self, day: date) -> None:
+        if day != self.day:
+            self.services.stop()
+            self.services.env = {**self.services.env, OFFSET: str(self.base + (day - self.today).days)}
+            self.services.start()
+            self.day = day
+
+
 def tokens(services: ServiceProcesses) -> dict[str, str]:
     issuer = services.url("registration")
     minted = {}
@@ -102,15 +133,26 @@ def seed(services: ServiceProcesses, data_dir: Path, today: date) -> bool:
         return False
     started = time.monotonic()
     demo = Demo(services, today)
-    people = plan(today)
-    _registry(demo, people)
-    with ThreadPoolExecutor(max_workers=4) as pool:  # the services overlap the client's work
-        list(pool.map(lambda p: _register(demo, p), people))
-        _register_duplicate(demo)
-        list(pool.map(lambda p: _serve(demo, p), [p for p in people if p.acts]))
-    for org in SESSIONS:
-        _hold_session(demo, org, people)
-    reports = _close_quarter(demo, people)
+    people = plan(demo.served_on)
+    business_day = BusinessDay(services, today)
+    try:
+        business_day.move_to(demo.served_on)
+        _registry(demo, people)
+        with ThreadPoolExecutor(max_workers=4) as pool:  # the services overlap the client's work
+            list(pool.map(lambda p: _register(demo, p), people))
+            list(pool.map(lambda p: _serve(demo, p), [p for p in people if p.acts]))
+        for org in SESSIONS:
+            _hold_session(demo, org, people)
+        business_day.move_to(demo.closed_on)
+        _close_quarter(demo, people)
+    finally:
+        business_day.move_to(today)
+    _register_duplicate(demo)
+    _until(lambda: _request_exception(demo), "the lock reaches interventions")
+    reports = {
+        org: demo.ok("GET", "reporting", f"/reports/{org}/{demo.quarter}", REVIEWER) for org in ORGANIZATIONS
+    }
+    reports["current"] = demo.ok("GET", "reporting", f"/reports/{SHERBROOKE}/{demo.current}", REVIEWER)
     text = summary(demo, people, reports, time.monotonic() - started)
     print(text, flush=True)
     marker.write_text(f"{today.isoformat()}\n{text}")
@@ -124,8 +166,10 @@ def seeded_summary(data_dir: Path) -> str | None:
 
 
 def _registry(demo: Demo, people: list[Person]) -> None:
-    """Organizations with their contacts, the reviewer's assignments, agreements with targets."""
-    start = date(demo.quarter.start_year, 4, 1)
+    """Organizations with their contacts, the reviewer's assignments, agreements with targets:
+    three years from the first day of the seeded quarter (the quarters before owe no report)."""
+    start = demo.quarter.first_day
+    periods = ("year", *(f"Q{n}" for n in range(demo.quarter.number, 5)))
     # The reviewer's address and language, for the ministry's notices (notifications' directory).
     reviewer = {"email": "nadia.lavoie@mifi.gouv.qc.ca", "name": "Nadia Lavoie", "language": "fr"}
     demo.ok("PUT", "notifications", f"/ministry-contacts/{REVIEWER}", ADMIN, reviewer)
@@ -138,10 +182,10 @@ def _registry(demo: Demo, people: list[Person]) -> None:
             "organization_id": org_id,
             "program": "PASI",
             "starts_on": start.isoformat(),
-            "ends_on": date(start.year + 3, 3, 31).isoformat(),
+            "ends_on": (date(start.year + 3, start.month, 1) - timedelta(days=1)).isoformat(),
             "volets": list(org.volets),
             "funding": [{"fiscal_year": demo.year, "amount_cents": org.funding_dollars * 100}],
-            "targets": targets(demo.year, org, [p for p in people if p.org == org_id]),
+            "targets": targets(demo.year, org, [p for p in people if p.org == org_id], periods),
         }
         demo.ok("POST", "reporting", "/agreements", ADMIN, agreement)
 
@@ -160,7 +204,7 @@ def _register_duplicate(demo: Demo) -> None:
 
 def _serve(demo: Demo, person: Person) -> None:
     """The person's action plan first (follow-ups need it), then each intervention."""
-    user, day = clerk_of(person.org), demo.today.isoformat()
+    user, day = clerk_of(person.org), demo.served_on.isoformat()
     if person.needs:
         opened = {
             "person_id": person.person_id,
@@ -168,7 +212,7 @@ def _serve(demo: Demo, person: Person) -> None:
             "needs": person.needs,
             "objectives": ["Trouver un logement permanent", "S'inscrire aux cours de français"],
             "planned_services": [
-                {"code": "SUI", "planned_on": (demo.today + timedelta(days=14)).isoformat()}
+                {"code": "SUI", "planned_on": (demo.served_on + timedelta(days=14)).isoformat()}
             ],
         }
         demo.once_known("/action-plans", user, opened)
@@ -200,7 +244,7 @@ def _minutes(act: Act) -> int:
 def _hold_session(demo: Demo, org: str, people: list[Person]) -> None:
     attending = [(p, a) for p in people if p.org == org for a in p.acts if a.session]
     body = {
-        **_details(attending[0][1], demo.today.isoformat()),
+        **_details(attending[0][1], demo.served_on.isoformat()),
         "title": SESSIONS[org][1],
         "attendees": [p.person_id for p, _ in attending],
     }
@@ -212,15 +256,15 @@ def _hold_session(demo: Demo, org: str, people: list[Person]) -> None:
 # ---- the quarter's reports: one organization per state ---------------------------------------
 
 
-def _close_quarter(demo: Demo, people: list[Person]) -> dict[str, dict[str, Any]]:
-    """Québec: submitted with its errors, in the reviewer's queue. Montréal: rejected, a reason on
-    each follow-up without a plan. Sherbrooke: accepted with no error, then locked; it asks for a
-    lock exception."""
+def _close_quarter(demo: Demo, people: list[Person]) -> None:
+    """After the quarter's end — Québec: submitted with its errors, in the reviewer's queue.
+    Montréal: rejected, a reason on each follow-up without a plan. Sherbrooke: accepted with no
+    error, then locked (it then asks for a lock exception). Gatineau: accepted, not locked yet."""
     path = {org: f"/reports/{org}/{demo.quarter}" for org in ORGANIZATIONS}
     for org in ORGANIZATIONS:
         _verified(demo, org, [p for p in people if p.org == org])
         demo.ok("POST", "reporting", f"{path[org]}/submit", manager_of(org))
-    for org in (MONTREAL, SHERBROOKE):
+    for org in (MONTREAL, SHERBROOKE, GATINEAU):
         demo.ok("POST", "reporting", f"{path[org]}/take", REVIEWER)
     reasons = [
         {"intervention_id": a.intervention_id, "reason": "Suivi (SUI) sans plan d'action actif"}
@@ -235,8 +279,7 @@ def _close_quarter(demo: Demo, people: list[Person]) -> dict[str, dict[str, Any]
     demo.ok("POST", "reporting", f"{path[MONTREAL]}/reject", REVIEWER, rejection)
     demo.ok("POST", "reporting", f"{path[SHERBROOKE]}/accept", REVIEWER, {})
     demo.ok("POST", "reporting", f"{path[SHERBROOKE]}/lock", REVIEWER)
-    _until(lambda: _request_exception(demo), "the lock reaches interventions")
-    return {org: demo.ok("GET", "reporting", path[org], REVIEWER) for org in ORGANIZATIONS}
+    demo.ok("POST", "reporting", f"{path[GATINEAU]}/accept", REVIEWER, {})
 
 
 def _verified(demo: Demo, org: str, people: list[Person]) -> None:
@@ -277,72 +320,3 @@ def _until(check: Callable[[], bool], what: str, timeout_s: float = 30, pause: f
         if time.monotonic() > deadline:
             raise RuntimeError(f"demo seed: timed out waiting until {what}")
         time.sleep(pause)
-
-
-# ---- what was seeded, and which token does what ----------------------------------------------
-
-
-STATES_FR = {"draft": "brouillon", "submitted": "soumis", "under_control": "en contrôle",
-             "rejected": "refusé", "accepted": "accepté", "locked": "verrouillé"}  # fmt: skip
-
-
-def summary(demo: Demo, people: list[Person], reports: dict[str, dict[str, Any]], seconds: float) -> str:
-    """What was seeded and which token does what, in French then in English."""
-    n = {
-        "q": demo.quarter,
-        "year": demo.year,
-        "s": f"{seconds:.0f}",
-        "persons": len(people) + 1,
-        "acts": sum(len(p.acts) for p in people),
-        "plans": sum(p.plan for p in people),
-        "sessions": len(SESSIONS),
-        "errors": reports[QUEBEC]["errors"],
-        "warnings": reports[QUEBEC]["warnings"],
-        **{org.removeprefix("org-"): reports[org]["state"] for org in ORGANIZATIONS},
-    }
-    fr = {
-        **n,
-        **{k: STATES_FR.get(str(v), v) for k, v in n.items() if k in {"quebec", "montreal", "sherbrooke"}},
-    }
-    dup = demo.duplicate_flagged
-    return "\n".join(["", *_french(fr, dup), "", *_english(n, dup), ""])
-
-
-def _french(n: dict[str, Any], duplicate: bool) -> list[str]:
-    return [
-        f"Données de démonstration ({n['s']} s) — exercice {n['year']}, trimestre {n['q']} :",
-        "  3 organismes (Montréal 06, Sherbrooke 05, Québec 03) avec contacts, convention et cibles,",
-        f"  tous assignés à {REVIEWER} ; {n['persons']} personnes, {n['acts']} interventions,",
-        f"  {n['plans']} plans d'action, {n['sessions']} séances de groupe"
-        + (" ; un doublon probable (Omar Diallo) attend admin@mifi." if duplicate else "."),
-        f"  Rapports {n['q']} :",
-        f"    Québec      {n['quebec']} : {n['errors']} erreurs (C1, C4, C5) et "
-        f"{n['warnings']} avertissement (C8),",
-        "                dans la file de nadia@mifi (GET /reports/queue)",
-        f"    Montréal    {n['montreal']} : 2 suivis sans plan (C5) ; isabelle@org-montreal répond, resoumet",
-        f"    Sherbrooke  {n['sherbrooke']}, accepté sans erreur : karine@org-sherbrooke y reçoit 423 ;",
-        "                sa demande d'exception au verrouillage attend nadia@mifi",
-        "  Jetons : karine@org-sherbrooke et marc@org-montreal inscrivent et déclarent ; sophie@,",
-        "  isabelle@ et julie@ (gestion) vérifient et soumettent ; nadia@mifi contrôle ;",
-        "  admin@mifi administre.",
-    ]
-
-
-def _english(n: dict[str, Any], duplicate: bool) -> list[str]:
-    return [
-        f"Demo data ({n['s']} s) — fiscal year {n['year']}, quarter {n['q']}:",
-        "  3 organizations (Montréal 06, Sherbrooke 05, Québec 03) with contacts, agreement and targets,",
-        f"  all assigned to {REVIEWER}; {n['persons']} persons, {n['acts']} interventions,",
-        f"  {n['plans']} action plans, {n['sessions']} group sessions"
-        + ("; a probable duplicate (Omar Diallo) awaits admin@mifi." if duplicate else "."),
-        f"  Reports {n['q']}:",
-        f"    Québec      {n['quebec']}: {n['errors']} errors (C1, C4, C5), {n['warnings']} warning (C8),",
-        "                in nadia@mifi's queue (GET /reports/queue)",
-        f"    Montréal    {n['montreal']}: 2 follow-ups without a plan (C5); "
-        "isabelle@org-montreal answers, resubmits",
-        f"    Sherbrooke  {n['sherbrooke']}, accepted with no error: karine@org-sherbrooke gets 423 in it;",
-        "                her lock-exception request awaits nadia@mifi",
-        "  Tokens: karine@org-sherbrooke and marc@org-montreal register and declare; sophie@,",
-        "  isabelle@ and julie@ (managers) verify and submit; nadia@mifi controls;",
-        "  admin@mifi administers.",
-    ]

@@ -1,9 +1,10 @@
 """What the demo seed creates, decided before any request (no I/O): the organizations and their
-users, about 200 persons across statuses, each one's interventions and action plan, the group
+users, about 220 persons across statuses, each one's interventions and action plan, the group
 sessions and a few deliberate non-conformities. :mod:`scripts.demo` sends it over HTTP.
 
-Every intervention is dated today: a service cannot predate the person's registration, and the
-persons are registered today.
+Every intervention is dated the day the persons are registered (a service cannot predate the
+registration): a day of the last quarter that has ended, whose reports the seed then takes
+through the workflow (:func:`plan` is given that day).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class Org:
     progress: float  # the share of the quarter's targets the seeded activity reaches
 
 
+MONTREAL, SHERBROOKE, QUEBEC, GATINEAU = "org-montreal", "org-sherbrooke", "org-quebec", "org-gatineau"
 ORGANIZATIONS: dict[str, Org] = {
     "org-montreal": Org(
         "Accueil Montréal", "06", "Montréal", 80, ("V1", "V2", "V4"),
@@ -61,6 +63,13 @@ ORGANIZATIONS: dict[str, Org] = {
         (("Julie Bouchard", "julie@carrefour-quebec.example", "coordination", "fr"),),
         620_000, 0.91,
     ),
+    "org-gatineau": Org(
+        "Intégration Outaouais", "07", "Gatineau", 25, ("V1", "V2", "V3"),
+        {PR: 3, PP: 1, GAR: 1, WORKER: 1, STUDENT: 1},
+        ("chantal", "mathieu", "yasmine"),
+        (("Chantal Lefebvre", "direction@integration-outaouais.example", "direction", "fr"),),
+        410_000, 0.88,
+    ),
 }  # fmt: skip
 REVIEWER, ADMIN = "nadia@mifi", "admin@mifi"
 USERS: list[dict[str, Any]] = [
@@ -69,6 +78,7 @@ USERS: list[dict[str, Any]] = [
     {"user_id": "marc@org-montreal", "roles": ["org_staff"], "organization": "org-montreal"},
     {"user_id": "isabelle@org-montreal", "roles": ["org_manager"], "organization": "org-montreal"},
     {"user_id": "julie@org-quebec", "roles": ["org_manager"], "organization": "org-quebec"},
+    {"user_id": "chantal@org-gatineau", "roles": ["org_manager"], "organization": "org-gatineau"},
     {"user_id": REVIEWER, "roles": ["ministry_reviewer"], "assigned_organizations": sorted(ORGANIZATIONS)},
     {"user_id": ADMIN, "roles": ["admin"]},
 ]
@@ -241,8 +251,9 @@ def _assign_staff(people: list[Person]) -> None:
         raise ValueError(f"demo plan: {busiest[0]} interventions in a day would warn (C8)")
 
 
-def targets(year: str, org: Org, people: list[Person]) -> list[dict[str, Any]]:
-    """Quarterly targets the seeded quarter reaches at ``org.progress``; the year's are four times."""
+def targets(year: str, org: Org, people: list[Person], periods: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Quarterly targets the seeded quarter reaches at ``org.progress``; the year's are four times.
+    Only of ``periods`` (those the agreement covers)."""
     codes = Counter(a.code for p in people for a in p.acts)
 
     def scaled(n: int, factor: int) -> int:
@@ -257,4 +268,5 @@ def targets(year: str, org: Org, people: list[Person]) -> list[dict[str, Any]]:
             "interventions": {code: scaled(n, factor) for code, n in sorted(codes.items())},
         }
         for period, factor in (("year", 4), ("Q1", 1), ("Q2", 1), ("Q3", 1), ("Q4", 1))
+        if period in periods
     ]

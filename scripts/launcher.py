@@ -1,4 +1,5 @@
-"""Start the four services as separate processes, wait until they answer, stop them cleanly.
+"""Start the four services (and the portal, when asked) as separate processes, wait until they
+answer, stop them cleanly.
 
 Used by the embedded run command (``make run``) and by the end-to-end tests against real
 PostgreSQL and Kafka: the same code path, only the environment differs.
@@ -20,11 +21,13 @@ from pathlib import Path
 from typing import Any
 
 SERVICES = ("registration", "interventions", "reporting", "notifications")
+PORTAL = "portal"  # the web portal listens on base_port itself
 
 
 @dataclass
 class ServiceProcesses:
-    """The four services, each its own process, with ports ``base_port + 1 …``."""
+    """The four services, each its own process, with ports ``base_port + 1 …``; the portal,
+    started after them by :meth:`start_portal`, on ``base_port``."""
 
     env: Mapping[str, str]
     log_dir: Path
@@ -35,7 +38,7 @@ class ServiceProcesses:
         return f"http://127.0.0.1:{self.port(service)}"
 
     def port(self, service: str) -> int:
-        return self.base_port + SERVICES.index(service) + 1
+        return self.base_port if service == PORTAL else self.base_port + SERVICES.index(service) + 1
 
     def start(self, timeout_s: float = 90.0) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -51,6 +54,20 @@ class ServiceProcesses:
             [sys.executable, "-m", service, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
         )
 
+    def start_portal(self, env: Mapping[str, str] | None = None, timeout_s: float = 60.0) -> None:
+        """The portal, pointed at the four services; ``env``: its own settings (GSI_PORTAL_…)."""
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        urls = {f"GSI_PORTAL_{s.upper()}_URL": self.url(s) for s in SERVICES}
+        own = {**urls, "GSI_PORTAL_HTTP_PORT": str(self.port(PORTAL)), **(env or {})}
+        log = (self.log_dir / f"{PORTAL}.log").open("ab")
+        self.processes[PORTAL] = subprocess.Popen(
+            [sys.executable, "-m", PORTAL, "serve"],
+            env={**os.environ, **self.env, **own},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self.wait_ready(PORTAL, timeout_s)
+
     def wait_ready(self, service: str, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
@@ -59,7 +76,7 @@ class ServiceProcesses:
                 raise RuntimeError(
                     f"{service} exited with {process.returncode}; see {self.log_dir}/{service}.log"
                 )
-            if get_json(f"{self.url(service)}/ready") is not None:
+            if get_json(f"{self.url(service)}/{'health' if service == PORTAL else 'ready'}") is not None:
                 return
             time.sleep(0.25)
         raise TimeoutError(f"{service} not ready after {timeout_s}s; see {self.log_dir}/{service}.log")

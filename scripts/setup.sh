@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what the project needs to run, from the package registries only: uv (PyPI), then the
-# locked Python dependencies (uv.lock). Idempotent; used by `make run` and `make test`.
+# locked Python dependencies (uv.lock), and Debian's chromium for the portal's browser tests.
+# Idempotent; used by `make run` and `make test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,3 +13,11 @@ fi
 # Never let uv fetch a Python build: the machine's python3 (>= 3.11) is the interpreter.
 export UV_PYTHON_DOWNLOADS=never
 uv sync --frozen --quiet
+
+# The portal's browser tests drive Debian's Chromium (Playwright's own browser download is not
+# reachable from here), as deploy/local/postgres.sh installs PostgreSQL.
+if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then
+  echo "setup: installing chromium (Debian) for the portal's browser tests" >&2
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi

@@ -39,3 +39,25 @@ def embedded_services(data_dir: Path, clock: Clock | None = None) -> Iterator[Se
             app = module.build_app(module.build_kernel(settings, clock=clock))
             clients.append(stack.enter_context(TestClient(app)))
         yield Services(*clients)
+
+
+@contextmanager
+def services_on_postgres(
+    data_dir: Path, database_url: str, schema_prefix: str, clock: Clock | None = None
+) -> Iterator[Services]:
+    """The same four services on PostgreSQL, each in its own schema ``<prefix>_<service>`` (the
+    bus stays the embedded log in ``data_dir``); built again on the same schemas, they find
+    everything where they left it (a restart)."""
+    with ExitStack() as stack:
+        clients = []
+        for module, settings_cls in MODULES:
+            settings = settings_cls(
+                data_dir=data_dir,
+                database_url=database_url,
+                db_schema=f"{schema_prefix}_{settings_cls.service}",
+                trace_file=data_dir / "traces.jsonl",
+            )
+            kernel = module.build_kernel(settings, clock=clock)
+            stack.callback(kernel.db.dispose)
+            clients.append(stack.enter_context(TestClient(module.build_app(kernel))))
+        yield Services(*clients)

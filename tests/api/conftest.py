@@ -127,6 +127,29 @@ class ReportingService(ServiceUnderTest):
     """The reporting service alone, in this process; persons and interventions are fed to it as
     registration's and interventions' published events would be, through its consumer handlers."""
 
+    def cover(
+        self,
+        *organizations: str,
+        starts_on: date = date(2026, 4, 1),
+        ends_on: date = date(2029, 3, 31),
+        volets: tuple[str, ...] = ("V1", "V2", "V3", "V4", "V5"),
+    ) -> None:
+        """Register each organization (unless it is known) and record, as an admin, a PASI
+        agreement with ``volets`` from ``starts_on`` to ``ends_on``: its quarters then owe a
+        report, which may be submitted once each quarter has ended (with every volet, the
+        agreement changes no check's outcome)."""
+        admin = self.headers("admin", ["admin"])
+        for organization in organizations:
+            body = {"organization_id": organization, "name": f"Organisme {organization}", "regions": ["05"]}
+            registered = self.client.post("/organizations", headers=admin, json=body)
+            assert registered.status_code in (201, 409), registered.text
+            agreement = {
+                "organization_id": organization, "program": "PASI", "starts_on": starts_on.isoformat(),
+                "ends_on": ends_on.isoformat(), "volets": list(volets),
+            }  # fmt: skip
+            recorded = self.client.post("/agreements", headers=admin, json=agreement)
+            assert recorded.status_code == 201, recorded.text
+
     def declare(
         self,
         organization: str,

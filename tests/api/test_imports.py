@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from gsi_contracts import reporting as reporting_contract
@@ -181,3 +181,110 @@ def test_an_xlsx_file_with_a_formula_gets_the_row_refused(interventions: Interve
         f"/imports/{job['import_id']}/errors", headers=staff(interventions)
     ).text
     assert "import.formula" in errors
+
+
+def test_the_same_file_in_another_mode_is_a_new_import_that_writes_each_row_once(
+    interventions: InterventionsService,
+) -> None:
+    """The mode is part of what makes an import new: all or nothing refuses the file for its bad
+    rows, then valid rows only on the same file writes the good ones — once."""
+    content, _ = file_with_four_bad_rows(interventions)
+    refused = upload(interventions, content, "all_or_nothing").json()
+    assert refused["new"] is True
+    assert (finished(interventions, refused["import_id"])["created"]) == 0
+
+    valid = upload(interventions, content, "valid_rows_only").json()
+    assert valid["new"] is True
+    assert valid["import_id"] != refused["import_id"]
+    job = finished(interventions, valid["import_id"])
+    assert (job["created"], job["unchanged"], job["rejected"]) == (3, 0, 4)
+
+    assert upload(interventions, content, "valid_rows_only").json() == {
+        "import_id": valid["import_id"],
+        "new": False,
+    }
+    assert upload(interventions, content, "all_or_nothing").json() == {
+        "import_id": refused["import_id"],
+        "new": False,
+    }
+    assert interventions.client.get("/interventions", headers=staff(interventions)).json()["total"] == 3
+    notices = [e for e in outbox_events(interventions.kernel) if e.type == "interventions.ImportFinished"]
+    assert [n.payload["created"] for n in notices] == [0, 3]
+
+
+def test_a_dry_run_then_the_real_import_of_the_same_file_both_run(
+    interventions: InterventionsService,
+) -> None:
+    person = interventions.register_person(ORG)
+    content = rows(
+        f"{person};PDI;2026-10-14;30;in_person;V1;karine;",
+        f"{person};EVB;2026-10-15;30;in_person;V1;karine;",
+    )
+    trial = upload(interventions, content, "dry_run").json()
+    assert finished(interventions, trial["import_id"])["created"] == 0
+    again = upload(interventions, content, "dry_run").json()
+    assert again["new"] is True  # a dry run always runs
+    assert again["import_id"] != trial["import_id"]
+
+    real = upload(interventions, content, "all_or_nothing").json()
+    assert real["new"] is True
+    assert finished(interventions, real["import_id"])["created"] == 2
+    other_mode = upload(interventions, content, "valid_rows_only").json()
+    assert other_mode["new"] is True
+    job = finished(interventions, other_mode["import_id"])
+    assert (job["created"], job["unchanged"]) == (0, 2)  # the rows are written once
+    assert interventions.client.get("/interventions", headers=staff(interventions)).json()["total"] == 2
+
+
+def test_rows_in_a_locked_quarter_a_granted_exception_opens_are_written_without_c7(
+    interventions: InterventionsService,
+) -> None:
+    person = interventions.register_person(ORG)
+    interventions.receive(
+        reporting_contract.QuarterLocked(organization_id=ORG, quarter="2026-2027-Q2", report_id="r-q2")
+    )
+    requested = interventions.client.post(
+        "/lock-exceptions",
+        json={"quarter": "2026-2027-Q2", "reason": "Saisies en retard"},
+        headers=staff(interventions),
+    )
+    reviewer = interventions.headers("nadia", ["ministry_reviewer"], assigned_organizations=[ORG])
+    granted = interventions.client.post(
+        f"/lock-exceptions/{requested.json()['id']}/grant",
+        json={"valid_until": "2026-11-30"},
+        headers=reviewer,
+    )
+    assert granted.status_code == 200, granted.text
+    content = rows(
+        f"{person};PDI;2026-08-10;30;in_person;V1;karine;",
+        f"{person};PDI;2026-10-10;30;in_person;V1;karine;",
+    )
+    job = finished(interventions, upload(interventions, content, "valid_rows_only").json()["import_id"])
+    assert (job["created"], job["rejected"]) == (2, 0)
+    listed = interventions.client.get(
+        f"/interventions?import_id={job['import_id']}", headers=staff(interventions)
+    )
+    assert [(item["errors"], item["warnings"]) for item in listed.json()["items"]] == [(0, 0), (0, 0)]
+    flagged = interventions.client.get("/interventions?check=C7", headers=staff(interventions))
+    assert flagged.json()["total"] == 0
+
+
+def test_a_file_longer_than_one_chunk_imports_and_its_progress_can_be_read_meanwhile(
+    interventions: InterventionsService,
+) -> None:
+    """More rows than one validation chunk (2,000): on SQLite one transaction over the whole
+    file held the writer's lock, its own progress update waited on it until the busy timeout
+    failed the import, and no read of the service could see the progress."""
+    persons = [interventions.register_person(ORG) for _ in range(50)]
+    days = [date(2026, 10, 1) + timedelta(days=n) for n in range(50)]  # all before NOW, in Q3
+    lines = [f"{p};PDI;{d.isoformat()};30;in_person;V1;karine;" for p in persons for d in days]
+    started = upload(interventions, rows(*lines), "valid_rows_only")
+    assert started.status_code == 202, started.text
+    import_id = started.json()["import_id"]
+    seen = interventions.client.get(f"/imports/{import_id}", headers=staff(interventions))
+    assert seen.status_code == 200  # readable while the job runs
+    job = finished(interventions, import_id)
+    assert job["total_rows"] == 2_500
+    assert job["processed_rows"] == 2_500
+    assert job["rejected"] == 0, job
+    assert job["created"] == 2_500

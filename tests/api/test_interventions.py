@@ -326,7 +326,7 @@ def test_a_locked_quarter_refuses_writes_until_an_exception_is_granted_then_expi
     granted = interventions.client.post(
         f"/lock-exceptions/{exception_id}/grant", json=grant, headers=reviewer
     )
-    assert granted.status_code == 204, granted.text
+    assert granted.status_code == 200, granted.text
     assert declare(interventions, person, code="PDI", service_date="2026-08-12").status_code == 201
     twice = interventions.client.post(f"/lock-exceptions/{exception_id}/grant", json=grant, headers=reviewer)
     assert twice.status_code == 409
@@ -375,7 +375,7 @@ def test_a_refused_exception_keeps_the_quarter_locked(interventions: Interventio
     refused = interventions.client.post(
         f"/lock-exceptions/{exception_id}/refusal", json={"reason": "Hors délai"}, headers=admin
     )
-    assert refused.status_code == 204
+    assert refused.status_code == 200
     assert declare(interventions, person, service_date="2026-08-12").status_code == 423
     listed = interventions.client.get("/lock-exceptions?status=refused", headers=manager).json()
     assert listed["total"] == 1
@@ -582,3 +582,124 @@ def test_a_declarations_reads_go_in_one_round_trip_on_postgresql(
     assert codes(answer.json()["flags"]) == ["C5.no_active_plan"]
     on_postgres = interventions.kernel.db.dialect == "postgresql"
     assert trips == (["trip"] if on_postgres else [])
+
+
+def hold_session(service: InterventionsService, persons: list[str], org: str = ORG, **overrides: Any) -> Any:
+    body = {**details(code="PDI", mode="group", **overrides), "attendees": persons}
+    return service.client.post("/group-sessions", json=body, headers=staff(service, org))
+
+
+def session_flags(service: InterventionsService, held: Any, org: str = ORG) -> list[list[str]]:
+    assert held.status_code == 201, held.text
+    return [
+        codes(service.client.get(f"/interventions/{iid}", headers=staff(service, org)).json()["flags"])
+        for iid in held.json()["interventions"].values()
+    ]
+
+
+def test_a_staff_members_daily_volume_counts_at_their_own_organization_only(
+    interventions: InterventionsService,
+) -> None:
+    """C8: "marc" at another organization is another person; his 41 interventions there are that
+    organization's volume (flagged there), neither counted nor told here — for a declaration (the
+    one-intervention read) and for a session (the read of several)."""
+    theirs = [interventions.register_person(OTHER) for _ in range(41)]
+    assert (
+        session_flags(interventions, hold_session(interventions, theirs, OTHER, staff_member="marc"), OTHER)
+        == [["C8.staff_day_volume"]] * 41
+    )
+    mine = [interventions.register_person(ORG) for _ in range(3)]
+    assert codes(declare(interventions, mine[0], staff_member="marc").json()["flags"]) == []
+    held = hold_session(interventions, mine[1:], staff_member="marc")
+    assert session_flags(interventions, held) == [[], []]
+
+
+def lock_and_grant(service: InterventionsService, quarter: str = "2026-2027-Q2") -> dict[str, Any]:
+    """Lock ``quarter`` for ORG, have ORG ask for an exception and its reviewer grant it for ten
+    days; return the grant's answer body."""
+    lock(service, quarter)
+    manager = service.headers("sophie", ["org_manager"], ORG)
+    requested = service.client.post(
+        "/lock-exceptions", json={"quarter": quarter, "reason": "Saisies en retard"}, headers=manager
+    )
+    reviewer = service.headers("nadia", ["ministry_reviewer"], assigned_organizations=[ORG])
+    granted = service.client.post(
+        f"/lock-exceptions/{requested.json()['id']}/grant",
+        json={"valid_until": "2026-11-30", "reason": "Accordé"},
+        headers=reviewer,
+    )
+    assert granted.status_code == 200, granted.text
+    body: dict[str, Any] = granted.json()
+    return body
+
+
+def test_a_change_made_under_a_granted_exception_needs_no_correction_request(
+    interventions: InterventionsService,
+) -> None:
+    """C7 says "a correction request is needed": not for a declaration, a correction or a group
+    session the granted exception lets through. Without one (expired), the change is refused."""
+    person = interventions.register_person(ORG)
+    other = interventions.register_person(ORG)
+    lock_and_grant(interventions)
+
+    declared = declare(interventions, person, code="PDI", service_date="2026-08-12")
+    assert declared.status_code == 201, declared.text
+    assert declared.json()["flags"] == []
+    intervention_id = declared.json()["intervention_id"]
+    corrected = interventions.client.post(
+        f"/interventions/{intervention_id}/corrections",
+        json={"details": details(code="PDI", service_date="2026-08-13"), "reason": "Mauvaise date"},
+        headers=staff(interventions),
+    )
+    assert corrected.status_code == 204, corrected.text
+    row = interventions.client.get(f"/interventions/{intervention_id}", headers=staff(interventions))
+    assert row.json()["flags"] == []
+    held = hold_session(interventions, [person, other], service_date="2026-08-14")
+    assert session_flags(interventions, held) == [[], []]
+    listed = interventions.client.get("/interventions?check=C7", headers=staff(interventions)).json()
+    assert listed["total"] == 0
+
+    interventions.clock.advance(timedelta(days=11))  # the exception's last day was 2026-11-30
+    late = declare(interventions, person, code="EVB", service_date="2026-08-15")
+    assert late.status_code == 423
+    assert late.json()["code"] == "quarter.locked"
+
+
+def test_granting_or_refusing_answers_the_exception_as_it_now_stands(
+    interventions: InterventionsService,
+) -> None:
+    granted = lock_and_grant(interventions)
+    manager = interventions.headers("sophie", ["org_manager"], ORG)
+    assert (
+        granted
+        == interventions.client.get(f"/lock-exceptions/{granted['exception_id']}", headers=manager).json()
+    )
+    assert (granted["status"], granted["state"], granted["valid_until"]) == (
+        "granted",
+        "granted",
+        "2026-11-30",
+    )
+    assert (granted["decided_by"], granted["decision_reason"]) == ("nadia", "Accordé")
+
+    lock(interventions, "2026-2027-Q1")
+    requested = interventions.client.post(
+        "/lock-exceptions", json={"quarter": "2026-2027-Q1", "reason": "Oubli"}, headers=manager
+    ).json()
+    admin = interventions.headers("admin", ["admin"])
+    refused = interventions.client.post(
+        f"/lock-exceptions/{requested['id']}/refusal", json={"reason": "Hors délai"}, headers=admin
+    )
+    assert refused.status_code == 200, refused.text
+    assert (
+        refused.json()
+        == interventions.client.get(f"/lock-exceptions/{requested['id']}", headers=manager).json()
+    )
+    assert (refused.json()["status"], refused.json()["decision_reason"]) == ("refused", "Hors délai")
+
+    schema = interventions.client.get("/openapi.json").json()
+    for path in ("/lock-exceptions/{exception_id}/grant", "/lock-exceptions/{exception_id}/refusal"):
+        responses = schema["paths"][path]["post"]["responses"]
+        assert "204" not in responses
+        assert responses["200"]["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/LockExceptionView"
+        }

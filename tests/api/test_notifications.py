@@ -198,7 +198,9 @@ def test_a_rejection_reaches_the_organization_with_reasons_once_whatever_is_rede
     (notice,) = notices(notifications)
     assert notice["kind"] == "report_rejected"
     assert notice["audience"] == "organization"
-    assert notice["data"]["items"] == [{"intervention_id": "i-7", "reason": "Personne non admissible"}]
+    assert [(i["intervention_id"], i["reason"]) for i in notice["data"]["items"]] == [
+        ("i-7", "Personne non admissible")
+    ]
     assert notice["data"]["failed_checks"][0]["code"] == "C5.no_active_plan"
     # And before the resubmission deadline, while not resubmitted, a reminder.
     notifications.clock.set(noon(date(2026, 8, 17)))
@@ -395,3 +397,120 @@ def test_a_regionalization_checkpoint_is_reminded_until_its_outcome_is_recorded(
     checkpoint_notices = [n for n in notices(notifications) if n["kind"] == "checkpoint_due"]
     assert [n["data"]["months"] for n in checkpoint_notices] == [3]
     assert checkpoint_notices[0]["data"]["person_ref"] == "p-1"  # the pseudonymous id, no name
+
+
+# ---- notices people can act on: content, link, names (issue 17) ------------------------------
+
+
+def named_rejection() -> reporting.ReportRejected:
+    """A rejection as reporting publishes it now: each intervention with what names it."""
+    item = reporting.RejectedIntervention(
+        intervention_id="5d0c2a9e-8f4b-4c61-9a7e-3b2f1d6c8e40", reason="Durée irréaliste",
+        person_file_number=123, service_date=date(2026, 12, 6), code="PDI",
+        code_fr="Premières démarches d'installation", code_en="First settlement steps",
+    )  # fmt: skip
+    return rejected().model_copy(update={"items": (item,)})
+
+
+def test_each_notice_in_the_inbox_says_what_it_is_about_and_links_to_it(
+    notifications: NotificationsService,
+) -> None:
+    set_up_program(notifications)
+    for event in (
+        named_rejection(),
+        interventions.LockExceptionGranted(
+            exception_id="exc-1", organization_id=SHERBROOKE, quarter=Q1, valid_until=date(2026, 12, 1)
+        ),
+        interventions.LockExceptionRefused(
+            exception_id="exc-2", organization_id=SHERBROOKE, quarter=Q1, reason="Hors délai"
+        ),
+        interventions.ImportFinished(
+            import_id="imp-1",
+            organization_id=SHERBROOKE,
+            file_name="t.csv",
+            created=3,
+            unchanged=0,
+            rejected=1,
+        ),
+        reporting.QuarterLocked(organization_id=SHERBROOKE, quarter=Q1, report_id="r"),
+    ):
+        notifications.receive(event)
+    karine = notifications.headers("karine", ["org_staff"], SHERBROOKE)
+    by_kind = {n["kind"]: n for n in inbox(notifications, karine)["items"]}
+    rejection = by_kind["report_rejected"]
+    assert rejection["link"] == f"/rapports/{SHERBROOKE}/{Q1}"
+    for expected in (
+        "Le ministère a refusé le rapport d'Accueil Estrie",  # not « de Accueil Estrie »
+        "Interventions non conformes",
+        "Dossier D-000123, 6 décembre 2026, PDI (Premières démarches d'installation) : Durée irréaliste",
+        "C5.no_active_plan : 2 interventions",
+        "au plus tard le 20 août 2026",
+    ):
+        assert expected in rejection["content_fr"]
+    assert (
+        "File D-000123, December 6, 2026, PDI (First settlement steps): Durée irréaliste"
+        in rejection["content_en"]
+    )
+    assert "5d0c2a9e" not in str(rejection)
+    assert "jusqu'au 1er décembre 2026" in by_kind["lock_exception_granted"]["content_fr"]
+    assert by_kind["lock_exception_granted"]["link"] == "/exceptions-verrouillage/exc-1"
+    assert "Hors délai" in by_kind["lock_exception_refused"]["content_en"]
+    assert "Lignes rejetées : 1" in by_kind["import_finished"]["content_fr"]
+    assert by_kind["import_finished"]["link"] == "/importations/imp-1"
+    assert "est maintenant verrouillé pour Accueil Estrie" in by_kind["quarter_locked"]["content_fr"]
+
+    one = notifications.client.get(f"/inbox/{rejection['notice_id']}", headers=karine)
+    assert one.status_code == 200, one.text
+    assert one.json() == rejection
+    marc = notifications.headers("marc", ["org_staff"], MONTREAL)
+    other = notifications.client.get(f"/inbox/{rejection['notice_id']}", headers=marc)
+    assert (other.status_code, other.json()["code"]) == (404, "notice.not_found")
+
+
+def test_a_rejection_email_names_interventions_by_file_date_and_code_and_links_to_the_report(
+    notifications: NotificationsService,
+) -> None:
+    from notifications.app.templates import Renderer
+    from notifications.domain.notice import NoticeRecorded
+
+    set_up_program(notifications)
+    notifications.receive(named_rejection())
+    (payload,) = notices(notifications)
+    notice = NoticeRecorded.model_validate(payload)
+    assert notice.title_fr == "Rapport T1 2026-2027 refusé : corrections demandées"
+    renderer = Renderer(portal_url="https://gsi.mifi.gouv.qc.ca/")
+    fr, en = (renderer.render_notice(notice, r) for r in (notice.recipients[0], notice.recipients[0].model_copy(
+        update={"language": "en"})))  # fmt: skip
+    link = f"https://gsi.mifi.gouv.qc.ca/rapports/{SHERBROOKE}/{Q1}"
+    assert (
+        "  - Dossier D-000123, 6 décembre 2026, PDI (Premières démarches d'installation) : Durée" in fr.text
+    )
+    assert f"Ouvrir dans GSI : {link}" in fr.text
+    assert f'href="{link}"' in fr.html
+    assert "le rapport d&#39;<strong>Accueil Estrie</strong>" in fr.html  # d'Accueil, escaped
+    assert "File D-000123, December 6, 2026, PDI (First settlement steps)" in en.html
+    assert f"Open in GSI: {link}" in en.text
+    for rendered in (fr.subject, fr.text, fr.html, en.text, en.html):
+        assert "5d0c2a9e" not in rendered
+
+
+def test_an_upgraded_inbox_shows_the_content_of_notices_recorded_before(
+    notifications: NotificationsService,
+) -> None:
+    """Revision 0006 fills the inbox's new data column from the notices' events."""
+    from alembic import command
+    from alembic.config import Config
+
+    from notifications.bootstrap import MIGRATIONS
+
+    set_up_program(notifications)
+    notifications.receive(named_rejection())
+    settings = notifications.kernel.settings
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes.update(database_url=settings.resolved_database_url, schema=settings.resolved_schema)
+    command.downgrade(config, "0005")
+    command.upgrade(config, "head")
+    karine = notifications.headers("karine", ["org_staff"], SHERBROOKE)
+    (notice,) = inbox(notifications, karine)["items"]
+    assert "Dossier D-000123" in notice["content_fr"]

@@ -220,7 +220,13 @@ def test_only_admins_write_the_registry(
 def test_an_update_needs_a_reason_and_an_existing_organization(svc: ReportingApp, admin: Headers) -> None:
     register(svc, admin)
     blank = svc.client.patch(f"/organizations/{ORG}", headers=admin, json={"name": "X", "reason": " "})
-    assert_error(blank, 422, "organization.reason_required")
+    # A blank reason is refused at the edge, field by field (the text rule), before the domain.
+    [error] = assert_error(blank, 422, "invalid_field")["details"]["errors"]
+    assert (error["location"], error["code"], error["message"]["fr"]) == (
+        ["body", "reason"],
+        "text.blank",
+        "Motif : ne peut pas être vide.",
+    )
     missing = svc.client.patch("/organizations/org-nowhere", headers=admin, json={"name": "X", "reason": "r"})
     assert_error(missing, 404, "organization.not_found")
 

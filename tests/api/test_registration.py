@@ -3,14 +3,26 @@ rule sets, and bad input (4xx with a code, nothing written)."""
 
 from __future__ import annotations
 
-from datetime import date
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
 from gsi_eligibility.rules import load_default_rulebook
-from tests.api.conftest import Registration
+from gsi_kernel.clock import FixedClock
+from gsi_kernel.envelope import CommandContext
+from gsi_kernel.errors import Conflict
+from registration.bootstrap import build_app, build_kernel
+from registration.settings import RegistrationSettings
+from tests.api.conftest import NOW, Registration
 from tests.api.test_http_behaviour import assert_error
+from tests.databases import postgres_schema
+from tests.e2e.flow import token
 
 SHERBROOKE, MONTREAL = "org-sherbrooke", "org-montreal"
 
@@ -479,7 +491,8 @@ def test_the_retention_job_erases_persons_inactive_for_the_configured_years(
     run = registration.client.post("/retention/run", headers=admin)
     assert run.status_code == 200, run.text
     assert run.json() == {"erased": [dormant], "years": 7}
-    assert registration.client.get(f"/persons/{dormant}", headers=staff).json()["erased"] is True
+    gone = registration.client.get(f"/persons/{dormant}", headers=staff)
+    assert (gone.status_code, gone.json()["details"]["erased_by"]) == (410, "admin")
     assert registration.client.get(f"/persons/{active}", headers=staff).json()["family_name"] == "Nguyen"
     assert registration.client.post("/retention/run", headers=admin).json()["erased"] == []
 
@@ -501,3 +514,273 @@ def test_the_retention_worker_runs_at_most_once_per_interval(
     assert worker.run_once() == 1
     registration.clock.advance(timedelta(hours=1))
     assert second_instance.run_once() == 0
+
+
+# ---- file numbers, the same UCI twice, one name normalization (issue 17) ---------------------
+
+
+def search_items(registration: Registration, headers: dict[str, str], **params: Any) -> list[dict[str, Any]]:
+    response = registration.client.get("/persons", headers=headers, params=params)
+    assert response.status_code == 200, response.text
+    return list(response.json()["items"])
+
+
+def test_each_file_gets_a_number_shown_everywhere_and_searchable(
+    registration: Registration, staff: dict[str, str]
+) -> None:
+    first = register(registration, staff)
+    second = register(registration, staff, family_name="Nguyen", given_name="Linh", uci=None)
+    assert first["file_reference"] == f"D-{first['file_number']:06d}"
+    assert second["file_number"] > first["file_number"] > 0
+    shown = registration.client.get(f"/persons/{first['person_id']}", headers=staff).json()
+    assert (shown["file_number"], shown["file_reference"]) == (first["file_number"], first["file_reference"])
+    [found] = search_items(registration, staff, file_number=first["file_reference"])
+    assert (found["person_id"], found["file_reference"]) == (first["person_id"], first["file_reference"])
+    [found] = search_items(registration, staff, file_number=str(second["file_number"]))
+    assert found["person_id"] == second["person_id"]
+    assert search_items(registration, staff, file_number="D-999999") == []
+    assert search_items(registration, staff, file_number="D-000000") == []
+    montreal = registration.headers("marc", ["org_staff"], MONTREAL)
+    assert search_items(registration, montreal, file_number=first["file_reference"]) == []
+    assert_error(
+        registration.client.get("/persons", headers=staff, params={"file_number": "X-12"}),
+        422,
+        "invalid_field",
+    )
+    from tests.consumers import outbox_events
+
+    kernel = registration.client.app.state.kernel  # type: ignore[attr-defined]
+    published = {
+        e.payload["person_id"]: e.payload["file_number"]
+        for e in outbox_events(kernel)
+        if e.type == "registration.PersonRegistered"
+    }
+    assert published == {first["person_id"]: first["file_number"], second["person_id"]: second["file_number"]}
+
+
+def test_the_same_uci_twice_in_one_organization_is_refused_with_the_existing_file(
+    registration: Registration, staff: dict[str, str], admin: dict[str, str]
+) -> None:
+    first = register(registration, staff)
+    again = registration.client.post(
+        "/persons",
+        headers=staff,
+        json={**AMINA, "family_name": "Tremblay", "given_name": "Julie", "uci": "12345678"},  # same UCI
+    )
+    body = assert_error(again, 409, "person.duplicate_uci")
+    assert body["details"] == {
+        "person_id": first["person_id"],
+        "file_number": first["file_number"],
+        "file_reference": first["file_reference"],
+    }
+    assert first["file_reference"] in body["message"]["fr"]
+    assert total(registration, staff) == 1  # nothing written
+    assert registration.client.get("/duplicates", headers=admin).json()["total"] == 0
+    # Once the first file is erased, its UCI is no longer held: the person may be registered again.
+    erased = registration.client.post(
+        f"/persons/{first['person_id']}/erase", headers=admin, json={"reason": "Demande de la personne"}
+    )
+    assert erased.status_code == 204
+    again = register(registration, staff)
+    assert again["file_number"] > first["file_number"]
+    # In another organization the same UCI is a possible duplicate, shown for review by file number.
+    montreal = registration.headers("marc", ["org_staff"], MONTREAL)
+    elsewhere = register(registration, montreal)
+    assert elsewhere["possible_duplicate"] is True
+    [pair] = registration.client.get("/duplicates", headers=admin).json()["items"]
+    assert (pair["match"], pair["file_number"], pair["candidate_file_number"]) == (
+        "uci",
+        elsewhere["file_number"],
+        again["file_number"],
+    )
+
+
+def test_a_name_is_found_whatever_its_punctuation(registration: Registration, staff: dict[str, str]) -> None:
+    obrien = register(registration, staff, family_name="O'Brien-Tremblay", given_name="Siobhán", uci=None)
+    register(
+        registration, staff, family_name="Tremblay", given_name="Marc", uci=None, birth_date="1990-01-01"
+    )
+    for query in ("obrien", "O'Brien", "brien", "o'brien-trem", "siobhan", "OBRIEN tremb"):
+        found = [p["person_id"] for p in search_items(registration, staff, name=query)]
+        assert found == [obrien["person_id"]], query
+    assert total(registration, staff, name="tremblay") == 2
+    assert total(registration, staff, name="obrien", region="05") == 1  # the persons-table path too
+
+
+def _new_person(index: int, uci: str | None) -> Any:
+    from registration.app.registering import NewPerson, Pii
+    from registration.domain.events import StatusPeriod
+    from registration.domain.values import FrenchLevel, Sex, Status
+
+    return NewPerson(
+        pii=Pii(family_name=f"Nom{index}", given_name="Prénom", uci=uci),
+        birth_date=date(1960 + index, 3, 12),
+        sex=Sex.FEMALE,
+        country_of_birth="SY",
+        languages=(),
+        french_level=FrenchLevel.NONE,
+        status=StatusPeriod(status=Status.PERMANENT_RESIDENT, effective_from=date(2025, 9, 1)),
+        region="05",
+        consents=(),
+    )
+
+
+@pytest.mark.postgres
+def test_concurrent_registrations_get_distinct_numbers_and_one_file_per_uci(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """Where transactions really overlap: registrations at once in one organization never share
+    a number, and of simultaneous registrations of one UCI there, one wins and the others are
+    told which file holds it."""
+    with postgres_schema(postgres_url) as schema:
+        settings = RegistrationSettings(data_dir=tmp_path, database_url=postgres_url, db_schema=schema)
+        with TestClient(build_app(build_kernel(settings, clock=FixedClock(NOW)))) as client:
+            registering = client.app.state.registering  # type: ignore[attr-defined]
+            context = CommandContext.new("karine", SHERBROOKE)
+            start = threading.Barrier(8)
+
+            def attempt(index: int, uci: str | None) -> tuple[str, Any]:
+                start.wait()
+                try:
+                    done = registering.register(
+                        _new_person(index, uci), organization_id=SHERBROOKE, context=context
+                    )
+                    return "registered", (done.person_id, done.file_number)
+                except Conflict as conflict:
+                    return conflict.code, conflict.details["person_id"]
+
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                numbered = list(pool.map(lambda i: attempt(i, None), range(8)))
+            numbers = [number for _, (_, number) in numbered]
+            assert len(set(numbers)) == 8
+
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                outcomes = list(pool.map(lambda i: attempt(10 + i, "7777-0000"), range(8)))
+            [(_, (winner, _))] = [o for o in outcomes if o[0] == "registered"]
+            assert (
+                sorted(o for o in outcomes if o[0] != "registered") == [("person.duplicate_uci", winner)] * 7
+            )
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_an_upgraded_database_numbers_old_files_and_finds_old_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest, backend: str
+) -> None:
+    """A database from before revision 0005 — events without file numbers, name keys that kept
+    punctuation as separators — is upgraded: old persons are found as new ones are, their UCI is
+    held, and the file-numbering worker numbers them (and publishes the numbers)."""
+    from registration.app.file_numbers import FileNumbering
+    from tests.consumers import outbox_events
+
+    with ExitStack() as stack:
+        settings = RegistrationSettings(data_dir=tmp_path, run_workers=False)
+        if backend == "postgres":
+            url = request.getfixturevalue("postgres_url")
+            schema = stack.enter_context(postgres_schema(url))
+            settings = settings.model_copy(update={"database_url": url, "db_schema": schema})
+        old = _registered_before_0005(settings, monkeypatch)
+        _downgrade_to_0004(settings)
+        kernel = build_kernel(settings, clock=FixedClock(NOW))
+        client = stack.enter_context(TestClient(build_app(kernel)))  # migrates to the head again
+        headers = token(client, user_id="karine", roles=["org_staff"], organization=SHERBROOKE)
+        found = client.get("/persons", headers=headers, params={"name": "obrien"}).json()["items"]
+        assert [(p["person_id"], p["file_number"]) for p in found] == [(old[0], None)]
+        assert_error(client.post("/persons", headers=headers, json=AMINA), 409, "person.duplicate_uci")
+
+        assert FileNumbering(kernel).run_once() == 2
+        assert FileNumbering(kernel).run_once() == 0
+        numbers = [client.get(f"/persons/{pid}", headers=headers).json()["file_number"] for pid in old]
+        assert None not in numbers
+        assert len(set(numbers)) == 2
+        refused = assert_error(
+            client.post("/persons", headers=headers, json=AMINA), 409, "person.duplicate_uci"
+        )
+        assert refused["details"]["file_number"] == numbers[0]
+        published = {
+            e.payload["person_id"]: e.payload
+            for e in outbox_events(kernel)
+            if e.type == "registration.PersonFileNumberAssigned"
+        }
+        assert published == {
+            pid: {"person_id": pid, "organization_id": SHERBROOKE, "file_number": n}
+            for pid, n in zip(old, numbers, strict=True)
+        }
+        new = client.post("/persons", headers=headers, json={**AMINA, "uci": None}).json()
+        assert new["file_number"] > max(numbers)
+
+
+def _registered_before_0005(settings: RegistrationSettings, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Two persons registered, their events stored as the code before 0005 stored them."""
+    from gsi_kernel.events import DomainEvent
+    from registration.domain.events import PersonRegistered
+
+    def without_number(event: DomainEvent) -> dict[str, Any]:
+        return {k: v for k, v in event.model_dump(mode="json").items() if k != "file_number"}
+
+    with (
+        monkeypatch.context() as patched,
+        TestClient(build_app(build_kernel(settings, clock=FixedClock(NOW)))) as client,
+    ):
+        patched.setattr(PersonRegistered, "to_payload", without_number)
+        headers = token(client, user_id="karine", roles=["org_staff"], organization=SHERBROOKE)
+        return [
+            client.post("/persons", headers=headers, json={**AMINA, **changes}).json()["person_id"]
+            for changes in ({"family_name": "O'Brien-Tremblay"}, {"family_name": "Roy", "uci": None})
+        ]
+
+
+def _downgrade_to_0004(settings: RegistrationSettings) -> None:
+    """Back to revision 0004, with the name tokens that code made: one per space-separated part."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine, text
+
+    from registration.bootstrap import MIGRATIONS
+
+    url, schema = settings.resolved_database_url, settings.resolved_schema
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes.update(database_url=url, schema=schema)
+    command.downgrade(config, "0004")
+    options = {"connect_args": {"options": f"-csearch_path={schema}"}} if url.startswith("postgresql") else {}
+    engine = create_engine(url, **options)
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM name_tokens"))
+        for family in ("o brien tremblay", "roy"):
+            for part in f"{family} amina".split():
+                connection.execute(
+                    text(
+                        "INSERT INTO name_tokens SELECT :t, person_id, organization_id, family_norm, given_norm,"
+                        " registered_at FROM persons WHERE family_norm = :f"
+                    ),
+                    {"t": part, "f": family},
+                )
+    engine.dispose()
+
+
+def test_eligibility_is_on_today_in_montreal_unless_a_date_is_given(
+    registration: Registration, staff: dict[str, str]
+) -> None:
+    person_id = register(registration, staff)["person_id"]
+    registration.clock.set(datetime(2026, 12, 1, 3, 30, tzinfo=UTC))  # still November 30 in Montréal
+    today = registration.client.get(f"/persons/{person_id}/eligibility", headers=staff)
+    assert today.status_code == 200, today.text
+    assert {e["on_date"] for e in today.json()} == {"2026-11-30"}
+    given = registration.client.get(
+        f"/persons/{person_id}/eligibility", headers=staff, params={"on": "2026-11-25"}
+    )
+    assert {e["on_date"] for e in given.json()} == {"2026-11-25"}
+
+
+def test_eligibility_for_a_code_outside_the_catalogue_is_refused_like_its_declaration(
+    registration: Registration, staff: dict[str, str]
+) -> None:
+    person_id = register(registration, staff)["person_id"]
+    url = f"/persons/{person_id}/eligibility"
+    refused = assert_error(
+        registration.client.get(url, headers=staff, params={"code": "ZZZ"}), 422, "catalogue.unknown_code"
+    )
+    assert refused["details"]["field"] == "code"
+    known = registration.client.get(url, headers=staff, params={"code": "ACC", "volet": "V1"})
+    assert known.status_code == 200, known.text
+    assert [e["volet"] for e in known.json()] == ["V1"]

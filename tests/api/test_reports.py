@@ -60,8 +60,9 @@ def codes(findings: list[dict[str, Any]]) -> list[str]:
 
 def seed(s: ReportingService) -> dict[str, str]:
     """A quarter with three blocking errors: an asylum claimant served under V1, a follow-up
-    without an action plan, a duplicate reception."""
+    without an action plan, a duplicate reception; an agreement covers it, and it has ended."""
     s.clock.set(OCT_20)
+    s.cover(ORG)
     p1, p3 = s.register_person(ORG), s.register_person(ORG)
     p2 = s.register_person(ORG, status="asylum_claimant", status_since=date(2025, 5, 1))
     return {
@@ -180,7 +181,9 @@ def test_the_whole_workflow_from_submission_to_unlock(reporting: ReportingServic
         "rejected", "Durée à revoir", "2026-11-03",  # 10 business days after Tuesday, October 20
     )  # fmt: skip
     [message] = published(s.kernel, "ReportRejected")
-    assert message["items"] == [{"intervention_id": ids["pdi"], "reason": "Durée irréaliste"}]
+    assert [(i["intervention_id"], i["reason"]) for i in message["items"]] == [
+        (ids["pdi"], "Durée irréaliste")
+    ]
 
     answered = s.client.post(
         f"{URL}/answers",
@@ -468,6 +471,7 @@ def test_the_queue_lists_submitted_reports_by_control_deadline_with_their_age(
 ) -> None:
     s = reporting
     s.clock.set(datetime(2026, 10, 5, 14, tzinfo=UTC))
+    s.cover(OTHER, ORG)
     for org in (OTHER, ORG):
         person = s.register_person(org)
         s.declare(org, person)
@@ -481,8 +485,15 @@ def test_the_queue_lists_submitted_reports_by_control_deadline_with_their_age(
     assert both["items"][0]["days_left"] == 15
     assert s.client.get("/reports/queue", headers=admin(s)).json()["total"] == 2
     assert s.client.get("/reports/queue", headers=manager(s)).status_code == 403
-    mine = s.client.get("/reports", headers=manager(s)).json()
-    assert [r["organization_id"] for r in mine["items"]] == [ORG]
+    mine = s.client.get("/reports", headers=manager(s), params={"limit": 50}).json()
+    assert [(r["organization_id"], r["quarter"]) for r in mine["items"] if r["state"] != "draft"] == [
+        (ORG, Q)
+    ]
+    # and the drafts of the other quarters begun that its agreement covers (Q1, Q3), its own only
+    assert {r["organization_id"] for r in mine["items"]} == {ORG}
+    assert [(r["quarter"], r["state"]) for r in mine["items"]] == [
+        ("2026-2027-Q3", "draft"), (Q, "submitted"), ("2026-2027-Q1", "draft"),
+    ]  # fmt: skip
     overview = s.client.get("/reports/overview", headers=admin(s), params={"fiscal_year": "2026-2027"}).json()
     assert [(o["quarter"], o["states"]) for o in overview][1] == (Q, {"submitted": 2})
 
@@ -513,6 +524,7 @@ def test_the_calendar_is_data_an_admin_sets_per_fiscal_year(reporting: Reporting
     assert message["deadlines"][1] == {"quarter": Q, "submission_due": "2026-11-13"}
 
     s.clock.set(datetime(2026, 11, 10, 15, tzinfo=UTC))
+    s.cover(ORG)
     s.declare(ORG, s.register_person(ORG))
     report = s.client.post(f"{URL}/submit", headers=manager(s)).json()
     assert (report["submission_due"], report["late"], report["control_due"]) == (
@@ -653,3 +665,53 @@ def test_the_rejection_rate_counts_rejected_submissions_of_the_quarter(reporting
     rates = s.client.get("/indicators/2026-2027/integration", headers=admin(s)).json()["rejection_rates"]
     q2 = next(r for r in rates if r["quarter"] == Q)
     assert (q2["submissions"], q2["rejections"], q2["rejection_rate_pct"]) == (2, 1, 50.0)
+
+
+def test_a_rejection_publishes_what_names_each_intervention_to_people(reporting: ReportingService) -> None:
+    """Notifications shows a rejected intervention by the person's file number, its date and its
+    code with its label, never by its id: reporting publishes them with the rejection, as
+    submitted (the number of a person registered before files were numbered included)."""
+    s = reporting
+    ids = under_control(s)
+    s.receive(
+        registration_contract.PersonFileNumberAssigned(
+            person_id=ids["p1"], organization_id=ORG, file_number=123
+        )
+    )
+    s.declare(
+        ORG, ids["p1"], intervention_id=ids["pdi"], version=2, code="PDI", service_date=date(2026, 8, 20)
+    )
+    rejected = s.client.post(
+        f"{URL}/reject",
+        headers=reviewer(s),
+        json={
+            "reason": "Durées à revoir",
+            "items": [
+                {"intervention_id": ids["pdi"], "reason": "Durée irréaliste"},
+                {"intervention_id": ids["sui"], "reason": "Plan d'action ouvert après le suivi"},
+            ],
+        },
+    )
+    assert rejected.status_code == 200, rejected.text
+    [message] = published(s.kernel, "ReportRejected")
+    assert message["items"] == [
+        {
+            "intervention_id": ids["pdi"],
+            "reason": "Durée irréaliste",
+            "person_file_number": 123,
+            "service_date": "2026-08-12",  # as submitted (version 1), not as corrected since
+            "code": "PDI",
+            "code_fr": "Premières démarches d'installation",
+            "code_en": "First settlement steps",
+        },
+        {
+            "intervention_id": ids["sui"],
+            "reason": "Plan d'action ouvert après le suivi",
+            "person_file_number": None,  # not numbered yet: the person's id is still never shown
+            "service_date": "2026-08-13",
+            "code": "SUI",
+            "code_fr": message["items"][1]["code_fr"],
+            "code_en": message["items"][1]["code_en"],
+        },
+    ]
+    assert message["items"][1]["code_fr"]

@@ -108,13 +108,18 @@ def test_a_user_over_the_write_budget_gets_429_and_others_carry_on(service: Any)
         registration_app, RegistrationSettings, rate_limit_enabled=True, rate_limit_writes="3/minute"
     )
     karine, marc = staff(client), staff(client, "marc")
-    codes = [client.post("/persons", headers=karine, json=AMINA).status_code for _ in range(3)]
+
+    # Each registration its own UCI: the same UCI twice in one organization is refused (409).
+    def amina(n: int) -> dict[str, Any]:
+        return {**AMINA, "uci": f"9900-{n:04d}"}
+
+    codes = [client.post("/persons", headers=karine, json=amina(n)).status_code for n in range(3)]
     assert codes == [201, 201, 201]
-    refused = client.post("/persons", headers=karine, json=AMINA)
+    refused = client.post("/persons", headers=karine, json=amina(3))
     body = assert_error(refused, 429, "request.rate_limited")
     assert int(refused.headers["Retry-After"]) == body["details"]["retry_after_seconds"] >= 1
     assert persons(client, karine) == 3  # the refused one wrote nothing; reads have their own budget
-    assert client.post("/persons", headers=marc, json=AMINA).status_code == 201
+    assert client.post("/persons", headers=marc, json=amina(4)).status_code == 201
 
 
 def test_reads_are_limited_per_user_too(service: Any) -> None:

@@ -1,8 +1,11 @@
 """The thin end-to-end journey, driven over HTTP against any four running services:
-register a person → interventions learns of them → declare an intervention → reporting counts
-it for the quarter → submit the report → notifications records the notice for the reviewer.
+an agreement covers the organization → register a person → interventions learns of them →
+declare an intervention → reporting counts it for the quarter → the quarter ends → submit the
+report → notifications records the notice for the reviewer.
 
-The same driver runs in-process (TestClient) and against separate processes (httpx.Client).
+The same driver runs in-process (TestClient) and against separate processes (httpx.Client); the
+caller says how the services' business day moves (``MoveTo``: a test clock set, or processes
+restarted with another ``GSI_CLOCK_OFFSET_DAYS``).
 """
 
 from __future__ import annotations
@@ -16,8 +19,14 @@ from typing import Any, Protocol
 from gsi_kernel.fiscal import FiscalQuarter
 
 ORG = "org-sherbrooke"
+# The journey's days: a service in 2026-2027-Q2, whose report may be submitted once the quarter
+# has ended (September 30) and is due October 30.
+DECLARED_ON = date(2026, 9, 14)
+SUBMITTED_ON = date(2026, 10, 5)
+MoveTo = Callable[[date], None]  # sets the services' business day
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 TRACEPARENT = f"00-{TRACE_ID}-00f067aa0ba902b7-01"
+SETUP_TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"  # not the journey's trace
 
 
 class Http(Protocol):
@@ -51,8 +60,37 @@ def token(http: Http, **claims: Any) -> dict[str, str]:
     return {"Authorization": f"Bearer {response.json()['access_token']}", "traceparent": TRACEPARENT}
 
 
-def run_journey(services: Services, service_date: date, org: str = ORG) -> dict[str, Any]:
+def cover(services: Services, org: str) -> None:
+    """The organization in reporting's registry, and an agreement covering the journey's
+    quarters: its reports are owed, and may be submitted once each quarter has ended."""
+    admin = {
+        **token(services.registration, user_id="admin", roles=["admin"]),
+        "traceparent": SETUP_TRACEPARENT,
+    }
+    registered = services.reporting.post(
+        "/organizations",
+        headers=admin,
+        json={"organization_id": org, "name": "Intégration Estrie", "regions": ["05"]},
+    )
+    assert registered.status_code in {201, 409}, registered.text
+    agreement = {
+        "organization_id": org, "program": "PASI", "starts_on": "2026-04-01", "ends_on": "2029-03-31",
+        "volets": ["V1", "V2", "V3"],
+    }  # fmt: skip
+
+    def recorded() -> Any:  # once reporting's registry shows the organization (a moment after)
+        response = services.reporting.post("/agreements", headers=admin, json=agreement)
+        assert response.status_code in {201, 404}, response.text
+        return response.status_code == 201
+
+    eventually(recorded, what="reporting records the organization's agreement")
+
+
+def run_journey(services: Services, move_to: MoveTo, org: str = ORG) -> dict[str, Any]:
     """Run the whole journey; return what each hop produced, for the test to assert on."""
+    move_to(DECLARED_ON)
+    cover(services, org)
+    service_date = DECLARED_ON
     staff = token(services.registration, user_id="karine", roles=["org_staff"], organization=org)
     manager = token(services.registration, user_id="sophie", roles=["org_manager"], organization=org)
     reviewer = token(
@@ -103,6 +141,7 @@ def run_journey(services: Services, service_date: date, org: str = ORG) -> dict[
         return body if body.get("interventions_count") == 1 else None
 
     report_before = eventually(counted, what="reporting counts the intervention")
+    move_to(SUBMITTED_ON)
     submitted = services.reporting.post(f"{report_url}/submit", headers=manager)
     assert submitted.status_code == 200, submitted.text
 
@@ -124,9 +163,10 @@ def run_journey(services: Services, service_date: date, org: str = ORG) -> dict[
 
 
 def close_the_quarter(services: Services, journey: dict[str, Any], org: str = ORG) -> dict[str, Any]:
-    """After ``run_journey`` (a report submitted): the reviewer rejects it with a reason on the
-    intervention, the organization corrects it and resubmits, the reviewer accepts and locks —
-    interventions then refuses a declaration in that quarter — and an admin unlocks it."""
+    """After ``run_journey`` (a report submitted, its quarter ended): the reviewer rejects it
+    with a reason on the intervention, the organization corrects it and resubmits, the reviewer
+    accepts and locks — interventions then refuses a declaration in that quarter — and an admin
+    unlocks it."""
     staff, manager = journey["headers"]["staff"], journey["headers"]["manager"]
     reviewer = journey["headers"]["reviewer"]
     admin = token(services.registration, user_id="admin", roles=["admin"])

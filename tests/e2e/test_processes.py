@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import closing
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -25,8 +25,9 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from gsi_kernel.clock import montreal_date
+from gsi_kernel.fiscal import FiscalQuarter
 from scripts.launcher import SERVICES, ServiceProcesses, get_json
-from tests.e2e.flow import TRACE_ID, Services, close_the_quarter, run_journey, token
+from tests.e2e.flow import DECLARED_ON, TRACE_ID, MoveTo, Services, close_the_quarter, run_journey, token
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,6 +42,7 @@ def real_services(tmp_path: Path, postgres_url: str, kafka_bootstrap: str) -> It
         "GSI_KAFKA_NAMESPACE": f"e2e-{uuid.uuid4().hex[:8]}.",
         "GSI_DATABASE_URL": postgres_url,
         "GSI_DATA_DIR": str(tmp_path),
+        "GSI_CLOCK_OFFSET_DAYS": _offset_to(DECLARED_ON),  # the journey's first day
     }
     for service in SERVICES:
         env[f"GSI_{service.upper()}_DB_SCHEMA"] = f"e2e_{run}_{service}"
@@ -58,6 +60,25 @@ def real_services(tmp_path: Path, postgres_url: str, kafka_bootstrap: str) -> It
         engine.dispose()
 
 
+def _offset_to(day: date) -> str:
+    """The business clock offset (days) that makes today ``day``."""
+    return str((day - montreal_date(datetime.now(UTC))).days)
+
+
+def restarting(processes: ServiceProcesses) -> MoveTo:
+    """Move the processes' business day as a rehearsal would: restart them with the clock offset
+    that makes it that day (their state is in PostgreSQL and Kafka)."""
+
+    def move_to(day: date) -> None:
+        offset = _offset_to(day)
+        if processes.env.get("GSI_CLOCK_OFFSET_DAYS") != offset:
+            processes.stop()
+            processes.env = {**processes.env, "GSI_CLOCK_OFFSET_DAYS": offset}
+            processes.start(timeout_s=120)
+
+    return move_to
+
+
 def _spans(path: Path) -> list[dict[str, object]]:
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
@@ -70,7 +91,7 @@ def test_journey_across_four_processes_over_postgres_and_kafka_is_one_trace(
 ) -> None:
     clients = {s: httpx.Client(base_url=real_services.url(s), timeout=10) for s in SERVICES}
     org = f"org-e2e-{uuid.uuid4().hex[:6]}"  # the broker outlives test runs: keep counts apart
-    result = run_journey(Services(**clients), service_date=montreal_date(datetime.now(UTC)), org=org)
+    result = run_journey(Services(**clients), restarting(real_services), org=org)
     assert result["report_before"]["interventions_count"] == 1
     assert result["submitted"]["state"] == "submitted"
     assert result["inbox"]["items"][0]["organization_id"] == org
@@ -98,7 +119,7 @@ def test_a_quarter_closes_over_kafka_and_the_lock_reaches_interventions(
     clients = {s: httpx.Client(base_url=real_services.url(s), timeout=10) for s in SERVICES}
     org = f"org-e2e-{uuid.uuid4().hex[:6]}"
     services = Services(**clients)
-    journey = run_journey(services, service_date=montreal_date(datetime.now(UTC)), org=org)
+    journey = run_journey(services, restarting(real_services), org=org)
     closed = close_the_quarter(services, journey, org=org)
     assert closed["resubmitted"]["submission_version"] == 2
     assert closed["locked"]["state"] == "locked"
@@ -126,9 +147,19 @@ def test_the_readme_run_command_starts_seeds_and_prints_tokens(tmp_path: Path) -
         assert f"{service}" in done.stdout
     assert "karine@org-sherbrooke    eyJ" in done.stdout
     assert (tmp_path / "demo-seeded").exists()
-    # The seed's summary reads the reports back: one organization per workflow state.
-    for line in ("Québec      submitted", "Montréal    rejected", "Sherbrooke  locked"):
+    # The seed's summary reads the reports back: one organization per workflow state, in the last
+    # quarter that has ended; the current quarter's reports are drafts.
+    current = FiscalQuarter.of(montreal_date(datetime.now(UTC)))
+    ended = FiscalQuarter.of(current.first_day - timedelta(days=1))
+    assert f"Reports {ended} (the quarter ended on {ended.last_day.isoformat()}):" in done.stdout
+    for line in (
+        "Québec      submitted",
+        "Montréal    rejected",
+        "Sherbrooke  locked",
+        "Gatineau    accepted",
+    ):
         assert line in done.stdout
+    assert f"Reports {current} (the current quarter): draft; submission opens on" in done.stdout
     persons = re.search(r"(\d+) persons, (\d+) interventions", done.stdout)
     assert persons is not None
     assert int(persons[1]) >= 190

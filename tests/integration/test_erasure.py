@@ -190,17 +190,24 @@ def test_erasure_makes_personal_data_unreadable_everywhere_it_was_stored(
     for message in messages:
         for marker in MARKERS:
             assert marker.encode() not in message.value, marker
-    # Through the API: the file remains as a pseudonymous, erased record; counts are unchanged.
-    file = client.get(f"/persons/{person_id}", headers=staff).json()
-    assert (file["family_name"], file["given_name"], file["erased"]) == (None, None, True)
-    assert client.get("/persons", headers=staff).json()["total"] == 1
+    # Through the API: only the erasure record answers (410 Gone, or the export's document);
+    # the person is listed nowhere (tests/api/test_erasure_read_paths.py walks every read).
+    record = client.get(f"/persons/{person_id}/export", headers=admin).json()
+    assert record == {
+        "person_id": person_id,
+        "erased": True,
+        "erased_at": "2026-11-20T15:00:00Z",
+        "erased_by": "admin",
+        "reason": "Demande de la personne",
+    }
+    file = client.get(f"/persons/{person_id}", headers=staff)
+    assert (file.status_code, file.json()["details"]) == (410, record)
+    assert client.get("/persons", headers=staff).json()["total"] == 0
     assert client.get("/persons", headers=staff, params={"name": "zeph"}).json()["total"] == 0
-    assert client.get(f"/persons/{person_id}/documents/{document_id}", headers=staff).status_code == 404
-    exported = client.get(f"/persons/{person_id}/export", headers=admin).json()
-    assert all(h["data"].get("pii") is None for h in exported["history"])
+    assert client.get(f"/persons/{person_id}/documents/{document_id}", headers=staff).status_code == 410
     # A rebuilt read model cannot bring the names back: their key is gone.
     assert kernel.projections.rebuild("registration.persons") == len(events)
-    assert client.get(f"/persons/{person_id}", headers=staff).json()["family_name"] is None
+    assert client.get(f"/persons/{person_id}", headers=staff).status_code == 410
     assert "Zephyrine" not in _every_row_as_text(kernel)
     # An erased person cannot be changed again.
     change = {"status": "citizen", "effective_from": "2026-11-01", "reason": "Citoyenneté"}

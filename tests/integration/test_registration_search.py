@@ -115,3 +115,27 @@ def test_an_erased_person_is_no_longer_found_by_name(people: TestClient) -> None
     assert erased.status_code == 204
     assert search(people, None, name="haddad") == ([], 0)
     assert search(people, None, name="ami") == ([], 0)
+
+
+def test_punctuation_and_spacing_do_not_count_on_either_path(client: tuple[TestClient, FixedClock]) -> None:
+    """One normalization for search and duplicates: "obrien" finds O'Brien-Tremblay through the
+    name tokens (name alone) and through the persons table (with another filter)."""
+    c, _ = client
+    body = {
+        "family_name": "O'Brien-Tremblay",
+        "given_name": "Siobhán",
+        "birth_date": "1980-03-12",
+        "sex": "F",
+        "country_of_birth": "IE",
+        "status": {"status": "permanent_resident", "effective_from": "2025-09-01"},
+        "address": {"region": "05"},
+    }
+    headers = token(c, user_id="staff", roles=["org_staff"], organization=SHERBROOKE)
+    assert c.post("/persons", headers=headers, json=body).status_code == 201
+    for params in (
+        {"name": "obrien"},
+        {"name": "O BRIEN-trem"},
+        {"name": "tremblay siob"},
+        {"name": "brien", "region": "05"},
+    ):
+        assert search(c, SHERBROOKE, **params) == (["O'Brien-Tremblay Siobhán"], 1), params

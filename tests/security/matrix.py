@@ -132,6 +132,10 @@ RULES: dict[tuple[str, str], Rule] = {
         "a notice is read by its audience: the seeded one (A's report submitted) is A's reviewers'",
         entitled=_the_reviewer_or_admin,
     ),
+    ("GET", "/inbox/{notice_id}"): Rule(
+        "a notice is opened by its audience: the seeded one (A's report submitted) is A's reviewers'",
+        entitled=_the_reviewer_or_admin,
+    ),
     ("POST", "/imports"): Rule(
         "an import's rows are checked after the upload (202), each unknown person a rejected row",
         as_missing=frozenset({202}),

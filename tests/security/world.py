@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from gsi_kernel import parking
 from gsi_kernel.clock import FixedClock
+from gsi_kernel.runtime import Kernel
 from tests.e2e.flow import Http, Services, eventually, token
 
 REGISTERED_AT = datetime(2026, 5, 1, 15, 0, tzinfo=UTC)  # persons registered in Q1
@@ -77,6 +79,7 @@ class World:
     admin: dict[str, str]
     secrets: set[str]
     program: dict[str, str] = field(default_factory=dict)  # program-wide objects (not a tenant's)
+    parked: set[str] = field(default_factory=set)  # ids of the events parked on purpose
 
     @property
     def ids(self) -> dict[str, str]:
@@ -109,6 +112,7 @@ def build_world(services: Services, clock: FixedClock) -> World:
     for t, name in ((a, "Organisme Alpha Confidentiel"), (b, "Organisme Bêta")):
         register_organization(services.reporting, admin, t, name)
     a.ids["agreement_id"] = record_agreement(services.reporting, admin, ORG_A)
+    record_agreement(services.reporting, admin, ORG_B)  # B's quarters owe reports too
     register_persons(services.registration, a, ("Zaroukian", "Ysoline"), duplicate=True)
     register_persons(services.registration, b, ("Brontë", "Wilhelmina"), duplicate=False)
     clock.set(Q1_CLOSED_AT)
@@ -129,7 +133,28 @@ def build_world(services: Services, clock: FixedClock) -> World:
         "Organisme Alpha Confidentiel",
         ORG_A,
     }
-    return World(services, a, b, admin, secrets)
+    world = World(services, a, b, admin, secrets)
+    world.parked = park_an_event(services)
+    return world
+
+
+class SeededParking(Exception):
+    """Why the world's own parked events were parked: so that an administrator's retry and skip
+    of a parked event have one to act on."""
+
+
+def park_an_event(services: Services) -> set[str]:
+    """Park one event of each service's store for its first projection, as a projection that
+    could not apply it would (the security tests then retry and skip it through the API)."""
+    parked = set()
+    for client in vars(services).values():
+        kernel: Kernel = client.app.state.kernel
+        projection = kernel.wiring.projections[0].name
+        with kernel.db.transaction() as connection:
+            event = kernel.store.read_all(connection, after=(0, 0), limit=1)[0]
+            parking.park(connection, projection, event, SeededParking(), 1, kernel.clock.now())
+        parked.add(event.event_id)
+    return parked
 
 
 def register_organization(http: Http, admin: dict[str, str], t: Tenant, name: str) -> None:

@@ -141,6 +141,10 @@ def _due(q1: date) -> tuple[QuarterDeadline, ...]:
     return (QuarterDeadline(quarter="2026-2027-Q1", submission_due=q1), *FY.quarters[1:])
 
 
+def _early(q4_days: int) -> tuple[QuarterDeadline, ...]:
+    return (*FY.quarters[:3], FY.quarters[3].model_copy(update={"early_submission_days": q4_days}))
+
+
 @pytest.mark.parametrize(
     ("calendar_", "code"),
     [
@@ -148,6 +152,8 @@ def _due(q1: date) -> tuple[QuarterDeadline, ...]:
         (_changed(quarters=tuple(reversed(FY.quarters))), "calendar.quarters_incomplete"),
         (_changed(quarters=_due(date(2026, 6, 30))), "calendar.deadline_before_quarter_end"),
         (_changed(quarters=_due(date(2027, 7, 2))), "calendar.deadline_too_late"),
+        (_changed(quarters=_early(-1)), "calendar.invalid_early_window"),
+        (_changed(quarters=_early(31)), "calendar.invalid_early_window"),
         (_changed(control_window_days=0), "calendar.invalid_window"),
         (_changed(resubmission_business_days=61), "calendar.invalid_window"),
         (_changed(holidays=(*FY.holidays, FY.holidays[0])), "calendar.duplicate_holiday"),
@@ -171,3 +177,22 @@ def test_setting_a_calendar_records_it_once() -> None:
     assert event.calendar.submission_due(FiscalQuarter.parse("2026-2027-Q1")) == date(2026, 8, 14)
     assert calendar.set_calendar([event], later) == []
     assert len(calendar.set_calendar([event], FY)) == 1
+
+
+def test_submission_opens_once_the_quarter_has_ended_unless_the_calendar_sets_an_early_window() -> None:
+    assert DEFAULTS.early_submission_days == 0
+    assert {d.early_submission_days for d in FY.quarters} == {0}
+    q4 = FiscalQuarter.parse("2026-2027-Q4")
+    [event] = calendar.set_calendar([], _changed(quarters=_early(10)))
+    assert isinstance(event, FiscalYearCalendarSet)
+    assert event.calendar.early_submission_days(q4) == 10
+    assert event.calendar.early_submission_days(FiscalQuarter.parse("2026-2027-Q3")) == 0
+
+
+def test_a_calendar_recorded_before_the_early_window_existed_reads_as_no_early_window() -> None:
+    """Events stored before the field: their quarters have no ``early_submission_days``."""
+    stored = FY.model_dump(mode="json")
+    for quarter in stored["quarters"]:
+        del quarter["early_submission_days"]
+    event = FiscalYearCalendarSet.model_validate({"fiscal_year": FY.fiscal_year, "calendar": stored})
+    assert event.calendar == FY

@@ -36,7 +36,7 @@ def with_version(version: str, effective_from: str, program: str = "PASI") -> Ca
     return revised(lambda doc: doc.update(version=version, effective_from=effective_from, program=program))
 
 
-# ---- the shipped PASI catalogue (domain.md, "Interventions") ----------------------------------
+# ---- the shipped PASI catalogue (docs/domain.md, "Interventions") -----------------------------
 
 # code → (volets, constraints that differ from "no constraint")
 # fmt: off

@@ -261,6 +261,8 @@ C8 = [
     case("C8 default threshold: 7 a day", it(), "C8.person_day_volume", others=[it(f"x{n}", code=c) for n, c in enumerate(["ADM", "SUI", "REF", "EVB", "ACC", "REG"])]),
     case("C8 three a day for a staff member", [it("i1"), it("i2", person="p2")], ("i1", "C8.staff_day_volume"), ("i2", "C8.staff_day_volume"), persons=[pi(), pi("p2")], others=[it("x1", person="p3")], context=LOW_STAFF),
     case("C8 three for a staff member over two days", [it("i1"), it("i2", person="p2")], persons=[pi(), pi("p2")], others=[it("x1", person="p3", day=DAY - timedelta(days=1))], context=LOW_STAFF),
+    case("C8 the same staff member's name at another organization does not count", [it("i1"), it("i2", person="p2")], persons=[pi(), pi("p2")], others=[it("x1", person="p3", org="org-b")], context=LOW_STAFF),
+    case("C8 a staff member's day at two organizations: neither over", [it("i1"), it("i2", person="p2", org="org-b")], persons=[pi(), pi("p2")], others=[it("x1", person="p3")], context=LOW_STAFF),
     case("C8 480 minutes", it(duration=480)),
     case("C8 481 minutes", it(duration=481), "C8.long_duration"),
 ]
@@ -397,7 +399,7 @@ def test_c4_names_the_first_and_every_related_intervention(
     assert all(f.details["duplicate_of"] in f.fr and f.details["duplicate_of"] in f.en for f in findings)
 
 
-def test_c4_elsewhere_and_c6_name_the_related_interventions() -> None:
+def test_c6_names_the_organizations_own_related_interventions_and_c4_elsewhere_none() -> None:
     others = [
         it("x1", org="org-b"),
         it("x2", code="ACC", day=date(2025, 3, 3)),
@@ -405,14 +407,50 @@ def test_c4_elsewhere_and_c6_name_the_related_interventions() -> None:
     ]
     items = [it("i1"), it("i2", code="ACC"), it("i3", code="EVB")]
     findings = {f.code: f for f in check(items, {"p1": pi()}, CONTEXT, others=others)}
-    assert findings["C4.same_day_elsewhere"].details["related"] == ["x1"]
-    assert "org-b" not in findings["C4.same_day_elsewhere"].fr  # the other organization is not named
+    elsewhere = findings["C4.same_day_elsewhere"]
+    assert elsewhere.details == {"code": "PDI", "service_date": "2026-05-12"}  # neither x1 nor org-b
+    assert not {"x1", "org-b"} & set(re.findall(r"[\w-]+", elsewhere.fr + elsewhere.en))
     assert findings["C6.once_per_person"].details | {"fr": findings["C6.once_per_person"].fr} == {
         "code": "ACC", "service_date": "2026-05-12", "first": "x2", "first_day": "2025-03-03",
         "fr": "Accueil (ACC) ne peut être offert qu'une fois par personne : déjà offert le 2025-03-03 (intervention x2)",
     }  # fmt: skip
     assert findings["C6.once_per_year"].details["days"] == 127
     assert findings["C6.once_per_year"].details["previous"] == "x3"
+
+
+@pytest.mark.parametrize(
+    ("code", "earlier_day", "key"),
+    [("ACC", date(2025, 2, 1), "first"), ("EVB", date(2026, 1, 5), "previous")],
+)
+def test_c6_never_names_another_organizations_intervention(code: str, earlier_day: date, key: str) -> None:
+    """Once-only codes count at every organization, but the error says "another organization"
+    and the day, never the other intervention's id nor the organization."""
+    [finding] = check(
+        [it(code=code)],
+        {"p1": pi()},
+        CONTEXT,
+        others=[it("x-theirs", code=code, org="org-b", day=earlier_day)],
+    )
+    assert finding.details[key] is None
+    assert finding.details["elsewhere"] is True
+    assert f"{key}_day" in finding.details
+    text = json.dumps(finding.to_dict(), ensure_ascii=False)
+    assert "x-theirs" not in text
+    assert "org-b" not in text
+    assert "par un autre organisme" in finding.fr
+    assert "by another organization" in finding.en
+
+
+def test_c8_staff_member_volume_counts_only_the_organizations_own_interventions() -> None:
+    """Two organizations each with a staff member called "s1": 2 + 2 interventions on the day,
+    threshold 2: no warning at either (before: 4 counted, and the count told one organization the
+    other's volume)."""
+    mine = [it("i1"), it("i2", person="p2")]
+    theirs = [it("x1", person="p3", org="org-b"), it("x2", person="p4", org="org-b")]
+    persons = {p: pi(p) for p in ("p1", "p2")}
+    assert check(mine, persons, LOW_STAFF, others=theirs) == []
+    flagged = check(mine, persons, LOW_STAFF, others=[*theirs, it("x3", person="p5")])
+    assert {(f.code, f.details["count"]) for f in flagged} == {("C8.staff_day_volume", 3)}
 
 
 def test_status_messages_use_the_status_labels_of_each_language() -> None:

@@ -238,9 +238,11 @@ def test_a_routes_own_cache_policy_stands(client: TestClient) -> None:
     assert client.get("/cached").headers["cache-control"] == "max-age=60"
 
 
-def test_the_documentation_may_load_its_scripts_but_not_be_framed() -> None:
+def test_the_documentation_loads_from_the_service_only_and_is_not_framed() -> None:
     docs = security_headers("/docs", hsts_max_age=None)
-    assert docs["Content-Security-Policy"] == "frame-ancestors 'none'"
+    csp = docs["Content-Security-Policy"]
+    assert "default-src 'none'; script-src 'self';" in csp
+    assert "frame-ancestors 'none'" in csp
     assert "Strict-Transport-Security" not in docs
     production = security_headers("/persons", hsts_max_age=31536000)
     assert production["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"

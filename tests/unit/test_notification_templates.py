@@ -4,6 +4,7 @@ reported as such."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -11,8 +12,11 @@ from typing import Any
 import pytest
 
 from notifications.app import formatting
+from notifications.app.links import notice_link
 from notifications.app.samples import SAMPLES, sample
 from notifications.app.templates import TEMPLATES, Renderer, TemplateError
+from notifications.domain.french import de
+from notifications.domain.messages import titles
 from notifications.domain.notice import Audience, NoticeKind, NoticeRecorded, Recipient
 
 RENDERER = Renderer()
@@ -54,7 +58,7 @@ def test_every_kind_has_its_sample_and_its_templates() -> None:
          ["April 1 to June 30, 2026", "in 7 days"]),
         (NoticeKind.REPORT_REJECTED, "fr",
          "Rapport T1 2026-2027 refusé : corrections à soumettre d'ici le 1er septembre 2026",
-         ["Motif du refus :\nDes suivis (SUI)", "0b7f3c1e-3f5a-4a43-9a57-0e6d8a1c2b11 : Suivi (SUI)",
+         ["Motif du refus :\nDes suivis (SUI)", "  - Dossier D-004521, 12 mai 2026, SUI (Suivi) : Suivi (SUI) sans",
           "C5 (plan d'action actif", "erreur bloquante, C5.no_active_plan : 14 interventions",
           "avertissement, C8.outlier_per_staff : 3 interventions", "au plus tard le 1er septembre 2026"]),
         (NoticeKind.REPORT_REJECTED, "en", "Q1 2026-2027 report rejected: corrections to submit by September 1, 2026",
@@ -65,7 +69,7 @@ def test_every_kind_has_its_sample_and_its_templates() -> None:
         (NoticeKind.REPORT_SUBMITTED, "en", "Q1 2026-2027 report submitted by Carrefour d'intégration de l'Estrie",
          ["Interventions: 1,842", "due by August 27, 2026"]),
         (NoticeKind.CHECKPOINT_DUE, "fr", "Suivi de régionalisation à 6 mois à consigner d'ici le 15 août 2026",
-         ["Personne : PI-7F3K-29QX", "Estrie (05)"]),
+         ["Personne : dossier D-004521", "Estrie (05)"]),
         (NoticeKind.IMPORT_FINISHED, "en", "Import finished: interventions-juillet.csv",
          ["Interventions created: 1,250", "Rows rejected: 4", "gives the reason of each rejected row"]),
         (NoticeKind.LOCK_EXCEPTION_GRANTED, "fr", "Exception de verrouillage accordée : trimestre T1 2026-2027",
@@ -121,7 +125,7 @@ def test_values_are_escaped_in_html_and_kept_as_written_in_text() -> None:
         **sample(NoticeKind.REPORT_REJECTED),
         "organization_name": "Aide & Accueil <Sherbrooke>",
         "reason": '<script>alert("x")</script> Dates & "doublons"',
-        "items": [{"intervention_id": "<b>id</b>", "reason": "a < b"}],
+        "items": [{"intervention_id": "<b>id</b>", "reason": "a < b", "code": "<i>C</i>"}],
     }
     email = RENDERER.render(NoticeKind.REPORT_REJECTED, "fr", data, recipient_name="<img src=x>")
     assert "<script>" not in email.html
@@ -129,18 +133,21 @@ def test_values_are_escaped_in_html_and_kept_as_written_in_text() -> None:
     assert "<b>id</b>" not in email.html
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; Dates &amp; &#34;doublons&#34;" in email.html
     assert "Aide &amp; Accueil &lt;Sherbrooke&gt;" in email.html
-    assert "<code>&lt;b&gt;id&lt;/b&gt;</code> : a &lt; b" in email.html
+    assert "&lt;i&gt;C&lt;/i&gt; : a &lt; b" in email.html
     assert '<script>alert("x")</script> Dates & "doublons"' in email.text  # plain text: as written
     assert email.text.startswith("Bonjour <img src=x>,")
 
 
 def test_a_long_list_of_interventions_is_cut_with_a_count_of_the_rest() -> None:
-    items = [{"intervention_id": f"id-{n:03d}", "reason": "Doublon"} for n in range(60)]
+    items = [
+        {"intervention_id": f"id-{n:03d}", "reason": "Doublon", "person_file_number": n + 1}
+        for n in range(60)
+    ]
     data = {**sample(NoticeKind.REPORT_REJECTED), "items": items}
     fr = RENDERER.render(NoticeKind.REPORT_REJECTED, "fr", data)
     en = RENDERER.render(NoticeKind.REPORT_REJECTED, "en", data)
-    assert "id-049" in fr.text
-    assert "id-050" not in fr.text
+    assert "Dossier D-000050 : Doublon" in fr.text
+    assert "D-000051" not in fr.text
     assert "Interventions à corriger (60)" in fr.text
     assert "… et 10 autres, indiquées dans le rapport dans GSI." in fr.text
     assert "… and 10 more, shown in the report in GSI." in en.html
@@ -215,3 +222,90 @@ def test_formats(function: Any, args: tuple[Any, ...], expected: str) -> None:
 def test_values_of_the_wrong_type_are_refused(function: Any, value: Any) -> None:
     with pytest.raises(TypeError):
         function(value, "fr")
+
+
+# ---- names, elision and links (issue 17) ------------------------------------------------------
+
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Accueil Montréal", "d'Accueil Montréal"),
+        ("Sherbrooke", "de Sherbrooke"),
+        ("Intégration Estrie", "d'Intégration Estrie"),
+        ("Hochelaga", "d'Hochelaga"),  # mute h
+        ("Hébertville", "d'Hébertville"),
+        ("Hull", "de Hull"),  # aspirated h
+        ("Le Carrefour d'intégration", "du Carrefour d'intégration"),
+        ("Les Services d'accueil", "des Services d'accueil"),
+        ("L'Accueil des immigrants", "de l'Accueil des immigrants"),
+        ("La Maison internationale", "de La Maison internationale"),
+        ("Lecours et associés", "de Lecours et associés"),
+        ("  Ouverture   Laval ", "d'Ouverture Laval"),
+    ],
+)
+def test_de_agrees_with_the_name_that_follows(name: str, expected: str) -> None:
+    assert de(name) == expected
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+@pytest.mark.parametrize("kind", KINDS)
+def test_no_email_shows_an_id_and_each_links_to_its_object(kind: NoticeKind, language: str) -> None:
+    data = sample(kind)
+    notice = NoticeRecorded(
+        dedupe_key="k", kind=kind, organization_id="org-estrie", audience=Audience.ORGANIZATION,
+        quarter=data.get("quarter"), title_fr="T", title_en="T", data=data, recipients=(),
+    )  # fmt: skip
+    email = Renderer(portal_url="https://gsi.example.qc.ca").render_notice(
+        notice, Recipient(email=None, language=language)
+    )
+    path = notice_link(kind, "org-estrie", data.get("quarter"), data)
+    assert path
+    link = f"https://gsi.example.qc.ca{path}"
+    opens = "Ouvrir dans GSI" if language == "fr" else "Open in GSI"
+    assert f"{opens}{' :' if language == 'fr' else ':'} {link}" in email.text
+    assert f'href="{link}"' in email.html
+    content = RENDERER.content(kind, language, data, audience="organization")
+    for rendered in (email.subject, email.text, email.html, content):
+        # What people read names things; only the address they follow may hold an id.
+        assert not UUID.search(rendered.replace(link, "")), rendered
+
+
+def test_every_french_text_puts_a_name_after_de_as_french_does() -> None:
+    data = {"organization_name": "Accueil Montréal"}
+    for kind in KINDS:
+        values = {**sample(kind), **data}
+        email = RENDERER.render(kind, "fr", values, audience="ministry")
+        title_fr, _ = titles(kind, values.get("quarter"), values)
+        for rendered in (email.subject, email.text, email.html, title_fr):
+            assert "de Accueil" not in rendered
+            assert "de <strong>Accueil" not in rendered
+    reminder = RENDERER.render(
+        NoticeKind.CONTROL_REMINDER, "fr", {**sample(NoticeKind.CONTROL_REMINDER), **data}
+    )
+    assert reminder.subject.startswith("Contrôle à terminer : rapport T1 2026-2027 d'Accueil Montréal,")
+    missed = titles(NoticeKind.DEADLINE_MISSED, "2026-2027-Q1", {"organization_name": "Le Carrefour"})[0]
+    assert missed == "Rapport T1 2026-2027 du Carrefour : échéance dépassée"
+
+
+def test_the_inbox_content_is_the_emails_text_without_its_frame() -> None:
+    data = sample(NoticeKind.LOCK_EXCEPTION_REFUSED)
+    content = RENDERER.content(NoticeKind.LOCK_EXCEPTION_REFUSED, "en", data, audience="organization")
+    assert content.startswith("Your lock exception request for Q1 2026-2027")
+    assert data["reason"] in content
+    assert "Hello" not in content
+    assert "GSI —" not in content
+
+
+def test_a_rejected_intervention_is_named_by_what_is_known_of_it() -> None:
+    assert formatting.intervention({"person_file_number": 7, "service_date": "2026-12-06", "code": "ACC",
+                                    "code_fr": "Accueil", "code_en": "Reception"}, "fr") == (
+        "Dossier D-000007, 6 décembre 2026, ACC (Accueil)"
+    )  # fmt: skip
+    assert (
+        formatting.intervention({"service_date": "2026-12-06", "code": "ACC"}, "en")
+        == "December 6, 2026, ACC"
+    )
+    assert formatting.intervention({"intervention_id": "x", "reason": "r"}, "fr") == "Une intervention"

@@ -58,6 +58,8 @@ def test_real_production_settings_start() -> None:
         ({"master_key": base64.b64encode(b"A" * 32).decode()}, "the master key is a placeholder"),
         ({"master_key": base64.b64encode(b"secret" * 5 + b"!!").decode()}, "the master key is a placeholder"),
         ({"cors_origins": "https://gsi.example,*"}, "CORS is open to any origin"),
+        ({"clock_offset_days": 30}, "the business clock is shifted by +30 days"),
+        ({"clock_offset_days": -1}, "the business clock is shifted by -1 days"),
     ],
 )
 def test_production_refuses_each_default(changes: dict[str, Any], problem: str) -> None:
@@ -103,6 +105,28 @@ def test_development_accepts_the_defaults() -> None:
         False,
         ["*"],
     )
+
+
+def test_a_rehearsal_environment_may_shift_the_clock_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """GSI_CLOCK_OFFSET_DAYS reaches every service's settings; ten years is the most."""
+    monkeypatch.setenv("GSI_CLOCK_OFFSET_DAYS", "45")
+    assert (PersonalData().clock_offset_days, NoPersonalData().clock_offset_days) == (45, 45)
+    monkeypatch.setenv("GSI_CLOCK_OFFSET_DAYS", "36600")
+    with pytest.raises(ValidationError, match="clock_offset_days"):
+        NoPersonalData()
+
+
+def test_a_shifted_clock_stops_a_production_service_when_it_reads_its_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from reporting.settings import ReportingSettings
+
+    monkeypatch.setenv("GSI_CLOCK_OFFSET_DAYS", "30")
+    with pytest.raises(ValidationError) as raised:
+        ReportingSettings(**REAL)
+    assert "the business clock is shifted by +30 days (CLOCK_OFFSET_DAYS is for training" in str(raised.value)
 
 
 def test_production_refusal_comes_from_the_environment_too(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -14,6 +14,7 @@ from gsi_eligibility import load_default_rulebook
 from gsi_kernel.events import DomainEvent
 from gsi_readmodels.persons import PersonDirectory, PersonFollower, person_tables
 from tests.consumers import published
+from tests.databases import postgres_schema
 
 EVENING = datetime(2026, 3, 2, 3, 30, tzinfo=UTC)  # still March 1 in Montréal
 
@@ -121,3 +122,35 @@ def test_published_rule_sets_join_the_shipped_ones_once(connection: Connection) 
     book = directory().rule_book(connection)
     assert len(book) == len(shipped) + 1
     assert book.for_date("PASI", date(2027, 4, 1)).version == "2027.1"
+
+
+def test_the_file_number_comes_with_the_registration_or_later(connection: Connection) -> None:
+    numbered = registered("p1").model_copy(update={"file_number": 123})
+    apply(connection, numbered, registered("p2"), registered("gone"))
+    apply(
+        connection,
+        contract.PersonFileNumberAssigned(person_id="p2", organization_id="org-a", file_number=7),
+        contract.PersonFileNumberAssigned(person_id="gone", organization_id="org-a", file_number=8),
+        contract.PersonErased(person_id="gone"),
+    )
+    people = directory()
+    assert {p: k.file_number for p, k in people.persons(connection, ["p1", "p2"]).items()} == {
+        "p1": 123,
+        "p2": 7,
+    }
+    assert people.file_numbers(connection, ["p1", "p2", "gone", "nobody"]) == {"p1": 123, "p2": 7, "gone": 8}
+
+
+@pytest.mark.postgres
+def test_a_registration_seen_again_adds_no_second_status_period_on_postgresql(postgres_url: str) -> None:
+    """The follower tells a new registration by RETURNING: on PostgreSQL an INSERT … ON CONFLICT
+    DO NOTHING answers rowcount -1 through SQLAlchemy, inserted or not."""
+    with postgres_schema(postgres_url) as schema:
+        engine = create_engine(postgres_url, connect_args={"options": f"-csearch_path={schema}"})
+        metadata = MetaData()
+        person_tables(metadata)
+        metadata.create_all(engine)
+        with engine.begin() as pg:
+            apply(pg, registered("p1"), registered("p1"))
+            assert len(directory().persons(pg, ["p1"])["p1"].facts.statuses) == 1
+        engine.dispose()

@@ -13,7 +13,7 @@ from gsi_kernel.errors import Conflict, GsiError, InvalidInput
 from gsi_kernel.events import DomainEvent
 from gsi_kernel.fiscal import FiscalQuarter
 from reporting.domain import report, snapshot
-from reporting.domain.report import Action, Deadlines, ReportState, Verification
+from reporting.domain.report import Action, Deadlines, QuarterFacts, ReportState, Verification
 from reporting.domain.report_events import (
     CheckSummary,
     FindingRecord,
@@ -29,6 +29,7 @@ Q = FiscalQuarter.parse("2026-2027-Q1")
 DEADLINES = Deadlines(
     today=date(2026, 7, 24), submission_due=date(2026, 7, 30), control_due=date(2026, 8, 23)
 )
+FACTS = QuarterFacts(Q, today=date(2026, 7, 24), covered=True)  # Q1 ended June 30, an agreement covers it
 
 
 def finding(intervention_id: str, severity: str = "error", code: str = "C5.no_active_plan") -> FindingRecord:
@@ -69,13 +70,13 @@ def rejection(*items: str) -> report.Rejection:
 def act(history: list[DomainEvent], action: Action) -> list[DomainEvent]:
     """``action`` with valid arguments."""
     doers: dict[Action, Any] = {
-        Action.VERIFY: lambda h: report.verify(h, verification()),
-        Action.SUBMIT: lambda h: report.submit(h, verification(), DEADLINES),
+        Action.VERIFY: lambda h: report.verify(h, verification(), FACTS),
+        Action.SUBMIT: lambda h: report.submit(h, verification(), DEADLINES, FACTS),
         Action.TAKE: lambda h: report.take(h, ORG, Q),
-        Action.ACCEPT: lambda h: report.accept(h, ORG, Q, None),
+        Action.ACCEPT: lambda h: report.accept(h, ORG, Q, None, FACTS),
         Action.REJECT: lambda h: report.reject(h, rejection("i-1")),
         Action.ANSWER: lambda h: report.answer(h, ORG, Q, [ItemAnswer(intervention_id="i-1", answer="ok")]),
-        Action.LOCK: lambda h: report.lock(h, ORG, Q),
+        Action.LOCK: lambda h: report.lock(h, ORG, Q, FACTS),
         Action.UNLOCK: lambda h: report.unlock(h, ORG, Q, "Audit"),
     }
     return list(doers[action](history))
@@ -138,7 +139,7 @@ def test_a_refused_transition_is_a_conflict_naming_the_current_state(
 
 
 def test_a_submission_freezes_the_snapshot_the_findings_and_the_deadlines() -> None:
-    [event] = report.submit([], verification(finding("i-2")), DEADLINES)
+    [event] = report.submit([], verification(finding("i-2")), DEADLINES, FACTS)
     assert isinstance(event, ReportSubmitted)
     assert event.submission_version == 1
     assert event.report_id == "report-org-sherbrooke-2026-2027-Q1"
@@ -153,14 +154,16 @@ def test_a_submission_freezes_the_snapshot_the_findings_and_the_deadlines() -> N
 
 def test_a_submission_after_the_deadline_is_recorded_late() -> None:
     late = Deadlines(today=date(2026, 8, 2), submission_due=date(2026, 7, 30), control_due=date(2026, 9, 1))
-    [event] = report.submit([], verification(), late)
+    [event] = report.submit([], verification(), late, FACTS)
     assert isinstance(event, ReportSubmitted)
     assert event.late
 
 
 def test_findings_beyond_the_cap_are_counted_but_not_kept(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(report, "MAX_FINDINGS_KEPT", 2)
-    [event] = report.submit([], verification(finding("i-1"), finding("i-2"), finding("i-3")), DEADLINES)
+    [event] = report.submit(
+        [], verification(finding("i-1"), finding("i-2"), finding("i-3")), DEADLINES, FACTS
+    )
     assert isinstance(event, ReportSubmitted)
     assert len(event.findings) == 2
     assert event.findings_truncated
@@ -168,26 +171,28 @@ def test_findings_beyond_the_cap_are_counted_but_not_kept(monkeypatch: pytest.Mo
 
 
 def _under_control(*findings: FindingRecord) -> list[DomainEvent]:
-    history = report.submit([], verification(*findings), DEADLINES)
+    history = report.submit([], verification(*findings), DEADLINES, FACTS)
     return [*history, *report.take(history, ORG, Q)]
 
 
 @pytest.mark.parametrize("reason", [None, "", "   "])
 def test_blocking_errors_refuse_acceptance_without_an_override_reason(reason: str | None) -> None:
     with pytest.raises(Conflict) as refused:
-        report.accept(_under_control(finding("i-1"), finding("i-2", "warning", "C8.volume")), ORG, Q, reason)
+        report.accept(
+            _under_control(finding("i-1"), finding("i-2", "warning", "C8.volume")), ORG, Q, reason, FACTS
+        )
     assert refused.value.code == "report.blocking_errors"
     assert refused.value.details == {"errors": 1}
 
 
 def test_an_override_reason_accepts_despite_errors_and_is_recorded() -> None:
-    [event] = report.accept(_under_control(finding("i-1")), ORG, Q, "Statut confirmé par IRCC")
+    [event] = report.accept(_under_control(finding("i-1")), ORG, Q, "Statut confirmé par IRCC", FACTS)
     assert isinstance(event, ReportAccepted)
     assert (event.blocking_errors, event.override_reason) == (1, "Statut confirmé par IRCC")
 
 
 def test_warnings_alone_do_not_block_acceptance() -> None:
-    [event] = report.accept(_under_control(finding("i-1", "warning", "C8.volume")), ORG, Q, None)
+    [event] = report.accept(_under_control(finding("i-1", "warning", "C8.volume")), ORG, Q, None, FACTS)
     assert isinstance(event, ReportAccepted)
 
 
@@ -229,7 +234,7 @@ def test_a_resubmission_is_a_new_version_due_by_the_rejection_deadline() -> None
     history = _under_control()
     history += report.reject(history, rejection("i-1"))  # resubmit by 2026-08-07
     after = Deadlines(today=date(2026, 8, 10), submission_due=date(2026, 7, 30), control_due=date(2026, 9, 9))
-    [event] = report.submit(history, verification(), after)
+    [event] = report.submit(history, verification(), after, FACTS)
     assert isinstance(event, ReportSubmitted)
     assert (event.submission_version, event.submission_due, event.late) == (2, date(2026, 8, 7), True)
     history += [event, *report.take([*history, event], ORG, Q)]
@@ -243,7 +248,7 @@ def test_an_unlocked_report_is_accepted_again_and_may_be_locked_again() -> None:
     history += report.unlock(history, ORG, Q, "Correction d'audit")
     state = report.fold(history)
     assert (state.state, state.reopened) == (ReportState.ACCEPTED, True)
-    assert report.fold(history + report.lock(history, ORG, Q)).state is ReportState.LOCKED
+    assert report.fold(history + report.lock(history, ORG, Q, FACTS)).state is ReportState.LOCKED
 
 
 def test_every_error_of_the_module_is_a_gsi_error_with_both_languages() -> None:

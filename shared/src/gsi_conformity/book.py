@@ -22,7 +22,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from gsi_conformity.catalogue import Catalogue
+from gsi_conformity.catalogue import Catalogue, CodeRule, UnknownCode
 from gsi_kernel.errors import Conflict, NotFound
 
 
@@ -87,6 +87,17 @@ class CatalogueBook:
                 details={"program": program, "on_date": day.isoformat()},
             )
         return self._versions[program][position - 1]
+
+    def code_on(self, program: str, day: date, code: str) -> CodeRule:
+        """``code``'s rule in the version in force on ``day``: what a declaration names, and what
+        a question about eligibility for a code may name. An unknown code is refused (422, on
+        the field ``code``) the same way wherever it is asked; no version in force: NoCatalogue."""
+        try:
+            return self.for_date(program, day).code(code)
+        except UnknownCode as error:
+            raise UnknownCode(
+                error.code, error.fr, error.en, details={**error.details, "field": "code"}
+            ) from None
 
     def publish(self, catalogue: Catalogue, *, today: date | None = None) -> CatalogueBook:
         existing = self.versions(catalogue.program)

@@ -9,12 +9,13 @@ interventions as ``others``), the reporting service at *verify* (a whole quarter
 - C3 E  catalogue and code known; duration > 0, staff member, valid mode (group for group
         codes), REF's target organization and reason
 - C4 E  exact duplicate (person, code, day, organization); W same person, code, day elsewhere
+        (another organization's: neither it nor its interventions are named)
 - C5 E  code needing an action plan without a plan active on the day (opening and closing
         days included)
 - C6 E  minimum age (unless C1.E5 already said so), once per person, once in any 365 days,
         allowed statuses (the status valid on the day), excluded regions
-- C7 W  the day's quarter is locked for the organization
-- C8 W  more interventions per person (at the organization) or per staff member in a day than
+- C7 W  the day's quarter is locked for the organization, and no lock exception opens it
+- C8 W  more interventions per person or per staff member in a day, at the organization, than
         the catalogue's thresholds; a duration above its threshold
 
 No I/O: everything comes in as arguments. Findings come out item by item, checks in order.

@@ -2,7 +2,8 @@
 
 Templates use ``{placeholder}`` fields filled from the finding's details (lists are joined,
 None shows as "—") plus per-language values: ``label`` (the code's label in the catalogue),
-``status`` and ``allowed`` (status labels of the eligibility rule set).
+``status`` and ``allowed`` (status labels of the eligibility rule set), ``source`` (C6: the
+earlier intervention, or "another organization" — whose ids are never shown).
 """
 
 from __future__ import annotations
@@ -113,16 +114,15 @@ TEMPLATES: dict[str, tuple[Severity, str, str]] = {
     "C6.once_per_person": (
         E,
         "{label} ({code}) ne peut être offert qu'une fois par personne : déjà offert le {first_day} "
-        "(intervention {first})",
-        "{label} ({code}) can be given only once per person: already given on {first_day} "
-        "(intervention {first})",
+        "({source})",
+        "{label} ({code}) can be given only once per person: already given on {first_day} ({source})",
     ),
     "C6.once_per_year": (
         E,
         "{label} ({code}) au plus une fois par période de 365 jours : déjà offert le {previous_day}, "
-        "{days} jours avant (intervention {previous})",
+        "{days} jours avant ({source})",
         "{label} ({code}) at most once in any 365 days: already given on {previous_day}, "
-        "{days} days earlier (intervention {previous})",
+        "{days} days earlier ({source})",
     ),
     "C6.status_not_allowed": (
         E,

@@ -106,8 +106,10 @@ def never_locked(organization_id: str, quarter: FiscalQuarter) -> bool:
 @dataclass(frozen=True)
 class CheckContext:
     """What a run checks against. ``agreement_volets``: organization → volets of its agreement;
-    an organization missing from the map has no known restriction. ``quarter``: set at verify,
-    the quarter being reported (C2 "inside the quarter")."""
+    an organization missing from the map has no known restriction. ``locked``: whether a quarter
+    is closed to the organization's changes — locked, and no granted lock exception valid today
+    opens it (C7: a change made under an exception needs no correction request). ``quarter``:
+    set at verify, the quarter being reported (C2 "inside the quarter")."""
 
     catalogues: CatalogueBook
     rules: RuleBook

@@ -5,6 +5,11 @@ They count the items of the call and the ``others`` (interventions that count bu
 reported); findings are made for the items only. Between equal entries, "earlier" means: earlier
 service date, then an ``others`` entry before an item (it was declared first), then the lower
 intervention id — so an item repeating an existing intervention is always the one reported.
+
+C4 (same day elsewhere) and C6 look across organizations — a person's services are the person's
+— but a finding never names another organization's intervention nor the organization: only that
+"another organization" did it (and, for C6, on which day). C8's volumes are an organization's
+own: its staff members' names are its own, and another organization's volume is not its business.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from gsi_conformity.model import Finding, Item
 from gsi_conformity.run import Run
@@ -76,13 +82,13 @@ def _exact(group: list[Entry], run: Run, out: list[Finding]) -> None:
 
 
 def _elsewhere(group: list[Entry], run: Run, out: list[Finding]) -> None:
+    """The warning says that another organization declared it, never which one nor its ids."""
     for entry in group:
         if entry.other:
             continue
         organization = entry.item.organization_id
-        related = sorted(e.item.intervention_id for e in group if e.item.organization_id != organization)
-        if related:
-            run.emit(out, entry.item, "C4.same_day_elsewhere", {"related": related})
+        if any(e.item.organization_id != organization for e in group):
+            run.emit(out, entry.item, "C4.same_day_elsewhere", {})
 
 
 def _once(entries: list[Entry], run: Run, out: list[Finding]) -> None:
@@ -107,23 +113,25 @@ def _once_one(first: Entry, previous: Entry, item: Item, run: Run, out: list[Fin
     if rule is None:
         return
     if rule.once_per_person:
-        first_item = first.item
-        details = {"first": first_item.intervention_id, "first_day": first_item.service_date.isoformat()}
-        run.emit(out, item, "C6.once_per_person", details)
+        details, fr, en = _earlier("first", first.item, item)
+        run.emit(out, item, "C6.once_per_person", details, fr, en)
         return
     days = (item.service_date - previous.item.service_date).days
     if rule.once_per_year and days < YEAR_DAYS:
-        before = previous.item
-        run.emit(
-            out,
-            item,
-            "C6.once_per_year",
-            {
-                "previous": before.intervention_id,
-                "previous_day": before.service_date.isoformat(),
-                "days": days,
-            },
-        )
+        details, fr, en = _earlier("previous", previous.item, item)
+        run.emit(out, item, "C6.once_per_year", {**details, "days": days}, fr, en)
+
+
+def _earlier(key: str, earlier: Item, item: Item) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
+    """The earlier intervention as a C6 finding names it (details, French and English values):
+    its id when it is the same organization's; another organization's is not named, nor the
+    organization — only that it was elsewhere, and on which day."""
+    day = {f"{key}_day": earlier.service_date.isoformat()}
+    if earlier.organization_id == item.organization_id:
+        named = {"source": f"intervention {earlier.intervention_id}"}
+        return {key: earlier.intervention_id, **day}, named, named
+    details = {key: None, "elsewhere": True, **day}
+    return details, {"source": "par un autre organisme"}, {"source": "by another organization"}
 
 
 def _once_codes(run: Run) -> frozenset[str]:
@@ -137,10 +145,15 @@ def _once_codes(run: Run) -> frozenset[str]:
 
 
 def _volumes(items: Sequence[Item], entries: list[Entry], run: Run, out: list[Finding]) -> None:
-    """C8: more interventions for a person (at one organization) or by a staff member in a day
-    than the catalogue's thresholds; every item of such a day is flagged."""
+    """C8: more interventions for a person or by a staff member in a day, at one organization,
+    than the catalogue's thresholds; every item of such a day is flagged. Another organization's
+    interventions never count: a staff member's name is only unique within an organization."""
     per_person = Counter((e.item.organization_id, e.item.person_id, e.item.service_date) for e in entries)
-    per_staff = Counter((e.item.staff_member, e.item.service_date) for e in entries if e.item.staff_member)
+    per_staff = Counter(
+        (e.item.organization_id, e.item.staff_member, e.item.service_date)
+        for e in entries
+        if e.item.staff_member
+    )
     for item in items:
         outliers = run.outliers(item.service_date)
         count = per_person[(item.organization_id, item.person_id, item.service_date)]
@@ -149,7 +162,7 @@ def _volumes(items: Sequence[Item], entries: list[Entry], run: Run, out: list[Fi
             run.emit(out, item, "C8.person_day_volume", {"count": count, "limit": limit})
         if not item.staff_member:
             continue
-        count = per_staff[(item.staff_member, item.service_date)]
+        count = per_staff[(item.organization_id, item.staff_member, item.service_date)]
         if count > outliers.max_per_staff_per_day:
             details = {
                 "count": count,

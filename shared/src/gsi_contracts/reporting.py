@@ -90,10 +90,20 @@ class ReportAccepted(ContractEvent):
 
 
 class RejectedIntervention(BaseModel):
+    """One intervention the ministry asks to correct, and what names it to people — never the
+    id: the person's file number (written ``D-000123``, ``gsi_contracts.registration``), the
+    service date, the code and its labels, as submitted. Added in the same schema version
+    (optional: rejections recorded before have none of them)."""
+
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     intervention_id: str
     reason: str
+    person_file_number: int | None = None
+    service_date: date | None = None
+    code: str | None = None
+    code_fr: str | None = None
+    code_en: str | None = None
 
 
 class FailedCheck(BaseModel):

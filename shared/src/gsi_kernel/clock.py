@@ -1,4 +1,10 @@
-"""Time, injected: the composition root builds the clock, tests move it."""
+"""Time, injected: the composition root builds the clock, tests move it.
+
+The kernel's clock is the services' *business* time: it dates events, says what day it is for
+deadlines, reminders, lock exceptions and retention. A training or acceptance environment may
+run it ahead of the wall clock (``GSI_CLOCK_OFFSET_DAYS``, :class:`OffsetClock`; refused in
+production) to rehearse a quarter without waiting for it. Token lifetimes stay on the wall clock.
+"""
 
 from __future__ import annotations
 
@@ -40,6 +46,22 @@ class FixedClock:
     def set(self, instant: datetime) -> None:
         with self._lock:
             self._now = instant
+
+
+class OffsetClock:
+    """Another clock moved by a fixed offset: a rehearsal environment's business time."""
+
+    def __init__(self, base: Clock, offset: timedelta) -> None:
+        self.base = base
+        self.offset = offset
+
+    def now(self) -> datetime:
+        return self.base.now() + self.offset
+
+
+def shifted(clock: Clock, days: int) -> Clock:
+    """``clock`` moved by ``days`` (``clock`` itself when 0, so tests keep the clock they pass)."""
+    return OffsetClock(clock, timedelta(days=days)) if days else clock
 
 
 def montreal_date(instant: datetime) -> date:

@@ -27,6 +27,7 @@ from sqlalchemy.exc import OperationalError
 from gsi_kernel.bus.port import Bus, Consumer, Message, Producer, Record, TopicPartition
 from gsi_kernel.clock import Clock
 from gsi_kernel.envelope import EventEnvelope
+from gsi_kernel.failures import describe
 from gsi_kernel.store.database import Database
 from gsi_kernel.store.tables import dead_letters
 from gsi_kernel.store.tracking import already_processed, mark_processed
@@ -88,7 +89,7 @@ class ConsumerRunner:
         try:
             envelope = EventEnvelope.from_bytes(record.value)
         except (ValueError, KeyError, TypeError) as exc:
-            self._dead_letter(record, _record_id(record), f"unreadable event: {exc!r}", 1)
+            self._dead_letter(record, _record_id(record), f"unreadable event: {describe(exc)}", 1)
             return
         handler = self._handlers.get(envelope.type)
         if handler is None:
@@ -115,7 +116,7 @@ class ConsumerRunner:
             except OperationalError:
                 raise  # the database is unreachable: not this message's fault
             except Exception as exc:  # any handler failure is retried, then dead-lettered
-                error = f"{type(exc).__name__}: {exc}"
+                error = describe(exc)  # redacted: a database error's text carries the data
                 log.warning(
                     "consumer %s: attempt %d on %s failed: %s",
                     self.name,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from gsi_kernel.auth import DevTokenIssuer, TokenVerifier, load_or_create_dev_key
 from gsi_kernel.bus.port import Bus, TopicSpec
-from gsi_kernel.clock import Clock, SystemClock
+from gsi_kernel.clock import Clock, SystemClock, shifted
 from gsi_kernel.consumer import ConsumerRunner, Handler, dead_letter_topic
 from gsi_kernel.events import EventRegistry
 from gsi_kernel.migrations import upgrade
@@ -92,7 +92,11 @@ class Kernel:
     ) -> None:
         self.settings = settings
         self.wiring = wiring
-        self.clock = clock or SystemClock()
+        self.clock = shifted(clock or SystemClock(), settings.clock_offset_days)  # GSI_CLOCK_OFFSET_DAYS
+        # Leases between processes stay on the unshifted clock: stamped in business time, the
+        # relay's lease of a run with a larger offset would hold off the next run's relay for
+        # that many days.
+        self.lease_clock = clock or SystemClock()
         self.telemetry = Telemetry(settings.service, trace_file=settings.trace_file)
         self.db: Database = connect(settings.resolved_database_url, schema=settings.resolved_schema)
         self.bus = bus or build_bus(settings)
@@ -168,7 +172,7 @@ class Kernel:
             lambda: OutboxRelay(
                 db=self.db,
                 producer=self.bus.producer(),
-                clock=self.clock,
+                clock=self.lease_clock,
                 telemetry=self.telemetry,
                 linger=RELAY_LINGER,
             ),

@@ -4,8 +4,8 @@ Each service subclasses :class:`ServiceSettings` with its own prefix (``GSI_REGI
 a variable with the plain ``GSI_`` prefix applies to every service unless the service's own
 prefix overrides it. In production the settings refuse the development conveniences: the dev
 token issuer, SQLite, the embedded log, well-known passwords, a missing or placeholder master
-key, and CORS open to any origin. The HTTP edge's limits (body size, per-user rate limits, CORS)
-are here too; see docs/security.md.
+key, CORS open to any origin, and a shifted business clock. The HTTP edge's limits (body size,
+per-user rate limits, CORS) are here too; see docs/security.md.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ _WELL_KNOWN_PASSWORDS = frozenset({"", "gsi", "postgres", "password", "changeme"
 # (zeros, "AAAA…", a short word repeated), never a generated key.
 _MIN_DISTINCT_KEY_BYTES = 16
 MIB = 1024 * 1024
+MAX_CLOCK_OFFSET_DAYS = 3660  # ten years: further is a typo, not a rehearsal
 
 
 class ServiceSettings(BaseSettings):
@@ -81,6 +82,13 @@ class ServiceSettings(BaseSettings):
     rate_limit_storage: str = "memory://"  # per process; redis://… to share across processes
     cors_origins: str = ""  # comma-separated origins allowed to call from a browser; empty: no CORS
     hsts_max_age: int = Field(default=365 * 24 * 3600, ge=0, description="HSTS in production")
+    # Training and acceptance only: the business clock (deadlines, reminders, lock exceptions,
+    # retention, the dates of events) runs this many days ahead of the wall clock, so a quarter
+    # can be rehearsed without waiting (gsi_kernel.clock.OffsetClock). Set it with the plain GSI_
+    # prefix so that every service agrees on the day. Refused in production.
+    clock_offset_days: int = Field(
+        default=0, ge=-MAX_CLOCK_OFFSET_DAYS, le=MAX_CLOCK_OFFSET_DAYS, description="business clock shift"
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -183,6 +191,11 @@ class ServiceSettings(BaseSettings):
             problems.append("the database password is a well-known default")
         if "*" in self.cors_origin_list:
             problems.append("CORS is open to any origin (list the origins in CORS_ORIGINS)")
+        if self.clock_offset_days:
+            problems.append(
+                f"the business clock is shifted by {self.clock_offset_days:+d} days "
+                "(CLOCK_OFFSET_DAYS is for training and acceptance environments: unset it)"
+            )
         if problems:
             raise ValueError("refusing production settings: " + "; ".join(problems))
         return self

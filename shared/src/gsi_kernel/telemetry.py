@@ -24,6 +24,8 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
+from gsi_kernel.failures import RedactingFilter
+
 _PROPAGATOR = TraceContextTextMapPropagator()
 
 
@@ -124,6 +126,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     """Send the process's logs to stderr as JSON lines (called by the composition root)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonLogFormatter(service))
+    handler.addFilter(RedactingFilter())  # no logged error echoes the data it was about
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -3,7 +3,8 @@
 A worker does one bounded step per ``run_once`` and says how much it did. The thread around it
 sleeps when there was nothing to do, and on an unexpected error logs it, throws the worker away
 and builds a fresh one after a growing pause — a consumer rebuilt that way resumes at its
-group's committed offsets, so nothing is skipped.
+group's committed offsets, so nothing is skipped. The error it keeps for ``/ready`` and the
+one it logs are redacted (:mod:`gsi_kernel.failures`): a database error's text carries data.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import logging
 import threading
 from collections.abc import Callable
 from typing import Protocol
+
+from gsi_kernel.failures import describe, redacted_exc_info
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +58,14 @@ class WorkerThread(threading.Thread):
                 if handled == 0:
                     self._stop_event.wait(self._idle_s)
             except Exception as exc:  # a worker must outlive a broker or database outage
-                self.last_error = repr(exc)
-                log.exception("worker %s failed; restarting in %.1fs", self.name, backoff)
+                self.last_error = describe(exc)
+                log.error(
+                    "worker %s failed (%s); restarting in %.1fs",
+                    self.name,
+                    self.last_error,
+                    backoff,
+                    exc_info=redacted_exc_info(exc),
+                )
                 _close_quietly(worker)
                 worker = None
                 self._stop_event.wait(backoff)
@@ -69,8 +78,8 @@ def _close_quietly(worker: Worker | None) -> None:
         return
     try:
         worker.close()
-    except Exception:  # closing a broken worker must not hide the first error
-        log.warning("closing a failed worker raised", exc_info=True)
+    except Exception as exc:  # closing a broken worker must not hide the first error
+        log.warning("closing a failed worker raised %s", describe(exc), exc_info=redacted_exc_info(exc))
 
 
 class WorkerGroup:

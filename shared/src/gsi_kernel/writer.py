@@ -15,6 +15,7 @@ from sqlalchemy import Connection
 from gsi_kernel.clock import Clock
 from gsi_kernel.envelope import CommandContext, EventEnvelope
 from gsi_kernel.events import DomainEvent, EventRegistry
+from gsi_kernel.failures import describe, redacted_exc_info
 from gsi_kernel.store.database import Database
 from gsi_kernel.store.event_store import EventStore
 from gsi_kernel.store.outbox import Outbox, Publication
@@ -122,8 +123,13 @@ class StreamWriter:
         fail a committed command: the background projection worker retries it."""
         try:
             self._project(cursor)
-        except Exception:  # the events are committed; only the read model lags, and is retried
-            log.exception("projecting after %s failed; the projection worker will retry", stream_id)
+        except Exception as exc:  # the events are committed; only the read model lags, and is retried
+            log.error(  # redacted: a database error's text carries the values it refused
+                "projecting after %s failed (%s); the projection worker will retry",
+                stream_id,
+                describe(exc),
+                exc_info=redacted_exc_info(exc),
+            )
 
     def execute_in(
         self, connection: Connection, stream_id: str, decide: Decide, context: CommandContext

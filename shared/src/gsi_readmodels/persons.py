@@ -1,11 +1,12 @@
 """Persons as registration's published events describe them, for the services that follow them
 (interventions at declaration, reporting at verify): birth date, status history, region,
-registration day, merges and erasures — and the eligibility rule sets registration publishes,
-so every service judges eligibility with the very same rules.
+registration day, file number, merges and erasures — and the eligibility rule sets registration
+publishes, so every service judges eligibility with the very same rules.
 
     tables = person_tables(metadata)                    # in the service's tables module
     ConsumerSpec("svc.persons", [TOPIC], PersonFollower(tables).handlers)
     PersonDirectory(tables).persons(connection, ids)    # KnownPerson by the id asked for
+    PersonDirectory(tables).file_numbers(connection, ids)  # how people name each person
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
     update,
 )
 
@@ -52,8 +54,10 @@ class PersonTables:
     rule_sets: Table
 
 
-def person_tables(metadata: MetaData) -> PersonTables:
-    """The three tables, on the consuming service's metadata (version 1 of their schema)."""
+def person_tables(metadata: MetaData, *, version: int = 2) -> PersonTables:
+    """The three tables, on the consuming service's metadata (version 2 of their schema: the
+    file number; ``version=1`` for the frozen first one)."""
+    since_v2 = [Column("file_number", Integer)] if version >= 2 else []
     return PersonTables(
         persons=Table(
             "known_persons",
@@ -65,6 +69,7 @@ def person_tables(metadata: MetaData) -> PersonTables:
             Column("registered_on", Date, nullable=False),
             Column("merged_into", String(36)),
             Column("erased", Boolean, nullable=False, default=False),
+            *since_v2,
         ),
         statuses=Table(
             "known_person_statuses",
@@ -90,8 +95,18 @@ def person_tables(metadata: MetaData) -> PersonTables:
 def create_person_tables_v1(connection: Connection) -> None:
     """For a service's migration: create version 1 of the three tables (frozen)."""
     metadata = MetaData()
-    person_tables(metadata)
+    person_tables(metadata, version=1)
     metadata.create_all(connection)
+
+
+def upgrade_person_tables_v2(connection: Connection) -> None:
+    """For a service's migration: version 1 → 2, the file number (persons registered before it
+    get theirs with ``PersonFileNumberAssigned``)."""
+    connection.execute(text("ALTER TABLE known_persons ADD COLUMN file_number INTEGER"))
+
+
+def downgrade_person_tables_v2(connection: Connection) -> None:
+    connection.execute(text("ALTER TABLE known_persons DROP COLUMN file_number"))
 
 
 class PersonFollower:
@@ -101,6 +116,7 @@ class PersonFollower:
         self._t = tables
         self.handlers: dict[str, Handler] = {
             contract.PersonRegistered.event_type: self.on_registered,
+            contract.PersonFileNumberAssigned.event_type: self.on_file_number_assigned,
             contract.PersonStatusChanged.event_type: self.on_status_changed,
             contract.PersonRegionChanged.event_type: self.on_region_changed,
             contract.PersonsMerged.event_type: self.on_merged,
@@ -117,15 +133,24 @@ class PersonFollower:
             "region": person.region,
             "registered_on": montreal_date(event.occurred_at),
             "erased": False,
+            "file_number": person.file_number,
         }
+        # RETURNING says whether this statement inserted (rowcount does not, on PostgreSQL).
         inserted = connection.execute(
-            insert_for(connection, self._t.persons).values(row).on_conflict_do_nothing()
-        )
-        if inserted.rowcount:  # a registration seen again adds no second status period
+            insert_for(connection, self._t.persons)
+            .values(row)
+            .on_conflict_do_nothing()
+            .returning(self._t.persons.c.person_id)
+        ).first()
+        if inserted is not None:  # a registration seen again adds no second status period
             period = StatusPeriod(
                 person.status, person.status_since, person.admission_date, person.status_expires_on
             )
             self._add_status(connection, person.person_id, period)
+
+    def on_file_number_assigned(self, connection: Connection, event: EventEnvelope) -> None:
+        numbered = contract.PersonFileNumberAssigned.model_validate(event.payload)
+        self._update(connection, numbered.person_id, file_number=numbered.file_number)
 
     def on_status_changed(self, connection: Connection, event: EventEnvelope) -> None:
         change = contract.PersonStatusChanged.model_validate(event.payload)
@@ -213,8 +238,24 @@ class PersonDirectory:
             if row is None or row.erased:
                 continue
             facts = PersonFacts(row.birth_date, tuple(histories.get(row.person_id, ())), row.region)
-            found[pid] = KnownPerson(row.person_id, row.organization_id, row.registered_on, facts)
+            found[pid] = KnownPerson(
+                row.person_id, row.organization_id, row.registered_on, facts, row.file_number
+            )
         return found
+
+    def file_numbers(self, connection: Connection, person_ids: Iterable[str]) -> dict[str, int]:
+        """The file number of each person asked for that has one (merged and erased persons too:
+        it names the file a report counted; no merge is followed)."""
+        persons, wanted = self._t.persons, sorted(set(person_ids))
+        numbers: dict[str, int] = {}
+        for chunk in _chunks(wanted):
+            rows = connection.execute(
+                select(persons.c.person_id, persons.c.file_number).where(
+                    persons.c.person_id.in_(chunk), persons.c.file_number.is_not(None)
+                )
+            )
+            numbers.update({r.person_id: r.file_number for r in rows})
+        return numbers
 
     def read_of(self, person_id: str) -> tuple[PreparedSelect, dict[str, Any]]:
         """The read :meth:`persons` makes for that one person (for a caller that prefetches)."""
@@ -278,4 +319,12 @@ def _chunks(values: list[str]) -> Iterable[list[str]]:
         yield values[start : start + _CHUNK]
 
 
-__all__ = ["KnownPerson", "PersonDirectory", "PersonFollower", "PersonTables", "create_person_tables_v1"]
+__all__ = [
+    "KnownPerson",
+    "PersonDirectory",
+    "PersonFollower",
+    "PersonTables",
+    "create_person_tables_v1",
+    "downgrade_person_tables_v2",
+    "upgrade_person_tables_v2",
+]

@@ -18,6 +18,7 @@ from gsi_kernel.store.outbox import Publication
 from interventions.api import (
     action_plans,
     catalogue,
+    checks,
     imports,
     interventions,
     lock_exceptions,
@@ -27,7 +28,9 @@ from interventions.api import (
 from interventions.app.action_plans import ActionPlans
 from interventions.app.catalogue import CatalogueAdmin
 from interventions.app.checking import Checker
+from interventions.app.declaration_checks import DeclarationChecks
 from interventions.app.handlers import Admission, Interventions
+from interventions.app.import_history import ImportHistory
 from interventions.app.imports import Imports, Limits
 from interventions.app.knowledge import Knowledge
 from interventions.app.lock_exceptions import LockExceptions
@@ -79,6 +82,7 @@ def build_app(kernel: Kernel) -> FastAPI:
     )
     executor = ThreadPoolExecutor(max_workers=settings.import_workers, thread_name_prefix="import")
     limits = Limits(max_bytes=settings.import_max_bytes, max_rows=settings.import_max_rows)
+    imports_app = Imports(kernel, gate, limits=limits, executor=executor)
     return create_app(
         kernel,
         title="GSI — Interventions",
@@ -88,6 +92,7 @@ def build_app(kernel: Kernel) -> FastAPI:
             "checks, action plans, regionalization, imports."
         ),
         routers=[
+            checks.router,
             interventions.router,
             sessions.router,
             action_plans.router,
@@ -98,10 +103,12 @@ def build_app(kernel: Kernel) -> FastAPI:
         ],
         state={
             "interventions": Interventions(kernel, gate),
+            "declaration_checks": DeclarationChecks(kernel, gate),
             "intervention_queries": InterventionQueries(kernel),
             "sessions": GroupSessions(kernel, gate),
             "lock_exceptions": LockExceptions(kernel, gate),
-            "imports": Imports(kernel, gate, limits=limits, executor=executor),
+            "imports": imports_app,
+            "import_history": ImportHistory(kernel, imports_app),
             "catalogue": CatalogueAdmin(kernel, gate, program=settings.program),
             "action_plans": ActionPlans(kernel),
             "regionalization": RegionalizationFollowUps(kernel),

@@ -49,7 +49,7 @@ def build_kernel(
             on_interventions.CONSUMER, [interventions.TOPIC], on_interventions.handlers(kernel.writer)
         ),
     ]
-    renderer = Renderer()
+    renderer = Renderer(portal_url=settings.portal_url)
     kernel.add_worker(
         "scheduler",
         lambda: Scheduler(
@@ -68,6 +68,9 @@ def build_kernel(
 
 
 def build_app(kernel: Kernel) -> FastAPI:
+    settings = kernel.settings
+    assert isinstance(settings, NotificationsSettings)
+    renderer = Renderer(portal_url=settings.portal_url)
     return create_app(
         kernel,
         title="GSI — Notifications",
@@ -76,9 +79,9 @@ def build_app(kernel: Kernel) -> FastAPI:
         ),
         routers=[inbox.router, deliveries.router, preview.router, schedule.router],
         state={
-            "inbox": Inbox(kernel),
+            "inbox": Inbox(kernel, renderer),
             "delivery_log": DeliveryLog(kernel),
-            "renderer": Renderer(),
+            "renderer": renderer,
             "schedule": ScheduleAdmin(kernel),
         },
     )

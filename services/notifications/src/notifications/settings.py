@@ -27,6 +27,9 @@ class NotificationsSettings(ServiceSettings):
     delivery_backoff_max_seconds: float = Field(default=3600.0, gt=0)
     delivery_poll_seconds: float = Field(default=0.2, gt=0)
     delivery_batch: int = Field(default=50, ge=1, le=1000)
+    # The web portal's address: each e-mail links there to what it is about (the inbox gives the
+    # same paths, relative). GSI_NOTIFICATIONS_PORTAL_URL.
+    portal_url: str = Field(default="http://127.0.0.1:8000", pattern=r"^https?://[^\s]+$")
     # Reminders.
     scheduler_interval_seconds: float = Field(default=60.0, gt=0)
     scheduler_lease_seconds: float = Field(default=120.0, gt=0)

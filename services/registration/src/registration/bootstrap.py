@@ -18,6 +18,7 @@ from gsi_kernel.runtime import Kernel, ServiceWiring
 from registration.api import admin, changes, incidents, persons
 from registration.app.changes import MAX_DOCUMENT_BYTES, PersonChanges
 from registration.app.duplicates import DuplicatesQueue
+from registration.app.file_numbers import FileNumbering
 from registration.app.incidents import IncidentRegister
 from registration.app.privacy import Privacy
 from registration.app.publication import publish
@@ -69,12 +70,14 @@ def build_app(kernel: Kernel) -> FastAPI:
     vault = kernel.extras["vault"]
     assert isinstance(vault, PersonVault)
     rules = RuleBooks(kernel)
-    queries = PersonQueries(kernel)
+    queries = PersonQueries(kernel, vault)
     privacy = Privacy(kernel, vault, queries, retention_years=settings.retention_years)
     every = timedelta(hours=settings.retention_check_hours)
     kernel.add_worker(
         "retention", lambda: RetentionWorker(kernel, privacy, years=settings.retention_years, every=every)
     )
+    # Numbers the files registered before files were numbered (after an upgrade), then rests.
+    kernel.add_worker("file-numbering", lambda: FileNumbering(kernel), idle_s=3600.0)
     return create_app(
         kernel,
         title="GSI — Inscription / Registration",

@@ -7,21 +7,25 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from opentelemetry.trace import Tracer
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import text
 
 from gsi_kernel.auth import DevTokenIssuer, Role
 from gsi_kernel.clock import Clock, SystemClock
+from gsi_kernel.failures import describe
+from gsi_kernel.fields import Line
 from gsi_kernel.http.audit import AuditDetails, audit_router, only_fields, whole_payload
+from gsi_kernel.http.docs import install_docs
+from gsi_kernel.http.edge import MediaTypeMiddleware, UrlTextMiddleware, route_media
 from gsi_kernel.http.errors import ErrorBody, install_error_handlers
 from gsi_kernel.http.headers import SecurityHeadersMiddleware
 from gsi_kernel.http.limits import BodyLimitMiddleware, RateLimitMiddleware, route_limits
+from gsi_kernel.http.parked import parked_router
 from gsi_kernel.http.tracing import TracingMiddleware
 from gsi_kernel.runtime import Kernel
 from gsi_kernel.settings import ServiceSettings
@@ -96,7 +100,11 @@ def create_app(
         # provider). FastAPI's native telemetry would otherwise ask OpenTelemetry's global
         # providers on every request whether they are configured: ~5 % of a declaration's Python.
         telemetry={"tracing": False, "metrics": False, "logs": False},
+        # FastAPI's pages load Swagger UI and ReDoc from a CDN: install_docs serves our own.
+        docs_url=None,
+        redoc_url=None,
     )
+    install_docs(app)
     app.state.kernel = kernel
     app.state.verifier = kernel.verifier
     for name, value in (state or {}).items():
@@ -110,6 +118,7 @@ def create_app(
     settings = kernel.settings
     default_details = only_fields(["reason"]) if settings.holds_personal_data else whole_payload
     app.include_router(audit_router(kernel.db, audit_details or default_details))
+    app.include_router(parked_router(kernel.db, kernel.projections))
     for router in routers:
         app.include_router(router)
     add_edge_middleware(app, settings, body_limits or {}, tracer=kernel.telemetry.tracer)
@@ -120,8 +129,10 @@ def add_edge_middleware(
     app: FastAPI, settings: ServiceSettings, body_limits: Mapping[str, int], *, tracer: Tracer
 ) -> None:
     """Outermost first: tracing (every answer logged and traced, refusals too), CORS (a
-    browser can read refusals), security headers, rate limits, body size. (Starlette runs the
-    middleware added last first.)"""
+    browser can read refusals), security headers, rate limits, body size, the body's media type
+    and the URL's text (:mod:`.edge`). (Starlette runs the middleware added last first.)"""
+    app.add_middleware(UrlTextMiddleware, public_paths=PUBLIC_PATHS)
+    app.add_middleware(MediaTypeMiddleware, routes=route_media(app.routes), public_paths=PUBLIC_PATHS)
     routes = route_limits(app.routes, upload_max_bytes=settings.upload_max_bytes, overrides=body_limits)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, routes=routes)
     if settings.rate_limits_on:
@@ -149,31 +160,49 @@ class Health(BaseModel):
     status: str
     service: str
     checks: dict[str, str] = {}
+    # Shown only when non-zero (GSI_CLOCK_OFFSET_DAYS), so that nobody forgets a rehearsal
+    # environment's business clock runs ahead of the wall clock.
+    clock_offset_days: int | None = None
+    # /ready: the events each projection parked and nobody resolved yet (ADR 6). They do not
+    # make the service unready — it works — but someone should look (GET /admin/parked-events).
+    parked_events: dict[str, int] | None = None
 
 
 def _health_router(kernel: Kernel) -> APIRouter:
     router = APIRouter(tags=["santé / health"])
 
-    @router.get("/health", response_model=Health)
+    offset = kernel.settings.clock_offset_days or None
+
+    @router.get("/health", response_model=Health, response_model_exclude_none=True)
     def health() -> Health:
         """Le processus répond / The process is alive."""
-        return Health(status="ok", service=kernel.settings.service)
+        return Health(status="ok", service=kernel.settings.service, clock_offset_days=offset)
 
-    @router.get("/ready", response_model=Health, responses={503: {"model": Health}})
+    @router.get(
+        "/ready", response_model=Health, response_model_exclude_none=True, responses={503: {"model": Health}}
+    )
     def ready() -> Any:
-        """La base et les travailleurs sont prêts / Database and workers are ready."""
+        """La base et les travailleurs sont prêts ; événements mis de côté par projection /
+        Database and workers are ready; events parked by projection."""
         checks: dict[str, str] = {}
+        parked: dict[str, int] | None = None
         try:
-            with kernel.db.transaction() as connection:
-                connection.execute(text("SELECT 1"))
+            parked = kernel.projections.parked_counts()  # a query: the database answers
             checks["database"] = "ok"
-        except Exception as exc:  # readiness reports, it does not raise
-            checks["database"] = f"error: {type(exc).__name__}"
+        except Exception as exc:  # readiness reports, it does not raise (nor echo data)
+            checks["database"] = f"error: {describe(exc)}"
         for name, error in kernel.workers.healthy().items():
             checks[name] = "ok" if error is None else f"error: {error[:200]}"
         ok = all(v == "ok" for v in checks.values())
-        body = Health(status="ok" if ok else "unavailable", service=kernel.settings.service, checks=checks)
-        return body if ok else JSONResponse(body.model_dump(), status_code=503)
+        status = "ok" if ok else "unavailable"
+        body = Health(
+            status=status,
+            service=kernel.settings.service,
+            checks=checks,
+            clock_offset_days=offset,
+            parked_events=parked,
+        )
+        return body if ok else JSONResponse(body.model_dump(exclude_none=True), status_code=503)
 
     return router
 
@@ -181,11 +210,11 @@ def _health_router(kernel: Kernel) -> APIRouter:
 class TokenRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    user_id: str = Field(min_length=1, max_length=200, examples=["karine@org-sherbrooke"])
+    user_id: Line = Field(min_length=1, max_length=200, examples=["karine@org-sherbrooke"])
     roles: list[Role] = Field(min_length=1, examples=[["org_staff"]])
-    organization: str | None = Field(default=None, examples=["org-sherbrooke"])
-    assigned_organizations: list[str] = []
-    language: str = Field(default="fr", pattern="^(fr|en)$")
+    organization: Line | None = Field(default=None, examples=["org-sherbrooke"])
+    assigned_organizations: list[Line] = []
+    language: Literal["fr", "en"] = "fr"
     ttl_minutes: int = Field(default=480, ge=1, le=24 * 60)
 
 

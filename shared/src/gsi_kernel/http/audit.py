@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, Select, or_, select
 
 from gsi_kernel.clock import MONTREAL
 from gsi_kernel.errors import InvalidInput
+from gsi_kernel.fields import Line
 from gsi_kernel.http.pagination import Page, Pagination
 from gsi_kernel.http.security import Admin, authenticated_router
 from gsi_kernel.store.database import Database
@@ -131,12 +132,12 @@ def audit_router(db: Database, details: AuditDetails) -> APIRouter:
     def audit(
         _admin: Admin,
         page: Pagination,
-        actor: Annotated[str | None, Query(max_length=200, description="Auteur / Actor")] = None,
-        stream_id: Annotated[str | None, Query(max_length=200, description="Flux / Stream")] = None,
+        actor: Annotated[Line | None, Query(max_length=200, description="Auteur / Actor")] = None,
+        stream_id: Annotated[Line | None, Query(max_length=200, description="Flux / Stream")] = None,
         object_id: Annotated[
-            str | None, Query(max_length=200, description="Id de l'objet / Object id")
+            Line | None, Query(max_length=200, description="Id de l'objet / Object id")
         ] = None,
-        event_type: Annotated[list[str] | None, Query(description="Type d'événement / Event type")] = None,
+        event_type: Annotated[list[Line] | None, Query(description="Type d'événement / Event type")] = None,
         since: Annotated[datetime | None, Query(alias="from", description="Depuis / From")] = None,
         until: Annotated[datetime | None, Query(alias="to", description="Jusqu'à (exclu) / To")] = None,
     ) -> Page[AuditEntry]:

@@ -13,6 +13,8 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gsi_kernel.errors import GsiError
+from gsi_kernel.failures import describe, redacted_exc_info
+from gsi_kernel.http.field_errors import field_error, summary
 
 log = logging.getLogger(__name__)
 
@@ -38,34 +40,20 @@ def error_response(
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+# The top-level code of a refused request, by its first error (what clients already test).
 _VALIDATION = {
-    "json_invalid": (
-        400,
-        "malformed_json",
-        "Le corps de la requête n'est pas du JSON valide.",
-        "The request body is not valid JSON.",
-    ),
-    "extra_forbidden": (
-        422,
-        "unknown_field",
-        "Champ inconnu dans la requête.",
-        "Unknown field in the request.",
-    ),
-    "missing": (
-        422,
-        "missing_field",
-        "Champ obligatoire manquant.",
-        "A required field is missing.",
-    ),
+    "json_invalid": (400, "malformed_json"),
+    "extra_forbidden": (422, "unknown_field"),
+    "missing": (422, "missing_field"),
 }
-_INVALID = (
-    422,
-    "invalid_field",
-    "Valeur invalide dans la requête.",
-    "Invalid value in the request.",
-)
+_INVALID = (422, "invalid_field")
 
 _HTTP = {
+    400: (
+        "malformed_request",
+        "Requête mal formée : son corps ne peut pas être lu.",
+        "Malformed request: its body cannot be read.",
+    ),
     404: ("not_found", "Ressource introuvable.", "Resource not found."),
     405: ("method_not_allowed", "Méthode non permise.", "Method not allowed."),
 }
@@ -76,20 +64,19 @@ async def _gsi_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status, exc.code, exc.fr, exc.en, exc.details)
 
 
-async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    """Every refused field with its code, label and sentence (:mod:`.field_errors`); the top
+    message says how many fields to correct."""
     assert isinstance(exc, RequestValidationError)
     errors = list(exc.errors())
-    first_type = errors[0]["type"] if errors else ""
-    status, code, fr, en = _VALIDATION.get(first_type, _INVALID)
-    fields = [
-        {
-            "location": [str(p) for p in e.get("loc", ())],
-            "type": e.get("type"),
-            "reason": e.get("msg"),
-        }
-        for e in errors
-    ]
-    return error_response(status, code, fr, en, {"errors": fields})
+    route = request.scope.get("route")
+    entries = [field_error(e, route if hasattr(route, "dependant") else None) for e in errors]
+    status, code = _VALIDATION.get(errors[0]["type"] if errors else "", _INVALID)
+    if code == "malformed_json":
+        fr, en = "Le corps de la requête n'est pas du JSON valide.", "The request body is not valid JSON."
+    else:
+        fr, en = summary(entries)
+    return error_response(status, code, fr, en, {"errors": entries})
 
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -99,7 +86,8 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
-    log.error("unhandled error", exc_info=exc)
+    # Redacted: a database error's text carries the values it refused (personal data too).
+    log.error("unhandled error: %s", describe(exc), exc_info=redacted_exc_info(exc))
     return error_response(
         500,
         "internal_error",

@@ -160,6 +160,9 @@ def hold_writes(engine: Engine) -> None:
     event.listen(engine, "before_cursor_execute", _before_statement)
     event.listen(engine, "commit", send_held)
     event.listen(engine, "rollback", _drop_held)
+    # Rolling back to a savepoint drops what was held since it began (its SAVEPOINT statement
+    # sent what was held before): they were the savepoint's writes.
+    event.listen(engine, "rollback_savepoint", _drop_held)
     _HOLDING.add(engine)
 
 
@@ -191,7 +194,7 @@ def _before_statement(connection: Connection, *_: Any) -> None:
     send_held(connection)
 
 
-def _drop_held(connection: Connection) -> None:
+def _drop_held(connection: Connection, *_: Any) -> None:
     _HELD.pop(connection, None)
 
 

@@ -4,6 +4,7 @@
 - SQLite (the embedded mode): WAL, foreign keys, a busy timeout, and every transaction opened
   with ``BEGIN IMMEDIATE`` — SQLite then serialises writers up front instead of failing a
   reader that later tries to write (SQLITE_BUSY_SNAPSHOT), so a transaction never dies halfway.
+  ``secure_delete``: what a delete or update frees is overwritten with zeros (ADR 19).
 """
 
 from __future__ import annotations
@@ -52,7 +53,11 @@ def connect(url: str, *, schema: str | None = None, pool_size: int = 24, echo: b
     The pool keeps as many connections as a busy process uses at once (a request thread each,
     plus the catch-up, the relay and the consumers): a connection opened beyond ``pool_size``
     is closed again when returned, and under load that churn cost a new server process every
-    few requests — and lost its prepared statements. Connections are only opened when needed."""
+    few requests — and lost its prepared statements. Connections are only opened when needed.
+
+    Either engine hides a statement's parameters from its errors' text (``hide_parameters``):
+    they are the data it was writing, personal data included, and an error's text goes to logs
+    (see :mod:`gsi_kernel.failures` for the rest of what a database error may carry)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return Database(_sqlite_engine(url, echo), None)
@@ -63,7 +68,7 @@ def connect(url: str, *, schema: str | None = None, pool_size: int = 24, echo: b
     }
     if schema:
         kwargs["connect_args"] = {"options": f"-csearch_path={schema}"}
-    engine = create_engine(url, echo=echo, **kwargs)
+    engine = create_engine(url, echo=echo, hide_parameters=True, **kwargs)
     bulk.hold_writes(engine)
     return Database(engine, schema)
 
@@ -72,7 +77,12 @@ def _sqlite_engine(url: str, echo: bool) -> Engine:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False})
+    engine = create_engine(
+        url,
+        echo=echo,
+        hide_parameters=True,
+        connect_args={"timeout": 30, "check_same_thread": False},
+    )
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -83,6 +93,9 @@ def _sqlite_engine(url: str, echo: bool) -> Engine:
             "synchronous=FULL",
             "foreign_keys=ON",
             "busy_timeout=30000",
+            # Freed bytes are zeroed, not left in the page: an erased person's names must not
+            # stay readable in the file (ADR 19; the WAL is purged by gsi_kernel.store.purge).
+            "secure_delete=ON",
         ):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()

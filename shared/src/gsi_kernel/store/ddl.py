@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, inspect
 
-from gsi_kernel.store.tables import metadata
+from gsi_kernel.store.tables import metadata, parked_events
 
 _PG_GUARD = """
 CREATE OR REPLACE FUNCTION gsi_events_are_immutable() RETURNS trigger
@@ -34,8 +34,8 @@ _SQLITE_GUARD = (
 def create_kernel_tables_v1(connection: Connection) -> None:
     """Create the event store, outbox, consumer and lease tables, and the immutability guard.
 
-    Version 1 of the kernel schema, frozen: a later change to the kernel tables comes as a
-    ``upgrade_kernel_tables_v2`` that every service's next migration calls.
+    Version 1 of the kernel schema, frozen: a later change to the kernel tables comes as an
+    ``upgrade_kernel_tables_vN`` (v2, v3…) that every service's next migration calls.
     """
     metadata.create_all(connection)
     if connection.dialect.name == "postgresql":
@@ -53,6 +53,15 @@ def upgrade_kernel_tables_v2(connection: Connection) -> None:
     if "projected" in {c["name"] for c in inspect(connection).get_columns("events")}:
         return
     connection.exec_driver_sql("ALTER TABLE events ADD COLUMN projected BOOLEAN NOT NULL DEFAULT false")
+
+
+def upgrade_kernel_tables_v3(connection: Connection) -> None:
+    """Version 3: ``parked_events``, the events a projection could not apply and moved past
+    (ADR 6). (Version 1 builds from the current table definitions, so a database created by it
+    already has the table.)"""
+    if inspect(connection).has_table("parked_events"):
+        return
+    parked_events.create(connection)
 
 
 def drop_kernel_tables(connection: Connection) -> None:

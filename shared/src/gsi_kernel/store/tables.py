@@ -104,6 +104,29 @@ checkpoints = Table(
     Column("updated_at", UtcDateTime(), nullable=False),
 )
 
+# Events a projection could not apply (ADR 6, "Parking"): the catch-up moved on past each, and
+# an administrator retries or skips it. ``error`` is redacted (gsi_kernel.failures): the class
+# and SQLSTATE of what failed, never the event's values.
+parked_events = Table(
+    "parked_events",
+    metadata,
+    Column("id", AutoId, primary_key=True, autoincrement=True),
+    Column("projection", String(120), nullable=False),
+    Column("event_id", String(36), nullable=False),
+    Column("event_type", String(120), nullable=False),
+    Column("stream_id", String(200), nullable=False),
+    Column("tx_id", BigInteger, nullable=False),
+    Column("position", BigInteger, nullable=False),
+    Column("error", Text, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("parked_at", UtcDateTime(), nullable=False),
+    Column("resolved_at", UtcDateTime()),
+    Column("resolution", String(20)),  # "retried" | "skipped" | "rebuilt"
+    Column("resolved_by", String(200)),
+    Column("reason", Text),
+    Index("ix_parked_events_projection", "projection", "resolved_at"),
+)
+
 leases = Table(
     "leases",
     metadata,

@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Depends, Query, status
 
+from gsi_kernel.fields import Line
 from gsi_kernel.http.app import from_app_state
 from gsi_kernel.http.context import context_for
 from gsi_kernel.http.pagination import Page, Pagination
@@ -50,7 +51,7 @@ def open_plan(body: OpenActionPlanRequest, principal: OrgUser, plans: PlansDep) 
 
 
 @router.get("/{plan_id}", response_model=ActionPlanView)
-def get_plan(plan_id: str, principal: Reader, plans: PlansDep) -> ActionPlanView:
+def get_plan(plan_id: Line, principal: Reader, plans: PlansDep) -> ActionPlanView:
     """Un plan d'action et l'historique de ses changements / An action plan and its history of changes."""
     return ActionPlanView.of(plans.get(plan_id, principal))
 
@@ -60,8 +61,8 @@ def list_plans(
     principal: Reader,
     plans: PlansDep,
     page: Pagination,
-    person_id: Annotated[str | None, Query(max_length=36)] = None,
-    status_: Annotated[str | None, Query(alias="status", pattern="^(active|closed)$")] = None,
+    person_id: Annotated[Line | None, Query(max_length=36)] = None,
+    status_: Annotated[Literal["active", "closed"] | None, Query(alias="status")] = None,
 ) -> Page[ActionPlanSummary]:
     """Plans d'action visibles pour l'utilisateur / Action plans visible to the user."""
     rows, total = plans.search(
@@ -73,7 +74,7 @@ def list_plans(
 
 @router.post("/{plan_id}/objectives", status_code=status.HTTP_201_CREATED, response_model=ObjectiveCreated)
 def add_objective(
-    plan_id: str, body: AddObjectiveRequest, principal: OrgUser, plans: PlansDep
+    plan_id: Line, body: AddObjectiveRequest, principal: OrgUser, plans: PlansDep
 ) -> ObjectiveCreated:
     """Ajouter un objectif / Add an objective."""
     objective_id = plans.add_objective(
@@ -88,7 +89,7 @@ def add_objective(
 
 @router.patch("/{plan_id}/objectives/{objective_id}", status_code=status.HTTP_204_NO_CONTENT)
 def update_objective(
-    plan_id: str, objective_id: str, body: UpdateObjectiveRequest, principal: OrgUser, plans: PlansDep
+    plan_id: Line, objective_id: Line, body: UpdateObjectiveRequest, principal: OrgUser, plans: PlansDep
 ) -> None:
     """Modifier un objectif, avec un motif / Change an objective, with a reason."""
     command = UpdateObjective(own_organization(principal), objective_id, body.reason, body.text, body.status)
@@ -99,7 +100,7 @@ def update_objective(
     "/{plan_id}/planned-services", status_code=status.HTTP_201_CREATED, response_model=PlannedServiceCreated
 )
 def add_planned_service(
-    plan_id: str, body: AddPlannedServiceRequest, principal: OrgUser, plans: PlansDep
+    plan_id: Line, body: AddPlannedServiceRequest, principal: OrgUser, plans: PlansDep
 ) -> PlannedServiceCreated:
     """Prévoir un service / Plan a service."""
     service = ServiceInput(body.code, body.planned_on, body.note)
@@ -115,7 +116,7 @@ def add_planned_service(
 
 @router.patch("/{plan_id}/planned-services/{service_id}", status_code=status.HTTP_204_NO_CONTENT)
 def update_planned_service(
-    plan_id: str, service_id: str, body: UpdatePlannedServiceRequest, principal: OrgUser, plans: PlansDep
+    plan_id: Line, service_id: Line, body: UpdatePlannedServiceRequest, principal: OrgUser, plans: PlansDep
 ) -> None:
     """Modifier un service prévu, avec un motif / Change a planned service, with a reason."""
     command = UpdatePlannedService(
@@ -126,7 +127,7 @@ def update_planned_service(
 
 @router.post("/{plan_id}/follow-ups", status_code=status.HTTP_201_CREATED, response_model=FollowUpCreated)
 def record_follow_up(
-    plan_id: str, body: FollowUpRequest, principal: OrgUser, plans: PlansDep
+    plan_id: Line, body: FollowUpRequest, principal: OrgUser, plans: PlansDep
 ) -> FollowUpCreated:
     """Consigner un suivi / Record a follow-up."""
     follow_up_id = plans.record_follow_up(
@@ -141,7 +142,7 @@ def record_follow_up(
 
 
 @router.post("/{plan_id}/close", status_code=status.HTTP_204_NO_CONTENT)
-def close_plan(plan_id: str, body: CloseActionPlanRequest, principal: OrgUser, plans: PlansDep) -> None:
+def close_plan(plan_id: Line, body: CloseActionPlanRequest, principal: OrgUser, plans: PlansDep) -> None:
     """Fermer le plan, avec le résultat et le motif / Close the plan, with its outcome and reason."""
     plans.close(
         plan_id,

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import Body, Depends, status
 
+from gsi_kernel.fields import Document
 from gsi_kernel.http.app import from_app_state
 from gsi_kernel.http.context import context_for
 from gsi_kernel.http.security import Admin, Reader, authenticated_router
@@ -33,7 +34,7 @@ def catalogue_versions(_principal: Reader, catalogue: CatalogueDep) -> list[dict
 def publish_catalogue(
     principal: Admin,
     catalogue: CatalogueDep,
-    document: Annotated[dict[str, Any], Body(description="Document du catalogue (format gsi_conformity)")],
+    document: Annotated[Document, Body(description="Document du catalogue (format gsi_conformity)")],
 ) -> dict[str, Any]:
     """Publier une nouvelle version (en vigueur au plus tôt demain) / Publish a new version
     (in force from tomorrow at the earliest)."""

@@ -3,24 +3,30 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import Depends, File, Form, Query, Response, UploadFile, status
+from fastapi import Depends, File, Form, Query, Response, status
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from gsi_kernel.fields import Line
 from gsi_kernel.http.app import from_app_state
 from gsi_kernel.http.context import context_for
+from gsi_kernel.http.pagination import Page, Pagination
 from gsi_kernel.http.policy import own_organization
 from gsi_kernel.http.security import OrgUser, Reader, authenticated_router
+from gsi_kernel.http.uploads import Upload
 from interventions.app import spreadsheets
+from interventions.app.import_history import ImportHistory
 from interventions.app.imports import Imports
 from interventions.domain.imports import ImportMode
 
 router = authenticated_router(prefix="/imports", tags=["imports"])
 
 ImportsDep = Annotated[Imports, Depends(from_app_state("imports", Imports))]
-FormatQuery = Annotated[str, Query(pattern=r"^(csv|xlsx)$", description="csv ou xlsx / csv or xlsx")]
+HistoryDep = Annotated[ImportHistory, Depends(from_app_state("import_history", ImportHistory))]
+FormatQuery = Annotated[Literal["csv", "xlsx"], Query(description="csv ou xlsx / csv or xlsx")]
 _MEDIA = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -29,7 +35,7 @@ _MEDIA = {
 
 class ImportStarted(BaseModel):
     import_id: str
-    new: bool  # False: this very file was already imported — nothing new is created
+    new: bool  # False: this very file was already imported in this mode — nothing new is created
 
 
 class ImportView(BaseModel):
@@ -64,7 +70,7 @@ def import_template(_principal: Reader, format: FormatQuery = "xlsx") -> Respons
 async def start_import(
     principal: OrgUser,
     imports: ImportsDep,
-    file: Annotated[UploadFile, File(description="CSV (UTF-8 ou Windows-1252) ou XLSX")],
+    file: Annotated[Upload, File(description="CSV (UTF-8 ou Windows-1252) ou XLSX")],
     mode: Annotated[ImportMode, Form(description="dry_run, all_or_nothing ou valid_rows_only")] = (
         ImportMode.DRY_RUN
     ),
@@ -84,16 +90,60 @@ async def start_import(
 
 
 @router.get("/{import_id}", response_model=ImportView)
-def get_import(import_id: str, principal: Reader, imports: ImportsDep) -> ImportView:
+def get_import(import_id: Line, principal: Reader, imports: ImportsDep) -> ImportView:
     """Avancement et résultat d'une importation / An import's progress and outcome."""
     return ImportView.model_validate(imports.get(import_id, principal))
 
 
-@router.get("/{import_id}/errors", response_class=Response)
+class ImportErrorView(BaseModel):
+    row: int | None  # None: an error of the whole file (a missing column…)
+    column: str | None
+    code: str
+    fr: str
+    en: str
+    value: str | None
+
+
+@router.get("", response_model=Page[ImportView])
+def list_imports(
+    principal: Reader,
+    history: HistoryDep,
+    page: Pagination,
+    status_: Annotated[
+        Literal["validating", "writing", "done", "failed"] | None, Query(alias="status")
+    ] = None,
+) -> Page[ImportView]:
+    """Les importations, les plus récentes d'abord / Imports, newest first."""
+    rows, total = history.imports(principal, status=status_, offset=page.offset, limit=page.limit)
+    items = [ImportView.model_validate(r) for r in rows]
+    return Page(items=items, total=total, offset=page.offset, limit=page.limit)
+
+
+@router.get(
+    "/{import_id}/errors",
+    response_class=Response,
+    responses={200: {"model": Page[ImportErrorView], "content": {media: {} for media in _MEDIA.values()}}},
+)
 def import_errors(
-    import_id: str, principal: Reader, imports: ImportsDep, format: FormatQuery = "csv"
+    import_id: Line,
+    principal: Reader,
+    imports: ImportsDep,
+    history: HistoryDep,
+    page: Pagination,
+    format: Annotated[
+        Literal["csv", "xlsx", "json"],
+        Query(
+            description="csv, xlsx : tout le fichier ; json : une page / csv, xlsx: whole file; json: a page"
+        ),
+    ] = "csv",
 ) -> Response:
-    """Le fichier des erreurs (ligne, colonne, code, message) / The error file (row, column, code)."""
+    """Le fichier des erreurs (ligne, colonne, code, message), ou une page de ses lignes en JSON
+    / The error file (row, column, code, message), or a page of its rows as JSON."""
+    if format == "json":
+        rows, total = history.errors(import_id, principal, offset=page.offset, limit=page.limit)
+        items = [ImportErrorView.model_validate(r) for r in rows]
+        body = Page[ImportErrorView](items=items, total=total, offset=page.offset, limit=page.limit)
+        return JSONResponse(body.model_dump(mode="json"))
     errors = imports.errors(import_id, principal)
     return Response(
         spreadsheets.error_report(errors, format),

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Depends, Query, status
 
+from gsi_kernel.fields import CheckCode, InterventionCode, Line, Quarter
 from gsi_kernel.http.app import from_app_state
 from gsi_kernel.http.context import context_for
 from gsi_kernel.http.pagination import Page, Pagination
@@ -20,7 +21,6 @@ from interventions.api.schemas import (
     FlagView,
     HistoryEntry,
     InterventionDetail,
-    InterventionView,
     ReasonBody,
 )
 from interventions.app.handlers import Interventions
@@ -51,20 +51,20 @@ async def declare_intervention(
 
 
 @router.get("/{intervention_id}", response_model=InterventionDetail)
-def get_intervention(intervention_id: str, principal: Reader, queries: QueriesDep) -> InterventionDetail:
+def get_intervention(intervention_id: Line, principal: Reader, queries: QueriesDep) -> InterventionDetail:
     """Une intervention et ses signalements / One intervention and its flags."""
     return InterventionDetail.model_validate(queries.get(intervention_id, principal))
 
 
 @router.get("/{intervention_id}/history", response_model=list[HistoryEntry])
-def intervention_history(intervention_id: str, principal: Reader, queries: QueriesDep) -> list[HistoryEntry]:
+def intervention_history(intervention_id: Line, principal: Reader, queries: QueriesDep) -> list[HistoryEntry]:
     """Toutes les versions : quoi, qui, quand, pourquoi / Every version: what, who, when, why."""
     return [HistoryEntry.model_validate(e) for e in queries.history(intervention_id, principal)]
 
 
 @router.post("/{intervention_id}/corrections", status_code=status.HTTP_204_NO_CONTENT)
 async def correct_intervention(
-    intervention_id: str, body: CorrectBody, principal: OrgUser, handlers: InterventionsDep
+    intervention_id: Line, body: CorrectBody, principal: OrgUser, handlers: InterventionsDep
 ) -> None:
     """Corriger une intervention (les contrôles sont refaits) / Correct an intervention (checks run again)."""
     own_organization(principal)
@@ -77,7 +77,7 @@ async def correct_intervention(
 
 @router.post("/{intervention_id}/cancellation", status_code=status.HTTP_204_NO_CONTENT)
 async def cancel_intervention(
-    intervention_id: str, body: ReasonBody, principal: OrgUser, handlers: InterventionsDep
+    intervention_id: Line, body: ReasonBody, principal: OrgUser, handlers: InterventionsDep
 ) -> None:
     """Annuler une intervention, avec un motif / Cancel an intervention, with a reason."""
     own_organization(principal)
@@ -87,28 +87,34 @@ async def cancel_intervention(
     )
 
 
-@router.get("", response_model=Page[InterventionView])
+Sort = Literal[
+    "service_date", "-service_date", "code", "-code", "volet", "-volet", "staff_member", "-staff_member",
+    "status", "-status", "errors", "-errors", "warnings", "-warnings", "declared_at", "-declared_at",
+]  # fmt: skip
+
+
+@router.get("", response_model=Page[InterventionDetail])
 def list_interventions(
     principal: Reader,
     queries: QueriesDep,
     page: Pagination,
-    person_id: str | None = None,
-    quarter: Annotated[
-        str | None, Query(pattern=r"^[0-9]{4}-[0-9]{4}-Q[1-4]$", description="ex. 2026-2027-Q3")
-    ] = None,
-    code: Annotated[str | None, Query(pattern=r"^[A-Z]{3}$")] = None,
-    check: Annotated[
-        str | None, Query(pattern=r"^C[1-8]$", description="Signalement / Flagged check")
-    ] = None,
-    severity: Annotated[str | None, Query(pattern=r"^(error|warning)$")] = None,
-    staff_member: str | None = None,
-    status: Annotated[str | None, Query(pattern=r"^(active|cancelled)$")] = None,
-    session_id: str | None = None,
-    import_id: str | None = None,
+    person_id: Line | None = None,
+    quarter: Annotated[Quarter | None, Query(description="ex. 2026-2027-Q3")] = None,
+    code: InterventionCode | None = None,
+    check: Annotated[CheckCode | None, Query(description="Signalement / Flagged check")] = None,
+    severity: Literal["error", "warning"] | None = None,
+    staff_member: Line | None = None,
+    status: Literal["active", "cancelled"] | None = None,
+    session_id: Line | None = None,
+    import_id: Line | None = None,
     date_from: date | None = None,
     date_to: date | None = None,
-) -> Page[InterventionView]:
-    """Interventions visibles pour l'utilisateur, filtrées / Interventions visible to the user, filtered."""
+    sort: Annotated[
+        Sort, Query(description="Tri ; « - » : décroissant / Sort; “-”: descending")
+    ] = "-service_date",
+) -> Page[InterventionDetail]:
+    """Interventions visibles pour l'utilisateur, filtrées et triées, chacune avec ses
+    signalements / Interventions visible to the user, filtered and sorted, each with its flags."""
     filters = InterventionFilters(
         person_id,
         quarter,
@@ -122,6 +128,6 @@ def list_interventions(
         date_from,
         date_to,
     )
-    rows, total = queries.list(principal, filters, offset=page.offset, limit=page.limit)
-    items = [InterventionView.model_validate(r) for r in rows]
+    rows, total = queries.list(principal, filters, offset=page.offset, limit=page.limit, sort=sort)
+    items = [InterventionDetail.model_validate(r) for r in rows]
     return Page(items=items, total=total, offset=page.offset, limit=page.limit)

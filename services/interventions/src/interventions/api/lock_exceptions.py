@@ -4,11 +4,12 @@ the ministry's decision."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import Depends, Query, status
+from fastapi import Depends, status
 from pydantic import BaseModel, ConfigDict, Field
 
+from gsi_kernel.fields import Line, Lines, MaybeLines, Quarter, label
 from gsi_kernel.http.app import from_app_state
 from gsi_kernel.http.context import context_for
 from gsi_kernel.http.pagination import Page, Pagination
@@ -36,18 +37,19 @@ class RequestBody(BaseModel):
         },
     )
 
-    quarter: str = Field(
-        pattern=r"^[0-9]{4}-[0-9]{4}-Q[1-4]$", description="Trimestre verrouillé / Locked quarter"
-    )
-    reason: str = Field(min_length=3, max_length=1000)
-    intervention_ids: list[str] = Field(default_factory=list, max_length=1000)
+    quarter: Quarter = Field(description="Trimestre verrouillé / Locked quarter")
+    reason: Lines = Field(min_length=3, max_length=1000)
+    intervention_ids: list[Line] = Field(default_factory=list, max_length=1000)
 
 
 class GrantBody(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"valid_until": "2026-12-10"}]})
 
-    valid_until: date = Field(description="Dernier jour de validité / Last valid day")
-    reason: str | None = Field(default=None, max_length=1000)
+    valid_until: date = Field(
+        description="Dernier jour de validité / Last valid day",
+        json_schema_extra=label("Valide jusqu'au", "Valid until"),
+    )
+    reason: MaybeLines = Field(default=None, max_length=1000)
 
 
 class LockExceptionView(BaseModel):
@@ -80,7 +82,7 @@ def request_exception(body: RequestBody, principal: OrgUser, exceptions: Excepti
 
 
 @router.get("/{exception_id}", response_model=LockExceptionView)
-def get_exception(exception_id: str, principal: Reader, exceptions: ExceptionsDep) -> LockExceptionView:
+def get_exception(exception_id: Line, principal: Reader, exceptions: ExceptionsDep) -> LockExceptionView:
     """Une demande d'exception / One lock exception."""
     return LockExceptionView.model_validate(exceptions.get(exception_id, principal))
 
@@ -90,7 +92,7 @@ def list_exceptions(
     principal: Reader,
     exceptions: ExceptionsDep,
     page: Pagination,
-    status: Annotated[str | None, Query(pattern=r"^(requested|granted|refused)$")] = None,
+    status: Literal["requested", "granted", "refused"] | None = None,
 ) -> Page[LockExceptionView]:
     """Demandes d'exception visibles / Visible lock exceptions."""
     rows, total = exceptions.list(principal, status=status, offset=page.offset, limit=page.limit)
@@ -98,11 +100,12 @@ def list_exceptions(
     return Page(items=items, total=total, offset=page.offset, limit=page.limit)
 
 
-@router.post("/{exception_id}/grant", status_code=status.HTTP_204_NO_CONTENT)
+@router.post("/{exception_id}/grant", response_model=LockExceptionView)
 def grant_exception(
-    exception_id: str, body: GrantBody, principal: Ministry, exceptions: ExceptionsDep
-) -> None:
-    """Accorder l'exception jusqu'à une date / Grant the exception until a date."""
+    exception_id: Line, body: GrantBody, principal: Ministry, exceptions: ExceptionsDep
+) -> LockExceptionView:
+    """Accorder l'exception jusqu'à une date ; la demande telle qu'elle est désormais / Grant the
+    exception until a date; the exception as it now stands."""
     exceptions.grant(
         exception_id,
         valid_until=body.valid_until,
@@ -110,11 +113,14 @@ def grant_exception(
         principal=principal,
         context=context_for(principal),
     )
+    return LockExceptionView.model_validate(exceptions.get(exception_id, principal))
 
 
-@router.post("/{exception_id}/refusal", status_code=status.HTTP_204_NO_CONTENT)
+@router.post("/{exception_id}/refusal", response_model=LockExceptionView)
 def refuse_exception(
-    exception_id: str, body: ReasonBody, principal: Ministry, exceptions: ExceptionsDep
-) -> None:
-    """Refuser l'exception, avec un motif / Refuse the exception, with a reason."""
+    exception_id: Line, body: ReasonBody, principal: Ministry, exceptions: ExceptionsDep
+) -> LockExceptionView:
+    """Refuser l'exception, avec un motif ; la demande telle qu'elle est désormais / Refuse the
+    exception, with a reason; the exception as it now stands."""
     exceptions.refuse(exception_id, reason=body.reason, principal=principal, context=context_for(principal))
+    return LockExceptionView.model_validate(exceptions.get(exception_id, principal))

@@ -7,21 +7,22 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from gsi_kernel.fields import ClearableLines, InterventionCode, Line, Lines, MaybeLines, Name, label
 from interventions.app.action_plans import PlanDetail
 from interventions.domain.action_plan import NEED_LABELS, Need, ObjectiveStatus, Outcome, ServiceStatus
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
-Code = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="Code d'intervention (PDI, SUI, REF…)")]
+Text = Annotated[Line, StringConstraints(min_length=1, max_length=500)]
+Reason = Annotated[Lines, StringConstraints(min_length=3, max_length=500)]
+Code = Annotated[InterventionCode, Field(description="Code d'intervention (PDI, SUI, REF…)")]
+_PLANNED_ON = label("Date prévue", "Planned date")
 
 
 class PlannedServiceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     code: Code
-    planned_on: date = Field(description="Date prévue / Planned date")
-    note: Note | None = None
+    planned_on: date = Field(description="Date prévue / Planned date", json_schema_extra=_PLANNED_ON)
+    note: MaybeLines = Field(default=None, max_length=1000)
 
 
 class OpenActionPlanRequest(BaseModel):
@@ -40,13 +41,18 @@ class OpenActionPlanRequest(BaseModel):
         },
     )
 
-    person_id: str = Field(min_length=1, max_length=36)
+    person_id: Line = Field(min_length=1, max_length=36)
     opened_on: date = Field(
-        description="Date d'ouverture (pas dans le futur) / Opening date (not in the future)"
+        description="Date d'ouverture (pas dans le futur) / Opening date (not in the future)",
+        json_schema_extra=label("Date d'ouverture", "Opening date"),
     )
-    needs: list[Need] = Field(min_length=1, max_length=len(Need))
-    objectives: list[Text] = Field(default_factory=list, max_length=30)
-    planned_services: list[PlannedServiceIn] = Field(default_factory=list, max_length=50)
+    needs: list[Need] = Field(min_length=1, max_length=len(Need), json_schema_extra=label("Besoins", "Needs"))
+    objectives: list[Text] = Field(
+        default_factory=list, max_length=30, json_schema_extra=label("Objectifs", "Objectives")
+    )
+    planned_services: list[PlannedServiceIn] = Field(
+        default_factory=list, max_length=50, json_schema_extra=label("Services prévus", "Planned services")
+    )
 
 
 class AddObjectiveRequest(BaseModel):
@@ -55,7 +61,7 @@ class AddObjectiveRequest(BaseModel):
     )
 
     text: Text
-    reason: Reason | None = None
+    reason: MaybeLines = Field(default=None, min_length=3, max_length=500)
 
 
 class UpdateObjectiveRequest(BaseModel):
@@ -75,7 +81,7 @@ class AddPlannedServiceRequest(PlannedServiceIn):
         json_schema_extra={"examples": [{"code": "REF", "planned_on": "2026-12-04", "note": "Francisation"}]},
     )
 
-    reason: Reason | None = None
+    reason: MaybeLines = Field(default=None, min_length=3, max_length=500)
 
 
 class UpdatePlannedServiceRequest(BaseModel):
@@ -84,8 +90,10 @@ class UpdatePlannedServiceRequest(BaseModel):
         json_schema_extra={"examples": [{"planned_on": "2026-12-11", "reason": "Rendez-vous déplacé"}]},
     )
 
-    planned_on: date | None = None
-    note: Note | None = Field(default=None, description='"" efface la note / "" clears the note')
+    planned_on: date | None = Field(default=None, json_schema_extra=_PLANNED_ON)
+    note: ClearableLines = Field(
+        default=None, max_length=1000, description='"" efface la note / "" clears the note'
+    )
     status: ServiceStatus | None = None
     reason: Reason
 
@@ -100,9 +108,12 @@ class FollowUpRequest(BaseModel):
         },
     )
 
-    held_on: date = Field(description="Date du suivi / Follow-up date")
-    note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-    staff_member: str = Field(min_length=1, max_length=200)
+    held_on: date = Field(
+        description="Date du suivi / Follow-up date",
+        json_schema_extra=label("Date du suivi", "Follow-up date"),
+    )
+    note: Lines = Field(min_length=1, max_length=2000)
+    staff_member: Name = Field(min_length=1, max_length=200)
 
 
 class CloseActionPlanRequest(BaseModel):
@@ -113,8 +124,8 @@ class CloseActionPlanRequest(BaseModel):
         },
     )
 
-    closed_on: date
-    outcome: Outcome
+    closed_on: date = Field(json_schema_extra=label("Date de fermeture", "Closing date"))
+    outcome: Outcome = Field(json_schema_extra=label("Résultat", "Outcome"))
     reason: Reason
 
 

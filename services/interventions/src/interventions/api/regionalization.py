@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Depends, Query, status
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
+from gsi_kernel.fields import Line, MaybeLines, Region, label
 from gsi_kernel.http.app import from_app_state
 from gsi_kernel.http.context import context_for
 from gsi_kernel.http.pagination import Page, Pagination
@@ -24,7 +25,8 @@ FollowUpsDep = Annotated[
     RegionalizationFollowUps, Depends(from_app_state("regionalization", RegionalizationFollowUps))
 ]
 
-Region = Annotated[str, Field(pattern=r"^\d{2}$", description="Région administrative du Québec, 01 à 17")]
+_REGION = "Région administrative du Québec, 01 à 17"
+_RECORDED_ON = label("Date du contact", "Contact date")
 
 
 class OpenFollowUpRequest(BaseModel):
@@ -41,9 +43,14 @@ class OpenFollowUpRequest(BaseModel):
         },
     )
 
-    person_id: str = Field(min_length=1, max_length=36)
-    destination_region: Region
-    opened_on: date = Field(description="Date d'établissement dans la région / Settlement date in the region")
+    person_id: Line = Field(min_length=1, max_length=36)
+    destination_region: Region = Field(
+        description=_REGION, json_schema_extra=label("Région de destination", "Destination region")
+    )
+    opened_on: date = Field(
+        description="Date d'établissement dans la région / Settlement date in the region",
+        json_schema_extra=label("Date d'établissement", "Settlement date"),
+    )
 
 
 class RecordCheckpointRequest(BaseModel):
@@ -58,12 +65,19 @@ class RecordCheckpointRequest(BaseModel):
     )
 
     months: int = Field(
-        ge=1, le=120, description=f"Jalon, en mois / Checkpoint, in months {CHECKPOINT_MONTHS}"
+        ge=1,
+        le=120,
+        description=f"Jalon, en mois / Checkpoint, in months {CHECKPOINT_MONTHS}",
+        json_schema_extra=label("Jalon (mois)", "Checkpoint (months)"),
     )
-    outcome: CheckpointOutcome
-    recorded_on: date = Field(description="Date du contact / Contact date")
-    new_region: Region | None = Field(default=None, description="Si « moved » / When “moved”")
-    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] | None = None
+    outcome: CheckpointOutcome = Field(json_schema_extra=label("Résultat", "Outcome"))
+    recorded_on: date = Field(description="Date du contact / Contact date", json_schema_extra=_RECORDED_ON)
+    new_region: Region | None = Field(
+        default=None,
+        description=f"Si « moved » / When “moved”; {_REGION}",
+        json_schema_extra=label("Nouvelle région", "New region"),
+    )
+    note: MaybeLines = Field(default=None, max_length=1000)
 
 
 class FollowUpCreated(BaseModel):
@@ -136,7 +150,7 @@ def due_checkpoints(
 
 @router.get("/{follow_up_id}", response_model=RegionalizationFollowUpView)
 def get_follow_up(
-    follow_up_id: str, principal: Reader, follow_ups: FollowUpsDep
+    follow_up_id: Line, principal: Reader, follow_ups: FollowUpsDep
 ) -> RegionalizationFollowUpView:
     """Un suivi et ses jalons / A follow-up and its checkpoints."""
     return RegionalizationFollowUpView.model_validate(follow_ups.get(follow_up_id, principal))
@@ -147,8 +161,8 @@ def list_follow_ups(
     principal: Reader,
     follow_ups: FollowUpsDep,
     page: Pagination,
-    person_id: Annotated[str | None, Query(max_length=36)] = None,
-    status_: Annotated[str | None, Query(alias="status", pattern="^(open|complete)$")] = None,
+    person_id: Annotated[Line | None, Query(max_length=36)] = None,
+    status_: Annotated[Literal["open", "complete"] | None, Query(alias="status")] = None,
 ) -> Page[FollowUpSummary]:
     """Suivis visibles pour l'utilisateur / Follow-ups visible to the user."""
     rows, total = follow_ups.search(
@@ -160,7 +174,7 @@ def list_follow_ups(
 
 @router.post("/{follow_up_id}/checkpoints", status_code=status.HTTP_204_NO_CONTENT)
 def record_checkpoint(
-    follow_up_id: str, body: RecordCheckpointRequest, principal: OrgUser, follow_ups: FollowUpsDep
+    follow_up_id: Line, body: RecordCheckpointRequest, principal: OrgUser, follow_ups: FollowUpsDep
 ) -> None:
     """Consigner le résultat d'un jalon / Record a checkpoint's outcome."""
     follow_ups.record_checkpoint(
@@ -169,7 +183,7 @@ def record_checkpoint(
         outcome=body.outcome,
         recorded_on=body.recorded_on,
         new_region=body.new_region,
-        note=body.note or None,
+        note=body.note,
         organization_id=own_organization(principal),
         context=context_for(principal),
     )

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, computed_field
 
+from gsi_kernel.fields import InterventionCode, Line, Lines, MaybeLine, MaybeLines, Name, label
 from interventions.domain.intervention import Details, Mode, Volet
+from interventions.domain.remedies import remedy
 
 _EXAMPLE: dict[str, JsonValue] = {
     "code": "SUI",
@@ -25,17 +27,33 @@ class DetailsBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_EXAMPLE]})
 
-    code: str = Field(
-        pattern=r"^[A-Z]{3}$", description="Code d'intervention (ACC, EVB, SUI…) / Intervention code"
+    code: InterventionCode = Field(description="Code d'intervention (ACC, EVB, SUI…) / Intervention code")
+    service_date: date = Field(
+        description="Date du service (AAAA-MM-JJ) / Service date",
+        json_schema_extra=label("Date du service", "Service date"),
     )
-    service_date: date = Field(description="Date du service (AAAA-MM-JJ) / Service date")
-    duration_minutes: int = Field(ge=1, le=24 * 60, description="Durée en minutes / Duration in minutes")
+    duration_minutes: int = Field(
+        ge=1,
+        le=24 * 60,
+        description="Durée en minutes / Duration in minutes",
+        json_schema_extra=label("Durée (minutes)", "Duration (minutes)"),
+    )
     mode: Mode
     volet: Volet
-    staff_member: str = Field(min_length=1, max_length=200, description="Intervenant·e / Staff member")
-    notes: str | None = Field(default=None, max_length=2000)
-    target_organization: str | None = Field(default=None, max_length=100, description="REF : organisme visé")
-    referral_reason: str | None = Field(default=None, max_length=500, description="REF : motif / reason")
+    staff_member: Name = Field(min_length=1, max_length=200, description="Intervenant·e / Staff member")
+    notes: MaybeLines = Field(default=None, max_length=2000)
+    target_organization: MaybeLine = Field(
+        default=None,
+        max_length=100,
+        description="REF : organisme visé",
+        json_schema_extra=label("Organisme visé par la référence", "Organization referred to"),
+    )
+    referral_reason: MaybeLines = Field(
+        default=None,
+        max_length=500,
+        description="REF : motif / reason",
+        json_schema_extra=label("Motif de la référence", "Referral reason"),
+    )
 
     def to_details(self) -> Details:
         return Details(**self.model_dump(include=set(Details.model_fields)))
@@ -47,7 +65,7 @@ class DeclareBody(DetailsBody):
         json_schema_extra={"examples": [{"person_id": "0b7f3c1e-3f5a-4a43-9a57-0e6d8a1c2b11", **_EXAMPLE}]},
     )
 
-    person_id: str = Field(min_length=1, max_length=36)
+    person_id: Line = Field(min_length=1, max_length=36)
 
 
 class CorrectBody(BaseModel):
@@ -57,7 +75,7 @@ class CorrectBody(BaseModel):
     )
 
     details: DetailsBody
-    reason: str = Field(min_length=3, max_length=500, description="Motif de la correction / Reason")
+    reason: Lines = Field(min_length=3, max_length=500, description="Motif de la correction / Reason")
 
 
 class ReasonBody(BaseModel):
@@ -65,11 +83,16 @@ class ReasonBody(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"reason": "Saisie en double"}]}
     )
 
-    reason: str = Field(min_length=3, max_length=500, description="Motif / Reason")
+    reason: Lines = Field(min_length=3, max_length=500, description="Motif / Reason")
 
 
 class Created(BaseModel):
     id: str
+
+
+class Bilingual(BaseModel):
+    fr: str
+    en: str
 
 
 class FlagView(BaseModel):
@@ -79,6 +102,12 @@ class FlagView(BaseModel):
     fr: str
     en: str
     details: dict[str, Any]
+
+    @computed_field(description="Comment corriger / How to fix it")  # type: ignore[prop-decorator]
+    @property
+    def fix(self) -> Bilingual:
+        fr, en = remedy(self.code)
+        return Bilingual(fr=fr, en=en)
 
 
 class InterventionView(BaseModel):
@@ -148,8 +177,13 @@ class SessionBody(DetailsBody):
         },
     )
 
-    title: str | None = Field(default=None, max_length=200)
-    attendees: list[str] = Field(min_length=1, max_length=500, description="Personnes présentes / Attendees")
+    title: MaybeLine = Field(default=None, max_length=200)
+    attendees: list[Line] = Field(
+        min_length=1,
+        max_length=500,
+        description="Personnes présentes / Attendees",
+        json_schema_extra=label("Personnes présentes", "Attendees"),
+    )
 
 
 class SessionHeld(BaseModel):

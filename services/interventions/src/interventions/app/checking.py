@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Row, bindparam, or_, select, tuple_
 
 from gsi_conformity import CheckContext, Finding, Item, NoCatalogue, PersonRecord, check
 from gsi_eligibility import NoRuleSet
+from gsi_kernel.fiscal import FiscalQuarter
 from gsi_kernel.store.prepared import PreparedSelect, Read
 from interventions.app.knowledge import Knowledge
 from interventions.domain.admission import PersonOnFile
@@ -47,8 +48,10 @@ class Checker:
         locked: Mapping[str, frozenset[str]] | None = None,
     ) -> dict[str, Checked]:
         """Each candidate's findings, by intervention id. Existing active interventions of the
-        same persons (at every organization) and of the same staff members on the same days count
-        for the set-based checks (duplicates, once-only, volumes)."""
+        same persons (at every organization) and of the same staff members on the same days (at
+        the same organization: a staff member's name is the organization's) count for the
+        set-based checks (duplicates, once-only, volumes). ``locked``: organization → quarters
+        closed to it, when the caller has them (else read, lock exceptions granted today aside)."""
         if not candidates:
             return {}
         items = [_item(c) for c in candidates]
@@ -85,7 +88,10 @@ class Checker:
         }
         known = known_locks or {}
         locked = {
-            org: known[org] if org in known else knowledge.locked_quarters(connection, org) for org in volets
+            org: known[org]
+            if org in known
+            else knowledge.closed_quarters(connection, org, today, _quarters(candidates, org))
+            for org in volets
         }
         return CheckContext(
             catalogues=knowledge.catalogue_book(connection, today),
@@ -114,8 +120,14 @@ def declaration_reads(organization_id: str, person_id: str, details: Details) ->
     that id: a merged person's are read when asked), to prefetch them (ADR 10)."""
     return [
         (_PLANS_ONE, {"organization_id": organization_id, "person_id": person_id}),
-        (_OTHERS_ONE, _others_params(person_id, details.staff_member, details.service_date)),
+        (_OTHERS_ONE, _others_params(organization_id, person_id, details.staff_member, details.service_date)),
     ]
+
+
+def _quarters(candidates: Sequence[Candidate], organization_id: str) -> set[FiscalQuarter]:
+    return {
+        FiscalQuarter.of(c.details.service_date) for c in candidates if c.organization_id == organization_id
+    }
 
 
 def _plan_periods(
@@ -160,15 +172,17 @@ _PLANS_ONE = PreparedSelect(
     )
 )
 # What the checks need of the others: an Item's fields (no timestamps: see PreparedSelect).
+# The person's at every organization (C4 elsewhere, C6 once-only); the staff member's of the day
+# at the same organization only (C8: another organization's volume is not read, let alone counted).
 _ITEM_FIELDS = tuple(f.name for f in fields(Item))
 _ITEM_COLUMNS = [interventions.c[name] for name in _ITEM_FIELDS]
 _OTHERS = select(*_ITEM_COLUMNS).where(
     interventions.c.status == "active",
     or_(
         interventions.c.person_id.in_(bindparam("persons", expanding=True)),
-        tuple_(interventions.c.staff_member, interventions.c.service_date).in_(
-            bindparam("staff_days", expanding=True)
-        ),
+        tuple_(
+            interventions.c.organization_id, interventions.c.staff_member, interventions.c.service_date
+        ).in_(bindparam("staff_days", expanding=True)),
     ),
 )
 _OTHERS_ONE = PreparedSelect(
@@ -178,7 +192,8 @@ _OTHERS_ONE = PreparedSelect(
             interventions.c.person_id == bindparam("person_id"),
             # no staff member: NULL equals nothing, so only the person's interventions match
             (interventions.c.staff_member == bindparam("staff_member"))
-            & (interventions.c.service_date == bindparam("service_date")),
+            & (interventions.c.service_date == bindparam("service_date"))
+            & (interventions.c.organization_id == bindparam("organization_id")),
         ),
     )
 )
@@ -204,10 +219,12 @@ def _item(candidate: Candidate) -> Item:
 
 def _others(connection: Connection, items: Sequence[Item]) -> list[Item]:
     """Active interventions, not among ``items``, of the same persons or of the same staff
-    members on the same days."""
+    members on the same days at the same organizations."""
     ids = {i.intervention_id for i in items}
     persons = sorted({i.person_id for i in items})
-    staff_days = sorted({(i.staff_member, i.service_date) for i in items if i.staff_member})
+    staff_days = sorted(
+        {(i.organization_id, i.staff_member, i.service_date) for i in items if i.staff_member}
+    )
     found: dict[str, Item] = {}
     for rows in _other_rows(connection, items, persons, staff_days):
         for r in rows:
@@ -217,11 +234,14 @@ def _others(connection: Connection, items: Sequence[Item]) -> list[Item]:
 
 
 def _other_rows(
-    connection: Connection, items: Sequence[Item], persons: list[str], staff_days: list[tuple[str, date]]
+    connection: Connection,
+    items: Sequence[Item],
+    persons: list[str],
+    staff_days: list[tuple[str, str, date]],
 ) -> Iterator[Iterable[Row[Any]]]:
     if len(items) == 1:  # a declaration
         (item,) = items
-        params = _others_params(item.person_id, item.staff_member, item.service_date)
+        params = _others_params(item.organization_id, item.person_id, item.staff_member, item.service_date)
         yield _OTHERS_ONE.all(connection, params)
         return
     for start in range(0, max(len(persons), len(staff_days)), _CHUNK):
@@ -229,8 +249,15 @@ def _other_rows(
         yield connection.execute(_OTHERS, chunk)
 
 
-def _others_params(person_id: str, staff_member: str | None, service_date: date) -> dict[str, Any]:
-    return {"person_id": person_id, "staff_member": staff_member or None, "service_date": service_date}
+def _others_params(
+    organization_id: str, person_id: str, staff_member: str | None, service_date: date
+) -> dict[str, Any]:
+    return {
+        "organization_id": organization_id,
+        "person_id": person_id,
+        "staff_member": staff_member or None,
+        "service_date": service_date,
+    }
 
 
 def _row_item(r: Row[Any]) -> Item:

@@ -8,10 +8,8 @@ from datetime import date
 
 from sqlalchemy import Connection
 
-from gsi_conformity import UnknownCode
 from gsi_kernel.clock import montreal_date
 from gsi_kernel.envelope import CommandContext
-from gsi_kernel.errors import InvalidInput
 from gsi_kernel.events import DomainEvent
 from gsi_kernel.fiscal import FiscalQuarter
 from gsi_kernel.runtime import Kernel
@@ -70,28 +68,22 @@ class Admission:
         )
 
     def refuse_unknown_code(self, connection: Connection, code: str, day: date) -> None:
-        catalogue = self.knowledge.catalogue_book(connection, self.today()).for_date(self._program, day)
-        try:
-            catalogue.code(code)
-        except UnknownCode as error:
-            raise InvalidInput(
-                error.code, error.fr, error.en, details={**error.details, "field": "code"}
-            ) from None
+        self.knowledge.catalogue_book(connection, self.today()).code_on(self._program, day, code)
 
     def refuse_locked(self, connection: Connection, organization_id: str, day: date) -> frozenset[str]:
         """Refuse a write in a locked quarter that no granted exception covers today; return the
-        organization's locked quarters (the checks' C7 needs them too)."""
-        quarters = self.knowledge.locked_quarters(connection, organization_id)
+        organization's quarters closed to it (the checks' C7 needs them too: a quarter an
+        exception opens is not one)."""
         quarter = FiscalQuarter.of(day)
-        locked = str(quarter) in quarters and not self.knowledge.exception_covers(
-            connection, organization_id, quarter, self.today()
-        )
-        admission.refuse_locked(organization_id, day, locked=locked)
-        return quarters
+        closed = self.knowledge.closed_quarters(connection, organization_id, self.today(), [quarter])
+        admission.refuse_locked(organization_id, day, locked=str(quarter) in closed)
+        return closed
 
     def checked(
         self, connection: Connection, candidate: Candidate, *, locked_quarters: frozenset[str]
     ) -> intervention.Checked:
+        """The candidate's findings; ``locked_quarters``: the organization's closed quarters,
+        as :meth:`refuse_locked` returned them."""
         locked = {candidate.organization_id: locked_quarters}
         checked = self.checker.check(connection, [candidate], today=self.today(), locked=locked)
         return checked[candidate.intervention_id]

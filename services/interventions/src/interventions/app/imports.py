@@ -4,8 +4,10 @@ A file is parsed at once (file-level errors answer the upload itself), then a jo
 every row against the same hard errors as a declaration, checks the valid ones with the shared
 conformity checks, and writes them as new streams — in one transaction for *all or nothing*, by
 chunks for *valid rows only* — while its progress is visible. Idempotent twice over: a file
-already imported (same content hash) starts nothing, and a row already written (same natural
-key, hence the same intervention id) is skipped.
+already imported in the same mode (same content hash and mode) starts nothing, and a row already
+written (same natural key, hence the same intervention id) is skipped. The mode is part of what
+makes an import new: a file imported all or nothing (and refused for one bad row) may be imported
+again for its valid rows, which then creates only the rows not yet written.
 """
 
 from __future__ import annotations
@@ -71,13 +73,14 @@ class Imports:
         context: CommandContext,
     ) -> tuple[str, bool]:
         """Parse the file and start its import; return the job id and whether it is new (False:
-        this very file was already imported, and that import's id is returned)."""
+        this very file was already imported in this mode, and that import's id is returned; a
+        dry run always runs)."""
         parsed = spreadsheets.parse_upload(
             file_name, content, max_bytes=self.limits.max_bytes, max_rows=self.limits.max_rows
         )
         with self._kernel.db.transaction() as connection:
             if mode is not ImportMode.DRY_RUN:
-                previous = _completed_import(connection, organization_id, parsed.sha256)
+                previous = _completed_import(connection, organization_id, parsed.sha256, mode)
                 if previous is not None:
                     return previous, False
             job = _Job(str(uuid.uuid4()), organization_id, file_name[:300], mode, parsed, context)
@@ -141,21 +144,29 @@ class Imports:
         self._update(job.import_id, status="done", finished_at=self._kernel.clock.now(), **counts)
 
     def _validate(self, job: _Job) -> tuple[list[Candidate], list[spreadsheets.RowError]]:
-        """Every row through the hard errors of a declaration; the valid ones as candidates."""
+        """Every row through the hard errors of a declaration; the valid ones as candidates.
+
+        A transaction per chunk, the progress recorded between two: on SQLite every transaction
+        holds the one writer's lock (``BEGIN IMMEDIATE``), so one transaction over the whole
+        file kept every other request of the service waiting — and its own progress update
+        too, until the busy timeout failed the import."""
         gate = self._admission
         accepted: list[Candidate] = []
         rejected: list[spreadsheets.RowError] = []
-        with self._kernel.db.transaction() as connection:
-            persons = gate.knowledge.persons(connection, (r.person_id for r in job.parsed.rows))
-            refuse = _RowGate(gate, connection, job.organization_id)
-            for done, row in enumerate(job.parsed.rows, start=1):
-                try:
-                    accepted.append(refuse(row, persons.get(row.person_id)))
-                except GsiError as error:
-                    rejected.append(_row_error(row.row, error))
-                if done % CHUNK_ROWS == 0:
-                    self._update(job.import_id, processed_rows=done)
-        self._update(job.import_id, processed_rows=len(job.parsed.rows), status="writing")
+        rows = job.parsed.rows
+        for start in range(0, len(rows), CHUNK_ROWS):
+            chunk = rows[start : start + CHUNK_ROWS]
+            with self._kernel.db.transaction() as connection:
+                persons = gate.knowledge.persons(connection, (r.person_id for r in chunk))
+                refuse = _RowGate(gate, connection, job.organization_id)
+                for row in chunk:
+                    try:
+                        accepted.append(refuse(row, persons.get(row.person_id)))
+                    except GsiError as error:
+                        rejected.append(_row_error(row.row, error))
+            if start + len(chunk) < len(rows):
+                self._update(job.import_id, processed_rows=start + len(chunk))
+        self._update(job.import_id, processed_rows=len(rows), status="writing")
         return accepted, rejected
 
     def _write(self, job: _Job, accepted: Sequence[Candidate]) -> int:
@@ -266,14 +277,21 @@ def _chunked(items: Sequence[_Stream], size: int) -> Iterator[Sequence[_Stream]]
         yield items[start : start + size]
 
 
-def _completed_import(connection: Connection, organization_id: str, sha256: str) -> str | None:
+def _completed_import(
+    connection: Connection, organization_id: str, sha256: str, mode: ImportMode
+) -> str | None:
+    """The organization's finished import of the same file in the same mode, if any (the
+    earliest, should two uploads of it have run at once)."""
     return connection.execute(
-        select(import_jobs.c.import_id).where(
+        select(import_jobs.c.import_id)
+        .where(
             import_jobs.c.organization_id == organization_id,
             import_jobs.c.sha256 == sha256,
+            import_jobs.c.mode == mode.value,
             import_jobs.c.status == "done",
-            import_jobs.c.mode != ImportMode.DRY_RUN.value,
         )
+        .order_by(import_jobs.c.started_at, import_jobs.c.import_id)
+        .limit(1)
     ).scalar()
 
 

@@ -84,8 +84,22 @@ class Knowledge:
         return any(covers(e.status, e.valid_until, today) for e in exceptions)
 
     def locked_quarters(self, connection: Connection, organization_id: str) -> frozenset[str]:
-        """Every quarter locked for the organization, lock exceptions aside (C7's warning)."""
+        """Every quarter locked for the organization, lock exceptions aside."""
         return frozenset(_LOCKED.scalars(connection, {"organization_id": organization_id}))
+
+    def closed_quarters(
+        self, connection: Connection, organization_id: str, today: date, among: Iterable[FiscalQuarter]
+    ) -> frozenset[str]:
+        """The organization's locked quarters, less those of ``among`` that a granted exception
+        opens today: what refuses a change (423) and what check C7 warns about. Exceptions are
+        read only for the locked quarters of ``among`` (most writes touch an open quarter)."""
+        locked = self.locked_quarters(connection, organization_id)
+        opened = {
+            str(quarter)
+            for quarter in set(among)
+            if str(quarter) in locked and self.exception_covers(connection, organization_id, quarter, today)
+        }
+        return locked - opened
 
 
 # Every write reads these: built once, not per request (building and keying a statement costs

@@ -72,12 +72,55 @@ class InterventionQueries:
         ]
 
     def list(
-        self, principal: Principal, filters: InterventionFilters, *, offset: int, limit: int
+        self,
+        principal: Principal,
+        filters: InterventionFilters,
+        *,
+        offset: int,
+        limit: int,
+        sort: str = "-service_date",
     ) -> tuple[list[dict[str, Any]], int]:
+        """A page of the interventions, each with its current flags (one more query for the
+        page's, not one per row); ``sort``: a column of :data:`SORTABLE`, ``-`` first for
+        descending (then newest service date first, for a stable order)."""
         query = scoped_to_principal(select(interventions), interventions.c.organization_id, principal)
         query = _filtered(query, filters)
-        order = (interventions.c.service_date.desc(), interventions.c.intervention_id)
-        return fetch_page(self._kernel.db, query, *order, offset=offset, limit=limit)
+        column = SORTABLE[sort.removeprefix("-")]
+        first = column.desc() if sort.startswith("-") else column.asc()
+        order = (first, interventions.c.service_date.desc(), interventions.c.intervention_id)
+        rows, total = fetch_page(self._kernel.db, query, *order, offset=offset, limit=limit)
+        flags = _flags_of(self._kernel, [r["intervention_id"] for r in rows])
+        return [{**r, "flags": flags.get(r["intervention_id"], [])} for r in rows], total
+
+
+def _flags_of(kernel: Kernel, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """The current flags of these interventions, by intervention, in one query."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    if not ids:
+        return found
+    with kernel.db.transaction() as connection:
+        rows = connection.execute(
+            select(intervention_flags)
+            .where(intervention_flags.c.intervention_id.in_(ids))
+            .order_by(intervention_flags.c.intervention_id, intervention_flags.c.seq)
+        ).all()
+    for row in rows:
+        found.setdefault(row.intervention_id, []).append(dict(row._mapping))
+    return found
+
+
+_C = interventions.c
+# What a list may be sorted by (the API's ``sort``).
+SORTABLE = {
+    "service_date": _C.service_date,
+    "code": _C.code,
+    "volet": _C.volet,
+    "staff_member": _C.staff_member,
+    "status": _C.status,
+    "errors": _C.errors,
+    "warnings": _C.warnings,
+    "declared_at": _C.declared_at,
+}
 
 
 def _filtered(query: Select[Any], f: InterventionFilters) -> Select[Any]:

@@ -1,8 +1,9 @@
 """Bulk imports: what identifies a row across uploads, and the record of a finished import.
 
 A row's intervention id is derived from its natural key (organization, person, code, date), so
-uploading the same row again — in the same file or another — finds its stream already written
-and creates nothing new.
+uploading the same row again — in the same file or another, in any mode — finds its stream
+already written and creates nothing new. An import is identified by the organization, the file's
+content hash and the mode: the same file in another mode is a new import (a dry run, always).
 """
 
 from __future__ import annotations

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
+from gsi_kernel.fields import Line, label
 from gsi_kernel.http.app import from_app_state
 from gsi_kernel.http.context import context_for
 from gsi_kernel.http.pagination import Page, Pagination
@@ -18,7 +19,7 @@ from notifications.domain.notice import NoticeKind
 router = authenticated_router(prefix="/deliveries", tags=["envois de courriels / e-mail deliveries"])
 
 LogDep = Annotated[DeliveryLog, Depends(from_app_state("delivery_log", DeliveryLog))]
-DeliveryId = Annotated[str, Path(min_length=36, max_length=36, description="Envoi / Delivery")]
+DeliveryId = Annotated[Line, Path(min_length=36, max_length=36, description="Envoi / Delivery")]
 _EXAMPLE: dict[str, JsonValue] = {
     "delivery_id": "3b0f5c0e-7d43-5f7e-9a1e-2c4b6d8f0a12",
     "notice_id": "0b7f3c1e-3f5a-4a43-9a57-0e6d8a1c2b11",
@@ -75,10 +76,12 @@ def list_deliveries(
     _principal: Admin,
     log: LogDep,
     page: Pagination,
-    status: Annotated[str | None, Query(pattern=r"^(pending|sent|retrying|dead)$")] = None,
+    status: Literal["pending", "sent", "retrying", "dead"] | None = None,
     kind: Annotated[NoticeKind | None, Query()] = None,
-    organization_id: Annotated[str | None, Query(max_length=100)] = None,
-    address: Annotated[str | None, Query(max_length=320)] = None,
+    organization_id: Annotated[Line | None, Query(max_length=100)] = None,
+    address: Annotated[
+        Line | None, Query(max_length=320, json_schema_extra=label("Adresse courriel", "E-mail address"))
+    ] = None,
 ) -> Page[DeliveryView]:
     """Journal des envois de courriels, du plus récent au plus ancien, filtré / The e-mail delivery
     log, newest first, filtered."""

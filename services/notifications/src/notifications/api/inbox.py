@@ -6,8 +6,9 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from gsi_kernel.fields import Line, label
 from gsi_kernel.http.app import from_app_state
 from gsi_kernel.http.pagination import Page, Pagination
 from gsi_kernel.http.security import Reader, authenticated_router
@@ -26,6 +27,13 @@ class NoticeView(BaseModel):
     quarter: str | None
     title_fr: str
     title_en: str
+    content_fr: str = Field(description="Ce que dit l'avis (motifs, vérifications en échec, dates…)")
+    content_en: str = Field(description="What the notice says (reasons, failed checks, dates…)")
+    link: str | None = Field(
+        description="Chemin, dans le portail, de ce dont l'avis parle / Portal path of what the notice "
+        "is about",
+        examples=["/rapports/org-sherbrooke/2026-2027-Q2"],
+    )
     created_at: datetime
     read_at: datetime | None = None
 
@@ -39,7 +47,10 @@ def list_notices(
     principal: Reader,
     handlers: InboxDep,
     page: Pagination,
-    unread: Annotated[bool, Query(description="Non lus seulement / Unread only")] = False,
+    unread: Annotated[
+        bool,
+        Query(description="Non lus seulement / Unread only", json_schema_extra=label("Non lus", "Unread")),
+    ] = False,
 ) -> Page[NoticeView]:
     """Avis destinés à l'utilisateur, les plus récents d'abord / The user's notices, newest first."""
     rows, total = handlers.list(principal, offset=page.offset, limit=page.limit, unread_only=unread)
@@ -54,7 +65,13 @@ def unread_count(principal: Reader, handlers: InboxDep) -> UnreadCount:
     return UnreadCount(unread=handlers.unread_count(principal))
 
 
+@router.get("/{notice_id}", response_model=NoticeView)
+def get_notice(notice_id: Line, principal: Reader, handlers: InboxDep) -> NoticeView:
+    """Un avis, avec son contenu et son lien / A notice, with its content and link."""
+    return NoticeView.model_validate(handlers.one(principal, notice_id))
+
+
 @router.post("/{notice_id}/read", response_model=NoticeView)
-def mark_read(notice_id: str, principal: Reader, handlers: InboxDep) -> NoticeView:
+def mark_read(notice_id: Line, principal: Reader, handlers: InboxDep) -> NoticeView:
     """Marquer un avis comme lu (idempotent) / Mark a notice read (idempotent)."""
     return NoticeView.model_validate(handlers.mark_read(principal, notice_id))

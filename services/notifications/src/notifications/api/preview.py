@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Path
 from pydantic import BaseModel, ConfigDict, Field
 
+from gsi_kernel.fields import Document, Line, MaybeName, label
 from gsi_kernel.http.app import from_app_state
 from gsi_kernel.http.security import Admin, authenticated_router
 from notifications.app.samples import preview
@@ -17,7 +18,7 @@ router = authenticated_router(prefix="/templates", tags=["modèles de courriels 
 
 RendererDep = Annotated[Renderer, Depends(from_app_state("renderer", Renderer))]
 Kind = Annotated[
-    str, Path(max_length=60, description="Type d'avis / Notice kind", examples=["report_rejected"])
+    Line, Path(max_length=60, description="Type d'avis / Notice kind", examples=["report_rejected"])
 ]
 
 
@@ -42,13 +43,17 @@ class PreviewBody(BaseModel):
     )
 
     language: Language = "fr"
-    data: dict[str, Any] | None = Field(
+    data: Document | None = Field(
         default=None,
         description="Données de l'avis ; à défaut, l'exemple du type / The notice's data; by default, "
         "the kind's sample",
     )
-    recipient_name: str | None = Field(default=None, max_length=200)
-    audience: Audience = Audience.ORGANIZATION
+    recipient_name: MaybeName = Field(
+        default=None, max_length=200, json_schema_extra=label("Nom du destinataire", "Recipient's name")
+    )
+    audience: Audience = Field(
+        default=Audience.ORGANIZATION, json_schema_extra=label("Destinataires", "Audience")
+    )
 
 
 class PreviewView(BaseModel):

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Path
 from pydantic import BaseModel, ConfigDict, Field
 
+from gsi_kernel.fields import Line, Lines, label
 from gsi_kernel.http.app import from_app_state
 from gsi_kernel.http.security import Admin, authenticated_router
 from notifications.app.schedule_admin import ScheduleAdmin
@@ -16,7 +17,7 @@ from notifications.domain.schedule import Schedule
 router = authenticated_router(tags=["rappels / reminders"])
 
 AdminDep = Annotated[ScheduleAdmin, Depends(from_app_state("schedule", ScheduleAdmin))]
-UserId = Annotated[str, Path(min_length=1, max_length=200, examples=["nadia@mifi"])]
+UserId = Annotated[Line, Path(min_length=1, max_length=200, examples=["nadia@mifi"])]
 
 
 class ScheduleChange(BaseModel):
@@ -40,8 +41,8 @@ class ScheduleChange(BaseModel):
         },
     )
 
-    schedule: Schedule
-    reason: str = Field(min_length=3, max_length=1000)
+    schedule: Schedule = Field(json_schema_extra=label("Calendrier des rappels", "Reminder schedule"))
+    reason: Lines = Field(min_length=3, max_length=1000)
 
 
 @router.get("/schedule", response_model=Schedule)

@@ -1,7 +1,10 @@
-"""How the e-mails write dates, numbers, quarters and codes, in French and in English.
+"""How the e-mails write dates, numbers, quarters, codes and interventions, in French and in
+English.
 
 French as the Office québécois de la langue française writes it: « 1er juillet 2026 »,
-« 15 h 30 », a space between thousands; English: "July 1, 2026", "3:30 PM", "1,234".
+« 15 h 30 », a space between thousands; English: "July 1, 2026", "3:30 PM", "1,234". An
+intervention is named by its person's file number, its date and its code with its label —
+never by its id.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+from gsi_contracts.registration import file_reference
 from gsi_kernel.clock import MONTREAL
 from gsi_kernel.fiscal import FiscalQuarter
 from notifications.domain.messages import quarter_label
@@ -132,6 +136,23 @@ def severity(value: Any, lang: str) -> str:
 
 def check_title(value: Any, lang: str) -> str:
     return CHECKS.get(str(value), {}).get(lang, "")
+
+
+def intervention(value: Any, lang: str) -> str:
+    """A rejected intervention as people know it: « Dossier D-000123, 6 décembre 2026, PDI
+    (Premières démarches d'installation) » / "File D-000123, December 6, 2026, PDI (First
+    settlement steps)" — what of it is known (rejections published before carry nothing of it)."""
+    if not isinstance(value, dict):
+        raise TypeError(f"not an intervention: {value!r}")
+    parts = []
+    if value.get("person_file_number"):
+        parts.append(f"{'Dossier' if lang == 'fr' else 'File'} {file_reference(value['person_file_number'])}")
+    if value.get("service_date"):
+        parts.append(long_date(value["service_date"], lang))
+    if value.get("code"):
+        label = value.get(f"code_{lang}")
+        parts.append(f"{value['code']} ({label})" if label else str(value["code"]))
+    return ", ".join(parts) or ("Une intervention" if lang == "fr" else "An intervention")
 
 
 def region(value: Any) -> str:

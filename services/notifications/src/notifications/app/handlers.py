@@ -1,4 +1,5 @@
-"""The in-app inbox: what each user sees, how many are unread, marking read."""
+"""The in-app inbox: what each user sees — each notice with its content in both languages and
+the link to what it is about — how many are unread, marking read."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from gsi_kernel.envelope import CommandContext
 from gsi_kernel.errors import NotFound
 from gsi_kernel.runtime import Kernel
 from gsi_kernel.store.queries import fetch_one, fetch_page
+from notifications.app.links import notice_link
+from notifications.app.templates import Renderer, TemplateError
 from notifications.domain import notice
 from notifications.domain.notice import Audience
 from notifications.projections.inbox import inbox, inbox_reads
@@ -44,8 +47,9 @@ def _read_by(principal: Principal) -> Any:
 
 
 class Inbox:
-    def __init__(self, kernel: Kernel) -> None:
+    def __init__(self, kernel: Kernel, renderer: Renderer) -> None:
         self._kernel = kernel
+        self._renderer = renderer
 
     def list(
         self, principal: Principal, *, offset: int, limit: int, unread_only: bool = False
@@ -55,9 +59,16 @@ class Inbox:
         )
         if unread_only:
             query = query.where(inbox_reads.c.read_at.is_(None))
-        return fetch_page(
+        rows, total = fetch_page(
             self._kernel.db, query, inbox.c.created_at.desc(), inbox.c.notice_id, offset=offset, limit=limit
         )
+        return [self._with_content(r) for r in rows], total
+
+    def one(self, principal: Principal, notice_id: str) -> dict[str, Any]:
+        row = self._one(principal, notice_id)
+        if row is None:  # another's notice is answered the same as one that does not exist
+            raise _not_found(notice_id)
+        return self._with_content(row)
 
     def unread_count(self, principal: Principal) -> int:
         query = (
@@ -71,15 +82,30 @@ class Inbox:
     def mark_read(self, principal: Principal, notice_id: str) -> dict[str, Any]:
         row = self._one(principal, notice_id)
         if row is None:  # another's notice is answered the same as one that does not exist
-            raise NotFound(
-                "notice.not_found", "Avis introuvable.", "Notice not found.", details={"notice_id": notice_id}
-            )
+            raise _not_found(notice_id)
         self._kernel.writer.execute(
             notice.notice_stream(row["dedupe_key"]),
             lambda history: notice.mark_read(history, principal.user_id),
             CommandContext.new(principal.user_id, principal.organization),
         )
-        return self._one(principal, notice_id) or row
+        return self._with_content(self._one(principal, notice_id) or row)
+
+    def _with_content(self, row: dict[str, Any]) -> dict[str, Any]:
+        """The row with what the notice says in each language and the path to what it is about."""
+        data = {"quarter": row["quarter"], **(row.pop("data", None) or {})}
+        content = {}
+        for language in ("fr", "en"):
+            try:
+                content[f"content_{language}"] = self._renderer.content(
+                    row["kind"], language, data, audience=row["audience"]
+                )
+            except TemplateError:  # its e-mail could not be written either (see the delivery log)
+                content[f"content_{language}"] = row[f"title_{language}"]
+        return {
+            **row,
+            **content,
+            "link": notice_link(row["kind"], row["organization_id"], row["quarter"], data),
+        }
 
     def _one(self, principal: Principal, notice_id: str) -> dict[str, Any] | None:
         query = (
@@ -88,3 +114,9 @@ class Inbox:
             .where(inbox.c.notice_id == notice_id, visible_to(principal))
         )
         return fetch_one(self._kernel.db, query)
+
+
+def _not_found(notice_id: str) -> NotFound:
+    return NotFound(
+        "notice.not_found", "Avis introuvable.", "Notice not found.", details={"notice_id": notice_id}
+    )

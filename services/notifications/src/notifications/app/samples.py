@@ -28,7 +28,8 @@ SAMPLES: dict[NoticeKind, dict[str, Any]] = {
     },
     NoticeKind.CHECKPOINT_DUE: {
         "follow_up_id": "5d0c2a9e-8f4b-4c61-9a7e-3b2f1d6c8e40",
-        "person_ref": "PI-7F3K-29QX",
+        "person_ref": "2f6c9a1e-4b7d-4e2a-9c3f-8d1e5a7b6c90",  # the person's id: never shown
+        "person_file_number": 4521,
         "months": 6,
         "due_on": "2026-08-15",
         "destination_region": "05",
@@ -51,10 +52,20 @@ SAMPLES: dict[NoticeKind, dict[str, Any]] = {
             {
                 "intervention_id": "0b7f3c1e-3f5a-4a43-9a57-0e6d8a1c2b11",
                 "reason": "Suivi (SUI) sans plan d'action actif à la date du service",
+                "person_file_number": 4521,
+                "service_date": "2026-05-12",
+                "code": "SUI",
+                "code_fr": "Suivi",
+                "code_en": "Follow-up",
             },
             {
                 "intervention_id": "9c1e5d7a-2b4f-4e8a-b6c3-1d9f0a7e5b22",
                 "reason": "Doublon exact de l'intervention du 12 mai",
+                "person_file_number": 4498,
+                "service_date": "2026-05-12",
+                "code": "ACC",
+                "code_fr": "Accueil",
+                "code_en": "Reception",
             },
         ],
         "failed_checks": [

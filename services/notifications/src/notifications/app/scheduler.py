@@ -62,10 +62,10 @@ class Scheduler:
         self.holder = holder or f"scheduler-{uuid.uuid4()}"
 
     def run_once(self) -> int:
-        now = self._kernel.clock.now()
-        if not self._take_lease(now):
+        # The lease is between instances, on the unshifted clock; "today" is the business day.
+        if not self._take_lease(self._kernel.lease_clock.now()):
             return 0
-        today = montreal_date(now)
+        today = montreal_date(self._kernel.clock.now())
         written = self._kernel.writer.execute_new_streams(
             lambda connection: self._decide(connection, today),
             CommandContext.new(ACTOR, None),
@@ -89,12 +89,15 @@ class Scheduler:
             ).rowcount
             if taken:
                 return True
+            # RETURNING says whether this statement inserted: on PostgreSQL an INSERT's rowcount
+            # is not known here (-1, which is truthy), and two instances both took the lease.
             created = connection.execute(
                 insert_for(connection, scheduler_lease)
                 .values(name=LEASE, holder=self.holder, expires_at=expires)
                 .on_conflict_do_nothing()
-            ).rowcount
-            return bool(created)
+                .returning(scheduler_lease.c.name)
+            ).first()
+            return created is not None
 
     def _decide(self, connection: Connection, today: date) -> list[tuple[str, Sequence[DomainEvent]]]:
         schedule = _schedule(self._kernel, connection)

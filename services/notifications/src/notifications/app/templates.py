@@ -6,6 +6,10 @@ shared layouts (``_layout.txt.j2``, ``_layout.html.j2``). Each file is compiled 
 escaping for the subject and the text, with HTML escaping for the HTML. Data missing from a
 notice is an error (StrictUndefined), never an empty place in a ministry's e-mail.
 
+Every e-mail ends with the link to what it is about in the portal (``link``: the portal's
+address, ``GSI_NOTIFICATIONS_PORTAL_URL``, and the notice's path). The inbox shows a notice's
+``text`` block as its content, in both languages (:meth:`Renderer.content`).
+
 A template that fails — missing data, a value of the wrong type, a syntax error — raises
 :class:`TemplateError`, which the delivery worker records as the dead letter of that e-mail.
 """
@@ -19,10 +23,14 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, pass_context
 from jinja2.runtime import Context, Undefined
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
+from gsi_contracts.links import absolute
+from gsi_contracts.registration import file_reference
 from notifications.app import formatting
+from notifications.app.links import notice_link
 from notifications.domain.delivery import TEMPLATE_ERROR
+from notifications.domain.french import de, split_de
 from notifications.domain.notice import NoticeRecorded, Recipient
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -47,8 +55,9 @@ class RenderedEmail:
 
 
 class Renderer:
-    def __init__(self, directory: Path = TEMPLATES) -> None:
+    def __init__(self, directory: Path = TEMPLATES, *, portal_url: str = "") -> None:
         self._directory = directory
+        self._portal_url = portal_url
         self._text = _environment(directory, autoescape=False)
         self._html = _environment(directory, autoescape=True)
 
@@ -58,13 +67,23 @@ class Renderer:
 
     def render_notice(self, notice: NoticeRecorded, recipient: Recipient) -> RenderedEmail:
         """The e-mail of ``notice`` for ``recipient``, in the recipient's language."""
+        path = notice_link(notice.kind, notice.organization_id, notice.quarter, notice.data)
         return self.render(
             notice.kind,
             recipient.language,
             {"quarter": notice.quarter, **notice.data},
             recipient_name=recipient.name,
             audience=notice.audience,
+            link=absolute(self._portal_url, path) if path else None,
         )
+
+    def content(self, kind: str, language: str, data: Mapping[str, Any], *, audience: str) -> str:
+        """What the notice says, as the inbox shows it: the e-mail's text without its frame."""
+        values = {**data, "lang": language, "kind": kind, "audience": str(audience), "recipient_name": None}
+        try:
+            return _block(self._text.get_template(f"{language}/{kind}.j2"), "text", values).strip()
+        except Exception as exc:  # the notice's data or template is at fault, never the caller
+            raise TemplateError(f"{language}/{kind}: {type(exc).__name__}: {exc}") from exc
 
     def render(
         self,
@@ -74,6 +93,7 @@ class Renderer:
         *,
         recipient_name: str | None = None,
         audience: str = "organization",
+        link: str | None = None,
     ) -> RenderedEmail:
         values = {
             **data,
@@ -81,6 +101,7 @@ class Renderer:
             "kind": kind,
             "audience": str(audience),
             "recipient_name": recipient_name,
+            "link": link,
         }
         try:
             return self._render(f"{language}/{kind}.j2", values)
@@ -127,10 +148,20 @@ def _environment(directory: Path, *, autoescape: bool) -> Environment:
             "severity": _localised(formatting.severity),
             "check_title": _localised(formatting.check_title),
             "plural": _localised_plural,
+            "intervention": _localised(formatting.intervention),
             "region": lambda value: formatting.region(_defined(value)),
+            "file_reference": lambda value: file_reference(int(_defined(value))),
+            "de": lambda value: de(str(_defined(value))),
+            "de_strong": _de_strong,
         }
     )
     return environment
+
+
+def _de_strong(value: Any) -> Markup:
+    """« de » and the name, the name in bold: « d'<strong>Accueil Montréal</strong> »."""
+    particle, name = split_de(str(_defined(value)))
+    return Markup(f"{escape(particle)}<strong>{escape(name)}</strong>")  # noqa: S704 — both escaped
 
 
 def _localised(format_: Callable[[Any, str], str]) -> Callable[[Context, Any], str]:

@@ -6,17 +6,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from gsi_kernel.events import DomainEvent
+from gsi_kernel.fields import Email, MaybeName
 from notifications.domain.notice import Language
 
 
 class MinistryContact(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    email: EmailStr
-    name: str | None = Field(default=None, max_length=200)
+    email: Email
+    name: MaybeName = Field(default=None, max_length=200)
     language: Language = "fr"
 
 

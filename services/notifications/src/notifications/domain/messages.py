@@ -1,5 +1,6 @@
-"""The short title of each kind of notice, in French and English: the inbox line and the e-mail
-subject. The e-mail bodies are templates (``notifications/templates``)."""
+"""The short title of each kind of notice, in French and English: the inbox line. The e-mail
+subjects and bodies — and the inbox's content — are templates (``notifications/templates``).
+A name after « de » agrees with it (:func:`notifications.domain.french.de`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from gsi_kernel.fiscal import FiscalQuarter
+from notifications.domain.french import de
 from notifications.domain.notice import NoticeKind
 
 _TITLES: dict[NoticeKind, tuple[str, str]] = {
@@ -15,15 +17,15 @@ _TITLES: dict[NoticeKind, tuple[str, str]] = {
         "Report {quarter}: due in {days_left} day(s)",
     ),
     NoticeKind.DEADLINE_MISSED: (
-        "Rapport {quarter} de {organization_name} : échéance dépassée",
+        "Rapport {quarter} {de_organization} : échéance dépassée",
         "Report {quarter} of {organization_name}: deadline missed",
     ),
     NoticeKind.DEADLINE_ESCALATION: (
-        "Rapport {quarter} de {organization_name} : toujours non soumis ({days_late} jours de retard)",
+        "Rapport {quarter} {de_organization} : toujours non soumis ({days_late} jours de retard)",
         "Report {quarter} of {organization_name}: still not submitted ({days_late} days late)",
     ),
     NoticeKind.CONTROL_REMINDER: (
-        "Contrôle du rapport {quarter} de {organization_name} à terminer",
+        "Contrôle du rapport {quarter} {de_organization} à terminer",
         "Control of the {quarter} report of {organization_name} to complete",
     ),
     NoticeKind.RESUBMISSION_REMINDER: (
@@ -70,6 +72,7 @@ def quarter_label(value: str, language: str) -> str:
 def titles(kind: NoticeKind, quarter: str | None, data: Mapping[str, Any]) -> tuple[str, str]:
     """(French, English) title of a notice of ``kind`` with its template data."""
     french, english = _TITLES[kind]
-    fr = {**data, "quarter": quarter_label(quarter, "fr") if quarter else ""}
+    name = str(data.get("organization_name", ""))
+    fr = {**data, "quarter": quarter_label(quarter, "fr") if quarter else "", "de_organization": de(name)}
     en = {**data, "quarter": quarter_label(quarter, "en") if quarter else ""}
     return french.format_map(fr), english.format_map(en)

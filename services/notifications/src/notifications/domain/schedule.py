@@ -15,8 +15,10 @@ from datetime import date, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from gsi_kernel.events import DomainEvent
+from gsi_kernel.fields import label
 from gsi_kernel.fiscal import FiscalQuarter
 from notifications.domain.notice import Audience, NoticeKind
 
@@ -28,13 +30,43 @@ class Schedule(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    deadline_reminders: _Offsets = Field(default=(15, 7, 1), description="jours avant l'échéance")
-    deadline_missed: bool = Field(default=True, description="avis le lendemain de l'échéance manquée")
-    escalations: _Offsets = Field(default=(7,), description="jours après l'échéance, si non soumis")
-    control_reminders: _Offsets = Field(default=(20,), description="jours après la soumission")
-    resubmission_reminders: _Offsets = Field(default=(3,), description="jours avant la resoumission")
-    checkpoint_reminders: _Offsets = Field(default=(0,), description="jours avant un jalon")
-    grace_days: int = Field(default=3, ge=0, le=30, description="rattrapage d'un rappel manqué")
+    deadline_reminders: _Offsets = Field(
+        default=(15, 7, 1),
+        description="jours avant l'échéance",
+        json_schema_extra=label("Rappels avant l'échéance (jours)", "Reminders before the deadline (days)"),
+    )
+    deadline_missed: bool = Field(
+        default=True,
+        description="avis le lendemain de l'échéance manquée",
+        json_schema_extra=label("Avis d'échéance manquée", "Missed-deadline notice"),
+    )
+    escalations: _Offsets = Field(
+        default=(7,),
+        description="jours après l'échéance, si non soumis",
+        json_schema_extra=label("Relances après l'échéance (jours)", "Escalations after the deadline (days)"),
+    )
+    control_reminders: _Offsets = Field(
+        default=(20,),
+        description="jours après la soumission",
+        json_schema_extra=label("Rappels de contrôle (jours)", "Control reminders (days)"),
+    )
+    resubmission_reminders: _Offsets = Field(
+        default=(3,),
+        description="jours avant la resoumission",
+        json_schema_extra=label("Rappels de resoumission (jours)", "Resubmission reminders (days)"),
+    )
+    checkpoint_reminders: _Offsets = Field(
+        default=(0,),
+        description="jours avant un jalon",
+        json_schema_extra=label("Rappels de jalon (jours)", "Checkpoint reminders (days)"),
+    )
+    grace_days: int = Field(
+        default=3,
+        ge=0,
+        le=30,
+        description="rattrapage d'un rappel manqué",
+        json_schema_extra=label("Jours de rattrapage", "Grace days"),
+    )
 
     @field_validator(
         "deadline_reminders",
@@ -46,7 +78,14 @@ class Schedule(BaseModel):
     @classmethod
     def _offsets(cls, value: _Offsets) -> _Offsets:
         if any(not 0 <= days <= 120 for days in value) or len(set(value)) != len(value):
-            raise ValueError("offsets are distinct numbers of days between 0 and 120")
+            raise PydanticCustomError(
+                "schedule.offsets",
+                "offsets are distinct numbers of days between 0 and 120",
+                {
+                    "fr": "des nombres de jours distincts, de 0 à 120.",
+                    "en": "distinct numbers of days, 0 to 120.",
+                },
+            )
         return tuple(sorted(value, reverse=True))
 
 

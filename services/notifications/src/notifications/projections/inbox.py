@@ -1,8 +1,10 @@
-"""The in-app inbox read model: one row per notice, and who has read it."""
+"""The in-app inbox read model: one row per notice — with the data its content is written from
+(the inbox renders it in both languages when asked, from the e-mail templates) — and who has
+read it."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Connection, MetaData, String, Table, delete, insert
+from sqlalchemy import JSON, Column, Connection, MetaData, String, Table, delete, insert
 
 from gsi_kernel.envelope import EventEnvelope
 from gsi_kernel.store.dialect import insert_for
@@ -25,6 +27,7 @@ inbox = Table(
     Column("title_en", String(300), nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("traceparent", String(55)),
+    Column("data", JSON),  # the notice's data (NULL only before revision 0006 filled it)
 )
 
 inbox_reads = Table(
@@ -35,7 +38,16 @@ inbox_reads = Table(
     Column("read_at", UtcDateTime(), nullable=False),
 )
 
-_NOTICE_FIELDS = ("dedupe_key", "organization_id", "audience", "kind", "quarter", "title_fr", "title_en")
+_NOTICE_FIELDS = (
+    "dedupe_key",
+    "organization_id",
+    "audience",
+    "kind",
+    "quarter",
+    "title_fr",
+    "title_en",
+    "data",
+)
 
 
 class InboxProjection:

@@ -6,13 +6,15 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import Body, Depends, Query, status
+from fastapi import Body, Depends, Path, Query, status
 from pydantic import BaseModel
 
+from gsi_kernel.fields import Document, Line, label
 from gsi_kernel.http.app import from_app_state as from_state
 from gsi_kernel.http.context import context_for
 from gsi_kernel.http.pagination import Page, Pagination
 from gsi_kernel.http.security import Admin, authenticated_router
+from registration.api.erasure import ErasureRecord, PersonExport
 from registration.api.schemas import ReasonRequest
 from registration.app.duplicates import DuplicatesQueue
 from registration.app.privacy import Privacy
@@ -25,6 +27,7 @@ DuplicatesDep = Annotated[DuplicatesQueue, Depends(from_state("duplicates", Dupl
 PrivacyDep = Annotated[Privacy, Depends(from_state("privacy", Privacy))]
 QueriesDep = Annotated[PersonQueries, Depends(from_state("queries", PersonQueries))]
 RulesDep = Annotated[RuleBooks, Depends(from_state("rules", RuleBooks))]
+CandidateId = Annotated[Line, Path(json_schema_extra=label("Dossier candidat", "Candidate file"))]
 
 
 class DuplicatePair(BaseModel):
@@ -35,6 +38,8 @@ class DuplicatePair(BaseModel):
     flagged_at: datetime
     organization_id: str
     candidate_organization_id: str
+    file_number: int | None
+    candidate_file_number: int | None
     family_name: str | None
     given_name: str | None
     birth_date: date
@@ -79,7 +84,7 @@ def pending_duplicates(_admin: Admin, queue: DuplicatesDep, page: Pagination) ->
 
 @router.post("/duplicates/{person_id}/{candidate_person_id}/merge", status_code=status.HTTP_204_NO_CONTENT)
 def merge_duplicate(
-    person_id: str, candidate_person_id: str, body: ReasonRequest, admin: Admin, queue: DuplicatesDep
+    person_id: Line, candidate_person_id: CandidateId, body: ReasonRequest, admin: Admin, queue: DuplicatesDep
 ) -> None:
     """Fusionner le dossier récent dans le dossier existant / Merge the newer file into the existing one."""
     queue.merge(person_id, candidate_person_id, body.reason, context_for(admin))
@@ -87,21 +92,24 @@ def merge_duplicate(
 
 @router.post("/duplicates/{person_id}/{candidate_person_id}/dismiss", status_code=status.HTTP_204_NO_CONTENT)
 def dismiss_duplicate(
-    person_id: str, candidate_person_id: str, body: ReasonRequest, admin: Admin, queue: DuplicatesDep
+    person_id: Line, candidate_person_id: CandidateId, body: ReasonRequest, admin: Admin, queue: DuplicatesDep
 ) -> None:
     """Ce ne sont pas la même personne / Not the same person."""
     queue.dismiss(person_id, candidate_person_id, body.reason, context_for(admin))
 
 
 @router.post("/persons/{person_id}/erase", status_code=status.HTTP_204_NO_CONTENT)
-def erase_person(person_id: str, body: ReasonRequest, admin: Admin, privacy: PrivacyDep) -> None:
-    """Effacer les renseignements personnels (Loi 25) / Erase the personal data (Loi 25)."""
+def erase_person(person_id: Line, body: ReasonRequest, admin: Admin, privacy: PrivacyDep) -> None:
+    """Effacer les renseignements personnels (Loi 25), puis purger ce que les fichiers de la base
+    en gardaient / Erase the personal data (Loi 25), then purge what the database files kept."""
     privacy.erase(person_id, body.reason, admin, context_for(admin))
 
 
-@router.get("/persons/{person_id}/export")
-def export_person(person_id: str, admin: Admin, privacy: PrivacyDep) -> dict[str, Any]:
-    """Tout ce qui est détenu sur une personne (JSON) / Everything held on a person (JSON)."""
+@router.get("/persons/{person_id}/export", response_model=PersonExport | ErasureRecord)
+def export_person(person_id: Line, admin: Admin, privacy: PrivacyDep) -> dict[str, Any]:
+    """Tout ce qui est détenu sur une personne (JSON) ; une personne effacée : la trace de
+    l'effacement seulement / Everything held on a person (JSON); an erased person: the erasure
+    record only."""
     return privacy.export(person_id, admin)
 
 
@@ -110,8 +118,8 @@ def read_access_log(
     _admin: Admin,
     queries: QueriesDep,
     page: Pagination,
-    person_id: str | None = None,
-    actor: str | None = None,
+    person_id: Line | None = None,
+    actor: Line | None = None,
     since: datetime | None = None,
 ) -> Page[AccessLogEntry]:
     """Journal des consultations de dossiers / Log of file reads."""
@@ -134,7 +142,7 @@ def rule_set_versions(_admin: Admin, rules: RulesDep) -> list[RuleSetVersion]:
 
 @router.post("/rule-sets", status_code=status.HTTP_201_CREATED, response_model=RuleSetVersion)
 def publish_rule_set(
-    document: Annotated[dict[str, Any], Body(description="Un jeu de règles (format gsi_eligibility)")],
+    document: Annotated[Document, Body(description="Un jeu de règles (format gsi_eligibility)")],
     admin: Admin,
     rules: RulesDep,
 ) -> RuleSetVersion:
@@ -149,7 +157,15 @@ def publish_rule_set(
 def run_retention(
     admin: Admin,
     privacy: PrivacyDep,
-    years: Annotated[int | None, Query(ge=1, le=100, description="Défaut : réglage du service")] = None,
+    years: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=100,
+            description="Défaut : réglage du service",
+            json_schema_extra=label("Années d'inactivité", "Years of inactivity"),
+        ),
+    ] = None,
 ) -> RetentionRun:
     """Effacer les personnes inactives depuis N années / Erase persons inactive for N years."""
     chosen = years or privacy.retention_years

@@ -6,17 +6,21 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import Depends, File, Form, Query, Response, UploadFile, status
+from fastapi import Depends, File, Form, Query, Response, status
 from starlette.concurrency import run_in_threadpool
 
+from gsi_kernel.fields import InterventionCode, Line, VoletCode
 from gsi_kernel.http.app import from_app_state as from_state
 from gsi_kernel.http.context import context_for
 from gsi_kernel.http.security import OrgUser, Reader, authenticated_router
+from gsi_kernel.http.uploads import Upload
+from registration.api.erasure import GONE
 from registration.api.schemas import (
     ChangeAddressRequest,
     ChangeStatusRequest,
     ConsentRequest,
     DocumentCreated,
+    EligibilityCheckRequest,
     EvaluationOut,
     WithdrawConsentRequest,
 )
@@ -25,13 +29,16 @@ from registration.app.queries import AccessPurpose, default_purpose
 from registration.domain.events import StatusPeriod
 from registration.domain.values import ConsentPurpose, DocumentKind
 
-router = authenticated_router(prefix="/persons/{person_id}", tags=["personnes / persons"])
+# An erased person's file answers 410 with the erasure record, to every read and change.
+router = authenticated_router(prefix="/persons/{person_id}", tags=["personnes / persons"], responses=GONE)
 
 ChangesDep = Annotated[PersonChanges, Depends(from_state("changes", PersonChanges))]
 
 
 @router.post("/status", status_code=status.HTTP_204_NO_CONTENT)
-def change_status(person_id: str, body: ChangeStatusRequest, principal: OrgUser, changes: ChangesDep) -> None:
+def change_status(
+    person_id: Line, body: ChangeStatusRequest, principal: OrgUser, changes: ChangesDep
+) -> None:
     """Nouveau statut à partir d'une date (historique conservé) / New status from a date (history kept)."""
     period = StatusPeriod(**body.model_dump(exclude={"reason"}))
     changes.change_status(person_id, period, body.reason, principal, context_for(principal))
@@ -39,7 +46,7 @@ def change_status(person_id: str, body: ChangeStatusRequest, principal: OrgUser,
 
 @router.post("/address", status_code=status.HTTP_204_NO_CONTENT)
 def change_address(
-    person_id: str, body: ChangeAddressRequest, principal: OrgUser, changes: ChangesDep
+    person_id: Line, body: ChangeAddressRequest, principal: OrgUser, changes: ChangesDep
 ) -> None:
     """Changement d'adresse / Address change."""
     address = Address(body.region, body.street, body.municipality, body.postal_code)
@@ -50,30 +57,46 @@ def change_address(
 
 @router.get("/eligibility", response_model=list[EvaluationOut])
 def check_eligibility(
-    person_id: str,
+    person_id: Line,
     principal: Reader,
     changes: ChangesDep,
-    on: Annotated[date, Query(description="Date d'évaluation / Evaluation date")],
-    volet: Annotated[str | None, Query(pattern=r"^V[1-5]$")] = None,
-    code: Annotated[
-        str | None, Query(pattern=r"^[A-Z]{3}$", description="Code d'intervention (ex. OBI)")
+    on: Annotated[
+        date | None,
+        Query(description="Date d'évaluation (défaut : aujourd'hui) / Evaluation date (default: today)"),
     ] = None,
+    volet: VoletCode | None = None,
+    code: Annotated[InterventionCode | None, Query(description="Code d'intervention (ex. OBI)")] = None,
 ) -> list[EvaluationOut]:
-    """Admissibilité à une date, avec les motifs de chaque règle échouée / Eligibility on a date,
-    with each failed rule's reasons (the evaluation is recorded)."""
-    evaluations = changes.evaluate(person_id, on, principal, context_for(principal), volet, code)
+    """Admissibilité à une date (aujourd'hui à Montréal par défaut), avec les motifs de chaque
+    règle échouée, sans rien enregistrer ; un code hors du catalogue en vigueur ce jour-là est
+    refusé (422) / Eligibility on a date (today in Montréal by default), with each failed rule's
+    reasons, recording nothing; a code outside the catalogue in force that day is refused (422)."""
+    evaluations = changes.evaluate(person_id, on, principal, volet, code)
+    return [EvaluationOut.model_validate(e.to_dict()) for e in evaluations]
+
+
+@router.post("/eligibility-checks", status_code=status.HTTP_201_CREATED, response_model=list[EvaluationOut])
+def record_eligibility_check(
+    person_id: Line, body: EligibilityCheckRequest, principal: OrgUser, changes: ChangesDep
+) -> list[EvaluationOut]:
+    """Évaluer l'admissibilité à une date et l'enregistrer au dossier (événement
+    ``EligibilityEvaluated``) / Evaluate eligibility on a date and record it on the file (an
+    ``EligibilityEvaluated`` event)."""
+    evaluations = changes.record_evaluation(
+        person_id, body.on, principal, context_for(principal), body.volet, body.code
+    )
     return [EvaluationOut.model_validate(e.to_dict()) for e in evaluations]
 
 
 @router.post("/consents", status_code=status.HTTP_204_NO_CONTENT)
-def give_consent(person_id: str, body: ConsentRequest, principal: OrgUser, changes: ChangesDep) -> None:
+def give_consent(person_id: Line, body: ConsentRequest, principal: OrgUser, changes: ChangesDep) -> None:
     """Consentement pour une finalité / Consent for a purpose."""
     changes.give_consent(person_id, body.purpose, principal, context_for(principal))
 
 
 @router.post("/consents/{purpose}/withdraw", status_code=status.HTTP_204_NO_CONTENT)
 def withdraw_consent(
-    person_id: str,
+    person_id: Line,
     purpose: ConsentPurpose,
     body: WithdrawConsentRequest,
     principal: OrgUser,
@@ -85,10 +108,10 @@ def withdraw_consent(
 
 @router.post("/documents", status_code=status.HTTP_201_CREATED, response_model=DocumentCreated)
 async def attach_document(
-    person_id: str,
+    person_id: Line,
     principal: OrgUser,
     changes: ChangesDep,
-    file: Annotated[UploadFile, File(description="PDF, PNG ou JPEG, 10 Mo au plus / at most 10 MB")],
+    file: Annotated[Upload, File(description="PDF, PNG ou JPEG, 10 Mo au plus / at most 10 MB")],
     kind: Annotated[DocumentKind, Form()] = DocumentKind.STATUS_DOCUMENT,
 ) -> DocumentCreated:
     """Joindre une pièce justificative (chiffrée au repos) / Attach a proof document (encrypted at rest)."""
@@ -102,8 +125,8 @@ async def attach_document(
 
 @router.get("/documents/{document_id}", response_class=Response)
 def read_document(
-    person_id: str,
-    document_id: str,
+    person_id: Line,
+    document_id: Line,
     principal: Reader,
     changes: ChangesDep,
     purpose: AccessPurpose | None = None,

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import Depends, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
+from gsi_kernel.fields import Line, Lines, label
 from gsi_kernel.http.app import from_app_state as from_state
 from gsi_kernel.http.context import context_for
 from gsi_kernel.http.pagination import Page, Pagination
@@ -20,12 +21,25 @@ router = authenticated_router(
 )
 
 RegisterDep = Annotated[IncidentRegister, Depends(from_state("incidents", IncidentRegister))]
-IncidentId = Annotated[str, Path(max_length=36, description="Identifiant de l'incident / Incident id")]
+IncidentId = Annotated[Line, Path(max_length=36, description="Identifiant de l'incident / Incident id")]
 
-_TEXT = Field(min_length=1, max_length=4000)
 _REASON = Field(min_length=3, max_length=500, description="Motif / Reason")
+_INFORMATION = label("Renseignements personnels concernés", "Personal information concerned")
+_CIRCUMSTANCES = label("Circonstances", "Circumstances")
+_RISK = label("Évaluation du risque de préjudice", "Assessment of the risk of injury")
+_OCCURRED_ON = label("Date de l'incident", "Date of the incident")
+_OCCURRED_UNTIL = label("Fin de l'incident", "End of the incident")
+_OCCURRED_ESTIMATED = label("Date de l'incident estimée", "Date of the incident estimated")
+_DETECTED_ON = label("Date de détection", "Detection date")
+_PERSONS_CONCERNED = label("Personnes concernées", "Persons concerned")
+_PERSONS_ESTIMATED = label("Nombre de personnes estimé", "Number of persons estimated")
+_SERIOUS = label("Risque de préjudice sérieux", "Risk of serious injury")
 # An upper bound only: a negative count is the domain's refusal (incident.negative_count).
-_PERSONS = Field(le=100_000_000, description="Nombre de personnes concernées / Number of persons concerned")
+_PERSONS = Field(
+    le=100_000_000,
+    description="Nombre de personnes concernées / Number of persons concerned",
+    json_schema_extra=_PERSONS_CONCERNED,
+)
 
 
 class IncidentIn(BaseModel):
@@ -46,16 +60,16 @@ class IncidentIn(BaseModel):
         },
     )
 
-    personal_information: str = _TEXT
-    circumstances: str = _TEXT
-    occurred_on: date
-    occurred_until: date | None = None
-    occurred_estimated: bool = False
-    detected_on: date
+    personal_information: Lines = Field(max_length=4000, json_schema_extra=_INFORMATION)
+    circumstances: Lines = Field(max_length=4000, json_schema_extra=_CIRCUMSTANCES)
+    occurred_on: date = Field(json_schema_extra=_OCCURRED_ON)
+    occurred_until: date | None = Field(default=None, json_schema_extra=_OCCURRED_UNTIL)
+    occurred_estimated: bool = Field(default=False, json_schema_extra=_OCCURRED_ESTIMATED)
+    detected_on: date = Field(json_schema_extra=_DETECTED_ON)
     persons_concerned: int = _PERSONS
-    persons_estimated: bool = False
-    risk_assessment: str = _TEXT
-    serious_injury_risk: bool
+    persons_estimated: bool = Field(default=False, json_schema_extra=_PERSONS_ESTIMATED)
+    risk_assessment: Lines = Field(max_length=4000, json_schema_extra=_RISK)
+    serious_injury_risk: bool = Field(json_schema_extra=_SERIOUS)
 
 
 class IncidentChanges(BaseModel):
@@ -63,37 +77,37 @@ class IncidentChanges(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    personal_information: str | None = Field(default=None, min_length=1, max_length=4000)
-    circumstances: str | None = Field(default=None, min_length=1, max_length=4000)
-    occurred_on: date | None = None
-    occurred_until: date | None = None
-    occurred_estimated: bool | None = None
-    detected_on: date | None = None
-    persons_concerned: int | None = Field(default=None, le=100_000_000)
-    persons_estimated: bool | None = None
-    risk_assessment: str | None = Field(default=None, min_length=1, max_length=4000)
-    serious_injury_risk: bool | None = None
-    reason: str = _REASON
+    personal_information: Lines | None = Field(default=None, max_length=4000, json_schema_extra=_INFORMATION)
+    circumstances: Lines | None = Field(default=None, max_length=4000, json_schema_extra=_CIRCUMSTANCES)
+    occurred_on: date | None = Field(default=None, json_schema_extra=_OCCURRED_ON)
+    occurred_until: date | None = Field(default=None, json_schema_extra=_OCCURRED_UNTIL)
+    occurred_estimated: bool | None = Field(default=None, json_schema_extra=_OCCURRED_ESTIMATED)
+    detected_on: date | None = Field(default=None, json_schema_extra=_DETECTED_ON)
+    persons_concerned: int | None = Field(default=None, le=100_000_000, json_schema_extra=_PERSONS_CONCERNED)
+    persons_estimated: bool | None = Field(default=None, json_schema_extra=_PERSONS_ESTIMATED)
+    risk_assessment: Lines | None = Field(default=None, max_length=4000, json_schema_extra=_RISK)
+    serious_injury_risk: bool | None = Field(default=None, json_schema_extra=_SERIOUS)
+    reason: Lines = _REASON
 
 
 class NoticeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    recipient: NoticeRecipient
-    sent_on: date
+    recipient: NoticeRecipient = Field(json_schema_extra=label("Destinataire de l'avis", "Notice recipient"))
+    sent_on: date = Field(json_schema_extra=label("Date d'envoi", "Date sent"))
 
 
 class MeasureIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    description: str = _TEXT
-    taken_on: date
+    description: Lines = Field(max_length=4000)
+    taken_on: date = Field(json_schema_extra=label("Date de la mesure", "Date taken"))
 
 
 class CloseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = _REASON
+    reason: Lines = _REASON
 
 
 class Measure(BaseModel):
@@ -146,8 +160,12 @@ def list_incidents(
     register: RegisterDep,
     page: Pagination,
     state: Annotated[Literal["open", "closed"] | None, Query(alias="status")] = None,
-    detected_from: date | None = None,
-    detected_to: date | None = None,
+    detected_from: Annotated[
+        date | None, Query(json_schema_extra=label("Détecté depuis le", "Detected from"))
+    ] = None,
+    detected_to: Annotated[
+        date | None, Query(json_schema_extra=label("Détecté jusqu'au", "Detected to"))
+    ] = None,
 ) -> Page[IncidentOut]:
     """Le registre, les plus récents d'abord / The register, most recently detected first."""
     rows, total = register.list(

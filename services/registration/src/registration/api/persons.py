@@ -7,12 +7,15 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Response, status
 
+from gsi_contracts.registration import file_reference, parse_file_reference
+from gsi_kernel.fields import Format, Line, Name, Region, VoletCode, label
 from gsi_kernel.http.app import from_app_state as from_state
 from gsi_kernel.http.context import context_for
 from gsi_kernel.http.pagination import Page, Pagination
 from gsi_kernel.http.policy import own_organization
 from gsi_kernel.http.security import OrgUser, Reader, authenticated_router
 from gsi_kernel.http.threads import in_thread
+from registration.api.erasure import GONE
 from registration.api.schemas import (
     EvaluationOut,
     PersonFile,
@@ -28,6 +31,12 @@ from registration.domain.events import StatusPeriod
 from registration.domain.values import Status
 
 router = authenticated_router(prefix="/persons", tags=["personnes / persons"])
+_FILE_REFERENCE = Format(
+    "file_reference.format",
+    r"^\s*([dD]\s*-?\s*)?\d{1,12}\s*$",
+    "un numéro de dossier, par exemple D-000123 ou 123",
+    "a file number, e.g. D-000123 or 123",
+)
 
 RegisteringDep = Annotated[Registering, Depends(from_state("registering", Registering))]
 QueriesDep = Annotated[PersonQueries, Depends(from_state("queries", PersonQueries))]
@@ -46,6 +55,8 @@ async def register_person(
     )
     out = RegisteredOut(
         person_id=registered.person_id,
+        file_number=registered.file_number,
+        file_reference=file_reference(registered.file_number),
         possible_duplicate=registered.possible_duplicate,
         eligibility=[EvaluationOut.model_validate(e.to_dict()) for e in registered.eligibility],
     )
@@ -77,20 +88,19 @@ def _new_person(body: RegisterPersonRequest) -> NewPerson:
     )
 
 
-@router.get("/{person_id}", response_model=PersonFile)
+@router.get("/{person_id}", response_model=PersonFile, responses=GONE)
 def get_person(
-    person_id: str,
+    person_id: Line,
     principal: Reader,
     queries: QueriesDep,
     purpose: Annotated[
         AccessPurpose | None, Query(description="Finalité de la consultation / Purpose of the read")
     ] = None,
 ) -> PersonFile:
-    """Dossier d'une personne (consultation journalisée) / A person's file (every read is logged)."""
+    """Dossier d'une personne (consultation journalisée) ; effacée : 410 et la trace de
+    l'effacement / A person's file (every read is logged); erased: 410 and the erasure record."""
     row = queries.file(person_id, principal, purpose or default_purpose(principal))
-    return PersonFile.model_validate(
-        {**PersonSummary.of(row).model_dump(), "consents": row["consents"], "documents": row["documents"]}
-    )
+    return PersonFile.model_validate({**row, **PersonSummary.of(row).model_dump()})
 
 
 @router.get("", response_model=Page[PersonSummary])
@@ -100,18 +110,52 @@ def search_persons(
     vault: VaultDep,
     page: Pagination,
     name: Annotated[
-        str | None, Query(min_length=1, max_length=100, description="Début du nom ou du prénom")
+        Name | None, Query(min_length=1, max_length=100, description="Début du nom ou du prénom")
     ] = None,
-    uci: Annotated[str | None, Query(min_length=4, max_length=20)] = None,
+    uci: Annotated[
+        Line | None,
+        Query(min_length=4, max_length=20, json_schema_extra=label("IUC (identifiant client d'IRCC)", "UCI")),
+    ] = None,
     status_: Annotated[Status | None, Query(alias="status")] = None,
-    region: Annotated[str | None, Query(pattern=r"^\d{2}$")] = None,
+    region: Region | None = None,
     eligible_for: Annotated[
-        str | None, Query(pattern=r"^V[1-5]$", description="Admissible à ce volet")
+        VoletCode | None,
+        Query(
+            description="Admissible à ce volet",
+            json_schema_extra=label("Admissible au volet", "Eligible for"),
+        ),
     ] = None,
-    registered_from: date | None = None,
-    registered_to: date | None = None,
+    registered_from: Annotated[
+        date | None, Query(json_schema_extra=label("Inscrite depuis le", "Registered from"))
+    ] = None,
+    registered_to: Annotated[
+        date | None, Query(json_schema_extra=label("Inscrite jusqu'au", "Registered to"))
+    ] = None,
+    file_number: Annotated[
+        Line | None,
+        Query(
+            pattern=_FILE_REFERENCE.pattern,
+            description="Numéro ou référence du dossier / File number or reference",
+            examples=["D-000123"],
+            json_schema_extra={
+                **_FILE_REFERENCE.hint(),
+                **label("Numéro de dossier", "File number"),
+            },
+        ),
+    ] = None,
+    person_id: Annotated[
+        list[Line] | None,
+        Query(
+            max_length=200,
+            description="Ces personnes seulement (paramètre répété, 200 au plus) / These persons only "
+            "(repeated, at most 200)",
+        ),
+    ] = None,
 ) -> Page[PersonSummary]:
     """Rechercher parmi les personnes visibles / Search the persons visible to the user."""
+    number = parse_file_reference(file_number) if file_number else None
+    if file_number and number is None:  # D-000000: no file has it
+        return Page(items=[], total=0, offset=page.offset, limit=page.limit)
     filters = SearchFilters(
         name=name,
         uci_hash=vault.uci_hash(uci) if uci else None,
@@ -120,6 +164,8 @@ def search_persons(
         eligible_for=eligible_for,
         registered_from=registered_from,
         registered_to=registered_to,
+        file_number=number,
+        person_ids=tuple(person_id or ()),
     )
     rows, total = queries.search(principal, filters, offset=page.offset, limit=page.limit)
     return Page(items=[PersonSummary.of(r) for r in rows], total=total, offset=page.offset, limit=page.limit)

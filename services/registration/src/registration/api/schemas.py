@@ -5,33 +5,60 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from gsi_contracts.registration import file_reference
+from gsi_kernel.fields import (
+    CountryCode,
+    Email,
+    InterventionCode,
+    Line,
+    Lines,
+    MaybeLine,
+    MaybeName,
+    Name,
+    PostalCode,
+    Region,
+    VoletCode,
+    label,
+)
 from registration.domain.values import VOLETS, ConsentPurpose, FrenchLevel, Sex, Status
 
-_NAME = Field(min_length=1, max_length=200)
 _REASON = Field(min_length=3, max_length=500, description="Motif du changement / Reason for the change")
-_REGION = Field(default=None, pattern=r"^\d{2}$", description="Région administrative du Québec, 01 à 17")
+_REGION = Field(default=None, description="Région administrative du Québec, 01 à 17")
 
 
 class StatusIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     status: Status
-    effective_from: date = Field(description="Date d'effet du statut / Status effective date")
-    admission_date: date | None = Field(default=None, description="Date d'admission / Admission date")
+    effective_from: date = Field(
+        description="Date d'effet du statut / Status effective date",
+        json_schema_extra=label("Date d'effet", "Effective date"),
+    )
+    admission_date: date | None = Field(
+        default=None,
+        description="Date d'admission / Admission date",
+        json_schema_extra=label("Date d'admission", "Admission date"),
+    )
     expires_on: date | None = Field(
-        default=None, description="Fin d'un statut temporaire / Temporary status end"
+        default=None,
+        description="Fin d'un statut temporaire / Temporary status end",
+        json_schema_extra=label("Fin du statut temporaire", "Temporary status end"),
     )
 
 
 class AddressIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    region: str | None = _REGION
-    street: str | None = Field(default=None, max_length=300)
-    municipality: str | None = Field(default=None, max_length=200)
-    postal_code: str | None = Field(default=None, pattern=r"^[A-Za-z]\d[A-Za-z] ?\d[A-Za-z]\d$")
+    region: Region | None = _REGION
+    street: MaybeLine = Field(default=None, max_length=300, json_schema_extra=label("Rue", "Street"))
+    municipality: MaybeName = Field(
+        default=None, max_length=200, json_schema_extra=label("Municipalité", "Municipality")
+    )
+    postal_code: PostalCode | None = Field(
+        default=None, json_schema_extra=label("Code postal", "Postal code")
+    )
 
 
 class RegisterPersonRequest(BaseModel):
@@ -67,21 +94,37 @@ class RegisterPersonRequest(BaseModel):
         },
     )
 
-    family_name: str = _NAME
-    given_name: str = _NAME
-    birth_date: date
-    sex: Sex
-    country_of_birth: str = Field(pattern=r"^[A-Z]{2}$", description="Code pays ISO 3166-1 alpha-2")
-    languages: list[str] = Field(default_factory=list, max_length=10, description="Codes ISO 639-1")
-    french_level: FrenchLevel = FrenchLevel.NONE
-    status: StatusIn
-    uci: str | None = Field(
-        default=None, min_length=4, max_length=20, description="Identifiant client (IRCC)"
+    family_name: Name = Field(max_length=200, json_schema_extra=label("Nom de famille", "Family name"))
+    given_name: Name = Field(max_length=200, json_schema_extra=label("Prénom", "Given name"))
+    birth_date: date = Field(json_schema_extra=label("Date de naissance", "Birth date"))
+    sex: Sex = Field(json_schema_extra=label("Sexe", "Sex"))
+    country_of_birth: CountryCode = Field(
+        description="Code pays ISO 3166-1 alpha-2",
+        json_schema_extra=label("Pays de naissance", "Country of birth"),
     )
-    email: EmailStr | None = None
-    phone: str | None = Field(default=None, max_length=30)
-    address: AddressIn | None = None
-    consents: list[ConsentPurpose] = Field(default_factory=list)
+    languages: list[Line] = Field(
+        default_factory=list,
+        max_length=10,
+        description="Codes ISO 639-1",
+        json_schema_extra=label("Langues parlées", "Languages spoken"),
+    )
+    french_level: FrenchLevel = Field(
+        default=FrenchLevel.NONE, json_schema_extra=label("Niveau de français", "French level")
+    )
+    status: StatusIn
+    uci: MaybeLine = Field(
+        default=None,
+        min_length=4,
+        max_length=20,
+        description="Identifiant client (IRCC)",
+        json_schema_extra=label("IUC (identifiant client d'IRCC)", "UCI (IRCC client identifier)"),
+    )
+    email: Email | None = None
+    phone: MaybeLine = Field(default=None, max_length=30)
+    address: AddressIn | None = Field(default=None, json_schema_extra=label("Adresse", "Address"))
+    consents: list[ConsentPurpose] = Field(
+        default_factory=list, json_schema_extra=label("Consentements", "Consents")
+    )
 
 
 class FailureOut(BaseModel):
@@ -104,6 +147,11 @@ class EvaluationOut(BaseModel):
 
 class RegisteredOut(BaseModel):
     person_id: str
+    file_number: int = Field(description="Numéro du dossier / File number")
+    file_reference: str = Field(
+        description="Référence du dossier, telle que les personnes la voient / The file's human reference",
+        examples=["D-000123"],
+    )
     possible_duplicate: bool = Field(
         description="Peut-être déjà connue ailleurs (sans détail) / May be known elsewhere (no details)"
     )
@@ -130,6 +178,11 @@ class DocumentOut(BaseModel):
 class PersonSummary(BaseModel):
     person_id: str
     organization_id: str
+    file_number: int | None = Field(
+        description="Numéro du dossier (aucun, brièvement, pour un dossier inscrit avant la "
+        "numérotation) / File number (briefly none for a file registered before numbering)"
+    )
+    file_reference: str | None = Field(examples=["D-000123"])
     family_name: str | None
     given_name: str | None
     birth_date: date
@@ -147,12 +200,49 @@ class PersonSummary(BaseModel):
     @classmethod
     def of(cls, row: dict[str, Any]) -> PersonSummary:
         volets = [volet for volet in VOLETS if row.get(f"eligible_{volet.lower()}")]
-        return cls.model_validate({**row, "eligible_volets": volets})
+        number = row.get("file_number")
+        reference = file_reference(number) if number else None
+        return cls.model_validate({**row, "eligible_volets": volets, "file_reference": reference})
+
+
+class EligibilityCheckRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"on": "2026-11-20", "volet": "V1"}]}
+    )
+
+    on: date | None = Field(
+        default=None,
+        description="Date d'évaluation (défaut : aujourd'hui) / Evaluation date (default: today)",
+    )
+    volet: VoletCode | None = Field(default=None, description="Ce volet seulement / This volet only")
+    code: InterventionCode | None = Field(default=None, description="Code d'intervention (ex. OBI)")
+
+
+class StatusPeriodOut(BaseModel):
+    status: str
+    effective_from: date
+    admission_date: date | None
+    expires_on: date | None
+    reason: str | None = Field(
+        description="Motif du changement (aucun à l'inscription) / Reason (none at registration)"
+    )
+    recorded_at: datetime = Field(description="Enregistré le / Recorded at")
 
 
 class PersonFile(PersonSummary):
     consents: list[ConsentOut]
     documents: list[DocumentOut]
+    statuses: list[StatusPeriodOut] = Field(
+        description="Historique des statuts, par date d'effet / Status history, by effective date"
+    )
+    languages: list[str]
+    french_level: str
+    uci: str | None = Field(json_schema_extra=label("IUC (identifiant client d'IRCC)", "UCI"))
+    email: str | None
+    phone: str | None
+    street: str | None
+    municipality: str | None
+    postal_code: str | None
 
 
 class ChangeStatusRequest(StatusIn):
@@ -169,7 +259,7 @@ class ChangeStatusRequest(StatusIn):
         },
     )
 
-    reason: str = _REASON
+    reason: Lines = _REASON
 
 
 class ChangeAddressRequest(AddressIn):
@@ -187,8 +277,8 @@ class ChangeAddressRequest(AddressIn):
         },
     )
 
-    effective_from: date
-    reason: str = _REASON
+    effective_from: date = Field(json_schema_extra=label("Date d'effet", "Effective date"))
+    reason: Lines = _REASON
 
 
 class ConsentRequest(BaseModel):
@@ -202,7 +292,7 @@ class WithdrawConsentRequest(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"reason": "Demande de la personne"}]}
     )
 
-    reason: str = _REASON
+    reason: Lines = _REASON
 
 
 class ReasonRequest(BaseModel):
@@ -210,7 +300,7 @@ class ReasonRequest(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"reason": "Demande d'effacement (Loi 25)"}]}
     )
 
-    reason: str = _REASON
+    reason: Lines = _REASON
 
 
 class DocumentCreated(BaseModel):

@@ -1,16 +1,20 @@
 """Changes to a person's file by their organization: status, address, consents, documents,
-and eligibility evaluated on request. Every change is an event with its author and reason."""
+and eligibility evaluated on request (read, or recorded). Every change is an event with its
+author and reason."""
 
 from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Connection, insert, select
 
+from gsi_conformity import CatalogueBook, load_default_catalogue
 from gsi_eligibility.model import Evaluation
+from gsi_eligibility.rules import RuleBook
 from gsi_kernel.auth import Principal
 from gsi_kernel.clock import montreal_date
 from gsi_kernel.envelope import CommandContext
@@ -24,7 +28,7 @@ from registration.app.vault import PersonVault
 from registration.domain import events as ev
 from registration.domain import person
 from registration.domain.eligibility import explain
-from registration.domain.values import VOLETS, ConsentPurpose, DocumentKind
+from registration.domain.values import PROGRAM, VOLETS, ConsentPurpose, DocumentKind
 from registration.projections.tables import document_contents, documents
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
@@ -49,11 +53,21 @@ class Document:
 
 
 class PersonChanges:
-    def __init__(self, kernel: Kernel, vault: PersonVault, rules: RuleBooks, queries: PersonQueries) -> None:
+    def __init__(
+        self,
+        kernel: Kernel,
+        vault: PersonVault,
+        rules: RuleBooks,
+        queries: PersonQueries,
+        catalogues: Callable[[], CatalogueBook] = load_default_catalogue,
+    ) -> None:
+        """``catalogues``: the intervention catalogue versions registration knows — those shipped
+        in ``gsi_conformity`` (it does not follow interventions' ``CataloguePublished`` yet)."""
         self._kernel = kernel
         self._vault = vault
         self._rules = rules
         self._queries = queries
+        self._catalogues = catalogues
 
     def change_status(
         self,
@@ -115,21 +129,50 @@ class PersonChanges:
         self._execute(person_id, lambda h: person.withdraw_consent(h, purpose, now, reason), context)
 
     def evaluate(
+        self, person_id: str, on_date: date | None, principal: Principal, volet: str | None, code: str | None
+    ) -> list[Evaluation]:
+        """Eligibility on a date — today in Montréal, by the service's clock, when none is
+        given — explained for every volet asked; a pure read (nothing recorded). A code outside
+        the catalogue in force on that date is refused, as a declaration of it would be."""
+        self._queries.visible(person_id, principal)
+        on_date, book = self._terms(on_date, code)
+        history = self._history(person_id)
+        person.evaluate_on_request(history, on_date, rules=book)  # its checks only: nothing written
+        return self._explain(history, on_date, book, volet, code)
+
+    def record_evaluation(
         self,
         person_id: str,
-        on_date: date,
+        on_date: date | None,
         principal: Principal,
         context: CommandContext,
         volet: str | None,
         code: str | None,
     ) -> list[Evaluation]:
-        """Evaluate eligibility on a date (recorded as an event) and explain every volet asked."""
-        self._queries.visible(person_id, principal)
-        book = self._rules.current()
+        """The same evaluation, recorded on the person's file (an ``EligibilityEvaluated`` event:
+        the read model's eligibility flags follow it, and it is activity on the file) by the
+        person's organization."""
+        self._own(person_id, principal)
+        on_date, book = self._terms(on_date, code)
         self._execute(person_id, lambda h: person.evaluate_on_request(h, on_date, rules=book), context)
+        return self._explain(self._history(person_id), on_date, book, volet, code)
+
+    def _terms(self, on_date: date | None, code: str | None) -> tuple[date, RuleBook]:
+        on_date = on_date or self._today()
+        if code is not None:
+            self._catalogues().code_on(PROGRAM, on_date, code)
+        return on_date, self._rules.current()
+
+    def _history(self, person_id: str) -> list[DomainEvent]:
         with self._kernel.db.transaction() as connection:
-            history = self._kernel.store.load(connection, f"person-{person_id}")
-        state = person.fold([ev.EVENTS.decode(e.type, e.schema_version, e.payload) for e in history])
+            stored = self._kernel.store.load(connection, f"person-{person_id}")
+        return [ev.EVENTS.decode(e.type, e.schema_version, e.payload) for e in stored]
+
+    @staticmethod
+    def _explain(
+        history: list[DomainEvent], on_date: date, book: RuleBook, volet: str | None, code: str | None
+    ) -> list[Evaluation]:
+        state = person.fold(history)
         assert state is not None
         return explain(state, on_date, book, (volet,) if volet else VOLETS, code)
 

@@ -31,9 +31,11 @@ class DuplicatesQueue:
                 q.flagged_at,
                 new.c.organization_id.label("organization_id"),
                 old.c.organization_id.label("candidate_organization_id"),
+                new.c.file_number,
                 new.c.family_name,
                 new.c.given_name,
                 new.c.birth_date,
+                old.c.file_number.label("candidate_file_number"),
                 old.c.family_name.label("candidate_family_name"),
                 old.c.given_name.label("candidate_given_name"),
             )

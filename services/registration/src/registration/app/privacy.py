@@ -1,5 +1,10 @@
 """Loi 25 duties: erasure (crypto-shredding), export of everything held on a person, and the
-retention job that erases persons inactive for too long."""
+retention job that erases persons inactive for too long.
+
+After an erasure, or a retention batch, has committed, the files of the tables that held the
+person's plaintext (names, search keys) and their wrapped key are purged, so that nothing of it
+stays readable on disk (ADR 19); a purge that cannot run at once stays owed, and the retention
+worker pays it on its next pass."""
 
 from __future__ import annotations
 
@@ -12,12 +17,26 @@ from sqlalchemy import Connection, delete, select
 from gsi_kernel.auth import Principal
 from gsi_kernel.envelope import CommandContext
 from gsi_kernel.events import DomainEvent
+from gsi_kernel.privacy.tables import subject_keys
 from gsi_kernel.runtime import Kernel
+from gsi_kernel.store.purge import Purge
+from registration.app.file_numbers import release_uci
 from registration.app.queries import AccessPurpose, PersonQueries
 from registration.app.vault import PersonVault
 from registration.domain import events as ev
 from registration.domain import person
-from registration.projections.tables import access_log, document_contents, documents, persons
+from registration.projections.tables import (
+    ERASURE_PURGE,
+    access_log,
+    document_contents,
+    documents,
+    name_tokens,
+    persons,
+)
+
+# The tables whose rows held an erased person's plaintext or their key. Document contents,
+# sealed under that key, are left to the crypto-shredding: rewriting them would copy every file.
+PURGED_ON_ERASURE = (persons, name_tokens, subject_keys)
 
 
 class Privacy:
@@ -28,26 +47,37 @@ class Privacy:
         self._kernel = kernel
         self._vault = vault
         self._queries = queries
+        self._purge = Purge(kernel.db, ERASURE_PURGE, PURGED_ON_ERASURE, kernel.clock)
 
     def erase(self, person_id: str, reason: str, principal: Principal, context: CommandContext) -> None:
         """Destroy the person's key (their personal data becomes unreadable in every event and
-        copy) and the documents; events, ids and counts stay."""
-        self._queries.visible(person_id, principal)
+        copy) and the documents, then purge the files; events, ids and counts stay. Erasing an
+        erased person again changes nothing."""
+        self._queries.row(person_id, principal)
         self._erase(person_id, reason, context)
+        self.purge()
+
+    def purge(self) -> bool:
+        """Pay the purge the erasures owe (ADR 19); False when it must wait (still owed)."""
+        return self._purge.pay()
 
     def _erase(self, person_id: str, reason: str, context: CommandContext) -> None:
         def decide(connection: Connection, history: list[DomainEvent]) -> list[DomainEvent]:
             decided = person.erase(history, reason)
             self._vault.shred(connection, person_id, self._kernel.clock.now())
+            release_uci(connection, person_id)
             connection.execute(delete(document_contents).where(document_contents.c.person_id == person_id))
             return decided
 
         self._kernel.writer.execute_with(f"person-{person_id}", decide, context)
 
     def export(self, person_id: str, principal: Principal) -> dict[str, Any]:
-        """Everything held on the person, in one structured document (Loi 25, art. 27)."""
-        row = self._queries.visible(person_id, principal)
+        """Everything held on the person, in one structured document (Loi 25, art. 27); for an
+        erased person, that is the erasure record alone."""
+        row = self._queries.row(person_id, principal)
         self._queries.log_access(person_id, principal, AccessPurpose.PERSON_REQUEST, "export")
+        if row["erased"]:
+            return self._queries.erasure(person_id).record()
         with self._kernel.db.transaction() as connection:
             history = self._kernel.store.load(connection, f"person-{person_id}")
             events = [
@@ -106,6 +136,8 @@ class Privacy:
             ]
         for person_id in stale:
             self._erase(person_id, f"retention: inactive since before {_day(cutoff)}", context)
+        if stale:
+            self.purge()  # once for the whole batch
         return stale
 
 

@@ -1,5 +1,5 @@
-"""What registration publishes for the other services: pseudonymous facts only — no name, no
-contact, no UCI (Loi 25, art. 64: only what is necessary)."""
+"""What registration publishes for the other services: pseudonymous facts and the file number
+only — no name, no contact, no UCI (Loi 25, art. 64: only what is necessary)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,13 @@ def _registered(e: ev.PersonRegistered, _env: EventEnvelope) -> DomainEvent:
         region=e.region,
         admission_date=e.status.admission_date,
         status_expires_on=e.status.expires_on,
+        file_number=e.file_number,
+    )
+
+
+def _numbered(e: ev.FileNumberAssigned, env: EventEnvelope) -> DomainEvent:
+    return contract.PersonFileNumberAssigned(
+        person_id=_person_id(env), organization_id=env.organization or "", file_number=e.file_number
     )
 
 
@@ -65,6 +72,7 @@ def _rules(e: RuleSetPublished, _env: EventEnvelope) -> DomainEvent:
 
 _MAPPINGS: dict[type[DomainEvent], Callable[[Any, EventEnvelope], DomainEvent]] = {
     ev.PersonRegistered: _registered,
+    ev.FileNumberAssigned: _numbered,
     ev.StatusChanged: _status,
     ev.AddressChanged: _region,
     ev.PersonMerged: _merged,

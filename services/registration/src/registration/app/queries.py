@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from pydantic_core import to_jsonable_python
 from sqlalchemy import insert, select
 
 from gsi_kernel.auth import Principal, Role, may_read_organization
-from gsi_kernel.errors import NotFound
+from gsi_kernel.errors import GsiError, NotFound
 from gsi_kernel.runtime import Kernel
 from gsi_kernel.store.queries import fetch_one, fetch_page
+from registration.app.person_file import file_details
 from registration.app.search import SearchFilters, search
+from registration.app.vault import PersonVault
+from registration.domain import events as ev
 from registration.projections.tables import access_log, consents, documents, persons
 
 
@@ -31,19 +36,71 @@ def default_purpose(principal: Principal) -> AccessPurpose:
     return AccessPurpose.SERVICE_DELIVERY
 
 
+@dataclass(frozen=True, slots=True)
+class Erasure:
+    """What is kept of an erased person (Loi 25): that they were erased, when, by whom, why."""
+
+    person_id: str
+    erased_at: datetime
+    erased_by: str
+    reason: str
+
+    def record(self) -> dict[str, Any]:
+        return {
+            "person_id": self.person_id,
+            "erased": True,
+            "erased_at": self.erased_at,
+            "erased_by": self.erased_by,
+            "reason": self.reason,
+        }
+
+
+class PersonGone(GsiError):
+    """A read (or change) of an erased person's file: gone, with the erasure record only."""
+
+    status = 410
+
+    def __init__(self, erasure: Erasure) -> None:
+        super().__init__(
+            "person.erased",
+            "Cette personne a été effacée (Loi 25) : seule la trace de l'effacement est conservée.",
+            "This person was erased (Loi 25): only the record of the erasure is kept.",
+            details=to_jsonable_python(erasure.record()),
+        )
+
+
 class PersonQueries:
-    def __init__(self, kernel: Kernel) -> None:
+    def __init__(self, kernel: Kernel, vault: PersonVault) -> None:
         self._kernel = kernel
+        self._vault = vault
 
     def visible(self, person_id: str, principal: Principal) -> dict[str, Any]:
-        """The person's read-model row, if the principal may see it (else: not found, no leak)."""
+        """The person's read-model row, if the principal may see it (else: not found, no leak)
+        and the person was not erased (else: gone, with the erasure record only)."""
+        row = self.row(person_id, principal)
+        if row["erased"]:
+            raise PersonGone(self.erasure(person_id))
+        return row
+
+    def row(self, person_id: str, principal: Principal) -> dict[str, Any]:
+        """The row, erased or not, if the principal may see it: for the erasure and the export."""
         row = fetch_one(self._kernel.db, select(persons).where(persons.c.person_id == person_id))
         if row is None or not may_read_organization(principal, row["organization_id"]):
             raise NotFound("person.not_found", "Personne introuvable.", "Person not found.")
         return row
 
+    def erasure(self, person_id: str) -> Erasure:
+        """The erasure record, from the person's stream (its last PersonErased event)."""
+        with self._kernel.db.transaction() as connection:
+            history = self._kernel.store.load(connection, f"person-{person_id}")
+        erased = next((e for e in reversed(history) if e.type == ev.PersonErased.event_type), None)
+        if erased is None:  # the read model says erased, the stream does not: a broken invariant
+            raise RuntimeError(f"person {person_id} is erased in the read model but not in its stream")
+        return Erasure(person_id, erased.occurred_at, erased.actor, str(erased.payload["reason"]))
+
     def file(self, person_id: str, principal: Principal, purpose: AccessPurpose) -> dict[str, Any]:
-        """The person's file, with consents and documents; the read is logged."""
+        """The person's file, with consents, documents, status history and identity (unsealed:
+        whoever may read the file reads it whole); the read is logged."""
         row = self.visible(person_id, principal)
         with self._kernel.db.transaction() as connection:
             row["consents"] = [
@@ -60,6 +117,8 @@ class PersonQueries:
                     .order_by(documents.c.uploaded_at)
                 )
             ]
+            history = self._kernel.store.load(connection, f"person-{person_id}")
+            row |= file_details(history, lambda token: self._vault.open(connection, person_id, token))
         self.log_access(person_id, principal, purpose, "read")
         return row
 

@@ -1,5 +1,6 @@
-"""Registering a person: seal the personal data under the person's new key, look for the same
-person elsewhere (UCI, or probable match), decide, and evaluate eligibility — one transaction."""
+"""Registering a person: refuse a UCI the organization's files already hold, seal the personal
+data under the person's new key, look for the same person elsewhere (UCI, or probable match),
+number the file, decide, and evaluate eligibility — one transaction."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from gsi_kernel.clock import montreal_date
 from gsi_kernel.envelope import CommandContext
 from gsi_kernel.events import DomainEvent
 from gsi_kernel.runtime import Kernel
+from registration.app import file_numbers
 from registration.app.rules import RuleBooks
 from registration.app.vault import PersonVault
 from registration.domain import duplicates, person
@@ -57,6 +59,7 @@ class NewPerson:
 @dataclass(frozen=True, slots=True)
 class Registered:
     person_id: str
+    file_number: int
     possible_duplicate: bool  # all the registering organization learns about other files
     eligibility: list[Evaluation]
 
@@ -81,7 +84,11 @@ class Registering:
         )
 
         def decide(connection: Connection, history: list[DomainEvent]) -> list[DomainEvent]:
+            same_uci = file_numbers.uci_holder(connection, organization_id, uci_hash) if uci_hash else None
+            if same_uci is not None:  # refused before anything is sealed or numbered
+                raise duplicates.duplicate_uci(same_uci)
             found = duplicates.matches(identity, _candidates(connection, identity))
+            number = file_numbers.next_file_number(connection)
             command = person.RegisterPerson(
                 person_id=person_id,
                 organization_id=organization_id,
@@ -97,9 +104,14 @@ class Registering:
                 consents=new.consents,
                 today=montreal_date(now),
                 now=now,
+                file_number=number,
             )
             candidates = [person.DuplicateCandidate(m.person_id, m.match, m.score) for m in found]
             decided[:] = person.register(history, command, duplicates=candidates, rules=book)
+            if uci_hash:  # a registration of the same UCI running at the same time: one wins
+                holder = file_numbers.claim_uci(connection, organization_id, uci_hash, person_id, number)
+                if holder is not None:
+                    raise duplicates.duplicate_uci(holder)
             return decided
 
         decided: list[DomainEvent] = []
@@ -107,7 +119,8 @@ class Registering:
         state = person.fold(decided)
         assert state is not None
         flagged = any(isinstance(e, ev.PossibleDuplicateFlagged) for e in decided)
-        return Registered(person_id, flagged, explain(state, montreal_date(now), book))
+        assert state.file_number is not None
+        return Registered(person_id, state.file_number, flagged, explain(state, montreal_date(now), book))
 
 
 def _candidates(connection: Connection, identity: duplicates.Identity) -> list[duplicates.Identity]:

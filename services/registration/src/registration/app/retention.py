@@ -1,5 +1,6 @@
 """The retention job as a background worker: at most once per interval across every instance
-(the last run is a checkpoint row, taken under lock), it erases persons inactive too long."""
+(the last run is a checkpoint row, taken under lock), it erases persons inactive too long. On
+every pass it also pays a purge the erasures still owe (one that could not run at once: ADR 19)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ class RetentionWorker:
         self._every = every
 
     def run_once(self) -> int:
+        self._privacy.purge()
         now = self._kernel.clock.now()
         with self._kernel.db.transaction() as connection:
             ensure_checkpoint(connection, CHECKPOINT, now)

@@ -18,7 +18,7 @@ from gsi_kernel.auth import Principal
 from gsi_kernel.clock import MONTREAL
 from gsi_kernel.store.database import Database
 from gsi_kernel.store.queries import fetch_page, scoped_to_principal
-from registration.domain.duplicates import normalize
+from registration.domain.names import search_words
 from registration.projections.tables import name_tokens, persons
 
 ORDER = (persons.c.family_norm, persons.c.given_norm, persons.c.person_id)
@@ -33,13 +33,17 @@ class SearchFilters:
     eligible_for: str | None = None  # a volet: eligible for it at the last evaluation
     registered_from: date | None = None
     registered_to: date | None = None
+    file_number: int | None = None
+    person_ids: tuple[str, ...] = ()  # these persons only (a page of another service's list)
 
     def words(self) -> list[str]:
-        """The name's words, normalised; each must start one of the person's names."""
-        return normalize(self.name or "").replace("%", "").replace("_", "").split()
+        """The name's words, normalised as names compare (no accent, case, punctuation: no
+        ``%`` nor ``_`` either); each must start one of the person's search keys."""
+        return search_words(self.name or "")
 
     def by_name_only(self) -> bool:
-        return bool(self.words()) and not (self.uci_hash or self.status or self.region or self.eligible_for)
+        others = (self.uci_hash, self.status, self.region, self.eligible_for, self.file_number)
+        return bool(self.words()) and not any(others) and not self.person_ids
 
 
 def search(
@@ -48,6 +52,9 @@ def search(
     if f.by_name_only():
         return _by_tokens(db, principal, f, offset=offset, limit=limit)
     query = _filtered(scoped_to_principal(select(persons), persons.c.organization_id, principal), f)
+    # An erased person is listed nowhere (their row stays, for the counts); by name, they have
+    # no tokens left to be found by.
+    query = query.where(persons.c.erased.is_(False))
     return fetch_page(db, query, *ORDER, offset=offset, limit=limit)
 
 
@@ -82,12 +89,16 @@ def _starting(word: str) -> Select[Any]:
 
 
 def _filtered(query: Select[Any], f: SearchFilters) -> Select[Any]:
-    # Every word of the search must start one of the person's names ("mar tre" finds
-    # Marie Tremblay); each word is an index range scan on the name tokens.
+    # Every word of the search must start one of the person's search keys ("mar tre" finds
+    # Marie Tremblay, "obrien" O'Brien-Tremblay); each word is an index range scan on the tokens.
     for word in f.words():
         query = query.where(persons.c.person_id.in_(_starting(word)))
     if f.uci_hash:
         query = query.where(persons.c.uci_hash == f.uci_hash)
+    if f.file_number:
+        query = query.where(persons.c.file_number == f.file_number)
+    if f.person_ids:
+        query = query.where(persons.c.person_id.in_(f.person_ids))
     if f.status:
         query = query.where(persons.c.status == f.status)
     if f.region:

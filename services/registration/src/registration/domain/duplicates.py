@@ -1,36 +1,27 @@
 """Probable duplicates: the same person registered twice, perhaps by two organizations.
 
 Exact match on the UCI (compared as keyed hashes). Probable match on the same birth date and
-sex and names that compare equal once normalised — accents, case, hyphens, apostrophes and the
-order of the names do not count — scored with rapidfuzz's token-sort ratio, so small spelling
-differences ("Mohamed" / "Mohammed") still match. A probable match is only ever flagged for
-review; nothing is merged automatically.
+sex and names that compare equal once normalised — accents, case, punctuation, spacing and the
+order of the names do not count: the normalization name search uses too (:mod:`.names`) —
+scored with rapidfuzz's token-sort ratio, so small spelling differences ("Mohamed" /
+"Mohammed") still match. A probable match is only ever flagged for review; nothing is merged
+automatically. The same UCI twice in one organization is not a duplicate to review: it is
+refused at registration.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
 from rapidfuzz import fuzz
 
+from gsi_contracts.registration import file_reference
+from gsi_kernel.errors import Conflict
+from registration.domain.names import name_key, normalize
+
 PROBABLE_THRESHOLD = 90.0
-_SEPARATORS = re.compile(r"[\s\-‐‑–—'’`.,]+")
-
-
-def normalize(text: str) -> str:
-    """Lower case, no accents, separators as single spaces: "Marie-Ève O'Neil" → "marie eve o neil"."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return _SEPARATORS.sub(" ", bare).strip()
-
-
-def name_key(family_name: str, given_name: str) -> str:
-    """The normalised names as sorted tokens: the order of names does not matter."""
-    return " ".join(sorted(f"{normalize(family_name)} {normalize(given_name)}".split()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,3 +53,42 @@ def matches(new: Identity, candidates: Iterable[Identity]) -> list[Match]:
             if score >= PROBABLE_THRESHOLD:
                 found.append(Match(other.person_id, "probable", round(score, 1)))
     return sorted(found, key=lambda m: (-m.score, m.person_id))
+
+
+@dataclass(frozen=True, slots=True)
+class ExistingFile:
+    """The organization's file that already holds a UCI."""
+
+    person_id: str
+    file_number: int | None
+
+
+def duplicate_uci(existing: ExistingFile) -> Conflict:
+    """The same UCI twice in one organization: the organization already has this person's file
+    (across organizations it is a possible duplicate, left for review)."""
+    reference = file_reference(existing.file_number) if existing.file_number else None
+    fr, en = (f" (dossier {reference})", f" (file {reference})") if reference else ("", "")
+    return Conflict(
+        "person.duplicate_uci",
+        f"Votre organisme a déjà inscrit une personne avec cet IUC{fr} : ouvrez son dossier plutôt "
+        "que d'en créer un second.",
+        f"Your organization already registered a person with this UCI{en}: open that file instead "
+        "of creating a second one.",
+        details={
+            "person_id": existing.person_id,
+            "file_number": existing.file_number,
+            "file_reference": reference,
+        },
+    )
+
+
+__all__ = [
+    "PROBABLE_THRESHOLD",
+    "ExistingFile",
+    "Identity",
+    "Match",
+    "duplicate_uci",
+    "matches",
+    "name_key",
+    "normalize",
+]

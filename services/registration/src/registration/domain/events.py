@@ -43,6 +43,17 @@ class PersonRegistered(DomainEvent):
     region: str | None
     uci_hash: str | None
     pii: str
+    # The file's human reference (see file_numbers): None only in the events of persons
+    # registered before files were numbered; FileNumberAssigned numbers those later.
+    file_number: int | None = None
+
+
+class FileNumberAssigned(DomainEvent):
+    """A file registered before files were numbered gets its number."""
+
+    event_type = "FileNumberAssigned"
+
+    file_number: int
 
 
 class StatusChanged(DomainEvent):
@@ -126,6 +137,7 @@ class PersonErased(DomainEvent):
 
 PERSON_EVENTS: tuple[type[DomainEvent], ...] = (
     PersonRegistered,
+    FileNumberAssigned,
     StatusChanged,
     AddressChanged,
     EligibilityEvaluated,

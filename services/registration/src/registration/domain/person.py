@@ -27,6 +27,7 @@ class Person:
     merged_into: str | None = None
     erased: bool = False
     documents: tuple[str, ...] = field(default=())
+    file_number: int | None = None
 
 
 def fold(history: Sequence[DomainEvent]) -> Person | None:
@@ -38,8 +39,17 @@ def fold(history: Sequence[DomainEvent]) -> Person | None:
 
 def _apply(person: Person | None, event: DomainEvent) -> Person | None:
     if isinstance(event, ev.PersonRegistered):
-        return Person(event.person_id, event.organization_id, event.birth_date, (event.status,), event.region)
+        return Person(
+            event.person_id,
+            event.organization_id,
+            event.birth_date,
+            (event.status,),
+            event.region,
+            file_number=event.file_number,
+        )
     assert person is not None, f"{event.event_type} before PersonRegistered"
+    if isinstance(event, ev.FileNumberAssigned):
+        return replace(person, file_number=event.file_number)
     if isinstance(event, ev.StatusChanged):
         periods = sorted((*person.statuses, event.period), key=lambda p: p.effective_from)
         return replace(person, statuses=tuple(periods))
@@ -81,6 +91,7 @@ class RegisterPerson:
     consents: tuple[ConsentPurpose, ...]
     today: date
     now: datetime
+    file_number: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +135,7 @@ def register(
         region=command.region,
         uci_hash=command.uci_hash,
         pii=command.pii,
+        file_number=command.file_number,
     )
     flagged = [
         ev.PossibleDuplicateFlagged(candidate_person_id=d.person_id, match=d.match, score=d.score)
@@ -257,6 +269,15 @@ def merge_into(history: Sequence[DomainEvent], into_person_id: str, reason: str)
             "A person cannot be merged into itself.",
         )
     return [ev.PersonMerged(into_person_id=into_person_id, reason=reason)]
+
+
+def assign_file_number(history: Sequence[DomainEvent], file_number: int) -> list[DomainEvent]:
+    """Number a file registered before files were numbered (erased or merged files too: their
+    number names them in reports); a numbered file keeps its number."""
+    person = fold(history)
+    if person is None:
+        raise _not_registered()
+    return [] if person.file_number is not None else [ev.FileNumberAssigned(file_number=file_number)]
 
 
 def erase(history: Sequence[DomainEvent], reason: str) -> list[DomainEvent]:

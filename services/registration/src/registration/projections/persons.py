@@ -13,13 +13,15 @@ from sqlalchemy import Connection, bindparam, delete, insert, update
 from gsi_kernel.envelope import EventEnvelope
 from gsi_kernel.events import DomainEvent
 from gsi_kernel.store.dialect import insert_for_dialect
+from gsi_kernel.store.purge import owe as owe_purge
 from registration.domain import events as ev
-from registration.domain.duplicates import name_key, normalize
+from registration.domain.names import name_key, normalize, search_keys
 from registration.domain.rule_sets import EVENTS as RULE_EVENTS
 from registration.domain.rule_sets import RuleSetPublished
 from registration.domain.values import VOLETS
 from registration.projections.new_rows import NewRows
 from registration.projections.tables import (
+    ERASURE_PURGE,
     consents,
     documents,
     duplicate_queue,
@@ -44,6 +46,7 @@ class PersonsProjection:
     def __init__(self, pii: PiiReader) -> None:
         self._pii = pii
         self._handlers: dict[type[DomainEvent], Callable[[Connection, str, Any, datetime, str], None]] = {
+            ev.FileNumberAssigned: _file_numbered,
             ev.StatusChanged: _status_changed,
             ev.AddressChanged: _address_changed,
             ev.EligibilityEvaluated: _evaluated,
@@ -111,7 +114,7 @@ class PersonsProjection:
         family, given = (pii["family_name"], pii["given_name"]) if pii else (None, None)
         family_norm = normalize(family) if family else None
         given_norm = normalize(given) if given else None
-        if family_norm and given_norm:
+        if family and given and family_norm and given_norm:
             new_rows.tokens += [
                 {
                     "token": t,
@@ -121,7 +124,7 @@ class PersonsProjection:
                     "given_norm": given_norm,
                     "registered_at": at,
                 }
-                for t in sorted(set(f"{family_norm} {given_norm}".split()))
+                for t in search_keys(family, given)
             ]
         new_rows.registered(person_id)
         new_rows.persons.append(
@@ -145,6 +148,7 @@ class PersonsProjection:
                 "registered_at": at,
                 "last_activity_at": at,
                 "erased": pii is None,
+                "file_number": e.file_number,
             }
         )
 
@@ -193,6 +197,12 @@ def _first_evaluations_of_new_persons(
 
 def _touch(c: Connection, person_id: str, at: datetime) -> None:
     c.execute(_TOUCH, {"pid": person_id, "at": at})
+
+
+def _file_numbered(
+    c: Connection, person_id: str, e: ev.FileNumberAssigned, _at: datetime, _actor: str
+) -> None:
+    c.execute(update(persons).where(persons.c.person_id == person_id).values(file_number=e.file_number))
 
 
 def _status_changed(c: Connection, person_id: str, e: ev.StatusChanged, _at: datetime, _actor: str) -> None:
@@ -298,7 +308,19 @@ def _erased(c: Connection, person_id: str, _e: ev.PersonErased, at: datetime, _a
             erased=True,
         )
     )
+    # Nothing else is kept about them: their consents and documents go (the contents went with
+    # the erasure), and no open duplicate pair names them, on either side.
+    c.execute(delete(consents).where(consents.c.person_id == person_id))
+    c.execute(delete(documents).where(documents.c.person_id == person_id))
     _resolve(c, person_id, None, "dismissed", at)
+    c.execute(
+        update(duplicate_queue)
+        .where(duplicate_queue.c.candidate_person_id == person_id, duplicate_queue.c.state == "open")
+        .values(state="dismissed", resolved_at=at)
+    )
+    # The names' old bytes are still in the files (dead row versions, the WAL): the erasure
+    # command purges them once this has committed (ADR 19).
+    owe_purge(c, ERASURE_PURGE, at)
 
 
 class RuleSetsProjection:

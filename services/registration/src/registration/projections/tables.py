@@ -1,5 +1,6 @@
-"""Registration's read models (and the two tables its handlers write directly: the encrypted
-document contents and the access log)."""
+"""Registration's read models (and the tables its handlers write directly: the encrypted
+document contents, the access log, the UCI each organization's files hold and the file-number
+counter)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    Sequence,
     String,
     Table,
     text,
@@ -22,6 +24,9 @@ from gsi_kernel.store.types import AutoId, UtcDateTime
 from registration.domain.values import VOLETS
 
 metadata = MetaData()
+
+# The purge an erasure owes the files of the tables that held the person's plaintext (ADR 19).
+ERASURE_PURGE = "registration.erasure-purge"
 
 # Byte-order collation on PostgreSQL, so that `LIKE 'prefix%'` can use a plain b-tree index.
 _Key = String(200).with_variant(String(200, collation="C"), "postgresql")
@@ -51,6 +56,15 @@ persons = Table(
     Column("last_activity_at", UtcDateTime(), nullable=False),
     Column("erased", Boolean, nullable=False, default=False),
     Column("merged_into", String(36)),
+    Column("file_number", Integer),  # NULL only until a file registered before numbering gets one
+    Index("uq_persons_file_number", "organization_id", "file_number", unique=True),
+    Index("ix_persons_file_number", "file_number"),
+    Index(
+        "ix_persons_unnumbered",
+        "registered_at",
+        postgresql_where=text("file_number IS NULL"),
+        sqlite_where=text("file_number IS NULL"),
+    ),
     # Search pages are sorted by name: these let PostgreSQL walk the index and stop at the page.
     Index("ix_persons_org_family", "organization_id", "family_norm", "given_norm", "person_id"),
     Index("ix_persons_family", "family_norm", "given_norm", "person_id"),
@@ -71,6 +85,29 @@ persons = Table(
         for volet in VOLETS
     ),
     Index("ix_persons_activity", "last_activity_at"),
+)
+
+# Written by the registering command, in its transaction (not a projection): the UCI each of an
+# organization's files holds, so that a second registration of the same UCI in the organization
+# is refused even when both run at once (the second insert waits for the first to commit, then
+# finds the row). An erased file's claim is removed with its key.
+uci_claims = Table(
+    "uci_claims",
+    metadata,
+    Column("organization_id", String(100), primary_key=True),
+    Column("uci_hash", String(64), primary_key=True),
+    Column("person_id", String(36), nullable=False, index=True),
+    Column("file_number", Integer),
+)
+
+# File numbers: a PostgreSQL sequence (no lock: concurrent registrations never wait on each
+# other for a number); on SQLite, where writers are serialised anyway, a counter row.
+file_number_sequence = Sequence("person_file_numbers", metadata=metadata)
+file_number_counter = Table(
+    "file_number_counter",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("last_number", Integer, nullable=False),
 )
 
 # One row per normalised name token ("marie", "eve", "tremblay"): a name-prefix search is an

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
+from gsi_kernel.fields import Line, Lines, label
 from gsi_kernel.http.app import from_app_state
 from gsi_kernel.http.context import context_for
 from gsi_kernel.http.pagination import Page, Pagination
@@ -20,11 +21,17 @@ from reporting.domain.agreement import Funding, Target, Terms
 router = authenticated_router(prefix="/agreements", tags=["conventions / agreements"])
 
 AgreementsDep = Annotated[Agreements, Depends(from_app_state("agreements", Agreements))]
-AgreementId = Annotated[str, Path(min_length=1, max_length=36)]
+AgreementId = Annotated[
+    Line, Path(min_length=1, max_length=36, json_schema_extra=label("Convention", "Agreement"))
+]
 
 # Counts must be ≥ 0: the schema says so, and the domain refuses a negative one with its own
 # code (agreement.negative_target) rather than the generic validation error.
 _COUNT: dict[str, Any] = {"minimum": 0}
+_STARTS_ON = label("Début de la convention", "Agreement start")
+_ENDS_ON = label("Fin de la convention", "Agreement end")
+_FUNDING = label("Financement", "Funding")
+_TARGETS = label("Cibles", "Targets")
 _TARGET: dict[str, JsonValue] = {
     "fiscal_year": "2026-2027",
     "period": "year",
@@ -37,8 +44,11 @@ _TARGET: dict[str, JsonValue] = {
 class FundingBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    fiscal_year: str = Field(max_length=9, examples=["2026-2027"], description="Exercice / Fiscal year")
-    amount_cents: int = Field(json_schema_extra=_COUNT, description="Montant en cents / Amount in cents")
+    fiscal_year: Line = Field(max_length=9, examples=["2026-2027"], description="Exercice / Fiscal year")
+    amount_cents: int = Field(
+        json_schema_extra={**_COUNT, **label("Montant (cents)", "Amount (cents)")},
+        description="Montant en cents / Amount in cents",
+    )
 
     def to_funding(self) -> Funding:
         return Funding(**self.model_dump())
@@ -47,12 +57,25 @@ class FundingBody(BaseModel):
 class TargetBody(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_TARGET]})
 
-    fiscal_year: str = Field(max_length=9, description="Exercice / Fiscal year, e.g. 2026-2027")
-    period: str = Field(max_length=4, description="Q1 | Q2 | Q3 | Q4 | year")
-    unique_persons: int = Field(default=0, json_schema_extra=_COUNT, description="Personnes distinctes")
-    action_plans: int = Field(default=0, json_schema_extra=_COUNT, description="Plans d'action ouverts")
-    interventions: dict[str, int] = Field(
-        default_factory=dict, max_length=100, description="Interventions par code / per code (≥ 0)"
+    fiscal_year: Line = Field(max_length=9, description="Exercice / Fiscal year, e.g. 2026-2027")
+    period: Line = Field(
+        max_length=4, description="Q1 | Q2 | Q3 | Q4 | year", json_schema_extra=label("Période", "Period")
+    )
+    unique_persons: int = Field(
+        default=0,
+        json_schema_extra={**_COUNT, **label("Personnes distinctes", "Unique persons")},
+        description="Personnes distinctes",
+    )
+    action_plans: int = Field(
+        default=0,
+        json_schema_extra={**_COUNT, **label("Plans d'action", "Action plans")},
+        description="Plans d'action ouverts",
+    )
+    interventions: dict[Line, int] = Field(
+        default_factory=dict,
+        max_length=100,
+        description="Interventions par code / per code (≥ 0)",
+        json_schema_extra=label("Interventions par code", "Interventions per code"),
     )
 
     def to_target(self) -> Target:
@@ -77,13 +100,13 @@ class RecordBody(BaseModel):
         },
     )
 
-    organization_id: str = Field(max_length=100)
-    program: str = Field(default="PASI", max_length=20)
-    starts_on: date
-    ends_on: date
-    volets: list[str] = Field(max_length=5, description="V1 à V5 / V1 to V5")
-    funding: list[FundingBody] = Field(default_factory=list, max_length=20)
-    targets: list[TargetBody] = Field(default_factory=list, max_length=100)
+    organization_id: Line = Field(max_length=100)
+    program: Line = Field(default="PASI", max_length=20)
+    starts_on: date = Field(json_schema_extra=_STARTS_ON)
+    ends_on: date = Field(json_schema_extra=_ENDS_ON)
+    volets: list[Line] = Field(max_length=5, description="V1 à V5 / V1 to V5")
+    funding: list[FundingBody] = Field(default_factory=list, max_length=20, json_schema_extra=_FUNDING)
+    targets: list[TargetBody] = Field(default_factory=list, max_length=100, json_schema_extra=_TARGETS)
 
     def terms(self) -> Terms:
         return Terms(
@@ -101,10 +124,10 @@ class AmendBody(BaseModel):
         json_schema_extra={"examples": [{"targets": [_TARGET], "reason": "Cibles révisées à la mi-année"}]},
     )
 
-    reason: str = Field(max_length=1000, description="Motif de la modification / Reason")
-    volets: list[str] | None = Field(default=None, max_length=5)
-    funding: list[FundingBody] | None = Field(default=None, max_length=20)
-    targets: list[TargetBody] | None = Field(default=None, max_length=100)
+    reason: Lines = Field(max_length=1000, description="Motif de la modification / Reason")
+    volets: list[Line] | None = Field(default=None, max_length=5)
+    funding: list[FundingBody] | None = Field(default=None, max_length=20, json_schema_extra=_FUNDING)
+    targets: list[TargetBody] | None = Field(default=None, max_length=100, json_schema_extra=_TARGETS)
 
 
 class FundingView(BaseModel):
@@ -169,8 +192,8 @@ def list_agreements(
     principal: Reader,
     agreements: AgreementsDep,
     page: Pagination,
-    organization_id: Annotated[str | None, Query(max_length=100)] = None,
-    program: Annotated[str | None, Query(max_length=20)] = None,
+    organization_id: Annotated[Line | None, Query(max_length=100)] = None,
+    program: Annotated[Line | None, Query(max_length=20)] = None,
 ) -> Page[AgreementView]:
     """Conventions visibles / Visible agreements."""
     rows, total = agreements.page(

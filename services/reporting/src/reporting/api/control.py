@@ -6,10 +6,12 @@ another organization's report answers 404, as a report that does not exist would
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Depends, Query
 
+from gsi_kernel.fields import FiscalYear, Line
+from gsi_kernel.fields import Quarter as QuarterCode
 from gsi_kernel.http.app import from_app_state
 from gsi_kernel.http.context import context_for
 from gsi_kernel.http.pagination import Page, Pagination
@@ -31,7 +33,7 @@ from reporting.domain.report_events import RejectedItem
 router = authenticated_router(prefix="/reports", tags=["contrôle / control"])
 
 ListsDep = Annotated[ReportLists, Depends(from_app_state("report_lists", ReportLists))]
-STATES = r"^(draft|submitted|under_control|accepted|rejected|locked)$"
+State = Literal["draft", "submitted", "under_control", "accepted", "rejected", "locked"]
 
 
 @router.get("/queue", response_model=Page[QueueEntry])
@@ -50,9 +52,9 @@ def list_reports(
     principal: Reader,
     lists: ListsDep,
     page: Pagination,
-    quarter: Annotated[str | None, Query(pattern=r"^[0-9]{4}-[0-9]{4}-Q[1-4]$")] = None,
-    state: Annotated[str | None, Query(pattern=STATES)] = None,
-    organization_id: Annotated[str | None, Query(max_length=100)] = None,
+    quarter: QuarterCode | None = None,
+    state: State | None = None,
+    organization_id: Annotated[Line | None, Query(max_length=100)] = None,
 ) -> Page[ReportRow]:
     """Rapports visibles, filtrés / Visible reports, filtered."""
     filters = ReportFilters(quarter, state, organization_id)
@@ -66,7 +68,7 @@ def list_reports(
 def overview(
     principal: Reader,
     lists: ListsDep,
-    fiscal_year: Annotated[str, Query(pattern=r"^[0-9]{4}-[0-9]{4}$", examples=["2026-2027"])],
+    fiscal_year: Annotated[FiscalYear, Query(examples=["2026-2027"])],
 ) -> list[QuarterOverview]:
     """Par trimestre de l'exercice : rapports par état, soumissions en retard / Per quarter of the
     fiscal year: reports by state, late submissions."""

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Path, Response
 
+from gsi_kernel.fields import Line
 from gsi_kernel.http.app import from_app_state
 from gsi_kernel.http.security import Ministry, authenticated_router
 from reporting.app.exports import AcceptedReportsExport
@@ -25,7 +26,7 @@ IndicatorsDep = Annotated[ProgramIndicators, Depends(from_app_state("program_ind
     responses={200: {"content": {"text/csv": {}}, "description": "CSV (UTF-8)"}},
 )
 def accepted_reports_csv(
-    fiscal_year: Annotated[str, Path(max_length=9, examples=["2026-2027"])],
+    fiscal_year: Annotated[Line, Path(max_length=9, examples=["2026-2027"])],
     principal: Ministry,
     export: ExportDep,
 ) -> Response:
@@ -38,7 +39,7 @@ def accepted_reports_csv(
 
 @indicators_router.get("/{fiscal_year}/integration")
 def integration_indicators(
-    fiscal_year: Annotated[str, Path(max_length=9, examples=["2026-2027"])],
+    fiscal_year: Annotated[Line, Path(max_length=9, examples=["2026-2027"])],
     _principal: Ministry,
     indicators: IndicatorsDep,
 ) -> dict[str, Any]:

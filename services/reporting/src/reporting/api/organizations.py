@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
+from gsi_kernel.fields import Line, Lines, Name, Region, label
 from gsi_kernel.http.app import from_app_state
 from gsi_kernel.http.context import context_for
 from gsi_kernel.http.pagination import Page, Pagination
@@ -20,9 +21,12 @@ router = authenticated_router(prefix="/organizations", tags=["organismes / organ
 reviewers_router = authenticated_router(prefix="/reviewers", tags=["organismes / organizations"])
 
 OrganizationsDep = Annotated[Organizations, Depends(from_app_state("organizations", Organizations))]
-OrganizationId = Annotated[str, Path(min_length=1, max_length=100, examples=["org-sherbrooke"])]
-ReviewerId = Annotated[str, Path(min_length=1, max_length=200, examples=["nadia@mifi"])]
+OrganizationId = Annotated[Line, Path(min_length=1, max_length=100, examples=["org-sherbrooke"])]
+ReviewerId = Annotated[Line, Path(min_length=1, max_length=200, examples=["nadia@mifi"])]
 
+_NAME = label("Nom de l'organisme", "Organization name")
+_REGIONS = label("Régions desservies", "Regions served")
+_CONTACTS = label("Contacts", "Contacts")
 _CONTACT: dict[str, JsonValue] = {
     "name": "Sophie Tremblay",
     "email": "sophie@org-sherbrooke.ca",
@@ -34,10 +38,16 @@ _CONTACT: dict[str, JsonValue] = {
 class ContactBody(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_CONTACT]})
 
-    name: str = Field(max_length=200, description="Nom / Name")
-    email: str = Field(max_length=254, description="Courriel / E-mail")
-    role: str = Field(max_length=100, description="Rôle (direction, coordination…) / Role")
-    language: str = Field(
+    name: Name = Field(
+        max_length=200, description="Nom / Name", json_schema_extra=label("Nom du contact", "Contact name")
+    )
+    email: Line = Field(max_length=254, description="Courriel / E-mail")
+    role: Line = Field(
+        max_length=100,
+        description="Rôle (direction, coordination…) / Role",
+        json_schema_extra=label("Rôle du contact", "Contact role"),
+    )
+    language: Line = Field(
         default="fr", max_length=2, description="Langue des avis : fr | en / Notice language"
     )
 
@@ -60,10 +70,14 @@ class RegisterBody(BaseModel):
         },
     )
 
-    organization_id: str = Field(max_length=100, description="Identifiant (slug) / Id, e.g. org-sherbrooke")
-    name: str = Field(max_length=200)
-    regions: list[str] = Field(max_length=17, description="Régions desservies, codes 01–17 / Regions served")
-    contacts: list[ContactBody] = Field(default_factory=list, max_length=50)
+    organization_id: Line = Field(max_length=100, description="Identifiant (slug) / Id, e.g. org-sherbrooke")
+    name: Name = Field(max_length=200, json_schema_extra=_NAME)
+    regions: list[Line] = Field(
+        max_length=17,
+        description="Régions desservies, codes 01–17 / Regions served",
+        json_schema_extra=_REGIONS,
+    )
+    contacts: list[ContactBody] = Field(default_factory=list, max_length=50, json_schema_extra=_CONTACTS)
 
 
 class UpdateBody(BaseModel):
@@ -74,10 +88,10 @@ class UpdateBody(BaseModel):
         json_schema_extra={"examples": [{"regions": ["05", "16"], "reason": "Nouveau point de service"}]},
     )
 
-    name: str | None = Field(default=None, max_length=200)
-    regions: list[str] | None = Field(default=None, max_length=17)
-    contacts: list[ContactBody] | None = Field(default=None, max_length=50)
-    reason: str = Field(max_length=1000, description="Motif de la modification / Reason")
+    name: Name | None = Field(default=None, max_length=200, json_schema_extra=_NAME)
+    regions: list[Line] | None = Field(default=None, max_length=17, json_schema_extra=_REGIONS)
+    contacts: list[ContactBody] | None = Field(default=None, max_length=50, json_schema_extra=_CONTACTS)
+    reason: Lines = Field(max_length=1000, description="Motif de la modification / Reason")
 
 
 class Created(BaseModel):
@@ -132,9 +146,7 @@ def list_organizations(
     principal: Reader,
     organizations: OrganizationsDep,
     page: Pagination,
-    region: Annotated[
-        str | None, Query(pattern=r"^[0-9]{2}$", description="Région desservie / Region")
-    ] = None,
+    region: Annotated[Region | None, Query(description="Région desservie / Region")] = None,
 ) -> Page[OrganizationView]:
     """Organismes visibles / Visible organizations."""
     rows, total = organizations.page(principal, region=region, offset=page.offset, limit=page.limit)
@@ -191,7 +203,7 @@ def unassign_reviewer(
     reviewer_id: ReviewerId,
     principal: Admin,
     organizations: OrganizationsDep,
-    reason: Annotated[str | None, Query(max_length=1000, description="Motif / Reason")] = None,
+    reason: Annotated[Line | None, Query(max_length=1000, description="Motif / Reason")] = None,
 ) -> None:
     """Retirer l'assignation / Remove the assignment."""
     organizations.unassign(

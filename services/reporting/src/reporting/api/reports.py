@@ -4,12 +4,13 @@ submission froze, its findings, its integrity and the audit trail. (The ministry
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Depends, Path, Query
 from starlette.concurrency import run_in_threadpool
 
 from gsi_kernel.auth import Principal, Role
+from gsi_kernel.fields import CheckCode, Line
 from gsi_kernel.http.app import from_app_state
 from gsi_kernel.http.context import context_for
 from gsi_kernel.http.pagination import Page, Pagination
@@ -36,8 +37,8 @@ ReportsDep = Annotated[Reports, Depends(from_app_state("reports", Reports))]
 QueriesDep = Annotated[ReportQueries, Depends(from_app_state("report_queries", ReportQueries))]
 AuditDep = Annotated[Audit, Depends(from_app_state("report_audit", Audit))]
 Manager = Annotated[Principal, Depends(require_roles(Role.ORG_MANAGER))]
-OrganizationId = Annotated[str, Path(min_length=1, max_length=100, examples=["org-sherbrooke"])]
-Quarter = Annotated[str, Path(examples=["2026-2027-Q3"], description="Trimestre financier / Fiscal quarter")]
+OrganizationId = Annotated[Line, Path(min_length=1, max_length=100, examples=["org-sherbrooke"])]
+Quarter = Annotated[Line, Path(examples=["2026-2027-Q3"], description="Trimestre financier / Fiscal quarter")]
 Version = Annotated[int, Path(ge=1, description="Numéro de soumission / Submission number")]
 
 
@@ -137,8 +138,8 @@ def submission_findings(
     principal: Reader,
     queries: QueriesDep,
     page: Pagination,
-    severity: Annotated[str | None, Query(pattern=r"^(error|warning)$")] = None,
-    check: Annotated[str | None, Query(pattern=r"^C[1-8]$")] = None,
+    severity: Literal["error", "warning"] | None = None,
+    check: CheckCode | None = None,
 ) -> Page[FindingView]:
     """Les non-conformités figées à la soumission / The findings frozen at submission."""
     rows, total = queries.findings(

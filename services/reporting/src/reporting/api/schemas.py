@@ -7,8 +7,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from gsi_kernel.fields import Line, Lines, MaybeLines, label
+
 _EXAMPLE_ID = "0b7f3c1e-3f5a-4a43-9a57-0e6d8a1c2b11"
 Reason = Field(min_length=3, max_length=2000, description="Motif / Reason")
+_INTERVENTION = Field(min_length=1, max_length=36)
 
 
 # ---- requests ------------------------------------------------------------------------------
@@ -25,19 +28,20 @@ class AcceptBody(BaseModel):
         },
     )
 
-    override_reason: str | None = Field(
+    override_reason: MaybeLines = Field(
         default=None,
         min_length=3,
         max_length=2000,
         description="Obligatoire s'il reste des erreurs bloquantes / Required while blocking errors remain",
+        json_schema_extra=label("Motif de dérogation", "Override reason"),
     )
 
 
 class RejectedItemBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    intervention_id: str = Field(min_length=1, max_length=36)
-    reason: str = Reason
+    intervention_id: Line = _INTERVENTION
+    reason: Lines = Reason
 
 
 class RejectBody(BaseModel):
@@ -55,15 +59,15 @@ class RejectBody(BaseModel):
         },
     )
 
-    reason: str = Field(min_length=3, max_length=4000, description="Motif global / Global reason")
+    reason: Lines = Field(min_length=3, max_length=4000, description="Motif global / Global reason")
     items: list[RejectedItemBody] = Field(default_factory=list, max_length=5000)
 
 
 class AnswerBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    intervention_id: str = Field(min_length=1, max_length=36)
-    answer: str = Field(min_length=1, max_length=2000, description="Réponse / Answer")
+    intervention_id: Line = _INTERVENTION
+    answer: Lines = Field(min_length=1, max_length=2000, description="Réponse / Answer")
 
 
 class AnswersBody(BaseModel):
@@ -85,7 +89,7 @@ class ReasonBody(BaseModel):
         json_schema_extra={"examples": [{"reason": "Correction demandée par la vérification interne"}]},
     )
 
-    reason: str = Reason
+    reason: Lines = Reason
 
 
 # ---- responses -----------------------------------------------------------------------------
@@ -153,8 +157,25 @@ class ReportView(BaseModel):
     errors: int = Field(description="Erreurs de la soumission en cours / Errors of the current submission")
     warnings: int
     sha256: str | None = None
+    covered: bool = Field(
+        default=True,
+        description=(
+            "Une convention couvre le trimestre : un rapport est dû / An agreement covers the "
+            "quarter: a report is owed"
+        ),
+    )
+    submission_opens_on: date | None = Field(
+        default=None, description="Premier jour de soumission / First day to submit"
+    )
     submission_due: date | None = None
-    late: bool = False
+    late: bool = Field(
+        default=False,
+        description=(
+            "En retard aujourd'hui : brouillon après l'échéance, refus après le délai de resoumission, "
+            "ou soumission tardive / Late today: a draft past the deadline, a rejection past the "
+            "resubmission deadline, or a late submission"
+        ),
+    )
     submitted_at: datetime | None = None
     submitted_by: str | None = None
     control_due: date | None = None
@@ -269,7 +290,9 @@ class ReportRow(BaseModel):
     resubmission_due: date | None
     taken_by: str | None
     decided_by: str | None
-    updated_at: datetime
+    updated_at: datetime | None = Field(
+        description="Aucune : brouillon jamais ouvert / None: a draft never opened"
+    )
 
 
 class QueueEntry(ReportRow):
@@ -282,6 +305,10 @@ class QueueEntry(ReportRow):
 
 class QuarterOverview(BaseModel):
     quarter: str
-    reports: int
-    late: int
+    reports: int = Field(
+        description=(
+            "Rapports dus, brouillons jamais ouverts compris / Reports owed, untouched drafts included"
+        )
+    )
+    late: int = Field(description="Rapports en retard aujourd'hui / Reports late today")
     states: dict[str, int]

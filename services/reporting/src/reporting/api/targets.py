@@ -9,6 +9,7 @@ from fastapi import Depends, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 
+from gsi_kernel.fields import Line
 from gsi_kernel.http.app import from_app_state
 from gsi_kernel.http.security import Ministry, Reader, authenticated_router
 from reporting.app.targets import Performance
@@ -17,9 +18,9 @@ router = authenticated_router(prefix="/targets", tags=["cibles / targets"])
 indicators_router = authenticated_router(prefix="/indicators", tags=["cibles / targets"])
 
 PerformanceDep = Annotated[Performance, Depends(from_app_state("performance", Performance))]
-OrganizationId = Annotated[str, Path(min_length=1, max_length=100, examples=["org-sherbrooke"])]
-FiscalYear = Annotated[str, Path(max_length=9, examples=["2026-2027"], description="Exercice / Fiscal year")]
-Program = Annotated[str, Query(max_length=20, description="Programme / Program")]
+OrganizationId = Annotated[Line, Path(min_length=1, max_length=100, examples=["org-sherbrooke"])]
+FiscalYear = Annotated[Line, Path(max_length=9, examples=["2026-2027"], description="Exercice / Fiscal year")]
+Program = Annotated[Line, Query(max_length=20, description="Programme / Program")]
 
 
 class ProgressView(BaseModel):

@@ -4,6 +4,9 @@ rejection (the organization). Each is one event on the report's stream, or a ref
 
 Verify and submit run the checks in a read transaction first, then record the outcome: the
 report's own write stays short, and its state is checked again when the event is appended.
+
+Whether the quarter owes a report (an agreement covers it) and whether it has ended are facts
+this layer establishes and hands to the report, which decides (``report_period``).
 """
 
 from __future__ import annotations
@@ -22,9 +25,11 @@ from gsi_kernel.fiscal import FiscalQuarter
 from gsi_kernel.runtime import Kernel
 from reporting.app import calendar
 from reporting.app.access import require_controller, require_member
+from reporting.app.coverage import quarter_facts
+from reporting.app.rejection_details import described
 from reporting.app.verification import Verdict, Verifier
-from reporting.domain import report
-from reporting.domain.report import Action, ReportState
+from reporting.domain import report, report_period
+from reporting.domain.report import Action, QuarterFacts, ReportState
 from reporting.domain.report_events import ItemAnswer, RejectedItem, report_id
 from reporting.projections.tables import reports
 
@@ -42,9 +47,10 @@ def parse_quarter(text: str) -> FiscalQuarter:
 
 
 class Reports:
-    def __init__(self, kernel: Kernel, verifier: Verifier) -> None:
+    def __init__(self, kernel: Kernel, verifier: Verifier, *, program: str) -> None:
         self._kernel = kernel
         self._verifier = verifier
+        self._program = program
 
     def today(self) -> date:
         return montreal_date(self._kernel.clock.now())
@@ -58,7 +64,12 @@ class Reports:
         require_member(principal, organization_id)
         self._precheck(organization_id, quarter, Action.VERIFY)
         verdict = self._run(organization_id, quarter)
-        self._record(organization_id, quarter, context, lambda _c, h: report.verify(h, verdict.verification))
+        self._record(
+            organization_id,
+            quarter,
+            context,
+            lambda c, h: report.verify(h, verdict.verification, self._facts(c, organization_id, quarter)),
+        )
         return verdict
 
     def submit(
@@ -72,7 +83,8 @@ class Reports:
 
         def decide(connection: Connection, history: list[DomainEvent]) -> Sequence[DomainEvent]:
             deadlines = calendar.deadlines(connection, quarter, today)
-            return report.submit(history, verdict.verification, deadlines)
+            facts = self._facts(connection, organization_id, quarter, today)
+            return report.submit(history, verdict.verification, deadlines, facts)
 
         self._record(organization_id, quarter, context, decide)
         return verdict
@@ -117,7 +129,9 @@ class Reports:
             organization_id,
             quarter,
             context,
-            lambda _c, h: report.accept(h, organization_id, quarter, override_reason),
+            lambda c, h: report.accept(
+                h, organization_id, quarter, override_reason, self._facts(c, organization_id, quarter)
+            ),
         )
 
     def reject(
@@ -134,7 +148,8 @@ class Reports:
 
         def decide(connection: Connection, history: list[DomainEvent]) -> Sequence[DomainEvent]:
             due = calendar.resubmission_due(connection, quarter, today)
-            rejection = report.Rejection(organization_id, quarter, reason, tuple(items), due)
+            named = described(connection, history, items, self._program)  # by person, date, code
+            rejection = report.Rejection(organization_id, quarter, reason, named, due)
             return report.reject(history, rejection)
 
         self._record(organization_id, quarter, context, decide)
@@ -145,7 +160,10 @@ class Reports:
         """Close the quarter: interventions refuses writes in it from then on."""
         require_controller(principal, organization_id)
         self._record(
-            organization_id, quarter, context, lambda _c, h: report.lock(h, organization_id, quarter)
+            organization_id,
+            quarter,
+            context,
+            lambda c, h: report.lock(h, organization_id, quarter, self._facts(c, organization_id, quarter)),
         )
 
     def unlock(
@@ -165,12 +183,20 @@ class Reports:
         with self._kernel.db.transaction() as connection:
             return self._verifier.run(connection, organization_id, quarter, self.today())
 
+    def _facts(
+        self, connection: Connection, organization_id: str, quarter: FiscalQuarter, today: date | None = None
+    ) -> QuarterFacts:
+        return quarter_facts(connection, self._program, organization_id, quarter, today or self.today())
+
     def _precheck(self, organization_id: str, quarter: FiscalQuarter, action: Action) -> None:
-        """Refuse early what the report's state refuses anyway, before running the checks."""
+        """Refuse early what the report's state or its quarter refuses anyway, before running the
+        checks."""
         query = select(reports.c.state).where(reports.c.report_id == report_id(organization_id, quarter))
         with self._kernel.db.transaction() as connection:
             state = connection.execute(query).scalar()
+            facts = self._facts(connection, organization_id, quarter)
         report.ensure_allowed(ReportState(state or ReportState.DRAFT), action)
+        report_period.ensure_may(action, facts)
 
     def _record(
         self,

@@ -1,4 +1,4 @@
-"""Program-wide indicators of the integration journey (domain.md, "Targets and performance"):
+"""Program-wide indicators of the integration journey (docs/domain.md, "Targets and performance"):
 persons served per region, time from arrival to first service in business days (reference: the
 first meeting within 5 business days; weekends and the fiscal-year calendars' holidays skipped,
 docs/adr/0014-business-days.md), the rejection rate of each quarter's submissions, and the

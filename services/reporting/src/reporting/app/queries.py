@@ -8,13 +8,16 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, select
 
 from gsi_kernel.auth import Principal
+from gsi_kernel.clock import montreal_date
 from gsi_kernel.errors import NotFound
 from gsi_kernel.fiscal import FiscalQuarter
 from gsi_kernel.runtime import Kernel
 from reporting.app import calendar
 from reporting.app.access import require_reader
+from reporting.app.coverage import covers, late
 from reporting.app.knowledge import served_in
 from reporting.domain.report_events import report_id
+from reporting.domain.report_period import submission_opens_on
 from reporting.projections.tables import (
     intervention_versions,
     quarter_interventions,
@@ -30,14 +33,16 @@ _EDITABLE = ("draft", "rejected")  # counts are live while the organization may 
 
 
 class ReportQueries:
-    def __init__(self, kernel: Kernel) -> None:
+    def __init__(self, kernel: Kernel, *, program: str) -> None:
         self._kernel = kernel
+        self._program = program
 
     def report(self, organization_id: str, quarter: FiscalQuarter, principal: Principal) -> dict[str, Any]:
-        """The report, its deadlines and its open (or last) rejection; a report nobody has
-        touched yet is a draft."""
+        """The report, its deadlines, whether it is late today and its open (or last) rejection;
+        a report nobody has touched yet is a draft (owed if an agreement covers the quarter)."""
         require_reader(principal, organization_id)
         rid = report_id(organization_id, quarter)
+        today = montreal_date(self._kernel.clock.now())
         with self._kernel.db.transaction() as connection:
             row = connection.execute(select(reports).where(reports.c.report_id == rid)).first()
             view = dict(row._mapping) if row is not None else _draft(rid, organization_id, quarter)
@@ -45,10 +50,13 @@ class ReportQueries:
                 view["interventions_count"], view["persons_count"] = _live_counts(
                     connection, organization_id, quarter
                 )
+            year = calendar.calendar_of(connection, quarter.start_year)
             if view["state"] == "draft" or view["submission_due"] is None:
-                view["submission_due"] = calendar.calendar_of(connection, quarter.start_year).submission_due(
-                    quarter
-                )
+                view["submission_due"] = year.submission_due(quarter)
+            view["submission_opens_on"] = submission_opens_on(quarter, year.early_submission_days(quarter))
+            view["covered"] = covers(connection, self._program, organization_id, quarter)
+            # A draft no agreement covers is owed by no one: never late.
+            view["late"] = (view["covered"] or view["state"] != "draft") and late(view, today)
             view["rejection"] = _rejection(connection, rid, view["rejection_count"])
         return view
 
@@ -127,6 +135,7 @@ def _draft(rid: str, organization_id: str, quarter: FiscalQuarter) -> dict[str, 
         "late": False,
         "rejection_count": 0,
         "submission_due": None,
+        "resubmission_due": None,
     }
 
 

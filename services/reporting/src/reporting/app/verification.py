@@ -4,7 +4,8 @@ reporting's own projections — and the snapshot a submission would freeze.
 
 The persons' interventions elsewhere (other organizations, other quarters) count for the
 set-based checks (duplicates at another organization, once-only codes, once a year) without
-being reported. A merged person's interventions count under the surviving person.
+being reported nor named; volumes (C8) are the organization's own. A merged person's
+interventions count under the surviving person.
 """
 
 from __future__ import annotations
@@ -100,6 +101,10 @@ class Verifier:
     ) -> CheckContext:
         knowledge = self._knowledge
         volets = knowledge.agreement_volets(connection, organization_id, quarter)
+        # C7 here agrees with interventions without knowing its lock exceptions (published, not
+        # followed): only this quarter's interventions are checked, and a report is verified or
+        # submitted only in draft or rejected — never while its quarter is locked, so C7 cannot
+        # fire at verify; this read is what would say so if a locked report ever were checked.
         locked = knowledge.locked_quarters(connection, organization_id)
         return CheckContext(
             catalogues=knowledge.catalogue_book(connection, today),

@@ -1,12 +1,13 @@
 """The reporting calendar as data, per fiscal year (April 1 – March 31): each quarter's
-submission deadline, the ministry's control window (calendar days after a submission), the
-resubmission window after a rejection (business days: weekends and the year's statutory holidays
-skipped) and those holidays.
+submission deadline and early submission window (how many days before the quarter's end its
+report may already be submitted; 0: once it has ended), the ministry's control window (calendar
+days after a submission), the resubmission window after a rejection (business days: weekends and
+the year's statutory holidays skipped) and those holidays.
 
-The defaults are data (``reporting/data/calendar.json``: 30 days after the quarter ends, 30 days
-of control, 10 business days to resubmit, Québec's statutory holidays as rules); an admin may set
-a fiscal year's calendar, recorded as an event. Pure date arithmetic; no I/O but reading the
-shipped defaults.
+The defaults are data (``reporting/data/calendar.json``: 30 days after the quarter ends, no early
+window, 30 days of control, 10 business days to resubmit, Québec's statutory holidays as rules);
+an admin may set a fiscal year's calendar, recorded as an event. Pure date arithmetic; no I/O but
+reading the shipped defaults.
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ _FISCAL_YEAR = re.compile(r"([0-9]{4})-([0-9]{4})")
 MAX_WINDOW_DAYS = 180
 MAX_BUSINESS_DAYS = 60
 MAX_DEADLINE_DAYS = 366  # a deadline later than a year after its quarter is surely a typo
+# An early window opens submission in the quarter's last weeks, never over the whole quarter: a
+# report submitted with a month still to run would leave that month's services out of it.
+MAX_EARLY_SUBMISSION_DAYS = 30
 
 
 class _Frozen(BaseModel):
@@ -44,6 +48,7 @@ class _Frozen(BaseModel):
 class CalendarDefaults(_Frozen):
     basis: str = ""
     submission_days_after_quarter_end: int = Field(ge=1, le=MAX_DEADLINE_DAYS)
+    early_submission_days: int = Field(default=0, ge=0, le=MAX_EARLY_SUBMISSION_DAYS)
     control_window_days: int = Field(ge=1, le=MAX_WINDOW_DAYS)
     resubmission_business_days: int = Field(ge=1, le=MAX_BUSINESS_DAYS)
     holidays: tuple[HolidayRule, ...] = ()
@@ -58,6 +63,7 @@ class Holiday(_Frozen):
 class QuarterDeadline(_Frozen):
     quarter: str  # e.g. 2026-2027-Q1
     submission_due: date
+    early_submission_days: int = 0  # submission opens this many days before the quarter ends
 
 
 class FiscalYearCalendar(_Frozen):
@@ -68,9 +74,15 @@ class FiscalYearCalendar(_Frozen):
     holidays: tuple[Holiday, ...] = ()
 
     def submission_due(self, quarter: FiscalQuarter) -> date:
+        return self.deadline(quarter).submission_due
+
+    def early_submission_days(self, quarter: FiscalQuarter) -> int:
+        return self.deadline(quarter).early_submission_days
+
+    def deadline(self, quarter: FiscalQuarter) -> QuarterDeadline:
         for deadline in self.quarters:
             if deadline.quarter == str(quarter):
-                return deadline.submission_due
+                return deadline
         raise KeyError(str(quarter))
 
     def holiday_dates(self) -> frozenset[date]:
@@ -145,7 +157,11 @@ def default_calendar(start_year: int, defaults: CalendarDefaults) -> FiscalYearC
     return FiscalYearCalendar(
         fiscal_year=fiscal_year_label(start_year),
         quarters=tuple(
-            QuarterDeadline(quarter=str(q), submission_due=q.last_day + after)
+            QuarterDeadline(
+                quarter=str(q),
+                submission_due=q.last_day + after,
+                early_submission_days=defaults.early_submission_days,
+            )
             for q in quarters_of(start_year)
         ),
         control_window_days=defaults.control_window_days,
@@ -185,6 +201,7 @@ def refuse_invalid(calendar: FiscalYearCalendar) -> None:
         )
     for quarter, deadline in zip(quarters_of(start_year), calendar.quarters, strict=True):
         _refuse_bad_deadline(quarter, deadline.submission_due)
+        _refuse_bad_early_window(quarter, deadline.early_submission_days)
     _refuse_bad_windows(calendar)
     _refuse_bad_holidays(calendar, date(start_year, 4, 1), date(start_year + 1, 3, 31))
 
@@ -204,6 +221,19 @@ def _refuse_bad_deadline(quarter: FiscalQuarter, due: date) -> None:
             f"L'échéance du trimestre {quarter} est plus d'un an après sa fin.",
             f"Quarter {quarter}'s deadline is more than a year after its end.",
             field="submission_due",
+            quarter=str(quarter),
+        )
+
+
+def _refuse_bad_early_window(quarter: FiscalQuarter, days: int) -> None:
+    if not 0 <= days <= MAX_EARLY_SUBMISSION_DAYS:
+        raise _invalid(
+            "calendar.invalid_early_window",
+            f"La soumission anticipée du trimestre {quarter} doit ouvrir de 0 à "
+            f"{MAX_EARLY_SUBMISSION_DAYS} jours avant sa fin.",
+            f"Quarter {quarter}'s early submission must open 0 to {MAX_EARLY_SUBMISSION_DAYS} days "
+            "before its end.",
+            field="early_submission_days",
             quarter=str(quarter),
         )
 

@@ -9,6 +9,10 @@
 - *verify* runs the conformity checks and records their summary, as often as wanted, while the
   organization may still change its report (draft, rejected); *submit* runs them again and
   freezes the snapshot (a resubmission is a new submission version).
+- Only a quarter one of the organization's agreements covers owes a report; it may be submitted
+  once the quarter has ended (or within the calendar's early window), accepted and locked only
+  once it has ended (:mod:`reporting.domain.report_period`, given the facts the app layer
+  establishes).
 - *take* is a reviewer opening the report for control; only then may it be accepted or rejected.
   Accepting with blocking errors needs an explicit override reason.
 - A rejection is a first-class object: a global reason, reasons per intervention, the deadline to
@@ -27,7 +31,7 @@ from datetime import date
 from gsi_kernel.errors import Conflict, InvalidInput
 from gsi_kernel.events import DomainEvent
 from gsi_kernel.fiscal import FiscalQuarter
-from reporting.domain import report_state
+from reporting.domain import report_period, report_state
 from reporting.domain.report_events import (
     CheckSummary,
     FindingRecord,
@@ -54,6 +58,7 @@ ReportState = report_state.ReportState
 current = report_state.current
 ensure_allowed = report_state.ensure_allowed
 fold = report_state.fold
+QuarterFacts = report_period.QuarterFacts
 S = ReportState
 
 # Findings kept in a submission event (in intervention order); the summary counts them all. A
@@ -95,8 +100,19 @@ def _base(organization_id: str, quarter: FiscalQuarter) -> dict[str, str]:
     }
 
 
-def verify(history: Sequence[DomainEvent], verification: Verification) -> list[DomainEvent]:
-    current(history, Action.VERIFY)
+def _current(history: Sequence[DomainEvent], action: Action, facts: QuarterFacts) -> Report:
+    """The report, if ``action`` is allowed in its state and in its quarter's time
+    (:mod:`reporting.domain.report_period`)."""
+    report = current(history, action)
+    report_period.ensure_may(action, facts)
+    return report
+
+
+def verify(
+    history: Sequence[DomainEvent], verification: Verification, facts: QuarterFacts
+) -> list[DomainEvent]:
+    """Record a run of the checks: any day, the quarter ended or not."""
+    _current(history, Action.VERIFY, facts)
     v = verification
     return [
         ReportVerified(
@@ -111,10 +127,11 @@ def verify(history: Sequence[DomainEvent], verification: Verification) -> list[D
 
 
 def submit(
-    history: Sequence[DomainEvent], verification: Verification, deadlines: Deadlines
+    history: Sequence[DomainEvent], verification: Verification, deadlines: Deadlines, facts: QuarterFacts
 ) -> list[DomainEvent]:
-    """Submit (or resubmit after a rejection: then the deadline is the rejection's)."""
-    report = current(history, Action.SUBMIT)
+    """Submit (or resubmit after a rejection: then the deadline is the rejection's) a covered
+    quarter's report, once the quarter has ended or its early window opened."""
+    report = _current(history, Action.SUBMIT, facts)
     v = verification
     due = report.resubmission_due if report.state is S.REJECTED and report.resubmission_due else None
     due = due or deadlines.submission_due
@@ -143,10 +160,15 @@ def take(history: Sequence[DomainEvent], organization_id: str, quarter: FiscalQu
 
 
 def accept(
-    history: Sequence[DomainEvent], organization_id: str, quarter: FiscalQuarter, override_reason: str | None
+    history: Sequence[DomainEvent],
+    organization_id: str,
+    quarter: FiscalQuarter,
+    override_reason: str | None,
+    facts: QuarterFacts,
 ) -> list[DomainEvent]:
-    """Accept; with blocking errors only given an explicit override reason."""
-    report = current(history, Action.ACCEPT)
+    """Accept, once the quarter has ended; with blocking errors only given an explicit override
+    reason."""
+    report = _current(history, Action.ACCEPT, facts)
     errors = report.summary.errors if report.summary else 0
     if errors and not (override_reason and override_reason.strip()):
         raise Conflict(
@@ -212,8 +234,11 @@ def answer(
     ]
 
 
-def lock(history: Sequence[DomainEvent], organization_id: str, quarter: FiscalQuarter) -> list[DomainEvent]:
-    report = current(history, Action.LOCK)
+def lock(
+    history: Sequence[DomainEvent], organization_id: str, quarter: FiscalQuarter, facts: QuarterFacts
+) -> list[DomainEvent]:
+    """Lock an accepted report, once the quarter has ended (a lock refuses its declarations)."""
+    report = _current(history, Action.LOCK, facts)
     return [ReportLocked(**_base(organization_id, quarter), submission_version=report.submissions)]
 
 

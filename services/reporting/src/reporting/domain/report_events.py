@@ -49,6 +49,14 @@ class FailedCheck(_Value):
 class RejectedItem(_Value):
     intervention_id: str
     reason: str
+    # What names the intervention to people (never its id), as submitted: the person's file
+    # number, the service date and the code with its labels. Recorded with the rejection by the
+    # application layer, from reporting's read models (None in rejections recorded before).
+    person_file_number: int | None = None
+    service_date: date | None = None
+    code: str | None = None
+    code_fr: str | None = None
+    code_en: str | None = None
 
 
 class ItemAnswer(_Value):

@@ -1,4 +1,4 @@
-"""12-month regional retention (domain.md, "Targets and performance"): among the persons whose
+"""12-month regional retention (docs/domain.md, "Targets and performance"): among the persons whose
 regionalization follow-up has its 12-month checkpoint outcome recorded, the share who stayed —
 per destination region and program-wide. Pure arithmetic over the recorded outcomes.
 

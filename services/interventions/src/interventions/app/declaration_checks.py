@@ -1,0 +1,38 @@
+"""Checking a declaration before saving it: the declaration's own admission rules and conformity
+checks, run on what the organization is about to declare, with nothing recorded.
+
+The steps are the ones :meth:`interventions.app.handlers.Interventions.declare` takes, through the
+same :class:`~interventions.app.handlers.Admission` (the reads made ahead, the person on file,
+the hard errors, then the checks), so what this answers is what the declaration would answer
+at this moment: the same refusal (the same error, raised), or the flags it would be recorded
+with. The candidate gets an id no intervention has, so every intervention already declared
+counts as "another" (C4, C6, C8).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from gsi_kernel.runtime import Kernel
+from interventions.app.checking import Candidate
+from interventions.app.handlers import Admission
+from interventions.domain.intervention import Details, Flag
+
+
+class DeclarationChecks:
+    def __init__(self, kernel: Kernel, admission: Admission) -> None:
+        self._kernel = kernel
+        self._admission = admission
+        self.db = kernel.db
+
+    def flags(self, person_id: str, details: Details, *, organization_id: str) -> tuple[Flag, ...]:
+        """The flags declaring ``details`` for the person would record now; what would refuse
+        the declaration raises the declaration's own error."""
+        gate = self._admission
+        probe = str(uuid.uuid4())
+        with self.db.transaction() as connection:
+            gate.read_ahead(connection, organization_id, person_id, details)
+            person = gate.person(connection, organization_id, person_id)
+            quarters = gate.refuse(connection, organization_id, person, details)
+            candidate = Candidate(probe, organization_id, person, details)
+            return gate.checked(connection, candidate, locked_quarters=quarters).flags
