@@ -14,6 +14,9 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+SCRIPT=kafka.sh
+# shellcheck source=deploy/local/daemon.sh
+source "$HERE/daemon.sh"
 REPO_ROOT="$(cd "$HERE/../.." && pwd)"
 POM="$HERE/kafka/pom.xml"
 KAFKA_VERSION="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$POM" | head -n 1)"
@@ -38,17 +41,9 @@ START_TIMEOUT=90
 
 JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 
-log() { echo "kafka.sh: $*" >&2; }
-die() { log "$*"; exit 1; }
 
 bootstrap() { echo "KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:${PORT}"; }
 
-with_lock() {
-    # Serialise concurrent start/stop calls. The broker must not inherit fd 9 (9>&-).
-    mkdir -p "$(dirname "$LOCK")"
-    exec 9>"$LOCK"
-    flock -w 180 9 || die "could not take $LOCK"
-}
 
 # --- the jars --------------------------------------------------------------------------
 
@@ -191,29 +186,9 @@ is_ours() {
     tr '\0' '\n' 2>/dev/null <"/proc/$pid/cmdline" | grep -qxF "$PROPS"
 }
 
-find_pid() {
-    local pid=""
-    [[ -f "$PIDFILE" ]] && pid="$(cat "$PIDFILE" 2>/dev/null || true)"
-    if is_ours "$pid"; then echo "$pid"; return 0; fi
-    # pid file lost or stale: look for a kafka.Kafka started with this very config file
-    local f p
-    for f in /proc/[0-9]*/cmdline; do
-        p="${f#/proc/}"; p="${p%/cmdline}"
-        if tr '\0' '\n' 2>/dev/null <"$f" | grep -qxF kafka.Kafka && is_ours "$p"; then
-            echo "$p"; return 0
-        fi
-    done
-    return 1
-}
 
 # Alive, and not a zombie waiting to be reaped (our own child, when startup fails).
-is_alive() {
-    local st
-    st="$(sed -n 's/^[0-9]* (.*) \([A-Za-z]\).*/\1/p' "/proc/$1/stat" 2>/dev/null || true)"
-    [[ -n "$st" && "$st" != "Z" && "$st" != "X" ]]
-}
 
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # Does the broker answer a Kafka request? An ApiVersions round trip, stdlib only.
 answers() {
@@ -288,28 +263,7 @@ cmd_start() {
     bootstrap
 }
 
-cmd_stop() {
-    [[ -d "$KAFKA_DIR" ]] || { log "not running"; return 0; }
-    with_lock
-    local pid
-    if ! pid="$(find_pid)"; then
-        rm -f "$PIDFILE"
-        log "not running"
-        return 0
-    fi
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 120); do
-        is_alive "$pid" || break
-        sleep 0.5
-    done
-    if is_alive "$pid"; then
-        log "still alive after 60 s: SIGKILL"
-        kill -KILL "$pid" 2>/dev/null || true
-        while is_alive "$pid"; do sleep 0.2; done
-    fi
-    rm -f "$PIDFILE"
-    log "stopped"
-}
+cmd_stop() { stop_server "$KAFKA_DIR"; }
 
 cmd_status() {
     local pid

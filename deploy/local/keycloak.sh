@@ -17,6 +17,9 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+SCRIPT=keycloak.sh
+# shellcheck source=deploy/local/daemon.sh
+source "$HERE/daemon.sh"
 REPO_ROOT="$(cd "$HERE/../.." && pwd)"
 KC_VERSION=26.5.6
 REALM_FILE="$HERE/keycloak/gsi-realm.json"
@@ -36,18 +39,10 @@ CONSOLE="$KC_DIR/console.out"
 LOCK="$KC_DIR.lock"
 START_TIMEOUT=240
 
-log() { echo "keycloak.sh: $*" >&2; }
-die() { log "$*"; exit 1; }
 
 url() { echo "http://127.0.0.1:${PORT}"; }
 print_env() { echo "GSI_TEST_KEYCLOAK_URL=$(url)"; }
 
-with_lock() {
-    # Serialise concurrent start/stop calls. Keycloak must not inherit fd 9 (9>&-).
-    mkdir -p "$(dirname "$LOCK")"
-    exec 9>"$LOCK"
-    flock -w 300 9 || die "could not take $LOCK"
-}
 
 # --- the distribution ------------------------------------------------------------------
 
@@ -82,11 +77,6 @@ check_java() {
 
 # --- the process -----------------------------------------------------------------------
 
-is_alive() {
-    local st
-    st="$(sed -n 's/^[0-9]* (.*) \([A-Za-z]\).*/\1/p' "/proc/$1/stat" 2>/dev/null || true)"
-    [[ -n "$st" && "$st" != "Z" && "$st" != "X" ]]
-}
 
 # Is $1 our Keycloak: a live Java process of this distribution?
 is_ours() {
@@ -97,19 +87,7 @@ is_ours() {
         | grep -qxF -e "-Dkc.home.dir=$KC_HOME/bin/.." -e "-Dkc.home.dir=$KC_HOME"
 }
 
-find_pid() {
-    local pid=""
-    [[ -f "$PIDFILE" ]] && pid="$(cat "$PIDFILE" 2>/dev/null || true)"
-    if is_ours "$pid"; then echo "$pid"; return 0; fi
-    local f p
-    for f in /proc/[0-9]*/cmdline; do
-        p="${f#/proc/}"; p="${p%/cmdline}"
-        if is_ours "$p"; then echo "$p"; return 0; fi
-    done
-    return 1
-}
 
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # Does the realm answer its discovery document?
 answers() {
@@ -171,28 +149,7 @@ cmd_start() {
     print_env
 }
 
-cmd_stop() {
-    [[ -d "$KC_DIR" ]] || { log "not running"; return 0; }
-    with_lock
-    local pid
-    if ! pid="$(find_pid)"; then
-        rm -f "$PIDFILE"
-        log "not running"
-        return 0
-    fi
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 120); do
-        is_alive "$pid" || break
-        sleep 0.5
-    done
-    if is_alive "$pid"; then
-        log "still alive after 60 s: SIGKILL"
-        kill -KILL "$pid" 2>/dev/null || true
-        while is_alive "$pid"; do sleep 0.2; done
-    fi
-    rm -f "$PIDFILE"
-    log "stopped"
-}
+cmd_stop() { stop_server "$KC_DIR"; }
 
 cmd_status() {
     local pid

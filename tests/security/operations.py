@@ -22,12 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from gsi_kernel.http.app import PUBLIC_PATHS
+from gsi_kernel.http.docs import DOCS_URL, STATIC_URL
 from gsi_kernel.http.policy import OPENAPI_KEY, Policy
 from tests.in_process import MODULES
 from tests.security.world import CSV_HEADER, FISCAL_YEAR, PDF, Q2, REVIEWER_A, TODAY
 
 SERVICES = ("registration", "interventions", "reporting", "notifications")
-SKIPPED_PATHS = PUBLIC_PATHS | {"/openapi.json", "/docs", "/redoc"}
+# Public, and no API: the OpenAPI document and the page (with its files) that shows it.
+SKIPPED_PATHS = PUBLIC_PATHS | {"/openapi.json", DOCS_URL, STATIC_URL + "/{name}"}
 
 # Path and body names that name an object of organization A; each takes the world's id of that
 # name, but a candidate (of a duplicate pair), which is A's person.
