@@ -1,6 +1,7 @@
-"""The portal's browser tests: Debian's Chromium driven by Playwright, the four services and the
-portal as processes in embedded mode (as ``make run`` starts them), Keycloak from
-deploy/local/keycloak.sh, and axe-core on every page a test visits."""
+"""The portal tests' fixtures: the four services and the portal as processes in embedded mode
+(as ``make run`` starts them), the portal in process signed in as a staff member, a client for
+the services' APIs; for the browser tests, Debian's Chromium driven by Playwright, Keycloak
+from deploy/local/keycloak.sh, and axe-core on every page a test visits."""
 
 from __future__ import annotations
 
@@ -13,10 +14,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from scripts.demo_plan import USERS
 from scripts.launcher import ServiceProcesses
+from tests.portal.interventions_support import STAFF
+from tests.portal.persons_support import portal_as
 from tests.portal.support import ORG, declare_one_intervention
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,6 +43,20 @@ def _missing(what: str) -> None:
     if os.environ.get("GSI_REQUIRE_INFRA") == "1":
         pytest.fail(reason)
     pytest.skip(reason)
+
+
+@pytest.fixture
+def http() -> Iterator[httpx.Client]:
+    """A client for the services' APIs (setting up what a page then shows)."""
+    with httpx.Client(timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+def karine(dev_system: ServiceProcesses) -> Iterator[TestClient]:
+    """Karine, staff of the Sherbrooke organization, signed in to the in-process portal."""
+    with portal_as(dev_system, STAFF) as client:
+        yield client
 
 
 @pytest.fixture(scope="session")

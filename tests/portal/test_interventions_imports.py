@@ -5,7 +5,6 @@ bar while an import runs, the page again once it is done; a file refused as a wh
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -18,7 +17,7 @@ from portal.web import Pages
 from scripts.demo_plan import USERS
 from scripts.launcher import ServiceProcesses
 from tests.portal.interventions_support import STAFF, assert_no_id_shown, form_of, known_person, today, unique
-from tests.portal.persons_support import csrf_of, portal_as, text_of
+from tests.portal.persons_support import csrf_of, text_of
 from tests.portal.support import eventually
 
 pytestmark = pytest.mark.portal
@@ -26,18 +25,6 @@ pytestmark = pytest.mark.portal
 HEADER = "person_id;code;service_date;duration_minutes;mode;volet;staff_member;notes\n"
 UNKNOWN = "3f0e4b9e-0000-4000-8000-000000000000"
 JOB = "6b1d2c3e-0000-4000-8000-00000000a001"
-
-
-@pytest.fixture
-def karine(dev_system: ServiceProcesses) -> Iterator[TestClient]:
-    with portal_as(dev_system, STAFF) as client:
-        yield client
-
-
-@pytest.fixture
-def http() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=30) as client:
-        yield client
 
 
 def csv_of(*rows: str) -> bytes:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -31,18 +30,6 @@ from tests.portal.persons_support import api_token, csrf_of, portal_as, text_of
 pytestmark = pytest.mark.portal
 
 NEW = "/interventions/nouvelle"
-
-
-@pytest.fixture
-def karine(dev_system: ServiceProcesses) -> Iterator[TestClient]:
-    with portal_as(dev_system, STAFF) as client:
-        yield client
-
-
-@pytest.fixture
-def http() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=30) as client:
-        yield client
 
 
 def declaration(**fields: Any) -> dict[str, Any]:

@@ -5,7 +5,6 @@ first, and its outcome is recorded (refused first when "moved" names no region).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, timedelta
 
 import httpx
@@ -14,21 +13,9 @@ from fastapi.testclient import TestClient
 
 from scripts.launcher import ServiceProcesses
 from tests.portal.interventions_support import STAFF, assert_no_id_shown, form_of, known_person, today, unique
-from tests.portal.persons_support import portal_as, text_of
+from tests.portal.persons_support import text_of
 
 pytestmark = pytest.mark.portal
-
-
-@pytest.fixture
-def karine(dev_system: ServiceProcesses) -> Iterator[TestClient]:
-    with portal_as(dev_system, STAFF) as client:
-        yield client
-
-
-@pytest.fixture
-def http() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=30) as client:
-        yield client
 
 
 def test_a_plan_is_opened_completed_section_by_section_then_closed(

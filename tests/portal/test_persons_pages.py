@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import httpx
@@ -32,18 +31,6 @@ from tests.portal.support import eventually
 pytestmark = pytest.mark.portal
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-@pytest.fixture
-def karine(dev_system: ServiceProcesses) -> Iterator[TestClient]:
-    with portal_as(dev_system, "karine@org-sherbrooke") as client:
-        yield client
-
-
-@pytest.fixture
-def http() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=30) as client:
-        yield client
 
 
 def unique(name: str) -> str:

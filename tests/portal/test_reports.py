@@ -175,12 +175,6 @@ def monkeypatch_module() -> Iterator[pytest.MonkeyPatch]:
 
 
 @pytest.fixture
-def http() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=30) as client:
-        yield client
-
-
-@pytest.fixture
 def manager(system: ServiceProcesses) -> Iterator[TestClient]:
     with portal_as(system, MANAGER) as client:
         yield client

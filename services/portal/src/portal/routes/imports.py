@@ -20,9 +20,10 @@ from starlette.exceptions import HTTPException
 
 from portal.auth import SignedIn
 from portal.backend import BackendRefused, Backends
+from portal.forms import file_part, upload_problem
 from portal.i18n import N_
 from portal.routes.deps import BackendsDep, PagesDep, SignedInDep
-from portal.routes.interventions_common import PAGE_SIZE, Pager, page_number
+from portal.routes.interventions_common import Pager, page_number, rows_of
 from portal.routes.persons_choices import gettext_for
 from portal.routes.persons_common import looks_like_person_id, take_flash
 from portal.routes.persons_register import require_organization
@@ -58,9 +59,7 @@ def _form(mode: str = "dry_run", errors: dict[str, str] | None = None) -> dict[s
 async def _index(
     request: Request, who: SignedIn, backends: Backends, pages: Pages, form: dict[str, Any], page: int = 1
 ) -> Response:
-    listing = await backends.get(
-        "interventions", "/imports", token=who.token, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
-    )
+    listing = await backends.get("interventions", "/imports", token=who.token, **rows_of(page))
     context = {
         "form": form,
         "modes": MODES,
@@ -93,18 +92,16 @@ async def start_import(
     errors: dict[str, str] = {}
     if mode not in MODES:
         errors["mode"] = _("Choose what the import does")
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        errors["file"] = _("Choose the file to import")
-    elif (upload.size or 0) > MAX_IMPORT_BYTES:
-        errors["file"] = _("The file is larger than %(size)d MB: split it in several files") % {
-            "size": MAX_IMPORT_BYTES // (1024 * 1024)
-        }
+    too_large = _("The file is larger than %(size)d MB: split it in several files") % {
+        "size": MAX_IMPORT_BYTES // (1024 * 1024)
+    }
+    if problem := upload_problem(upload, MAX_IMPORT_BYTES, _("Choose the file to import"), too_large):
+        errors["file"] = problem
     if errors or not isinstance(upload, UploadFile):
         return await _index(
             request, who, backends, pages, _form(mode if mode in MODES else "dry_run", errors)
         )
-    content = await upload.read(MAX_IMPORT_BYTES + 1)
-    sent = {"file": (upload.filename or "import", content, upload.content_type or "application/octet-stream")}
+    sent = await file_part(upload, MAX_IMPORT_BYTES, "import")
     try:
         answer = await backends.request(
             "POST", "interventions", "/imports", token=who.token, files=sent, data={"mode": mode}

@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
 from portal.routes.deps import BackendsDep, PagesDep, SignedInDep
-from portal.routes.interventions_common import Pager, page_number
+from portal.routes.interventions_common import Pager, page_number, rows_of
 from portal.routes.persons_common import flash, take_flash
 from portal.routes.reports_common import unread_count
 
@@ -49,8 +49,7 @@ async def inbox(request: Request, who: SignedInDep, backends: BackendsDep, pages
             "notifications",
             "/inbox",
             token=who.token,
-            offset=(number - 1) * PAGE_SIZE,
-            limit=PAGE_SIZE,
+            **rows_of(number, PAGE_SIZE),
             unread=only_unread,
         ),
         unread_count(backends, who.token),

@@ -15,11 +15,12 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
 from portal.auth import SignedIn
-from portal.backend import BackendRefused, Backends
+from portal.backend import Backends
+from portal.forms import FormView
 from portal.routes import interventions_declare, interventions_session
 from portal.routes.deps import BackendsDep, PagesDep, SignedInDep
 from portal.routes.interventions_common import (
@@ -40,29 +41,20 @@ from portal.routes.interventions_common import (
 from portal.routes.interventions_forms import (
     CANCELLATION,
     CORRECTION,
+    DETAIL_FIELDS,
     blank,
     details_body,
-    errors_of,
     read,
     view,
 )
-from portal.routes.persons_common import FormView, flash, looks_like_person_id, take_flash, today_in_montreal
+from portal.routes.persons_common import looks_like_person_id, take_flash, today_in_montreal
 from portal.routes.persons_register import require_organization
+from portal.routes.posting import LOCKED_TOO, Post, refused_on, send_then_redirect
 from portal.web import Pages, request_language
 
 router = APIRouter()
 SORTS = ("service_date", "code", "volet", "staff_member", "status", "errors", "warnings", "declared_at")
 _CODE = re.compile(r"^[A-Z][A-Z0-9]{1,9}$")
-DETAIL_FIELDS = (
-    "service_date",
-    "duration_minutes",
-    "mode",
-    "staff_member",
-    "notes",
-    "target_organization",
-    "referral_reason",
-)
-_FORM_ERRORS = (400, 409, 422, 423)
 
 
 @dataclass(frozen=True)
@@ -217,21 +209,17 @@ async def cancel(
         raise HTTPException(404)
     values = read(CANCELLATION, await request.form())
     language = request_language(request)
-    try:
-        await backends.post(
-            "interventions",
-            f"/interventions/{intervention_id}/cancellation",
-            token=who.token,
-            json={"reason": values["reason"]},
-        )
-    except BackendRefused as refused:
-        if refused.status not in _FORM_ERRORS:
-            raise
-        errors, elsewhere = errors_of(CANCELLATION, refused.body, language)
+
+    async def again(errors: dict[str, str], elsewhere: list[str]) -> Response:
         form = view(CANCELLATION, values, language, errors=errors, elsewhere=elsewhere)
         return await _detail(request, who, backends, pages, intervention_id, cancel_form=form, status=422)
-    flash(request, "intervention_cancelled")
-    return RedirectResponse(f"/interventions/{intervention_id}", status_code=303)
+
+    path = f"/interventions/{intervention_id}/cancellation"
+    post = Post(path, {"reason": values["reason"]}, refused_on(CANCELLATION, request), again, LOCKED_TOO)
+    target = f"/interventions/{intervention_id}"
+    return await send_then_redirect(
+        request, backends, who, post, notice="intervention_cancelled", target=target
+    )
 
 
 def _correction_page(
@@ -279,23 +267,22 @@ async def correct(
     values = read(CORRECTION, await request.form())
     language = request_language(request)
     body = {"details": details_body(values), "reason": values["reason"]}
-    try:
-        if not looks_like_person_id(intervention_id):
-            raise HTTPException(404)
-        await backends.post(
-            "interventions", f"/interventions/{intervention_id}/corrections", token=who.token, json=body
-        )
-    except BackendRefused as refused:
-        if refused.status not in _FORM_ERRORS:
-            raise
-        errors, elsewhere = errors_of(CORRECTION, refused.body, language)
+    if not looks_like_person_id(intervention_id):
+        raise HTTPException(404)
+
+    async def again(errors: dict[str, str], elsewhere: list[str]) -> Response:
         (item, person), codes = await asyncio.gather(
             _one(backends, who, intervention_id), catalogue(backends, who.token)
         )
         form = view(CORRECTION, values, language, errors=errors, elsewhere=elsewhere)
         return _correction_page(request, pages, item, person, codes, form, status=422)
-    flash(request, "intervention_corrected")
-    return RedirectResponse(f"/interventions/{intervention_id}", status_code=303)
+
+    path = f"/interventions/{intervention_id}/corrections"
+    post = Post(path, body, refused_on(CORRECTION, request), again, LOCKED_TOO)
+    target = f"/interventions/{intervention_id}"
+    return await send_then_redirect(
+        request, backends, who, post, notice="intervention_corrected", target=target
+    )
 
 
 # The declaration and the group session ("nouvelle", "seance", "personnes") before "{id}".

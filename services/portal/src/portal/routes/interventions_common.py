@@ -10,7 +10,7 @@ call per row.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -95,6 +95,22 @@ async def find_persons(
         return [], None
     results = await find(backends, token, Search.of(query, "", "", "", "1"), language)
     return [PersonLabel.of(p) for p in results.persons], results.refused
+
+
+async def person_choice(
+    backends: Backends, token: str, query: str, chosen: Sequence[str], language: Language
+) -> dict[str, Any]:
+    """A form's choice of persons: those chosen (by name), those the query finds, whether it
+    searched, and registration's refusal of the query."""
+    labels, (results, refused) = await asyncio.gather(
+        person_labels(backends, token, chosen), find_persons(backends, token, query, language)
+    )
+    return {
+        "chosen": [labels[i] for i in chosen],
+        "results": results,
+        "searched": bool(query.strip()),
+        "search_refused": refused,
+    }
 
 
 def names(language: Language) -> dict[str, Any]:
@@ -215,6 +231,11 @@ class Pager:
     def link(self, page: int, **changes: str) -> str:
         query = {**self.query, **changes, "page": str(page) if page > 1 else ""}
         return f"{self.path}?{urlencode({k: v for k, v in query.items() if v})}"
+
+
+def rows_of(page: int, size: int = PAGE_SIZE) -> dict[str, int]:
+    """A list page's rows, as the services' ``offset`` and ``limit``."""
+    return {"offset": (page - 1) * size, "limit": size}
 
 
 def page_number(value: str, limit: int = 40_000) -> int:

@@ -13,32 +13,37 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from portal.auth import SignedIn
 from portal.backend import BackendRefused, Backends
 from portal.i18n import Language
 from portal.routes.deps import BackendsDep, PagesDep, SignedInDep
-from portal.routes.interventions_common import Catalogue, catalogue, find_persons, names, person_labels
-from portal.routes.interventions_forms import DECLARATION, blank, declaration_body, errors_of, read, view
-from portal.routes.persons_common import SUBMISSIONS, flash, new_submission_token, today_in_montreal
+from portal.routes.interventions_common import (
+    Catalogue,
+    catalogue,
+    find_persons,
+    names,
+    person_choice,
+    person_labels,
+)
+from portal.routes.interventions_forms import (
+    DECLARATION,
+    DETAIL_FIELDS,
+    blank,
+    declaration_body,
+    errors_of,
+    read,
+    view,
+)
+from portal.routes.persons_common import new_submission_token, today_in_montreal
 from portal.routes.persons_register import require_organization
+from portal.routes.posting import LOCKED_TOO, Post, redraw, refused_on, send_once
 from portal.web import Pages, request_language
 
 router = APIRouter()
 NEW = "/interventions/nouvelle"
-PREFILLED = (
-    "person_id",
-    "code",
-    "service_date",
-    "duration_minutes",
-    "mode",
-    "staff_member",
-    "notes",
-    "target_organization",
-    "referral_reason",
-)
-_FORM_ERRORS = (400, 409, 422, 423)
+PREFILLED = ("person_id", "code", *DETAIL_FIELDS)
 
 
 async def _nothing() -> Any:
@@ -57,7 +62,7 @@ async def try_declaration(
             "interventions", "/interventions/checks", token=token, json=declaration_body(values)
         )
     except BackendRefused as refused:
-        if refused.status not in _FORM_ERRORS:
+        if refused.status not in LOCKED_TOO:
             raise
         details = refused.body.get("details")
         if isinstance(details, dict) and details.get("errors"):  # what is typed cannot be checked yet
@@ -155,32 +160,17 @@ async def declare(request: Request, who: SignedInDep, backends: BackendsDep, pag
         changed = values.get("code") != form.get("checked_code")
         fill_from_catalogue(values, await catalogue(backends, who.token), code_changed=changed)
         return await _page(request, who, backends, pages, values)
-    key = f"declaration:{who.user.user_id}:{values['submission']}"
-    if values["submission"] and (made := await SUBMISSIONS.previous(key)):
-        return RedirectResponse(f"/interventions/{made}", status_code=303)
-    async with SUBMISSIONS.claim(key) as made_by_this:
-        try:
-            answer = await backends.post(
-                "interventions", "/interventions", token=who.token, json=declaration_body(values)
-            )
-        except BackendRefused as refused:
-            if refused.status not in _FORM_ERRORS:
-                raise
-            errors, elsewhere = errors_of(DECLARATION, refused.body, request_language(request))
-            return await _page(
-                request,
-                who,
-                backends,
-                pages,
-                values,
-                errors=errors,
-                elsewhere=elsewhere,
-                run_check=False,
-                status=422,
-            )
-        made_by_this.append(str(answer["intervention_id"]))
-    flash(request, "intervention_declared", flags=len(answer["flags"]))
-    return RedirectResponse(f"/interventions/{answer['intervention_id']}", status_code=303)
+    again = redraw(_page, request, who, backends, pages, values, run_check=False, status=422)
+    return await send_once(
+        request,
+        backends,
+        who,
+        Post("/interventions", declaration_body(values), refused_on(DECLARATION, request), again, LOCKED_TOO),
+        token=("declaration", values["submission"]),
+        made="intervention_id",
+        target=lambda made: f"/interventions/{made}",
+        notice=lambda answer: ("intervention_declared", {"flags": len(answer["flags"])}),
+    )
 
 
 @router.post(NEW + "/verification")
@@ -221,15 +211,8 @@ async def person_choices(
     """htmx, as a name is typed: the persons found, as choices (the chosen ones kept)."""
     language = request_language(request)
     chosen_ids = attendees or ([person_id] if person_id else [])
-    labels, (results, refused) = await asyncio.gather(
-        person_labels(backends, who.token, chosen_ids),
-        find_persons(backends, who.token, person_query[:100], language),
-    )
     context = {
-        "chosen": [labels[i] for i in chosen_ids],
-        "results": results,
-        "searched": bool(person_query.strip()),
-        "search_refused": refused,
+        **await person_choice(backends, who.token, person_query[:100], chosen_ids, language),
         "multiple": bool(attendees) or request.query_params.get("multiple") == "1",
         "selected": set(chosen_ids),
         **names(language),

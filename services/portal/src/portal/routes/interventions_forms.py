@@ -1,4 +1,4 @@
-"""The interventions pages' forms: their fields (declared as the persons forms are, and drawn by
+"""The interventions pages' forms: their fields (declared as every page's form is, and drawn by
 the same macros), what a page reads from a posted form, the JSON body sent to interventions,
 and interventions' refusals put back beside their fields."""
 
@@ -9,12 +9,21 @@ from typing import Any
 
 from starlette.datastructures import FormData
 
+from portal.forms import Field, FormSpec, FormView, Group, Values, refusals
 from portal.i18n import N_, Language
 from portal.routes.interventions_common import MODES, split_offer
 from portal.routes.persons_choices import gettext_for, translated
-from portal.routes.persons_common import FormView
-from portal.routes.persons_forms import Field, FormSpec, Group, Values, refusals
 
+# What a declaration says of the service given (the person and the code aside).
+DETAIL_FIELDS = (
+    "service_date",
+    "duration_minutes",
+    "mode",
+    "staff_member",
+    "notes",
+    "target_organization",
+    "referral_reason",
+)
 _REF_ONLY = N_("For a referral (REF) only.")
 STAFF_MEMBER = Field(
     "staff_member",
@@ -153,6 +162,6 @@ def _volet_message(details: dict[str, Any], language: Language) -> str | None:
 
 
 def view(spec: FormSpec, values: Values, language: Language, **rest: Any) -> FormView:
-    """A form for a template (the persons forms' :class:`FormView`, not checked as typed)."""
+    """A form for a template (a :class:`FormView` not checked as typed)."""
     _ = gettext_for(language)
     return FormView(spec, values, options={"modes": translated(MODES, _)}, live=False, **rest)

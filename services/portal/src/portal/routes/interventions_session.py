@@ -7,18 +7,20 @@ their flags."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from portal.auth import SignedIn
-from portal.backend import BackendRefused, Backends
+from portal.backend import Backends
 from portal.routes.deps import BackendsDep, PagesDep, SignedInDep
-from portal.routes.interventions_common import catalogue, find_persons, names, person_labels
+from portal.routes.interventions_common import catalogue, names, person_choice
 from portal.routes.interventions_forms import SESSION, blank, details_body, errors_of, read, view
-from portal.routes.persons_common import SUBMISSIONS, flash, new_submission_token, today_in_montreal
+from portal.routes.persons_common import new_submission_token, today_in_montreal
 from portal.routes.persons_register import require_organization
+from portal.routes.posting import LOCKED_TOO, Post, redraw, send_once
 from portal.web import Pages, request_language
 
 router = APIRouter()
@@ -38,18 +40,14 @@ async def _page(
 ) -> Response:
     language = request_language(request)
     query = str(values.get("person_query") or "")
-    codes, labels, (results, refused) = await asyncio.gather(
+    codes, persons = await asyncio.gather(
         catalogue(backends, who.token),
-        person_labels(backends, who.token, values["attendees"]),
-        find_persons(backends, who.token, query, language),
+        person_choice(backends, who.token, query, values["attendees"], language),
     )
     context = {
         "form": view(SESSION, values, language, errors=errors or {}, elsewhere=elsewhere or []),
         "catalogue": codes,
-        "chosen": [labels[i] for i in values["attendees"]],
-        "results": results,
-        "searched": bool(query),
-        "search_refused": refused,
+        **persons,
         **names(language),
     }
     return pages.render(request, "interventions/session.html", context, status=status)
@@ -78,28 +76,24 @@ async def hold_session(
     values = read(SESSION, form)
     if form.get("action") == "search":
         return await _page(request, who, backends, pages, values)
-    key = f"session:{who.user.user_id}:{values['submission']}"
-    if values["submission"] and (made := await SUBMISSIONS.previous(key)):
-        return RedirectResponse(f"/interventions?session_id={made}", status_code=303)
     body = {**details_body(values, mode="group"), "attendees": values["attendees"]}
     if values["title"]:
         body["title"] = values["title"]
-    async with SUBMISSIONS.claim(key) as made_by_this:
-        try:
-            answer = await backends.post("interventions", "/group-sessions", token=who.token, json=body)
-        except BackendRefused as refused:
-            if refused.status not in (400, 409, 422, 423):
-                raise
-            errors, elsewhere = _errors(refused.body, request_language(request))
-            return await _page(
-                request, who, backends, pages, values, errors=errors, elsewhere=elsewhere, status=422
-            )
-        made_by_this.append(str(answer["session_id"]))
-    flash(request, "session_held", count=len(answer["interventions"]))
-    return RedirectResponse(f"/interventions?session_id={answer['session_id']}", status_code=303)
+    language = request_language(request)
+    again = redraw(_page, request, who, backends, pages, values, status=422)
+    return await send_once(
+        request,
+        backends,
+        who,
+        Post("/group-sessions", body, lambda refused: _errors(refused, language), again, LOCKED_TOO),
+        token=("session", values["submission"]),
+        made="session_id",
+        target=lambda made: f"/interventions?session_id={made}",
+        notice=lambda answer: ("session_held", {"count": len(answer["interventions"])}),
+    )
 
 
-def _errors(body: dict[str, Any], language: Any) -> tuple[dict[str, str], list[str]]:
+def _errors(body: Mapping[str, Any], language: Any) -> tuple[dict[str, str], list[str]]:
     """An attendee interventions refuses (unknown to the organization…) is the list's error."""
     errors, elsewhere = errors_of(SESSION, body, language)
     details = body.get("details")

@@ -19,7 +19,7 @@ from portal.auth import SignedIn
 from portal.backend import BackendRefused, Backends
 from portal.i18n import Language
 from portal.routes.deps import BackendsDep, PagesDep, SignedInDep
-from portal.routes.interventions_common import Pager, page_number
+from portal.routes.interventions_common import Pager, page_number, rows_of
 from portal.routes.persons_choices import gettext_for
 from portal.routes.persons_common import flash, take_flash
 from portal.routes.persons_register import require_organization
@@ -42,8 +42,7 @@ async def requests(request: Request, who: SignedInDep, backends: BackendsDep, pa
             "interventions",
             "/lock-exceptions",
             token=who.token,
-            offset=(number - 1) * PAGE_SIZE,
-            limit=PAGE_SIZE,
+            **rows_of(number, PAGE_SIZE),
         ),
         unread_count(backends, who.token),
     )

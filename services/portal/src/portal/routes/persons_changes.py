@@ -16,11 +16,11 @@ from starlette.exceptions import HTTPException
 
 from portal.auth import SignedIn
 from portal.backend import BackendRefused, Backends
+from portal.forms import FormSpec, FormView, Values, file_part, read_form, refusals, upload_problem
 from portal.i18n import N_
 from portal.routes.deps import BackendsDep, PagesDep, SignedInDep
 from portal.routes.persons_choices import CONSENTS, DOCUMENT_KINDS, gettext_for
 from portal.routes.persons_common import (
-    FormView,
     autofill_region,
     blank_values,
     flash,
@@ -34,12 +34,8 @@ from portal.routes.persons_forms import (
     CONSENT_WITHDRAWAL,
     DOCUMENT,
     STATUS_CHANGE,
-    FormSpec,
-    Values,
     address_body,
     check,
-    read_form,
-    refusals,
     status_body,
 )
 from portal.routes.persons_register import require_organization
@@ -163,32 +159,27 @@ async def _save(
     return _page(request, pages, change, person, view, **more)
 
 
-@router.get("/personnes/{person_id}/statut")
-async def status_form(
-    person_id: str, request: Request, who: SignedInDep, backends: BackendsDep, pages: PagesDep
-) -> Response:
-    return await _show(request, who, backends, pages, STATUS, person_id)
+def _change_page(change: Change, path: str) -> None:
+    """A change's page (``/personnes/{id}/<slug>``): its form, and the form posted to
+    registration's ``path`` under the person."""
+
+    async def show(
+        person_id: str, request: Request, who: SignedInDep, backends: BackendsDep, pages: PagesDep
+    ) -> Response:
+        return await _show(request, who, backends, pages, change, person_id)
+
+    async def save(
+        person_id: str, request: Request, who: SignedInDep, backends: BackendsDep, pages: PagesDep
+    ) -> Response:
+        return await _save(request, who, backends, pages, change, person_id, path)
+
+    page = "/personnes/{person_id}/" + change.slug
+    router.add_api_route(page, show, methods=["GET"], name=f"{change.slug}_form")
+    router.add_api_route(page, save, methods=["POST"], name=f"{change.slug}_change")
 
 
-@router.post("/personnes/{person_id}/statut")
-async def change_status(
-    person_id: str, request: Request, who: SignedInDep, backends: BackendsDep, pages: PagesDep
-) -> Response:
-    return await _save(request, who, backends, pages, STATUS, person_id, "/status")
-
-
-@router.get("/personnes/{person_id}/adresse")
-async def address_form(
-    person_id: str, request: Request, who: SignedInDep, backends: BackendsDep, pages: PagesDep
-) -> Response:
-    return await _show(request, who, backends, pages, ADDRESS, person_id)
-
-
-@router.post("/personnes/{person_id}/adresse")
-async def change_address(
-    person_id: str, request: Request, who: SignedInDep, backends: BackendsDep, pages: PagesDep
-) -> Response:
-    return await _save(request, who, backends, pages, ADDRESS, person_id, "/address")
+_change_page(STATUS, "/status")
+_change_page(ADDRESS, "/address")
 
 
 def _purpose(purpose: str) -> str:
@@ -257,20 +248,12 @@ async def add_document(
     errors: dict[str, str] = {}
     if kind not in DOCUMENT_KINDS:
         errors["kind"] = _("Choose the kind of document")
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        errors["file"] = _("Choose a file")
-    elif (upload.size or 0) > MAX_DOCUMENT_BYTES:
-        errors["file"] = _("The file is larger than 10 MB: choose a smaller one")
+    too_large = _("The file is larger than 10 MB: choose a smaller one")
+    if problem := upload_problem(upload, MAX_DOCUMENT_BYTES, _("Choose a file"), too_large):
+        errors["file"] = problem
     elsewhere: list[str] = []
     if not errors and isinstance(upload, UploadFile):
-        content = await upload.read(MAX_DOCUMENT_BYTES + 1)
-        sent = {
-            "file": (
-                upload.filename or "document",
-                content,
-                upload.content_type or "application/octet-stream",
-            )
-        }
+        sent = await file_part(upload, MAX_DOCUMENT_BYTES, "document")
         try:
             await backends.request(
                 "POST",

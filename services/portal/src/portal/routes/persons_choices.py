@@ -15,10 +15,10 @@ from pathlib import Path
 
 from babel import Locale
 
+from portal.forms import Options
 from portal.i18n import LOCALES, N_, Language, translations
 
 Gettext = Callable[[str], str]
-Options = list[tuple[str, str]]
 DATA = Path(__file__).resolve().parents[1] / "data" / "fsa_regions.json"
 
 STATUSES = {

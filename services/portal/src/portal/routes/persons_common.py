@@ -1,6 +1,6 @@
-"""What the persons pages share: a form as a template shows it, the region autofill from the
-postal code, the one-time messages shown after a redirect, today in Montréal, and which ids
-may name a person."""
+"""What the persons pages share: a form as a template shows it (its pick-lists filled in), the
+region autofill from the postal code, the one-time messages shown after a redirect, today in
+Montréal, and which ids may name a person."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import secrets
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -18,32 +17,14 @@ from fastapi import Request
 
 from gsi_kernel.clock import Clock, montreal_date
 from portal.auth import User
+from portal.forms import FormSpec, FormView, Values
 from portal.i18n import Language
-from portal.routes.persons_choices import Options, gettext_for, options, regions
-from portal.routes.persons_forms import FORMS, FormSpec, Values, summary, valid_postal_code
+from portal.routes.persons_choices import gettext_for, options, regions
+from portal.routes.persons_forms import FORMS, valid_postal_code
 
 _FLASH = "persons_flash"
 # Registration's ids are UUIDs: anything else names no person (404 without asking).
 _PERSON_ID = re.compile(r"^[0-9A-Fa-f-]{8,36}$")
-
-
-@dataclass
-class FormView:
-    """A form for a template: its fields' values, errors and pick-lists, notes beside fields
-    (the region filled in from the postal code), and whether fields are checked as typed."""
-
-    spec: FormSpec
-    values: Values
-    errors: dict[str, str] = field(default_factory=dict)
-    elsewhere: list[str] = field(default_factory=list)
-    notes: dict[str, str] = field(default_factory=dict)
-    options: dict[str, Options] = field(default_factory=dict)
-    live: bool = True
-    today: date | None = None
-
-    @property
-    def summary(self) -> list[tuple[str, str]]:
-        return summary(self.spec, self.errors, self.elsewhere)
 
 
 def form_view(spec: FormSpec, values: Values, language: Language, today: date, **rest: Any) -> FormView:

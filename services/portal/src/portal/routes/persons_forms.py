@@ -1,75 +1,26 @@
-"""The persons pages' forms, declared once: each field's label, hint, kind and pick-list, the
-checks the portal runs as a person types (a value is there when required, is a real date, fits
-its length and format, holds no character the services refuse), the JSON body sent to
-registration, and registration's own refusals put back beside the field they concern.
+"""The persons pages' forms (declared with :mod:`portal.forms`): their fields, the checks the
+portal runs as a person types (a value is there when required, is a real date, fits its length
+and format, holds no character the services refuse), and the JSON body sent to registration.
 
-The portal's checks only spare a round trip: registration decides. Its field errors
-(``details.errors[]``: ``location``, ``message.fr/en``) and its domain refusals
-(``details.field``) land on the field of the same name; the rest goes to the error summary.
+The portal's checks only spare a round trip: registration decides (its refusals are put back on
+the form by :func:`portal.forms.refusals`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Literal
-
-from starlette.datastructures import FormData
+from typing import Any
 
 from gsi_kernel.fields import POSTAL_CODE
 from gsi_kernel.text import TextKind, TextRefused, clean
+from portal.forms import Field, FormSpec, Group, Values
 from portal.i18n import N_, Language
 from portal.routes.persons_choices import Gettext, gettext_for, options
 
-Kind = Literal[
-    "text", "email", "tel", "date", "select", "radios", "checkboxes", "textarea", "languages", "file"
-]
-Values = dict[str, Any]  # a field's text, or a list for checkboxes and languages
 LANGUAGE_SLOTS = 3
 _POSTAL_CODE = re.compile(POSTAL_CODE.pattern)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-@dataclass(frozen=True)
-class Field:
-    name: str
-    label: str
-    kind: Kind = "text"
-    missing: str | None = None  # the message when empty; None: optional
-    hint: str | None = None
-    choices: str | None = None  # a pick-list of persons_choices.options
-    max_length: int = 200
-    min_length: int = 0
-    text: TextKind = TextKind.LINE
-    autocomplete: str | None = None
-    width: str | None = None  # "short", "medium": a field sized to what it holds
-
-    @property
-    def many(self) -> bool:
-        return self.kind in ("checkboxes", "languages")
-
-
-@dataclass(frozen=True)
-class Group:
-    legend: str | None
-    fields: tuple[Field, ...]
-
-
-@dataclass(frozen=True)
-class FormSpec:
-    key: str
-    groups: tuple[Group, ...]
-    # A domain refusal's code to the field it is about, where ``details.field`` is vaguer.
-    codes: Mapping[str, str] = field(default_factory=dict)
-
-    @property
-    def fields(self) -> tuple[Field, ...]:
-        return tuple(f for g in self.groups for f in g.fields)
-
-    def get(self, name: str) -> Field | None:
-        return next((f for f in self.fields if f.name == name), None)
 
 
 _STATUS_DATES = {
@@ -278,21 +229,6 @@ DOCUMENT = FormSpec(
 FORMS = {spec.key: spec for spec in (REGISTRATION, STATUS_CHANGE, ADDRESS_CHANGE, CONSENT_WITHDRAWAL)}
 
 
-def read_form(spec: FormSpec, form: FormData) -> Values:
-    """The form's values as the person typed them (lists for multiple choices)."""
-    values: Values = {}
-    for f in spec.fields:
-        if f.many:
-            values[f.name] = [str(v) for v in form.getlist(f.name) if isinstance(v, str) and v]
-        elif f.kind != "file":
-            raw = form.get(f.name)
-            values[f.name] = raw if isinstance(raw, str) else ""
-    if spec.get("region"):  # the region the postal code filled in, if it did
-        auto = form.get("region_auto")
-        values["region_auto"] = auto if isinstance(auto, str) else ""
-    return values
-
-
 def check(spec: FormSpec, values: Values, today: date, language: Language) -> dict[str, str]:
     """Each field's first problem, in ``language``; the values are cleaned as registration
     would (trimmed, NFC), so the body sent is what was checked."""
@@ -385,50 +321,3 @@ def address_body(values: Values) -> dict[str, Any]:
     return _blank_to_none(
         values, "region", "street", "municipality", "postal_code", "effective_from", "reason"
     )
-
-
-def refusals(spec: FormSpec, body: Mapping[str, Any], language: Language) -> tuple[dict[str, str], list[str]]:
-    """Registration's refusal put back on the form: messages by field, and those of no field."""
-    details = body.get("details") if isinstance(body.get("details"), dict) else {}
-    names = {f.name for f in spec.fields}
-    by_field: dict[str, str] = {}
-    elsewhere: list[str] = []
-    entries = details.get("errors") if isinstance(details, dict) else None
-    if isinstance(entries, list) and entries:
-        for entry in entries:
-            if isinstance(entry, dict):
-                place = _field_of(entry.get("location") or (), names)
-                _keep(by_field, elsewhere, place, _said(entry.get("message"), language))
-        return by_field, elsewhere
-    named = str(details.get("field", "")) if isinstance(details, dict) else ""
-    place = spec.codes.get(str(body.get("code"))) or (named if named in names else None)
-    if named == "status" and place is None:
-        place = "effective_from"
-    _keep(by_field, elsewhere, place, _said(body.get("message"), language))
-    return by_field, elsewhere
-
-
-def _field_of(location: Sequence[Any], names: set[str]) -> str | None:
-    """The deepest part of a location that names a field (``["body", "address", "region"]``)."""
-    return next((part for part in reversed(list(location)) if isinstance(part, str) and part in names), None)
-
-
-def _said(message: Any, language: Language) -> str:
-    if isinstance(message, dict):
-        return str(message.get(language) or message.get("fr") or "")
-    return str(message or "")
-
-
-def _keep(by_field: dict[str, str], elsewhere: list[str], place: str | None, text: str) -> None:
-    if place and place not in by_field:
-        by_field[place] = text
-    elif not place:
-        elsewhere.append(text)
-
-
-def summary(
-    spec: FormSpec, errors: Mapping[str, str], elsewhere: Sequence[str] = ()
-) -> list[tuple[str, str]]:
-    """The error summary's links, in the form's order (the first of a group of choices)."""
-    listed = [(f.name, errors[f.name]) for f in spec.fields if f.name in errors]
-    return listed + [("form-" + spec.key, text) for text in elsewhere]

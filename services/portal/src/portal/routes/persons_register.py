@@ -15,11 +15,11 @@ from starlette.exceptions import HTTPException
 
 from portal.auth import User
 from portal.backend import BackendRefused
+from portal.forms import FormView, read_form, refusals
 from portal.i18n import Language
 from portal.routes.deps import BackendsDep, PagesDep, SignedInDep
 from portal.routes.persons_common import (
     SUBMISSIONS,
-    FormView,
     autofill_region,
     blank_values,
     flash,
@@ -27,7 +27,7 @@ from portal.routes.persons_common import (
     new_submission_token,
     today_in_montreal,
 )
-from portal.routes.persons_forms import FORMS, REGISTRATION, check, read_form, refusals, registration_body
+from portal.routes.persons_forms import FORMS, REGISTRATION, check, registration_body
 from portal.web import Pages, request_language
 
 router = APIRouter()

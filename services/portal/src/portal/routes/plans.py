@@ -8,35 +8,34 @@ A plan opened from a declaration's C5 flag ("create one") comes back to the decl
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
 from portal.auth import SignedIn
-from portal.backend import BackendRefused, Backends
+from portal.backend import Backends
+from portal.forms import FormSpec
 from portal.routes import plans_regionalization
 from portal.routes.deps import BackendsDep, PagesDep, SignedInDep
 from portal.routes.interventions_common import (
-    PAGE_SIZE,
     Pager,
     catalogue,
     find_persons,
     names,
     page_number,
     person_labels,
+    rows_of,
 )
 from portal.routes.interventions_forms import blank, errors_of, read
 from portal.routes.persons_common import (
-    SUBMISSIONS,
-    flash,
     looks_like_person_id,
     new_submission_token,
     take_flash,
     today_in_montreal,
 )
-from portal.routes.persons_forms import FormSpec
 from portal.routes.persons_register import require_organization
 from portal.routes.plans_forms import (
     CLOSURE,
@@ -49,11 +48,12 @@ from portal.routes.plans_forms import (
     SERVICE_STATUSES,
     plan_view,
 )
+from portal.routes.plans_regionalization import person_form_page
+from portal.routes.posting import Post, present, redraw, refused_on, send_once, send_then_redirect
 from portal.routes.signin import safe_next
 from portal.web import Pages, request_language
 
 router = APIRouter()
-_FORM_ERRORS = (400, 409, 422)
 
 
 @router.get("/plans")
@@ -88,8 +88,7 @@ async def list_plans(
             "/action-plans",
             token=who.token,
             **params,
-            offset=(number - 1) * PAGE_SIZE,
-            limit=PAGE_SIZE,
+            **rows_of(number),
         )
     )
     labels = await person_labels(backends, who.token, [p["person_id"] for p in listing["items"]])
@@ -109,32 +108,11 @@ async def list_plans(
 
 
 async def _new_page(
-    request: Request,
-    who: SignedIn,
-    backends: Backends,
-    pages: Pages,
-    values: dict[str, Any],
-    *,
-    errors: dict[str, str] | None = None,
-    elsewhere: list[str] | None = None,
-    status: int = 200,
+    request: Request, who: SignedIn, backends: Backends, pages: Pages, values: dict[str, Any], **failed: Any
 ) -> Response:
-    language = request_language(request)
-    query = str(values.get("person_query") or "")
-    labels, (results, refused) = await asyncio.gather(
-        person_labels(backends, who.token, [values.get("person_id")]),
-        find_persons(backends, who.token, query, language),
-    )
-    context = {
-        "form": plan_view(NEW_PLAN, values, language, errors=errors or {}, elsewhere=elsewhere or []),
-        "chosen": [labels[values["person_id"]]] if values.get("person_id") else [],
-        "results": results,
-        "searched": bool(query),
-        "search_refused": refused,
-        "retour": safe_next(values.get("retour")) if values.get("retour") else "",
-        **names(language),
-    }
-    return pages.render(request, "plans/new.html", context, status=status)
+    retour = safe_next(values.get("retour")) if values.get("retour") else ""
+    form = (NEW_PLAN, "plans/new.html")
+    return await person_form_page(request, who, backends, pages, form, values, retour=retour, **failed)
 
 
 @router.get("/plans/nouveau")
@@ -165,36 +143,31 @@ async def open_plan(request: Request, who: SignedInDep, backends: BackendsDep, p
     values = {**read(NEW_PLAN, form), "retour": str(form.get("retour") or "")[:2000]}
     if form.get("action") == "search":
         return await _new_page(request, who, backends, pages, values)
-    key = f"plan:{who.user.user_id}:{values['submission']}"
     target = safe_next(values["retour"]) if values["retour"] else None
-    if values["submission"] and (made := await SUBMISSIONS.previous(key)):
-        return RedirectResponse(target or f"/plans/{made}", status_code=303)
     body = {
         "person_id": values["person_id"] or None,
         "opened_on": values["opened_on"] or None,
         "needs": values["needs"],
         "objectives": [line.strip() for line in str(values["objectives"]).splitlines() if line.strip()],
     }
-    async with SUBMISSIONS.claim(key) as made_by_this:
-        try:
-            answer = await backends.post(
-                "interventions",
-                "/action-plans",
-                token=who.token,
-                json={k: v for k, v in body.items() if v is not None},
-            )
-        except BackendRefused as refused:
-            if refused.status not in _FORM_ERRORS:
-                raise
-            errors, elsewhere = errors_of(NEW_PLAN, refused.body, request_language(request))
-            if refused.body.get("code") == "plan.already_active" and elsewhere:
-                errors["person_id"] = elsewhere.pop(0)
-            return await _new_page(
-                request, who, backends, pages, values, errors=errors, elsewhere=elsewhere, status=422
-            )
-        made_by_this.append(str(answer["plan_id"]))
-    flash(request, "plan_opened")
-    return RedirectResponse(target or f"/plans/{answer['plan_id']}", status_code=303)
+
+    def refusal(refused: Mapping[str, Any]) -> tuple[dict[str, str], list[str]]:
+        errors, elsewhere = errors_of(NEW_PLAN, refused, request_language(request))
+        if refused.get("code") == "plan.already_active" and elsewhere:
+            errors["person_id"] = elsewhere.pop(0)
+        return errors, elsewhere
+
+    again = redraw(_new_page, request, who, backends, pages, values, status=422)
+    return await send_once(
+        request,
+        backends,
+        who,
+        Post("/action-plans", present(body), refusal, again),
+        token=("plan", values["submission"]),
+        made="plan_id",
+        target=lambda made: target or f"/plans/{made}",
+        notice=lambda _answer: ("plan_opened", {}),
+    )
 
 
 # ---- one plan ------------------------------------------------------------------------------
@@ -279,22 +252,15 @@ async def change_plan(
     spec, path = _SECTIONS[section]
     values = read(spec, await request.form())
     body = {f.name: values[f.name] or None for f in spec.fields}
-    try:
-        await backends.post(
-            "interventions",
-            f"/action-plans/{plan_id}/{path}",
-            token=who.token,
-            json={k: v for k, v in body.items() if v is not None},
-        )
-    except BackendRefused as refused:
-        if refused.status not in _FORM_ERRORS:
-            raise
-        errors, elsewhere = errors_of(spec, refused.body, request_language(request))
+
+    async def again(errors: dict[str, str], elsewhere: list[str]) -> Response:
         return await _plan_page(
             request, who, backends, pages, plan_id, failed=(spec, values, errors, elsewhere)
         )
-    flash(request, "plan_closed" if section == "fermeture" else "plan_changed")
-    return RedirectResponse(f"/plans/{plan_id}", status_code=303)
+
+    post = Post(f"/action-plans/{plan_id}/{path}", present(body), refused_on(spec, request), again)
+    notice = "plan_closed" if section == "fermeture" else "plan_changed"
+    return await send_then_redirect(request, backends, who, post, notice=notice, target=f"/plans/{plan_id}")
 
 
 routes = APIRouter()

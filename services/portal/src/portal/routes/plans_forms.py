@@ -1,13 +1,12 @@
 """The action plans and regionalization follow-ups pages' forms: their fields (drawn by the
-persons forms' macros) and their pick-lists (needs, outcomes, regions, checkpoints)."""
+forms' macros) and their pick-lists (needs, outcomes, regions, checkpoints)."""
 
 from __future__ import annotations
 
+from portal.forms import Field, FormSpec, FormView, Group, Values
 from portal.i18n import N_, Language
 from portal.routes.interventions_forms import STAFF_MEMBER
 from portal.routes.persons_choices import gettext_for, regions, translated
-from portal.routes.persons_common import FormView
-from portal.routes.persons_forms import Field, FormSpec, Group, Values
 
 NEEDS = {
     "housing": N_("Housing"),

@@ -10,26 +10,25 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
 from portal.auth import SignedIn
-from portal.backend import BackendRefused, Backends
+from portal.backend import Backends
+from portal.forms import FormSpec
 from portal.i18n import Language
 from portal.routes.deps import BackendsDep, PagesDep, SignedInDep
 from portal.routes.interventions_common import (
-    PAGE_SIZE,
     Pager,
-    find_persons,
     names,
     page_number,
+    person_choice,
     person_labels,
+    rows_of,
 )
-from portal.routes.interventions_forms import blank, errors_of, read
+from portal.routes.interventions_forms import blank, read
 from portal.routes.persons_choices import gettext_for
 from portal.routes.persons_common import (
-    SUBMISSIONS,
-    flash,
     looks_like_person_id,
     new_submission_token,
     take_flash,
@@ -37,12 +36,12 @@ from portal.routes.persons_common import (
 )
 from portal.routes.persons_register import require_organization
 from portal.routes.plans_forms import CHECKPOINT, CHECKPOINT_OUTCOMES, NEW_FOLLOW_UP, plan_view
+from portal.routes.posting import Post, present, redraw, refused_on, send_once, send_then_redirect
 from portal.web import Pages, request_language
 
 router = APIRouter()
 BASE = "/suivis-regionalisation"
 DUE_WITHIN_DAYS = 30
-_FORM_ERRORS = (400, 409, 422)
 
 
 @router.get(BASE)
@@ -68,8 +67,7 @@ async def follow_ups(
             "/regionalization-follow-ups",
             token=who.token,
             **({"status": status} if status else {}),
-            offset=(number - 1) * PAGE_SIZE,
-            limit=PAGE_SIZE,
+            **rows_of(number),
         ),
     )
     labels = await person_labels(
@@ -90,32 +88,39 @@ async def follow_ups(
     return pages.render(request, "plans/follow_ups.html", context)
 
 
-async def _new_page(
+async def person_form_page(
     request: Request,
     who: SignedIn,
     backends: Backends,
     pages: Pages,
+    form: tuple[FormSpec, str],
     values: dict[str, Any],
     *,
     errors: dict[str, str] | None = None,
     elsewhere: list[str] | None = None,
     status: int = 200,
+    **more: Any,
 ) -> Response:
+    """A new plan's or follow-up's page (``form``: its fields and its template): the person
+    chosen, or those the search box finds."""
+    spec, template = form
     language = request_language(request)
+    person = [values["person_id"]] if values.get("person_id") else []
     query = str(values.get("person_query") or "")
-    labels, (results, refused) = await asyncio.gather(
-        person_labels(backends, who.token, [values.get("person_id")]),
-        find_persons(backends, who.token, query, language),
-    )
     context = {
-        "form": plan_view(NEW_FOLLOW_UP, values, language, errors=errors or {}, elsewhere=elsewhere or []),
-        "chosen": [labels[values["person_id"]]] if values.get("person_id") else [],
-        "results": results,
-        "searched": bool(query),
-        "search_refused": refused,
+        "form": plan_view(spec, values, language, errors=errors or {}, elsewhere=elsewhere or []),
+        **await person_choice(backends, who.token, query, person, language),
+        **more,
         **names(language),
     }
-    return pages.render(request, "plans/new_follow_up.html", context, status=status)
+    return pages.render(request, template, context, status=status)
+
+
+async def _new_page(
+    request: Request, who: SignedIn, backends: Backends, pages: Pages, values: dict[str, Any], **failed: Any
+) -> Response:
+    form = (NEW_FOLLOW_UP, "plans/new_follow_up.html")
+    return await person_form_page(request, who, backends, pages, form, values, **failed)
 
 
 @router.get(BASE + "/nouveau")
@@ -141,28 +146,18 @@ async def open_follow_up(
     values = read(NEW_FOLLOW_UP, form)
     if form.get("action") == "search":
         return await _new_page(request, who, backends, pages, values)
-    key = f"regionalization:{who.user.user_id}:{values['submission']}"
-    if values["submission"] and (made := await SUBMISSIONS.previous(key)):
-        return RedirectResponse(f"{BASE}/{made}", status_code=303)
     body = {f.name: values[f.name] or None for f in NEW_FOLLOW_UP.fields}
-    async with SUBMISSIONS.claim(key) as made_by_this:
-        try:
-            answer = await backends.post(
-                "interventions",
-                "/regionalization-follow-ups",
-                token=who.token,
-                json={k: v for k, v in body.items() if v is not None},
-            )
-        except BackendRefused as refused:
-            if refused.status not in _FORM_ERRORS:
-                raise
-            errors, elsewhere = errors_of(NEW_FOLLOW_UP, refused.body, request_language(request))
-            return await _new_page(
-                request, who, backends, pages, values, errors=errors, elsewhere=elsewhere, status=422
-            )
-        made_by_this.append(str(answer["follow_up_id"]))
-    flash(request, "follow_up_opened")
-    return RedirectResponse(f"{BASE}/{answer['follow_up_id']}", status_code=303)
+    again = redraw(_new_page, request, who, backends, pages, values, status=422)
+    return await send_once(
+        request,
+        backends,
+        who,
+        Post("/regionalization-follow-ups", present(body), refused_on(NEW_FOLLOW_UP, request), again),
+        token=("regionalization", values["submission"]),
+        made="follow_up_id",
+        target=lambda made: f"{BASE}/{made}",
+        notice=lambda _answer: ("follow_up_opened", {}),
+    )
 
 
 async def _follow_up_page(
@@ -240,19 +235,8 @@ async def record_checkpoint(
         "new_region": values["new_region"] or None,
         "note": values["note"] or None,
     }
-    try:
-        await backends.post(
-            "interventions",
-            f"/regionalization-follow-ups/{follow_up_id}/checkpoints",
-            token=who.token,
-            json={k: v for k, v in body.items() if v is not None},
-        )
-    except BackendRefused as refused:
-        if refused.status not in _FORM_ERRORS:
-            raise
-        errors, elsewhere = errors_of(CHECKPOINT, refused.body, request_language(request))
-        return await _follow_up_page(
-            request, who, backends, pages, follow_up_id, values=values, errors=errors, elsewhere=elsewhere
-        )
-    flash(request, "checkpoint_recorded")
-    return RedirectResponse(f"{BASE}/{follow_up_id}", status_code=303)
+    again = redraw(_follow_up_page, request, who, backends, pages, follow_up_id, values=values)
+    path = f"/regionalization-follow-ups/{follow_up_id}/checkpoints"
+    post = Post(path, present(body), refused_on(CHECKPOINT, request), again)
+    target = f"{BASE}/{follow_up_id}"
+    return await send_then_redirect(request, backends, who, post, notice="checkpoint_recorded", target=target)

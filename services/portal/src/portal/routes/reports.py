@@ -13,9 +13,10 @@ not ended, not covered, out of turn) comes back in the error summary in the pers
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
@@ -117,6 +118,24 @@ def _page(
     )
 
 
+@dataclass(frozen=True)
+class ReportAddress:
+    """The report a page is about, as its address names it (the quarter parsed when used, after
+    the checks of who may see it)."""
+
+    organization_id: str
+    quarter: str
+
+    def for_manager(self, who: SignedIn) -> FiscalQuarter:
+        """The quarter, for a manager of the organization (another user: 403; another
+        organization: 404)."""
+        _manager(who, self.organization_id)
+        return quarter_of(self.quarter)
+
+
+ReportAt = Annotated[ReportAddress, Depends()]
+
+
 def _manager(who: SignedIn, organization_id: str) -> None:
     own_organization(who, organization_id)
     if not who.user.is_manager:
@@ -140,30 +159,19 @@ async def reports(request: Request, who: SignedInDep, backends: BackendsDep, pag
 
 @router.get("/rapports/{organization_id}/{quarter}")
 async def report(
-    organization_id: str,
-    quarter: str,
-    request: Request,
-    who: SignedInDep,
-    backends: BackendsDep,
-    pages: PagesDep,
+    at: ReportAt, request: Request, who: SignedInDep, backends: BackendsDep, pages: PagesDep
 ) -> Response:
     require_organization(who.user)
-    own_organization(who, organization_id)
-    context = await report_context(request, backends, who, organization_id, quarter_of(quarter))
+    own_organization(who, at.organization_id)
+    context = await report_context(request, backends, who, at.organization_id, quarter_of(at.quarter))
     return _page(request, pages, context)
 
 
 @router.post("/rapports/{organization_id}/{quarter}/verification")
 async def verify(
-    organization_id: str,
-    quarter: str,
-    request: Request,
-    who: SignedInDep,
-    backends: BackendsDep,
-    pages: PagesDep,
+    at: ReportAt, request: Request, who: SignedInDep, backends: BackendsDep, pages: PagesDep
 ) -> Response:
-    _manager(who, organization_id)
-    season = quarter_of(quarter)
+    organization_id, season = at.organization_id, at.for_manager(who)
     language = request_language(request)
     try:
         verdict = await backends.post(
@@ -213,28 +221,16 @@ async def _confirmation(
 
 @router.get("/rapports/{organization_id}/{quarter}/soumission")
 async def submit_form(
-    organization_id: str,
-    quarter: str,
-    request: Request,
-    who: SignedInDep,
-    backends: BackendsDep,
-    pages: PagesDep,
+    at: ReportAt, request: Request, who: SignedInDep, backends: BackendsDep, pages: PagesDep
 ) -> Response:
-    _manager(who, organization_id)
-    return await _confirmation(request, backends, who, pages, organization_id, quarter_of(quarter))
+    return await _confirmation(request, backends, who, pages, at.organization_id, at.for_manager(who))
 
 
 @router.post("/rapports/{organization_id}/{quarter}/soumission")
 async def submit(
-    organization_id: str,
-    quarter: str,
-    request: Request,
-    who: SignedInDep,
-    backends: BackendsDep,
-    pages: PagesDep,
+    at: ReportAt, request: Request, who: SignedInDep, backends: BackendsDep, pages: PagesDep
 ) -> Response:
-    _manager(who, organization_id)
-    season = quarter_of(quarter)
+    organization_id, season = at.organization_id, at.for_manager(who)
     path = f"/reports/{organization_id}/{season}"
     try:
         done = await backends.post("reporting", f"{path}/submit", token=who.token)
@@ -251,15 +247,9 @@ async def submit(
 
 @router.post("/rapports/{organization_id}/{quarter}/reponses")
 async def answer(
-    organization_id: str,
-    quarter: str,
-    request: Request,
-    who: SignedInDep,
-    backends: BackendsDep,
-    pages: PagesDep,
+    at: ReportAt, request: Request, who: SignedInDep, backends: BackendsDep, pages: PagesDep
 ) -> Response:
-    _manager(who, organization_id)
-    season = quarter_of(quarter)
+    organization_id, season = at.organization_id, at.for_manager(who)
     language = request_language(request)
     context = await report_context(request, backends, who, organization_id, season)
     rejection = context["report"].get("rejection")
