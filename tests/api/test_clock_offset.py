@@ -15,7 +15,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from gsi_contracts import reporting as reporting_contract
-from gsi_kernel.clock import FixedClock
+from gsi_kernel import clock as clocks
+from gsi_kernel.clock import MONTREAL, FixedClock, montreal_date
 from gsi_kernel.store.tables import events
 from interventions.bootstrap import build_app, build_kernel
 from interventions.settings import InterventionsSettings
@@ -139,3 +140,14 @@ def test_the_scheduler_sends_the_reminder_due_on_the_shifted_day(tmp_path: Path)
         (mail,) = smtp.wait_for(1)
         assert mail.to == "coord@estrie.example"
         assert "(dans 7 jours)" in mail.body("plain")
+
+
+def test_an_offset_moves_montreals_calendar_by_whole_days_across_daylight_saving_time() -> None:
+    """At 23:30 in Montréal in December (winter time), 83 days back is September 14 (summer
+    time) at 23:30 — not 83 × 24 hours back, which is September 15 at 00:30 there: a person
+    registered "today" would then be registered the day after the journey's first day."""
+    wall = FixedClock(datetime(2026, 12, 7, 4, 30, tzinfo=UTC))  # December 6, 23:30 in Montréal
+    business = clocks.shifted(wall, -83)
+    assert montreal_date(business.now()) == date(2026, 9, 14)
+    assert business.now().astimezone(MONTREAL).hour == 23
+    assert montreal_date(clocks.shifted(wall, 30).now()) == date(2027, 1, 5)

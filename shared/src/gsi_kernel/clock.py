@@ -49,19 +49,22 @@ class FixedClock:
 
 
 class OffsetClock:
-    """Another clock moved by a fixed offset: a rehearsal environment's business time."""
+    """Another clock moved by whole days of Montréal's calendar: a rehearsal environment's
+    business time. The same hour on the day ``days`` away — not ``days`` × 24 hours, which across
+    a change of daylight saving time lands an hour off, and near midnight on another day."""
 
-    def __init__(self, base: Clock, offset: timedelta) -> None:
+    def __init__(self, base: Clock, days: int) -> None:
         self.base = base
-        self.offset = offset
+        self.days = days
 
     def now(self) -> datetime:
-        return self.base.now() + self.offset
+        wall = self.base.now().astimezone(MONTREAL).replace(tzinfo=None)
+        return (wall + timedelta(days=self.days)).replace(tzinfo=MONTREAL).astimezone(UTC)
 
 
 def shifted(clock: Clock, days: int) -> Clock:
     """``clock`` moved by ``days`` (``clock`` itself when 0, so tests keep the clock they pass)."""
-    return OffsetClock(clock, timedelta(days=days)) if days else clock
+    return OffsetClock(clock, days) if days else clock
 
 
 def montreal_date(instant: datetime) -> date:
