@@ -34,7 +34,24 @@ MIB = 1024 * 1024
 MAX_CLOCK_OFFSET_DAYS = 3660  # ten years: further is a typo, not a rehearsal
 
 
-class ServiceSettings(BaseSettings):
+class SharedPrefixSettings(BaseSettings):
+    """Settings read with a deployable's own prefix first, then the plain ``GSI_`` one that
+    applies to every deployable (the services and the portal)."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        common = EnvSettingsSource(settings_cls, env_prefix="GSI_")
+        return (init_settings, env_settings, common, dotenv_settings, file_secret_settings)
+
+
+class ServiceSettings(SharedPrefixSettings):
     model_config = SettingsConfigDict(extra="ignore")
 
     service: ClassVar[str] = "service"
@@ -89,18 +106,6 @@ class ServiceSettings(BaseSettings):
     clock_offset_days: int = Field(
         default=0, ge=-MAX_CLOCK_OFFSET_DAYS, le=MAX_CLOCK_OFFSET_DAYS, description="business clock shift"
     )
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        common = EnvSettingsSource(settings_cls, env_prefix="GSI_")
-        return (init_settings, env_settings, common, dotenv_settings, file_secret_settings)
 
     @property
     def resolved_database_url(self) -> str:

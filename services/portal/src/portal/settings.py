@@ -11,12 +11,9 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
-from pydantic_settings import (
-    BaseSettings,
-    EnvSettingsSource,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-)
+from pydantic_settings import SettingsConfigDict
+
+from gsi_kernel.settings import SharedPrefixSettings
 
 SERVICES = ("registration", "interventions", "reporting", "notifications")
 
@@ -30,7 +27,7 @@ class DevUser(BaseModel):
     assigned_organizations: list[str] = []
 
 
-class PortalSettings(BaseSettings):
+class PortalSettings(SharedPrefixSettings):
     model_config = SettingsConfigDict(env_prefix="GSI_PORTAL_", extra="ignore")
 
     environment: Literal["development", "production"] = "development"
@@ -56,7 +53,7 @@ class PortalSettings(BaseSettings):
     # production, exactly like /dev/token itself).
     auth_mode: Literal["oidc", "development"] = "development"
     # Development: the users offered, as JSON (GSI_PORTAL_DEV_USERS='[{"user_id": …}]').
-    dev_users: list[DevUser] = []
+    dev_users: list[DevUser] = Field(default_factory=list)
     oidc_discovery_url: str | None = None  # …/.well-known/openid-configuration
     oidc_client_id: str = "gsi-portal"
     oidc_client_secret: SecretStr | None = None  # None: a public client (PKCE alone)
@@ -75,18 +72,6 @@ class PortalSettings(BaseSettings):
     session_max_count: int = Field(default=10_000, ge=10)
     # Secure cookies, except on a developer's machine over plain http on the loopback.
     cookie_secure: bool | None = None
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        common = EnvSettingsSource(settings_cls, env_prefix="GSI_")
-        return (init_settings, env_settings, common, dotenv_settings, file_secret_settings)
 
     @property
     def base_url(self) -> str:
