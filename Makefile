@@ -1,5 +1,5 @@
 # GSI — the two commands a newcomer needs are `make run` and `make test` (see README.md).
-.PHONY: run test setup lint bench fuzz infra-up infra-down contracts clean
+.PHONY: run test setup lint bench fuzz faults infra-up infra-down contracts clean
 
 run: setup          ## the whole system, embedded mode, nothing to install
 	uv run python -m scripts.run_embedded
@@ -18,6 +18,9 @@ bench: setup        ## throughput figures on PostgreSQL + Kafka, with raw-driver
 
 fuzz: setup         ## a longer schemathesis run over every operation of every service (~12 min)
 	GSI_FUZZ_EXAMPLES=$${GSI_FUZZ_EXAMPLES:-200} uv run pytest tests/security/test_fuzz.py -q -s -p no:randomly
+
+faults: setup       ## the fault tier alone (its own PostgreSQL and Kafka, stopped and restarted; ~10 min)
+	GSI_REQUIRE_INFRA=1 scripts/with-infra.sh uv run pytest tests/faults -q -s -p no:randomly
 
 infra-up:
 	deploy/local/postgres.sh start && deploy/local/kafka.sh start

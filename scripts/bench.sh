@@ -19,4 +19,5 @@ exec scripts/with-infra.sh bash -c '
   echo "== interventions on PostgreSQL + Kafka"; uv run python -m bench.interventions
   echo "== reporting: verify, queue and dashboards on PostgreSQL"; uv run python -m bench.reporting
   echo "== notifications: e-mail delivery on PostgreSQL + Kafka"; uv run python -m bench.notifications
+  echo "== portal: page server time, 50 signed-in users, on PostgreSQL + Kafka"; uv run python -m bench.portal_pages
 '

@@ -17,6 +17,7 @@ from datetime import date
 from typing import Any, Protocol
 
 from gsi_kernel.fiscal import FiscalQuarter
+from tests.people import refugee
 
 ORG = "org-sherbrooke"
 # The journey's days: a service in 2026-2027-Q2, whose report may be submitted once the quarter
@@ -99,20 +100,7 @@ def run_journey(services: Services, move_to: MoveTo, org: str = ORG) -> dict[str
     registered = services.registration.post(
         "/persons",
         headers=staff,
-        json={
-            "family_name": "Haddad",
-            "given_name": "Amina",
-            "birth_date": "1984-03-12",
-            "sex": "F",
-            "country_of_birth": "SY",
-            "status": {
-                "status": "government_assisted_refugee",
-                "effective_from": "2026-01-15",
-                "admission_date": "2026-01-15",
-            },
-            "address": {"region": "05", "municipality": "Sherbrooke"},
-            "consents": ["service_delivery", "ministry_reporting"],
-        },
+        json=refugee(),
     )
     assert registered.status_code == 201, registered.text
     person_id = registered.json()["person_id"]

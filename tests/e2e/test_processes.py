@@ -232,16 +232,3 @@ def _eventually_unsent(database: Path, within_s: float = 15.0) -> int:
         if unsent == 0 or time.monotonic() > deadline:
             return int(unsent)
         time.sleep(0.25)
-
-
-def _children(pid: int) -> list[int]:
-    """Process ids whose parent is ``pid`` (from /proc: Linux, as everywhere this runs)."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # the process ended while we looked
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found

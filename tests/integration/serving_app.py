@@ -35,3 +35,19 @@ async def broken(scope: dict[str, Any], receive: Receive, send: Send) -> None:
     if scope["type"] == "lifespan":
         await receive()
         await send({"type": "lifespan.startup.failed", "message": "this app cannot start"})
+
+
+def _starting_for(seconds: float) -> Callable[[dict[str, Any], Receive, Send], Awaitable[None]]:
+    """``app``, whose start blocks its event loop ``seconds``, as importing a service and
+    connecting to its database do on a loaded machine."""
+
+    async def starting(scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            time.sleep(seconds)
+        await app(scope, receive, send)
+
+    return starting
+
+
+slow_start = _starting_for(8)
+never_starts = _starting_for(3600)

@@ -7,16 +7,22 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import uvicorn
 
 from gsi_kernel.serving import ServingProcesses, listening_sockets, spreads_connections
+from tests.processes import children_of, running
+
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.skipif(
     not spreads_connections(), reason="SO_REUSEPORT spreads connections on Linux only"
@@ -173,7 +179,7 @@ def test_a_process_whose_event_loop_is_stuck_is_replaced() -> None:
         stuck = socket.create_connection(("127.0.0.1", port), timeout=10)
         with stuck:
             stuck.sendall(b"GET /stuck HTTP/1.1\r\nHost: test\r\n\r\n")
-            _wait(lambda: len(processes.started) == 4, "the stuck process is replaced", timeout=20)
+            _wait(lambda: len(processes.started) == 4, "the stuck process is replaced", timeout=40)
         killed = [p for p in processes.started if p.exitcode is not None]
         assert len(killed) == 1
         assert killed[0].exitcode == -signal.SIGKILL
@@ -207,3 +213,53 @@ def test_stopping_lets_running_requests_finish_ends_every_process_and_frees_the_
     with socket.socket() as again:  # as a server started next would (its clients' TIME_WAITs stay)
         again.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         again.bind(("127.0.0.1", port))
+
+
+def test_a_process_still_starting_is_not_taken_for_a_stuck_one() -> None:
+    """Its start blocks its event loop 8 s, longer than a serving loop may stay silent (3 s)."""
+    port = _free_port()
+    with serving(_config(port, "tests.integration.serving_app:slow_start"), stuck_after_s=3) as processes:
+        assert len(processes.started) == 3, "none replaced while starting"
+        time.sleep(2)
+        assert len(processes.started) == 3, "none replaced once serving"
+
+
+def test_a_process_that_never_starts_is_replaced() -> None:
+    port = _free_port()
+    config = _config(port, "tests.integration.serving_app:never_starts")
+    processes = ServingProcesses(config, poll_s=0.1, start_within_s=2)
+    supervisor = threading.Thread(target=processes.run, daemon=True)
+    supervisor.start()
+    try:
+        _wait(lambda: len(processes.started) >= 6, "each hung start replaced", timeout=20)
+        assert all(p.exitcode == -signal.SIGKILL for p in processes.started[:3])
+    finally:
+        processes.stop()
+        supervisor.join(30)
+    assert not supervisor.is_alive()
+
+
+_SUPERVISOR = """
+import sys, uvicorn
+from gsi_kernel.serving import ServingProcesses
+config = uvicorn.Config("tests.integration.serving_app:app", host="127.0.0.1", port=int(sys.argv[1]),
+                        workers=3, log_config=None)
+ServingProcesses(config, poll_s=0.1).run()
+"""
+
+
+def test_the_serving_processes_end_when_their_supervisor_is_killed() -> None:
+    """kill -9 of the supervisor: nobody would replace its serving processes, which would keep
+    the port and their database connections."""
+    port = _free_port()
+    supervisor = subprocess.Popen([sys.executable, "-c", _SUPERVISOR, str(port)], cwd=ROOT)
+    try:
+        _wait(lambda: len(children_of(supervisor.pid)) >= 3 and _listeners(port) == 3, "three serve")
+        children = children_of(supervisor.pid)  # the serving processes (and multiprocessing's tracker)
+        supervisor.kill()
+        supervisor.wait(10)
+        _wait(lambda: not any(running(pid) for pid in children), "the orphans end", timeout=20)
+        assert _listeners(port) == 0
+    finally:
+        if supervisor.poll() is None:
+            supervisor.kill()

@@ -21,7 +21,7 @@ from scripts.demo_plan import USERS
 from scripts.launcher import ServiceProcesses
 from tests.portal.interventions_support import STAFF
 from tests.portal.persons_support import portal_as
-from tests.portal.support import ORG, declare_one_intervention
+from tests.portal.support import ORG, PORT_SHIFT, declare_one_intervention
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -103,7 +103,7 @@ def dev_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProc
     declared this quarter for the test organization."""
     tmp = tmp_path_factory.mktemp("portal-dev")
     portal_env = {"GSI_PORTAL_AUTH_MODE": "development", "GSI_PORTAL_DEV_USERS": json.dumps(USERS)}
-    system = _start(tmp, 18500, {}, portal_env)
+    system = _start(tmp, 18500 + PORT_SHIFT, {}, portal_env)
     try:
         with httpx.Client(timeout=30) as http:
             token = http.post(

@@ -3,6 +3,7 @@ and the page's Content-Security-Policy reports."""
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,15 +11,20 @@ from typing import Any
 
 import axe_playwright_python
 import httpx
-from playwright.sync_api import Page
+from playwright.sync_api import FloatRect, Page
 
 from gsi_kernel.clock import montreal_date
 from gsi_kernel.fiscal import FiscalQuarter
 from scripts.launcher import ServiceProcesses
+from tests.people import refugee
 
 ORG = "org-sherbrooke"
 AXE_JS = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text()
 BLOCKING = ("serious", "critical")
+
+# Several portal test runs on one machine (e.g. two people's) each set their own shift of the
+# ports the services and the portal listen on; Keycloak's portal port stays (the realm names it).
+PORT_SHIFT = int(os.environ.get("GSI_TEST_PORT_SHIFT", "0"))
 
 
 def this_quarter() -> FiscalQuarter:
@@ -38,20 +44,7 @@ def declare_one_intervention(http: httpx.Client, system: ServiceProcesses, heade
     """A person registered and one intervention declared today, through the APIs; returns once
     reporting counts it (the home page's report card reads reporting)."""
     today = montreal_date(datetime.now(UTC))
-    person = {
-        "family_name": "Haddad",
-        "given_name": "Amina",
-        "birth_date": "1984-03-12",
-        "sex": "F",
-        "country_of_birth": "SY",
-        "status": {
-            "status": "government_assisted_refugee",
-            "effective_from": "2026-01-15",
-            "admission_date": "2026-01-15",
-        },
-        "address": {"region": "05", "municipality": "Sherbrooke"},
-        "consents": ["service_delivery", "ministry_reporting"],
-    }
+    person = refugee()
     registered = http.post(f"{system.url('registration')}/persons", headers=headers, json=person)
     assert registered.status_code == 201, registered.text
     declaration = {
@@ -98,3 +91,29 @@ def watch_csp(page: Page) -> list[str]:
         lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None,
     )
     return refused
+
+
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "portal"
+SHOT_WIDTH = 1280  # the README's pictures: one width, whatever the test's window
+SHOT_MAX_HEIGHT = 2400  # a longer page is cut there (its top says what it is)
+SHOT_MAX_BYTES = 250_000
+
+
+def screenshot(page: Page, name: str) -> bytes:
+    """The page as seen, 1280 pixels wide, whole (to 2400 pixels high), as PNG; saved to
+    docs/portal/<name>.png for the README with GSI_PORTAL_SCREENSHOTS=1. A picture heavier than
+    250 kB is taken again, cut shorter in proportion (the page's top says what it is)."""
+    window = page.viewport_size
+    if window is None or window["width"] != SHOT_WIDTH:
+        page.set_viewport_size({"width": SHOT_WIDTH, "height": window["height"] if window else 800})
+    cut = min(int(page.evaluate("document.documentElement.scrollHeight")), SHOT_MAX_HEIGHT)
+    for _attempt in range(3):
+        clip: FloatRect = {"x": 0, "y": 0, "width": SHOT_WIDTH, "height": cut}
+        png = page.screenshot(full_page=True, clip=clip, animations="disabled", caret="hide")
+        if len(png) <= SHOT_MAX_BYTES:
+            break
+        cut = int(cut * SHOT_MAX_BYTES / len(png) * 0.95)
+    assert len(png) <= SHOT_MAX_BYTES, f"{name}.png: {len(png)} bytes"
+    if os.environ.get("GSI_PORTAL_SCREENSHOTS") == "1":
+        (SHOTS / f"{name}.png").write_bytes(png)
+    return png

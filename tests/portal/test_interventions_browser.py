@@ -6,9 +6,7 @@ the interventions it saved). axe-core on every page visited; the CSP refuses not
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import httpx
 import pytest
@@ -16,7 +14,7 @@ from playwright.sync_api import Page, expect
 
 from scripts.launcher import PORTAL, ServiceProcesses
 from tests.portal.interventions_support import STAFF, known_person, today, unique
-from tests.portal.support import assert_accessible, watch_csp
+from tests.portal.support import assert_accessible, screenshot, watch_csp
 
 pytestmark = pytest.mark.portal
 
@@ -79,13 +77,10 @@ WORDS = {
 HEADER = "person_id;code;service_date;duration_minutes;mode;volet;staff_member;notes\n"
 
 
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "portal"
-
-
 def shot(page: Page, language: str, name: str) -> None:
-    """With GSI_PORTAL_SCREENSHOTS=1, the French page as seen, in docs/portal/ (for the README)."""
-    if language == "fr" and os.environ.get("GSI_PORTAL_SCREENSHOTS") == "1":
-        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    """The French page pictured (support.screenshot: saved with GSI_PORTAL_SCREENSHOTS=1)."""
+    if language == "fr":
+        screenshot(page, name)
 
 
 def sign_in(page: Page, portal: str, language: str) -> None:

@@ -10,12 +10,10 @@ empty, is submitted, accepted and locked for the lock exceptions."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -29,20 +27,19 @@ from scripts.demo_plan import USERS
 from scripts.launcher import ServiceProcesses
 from tests.portal.interventions_support import assert_no_id_shown
 from tests.portal.persons_support import api_token, csrf_of, person_body, portal_as, register, text_of
-from tests.portal.support import assert_accessible, eventually
+from tests.portal.support import PORT_SHIFT, assert_accessible, eventually, screenshot
 
 pytestmark = pytest.mark.portal
 
 ORG = "org-sherbrooke"
 MANAGER, STAFF, REVIEWER, ADMIN = "sophie@org-sherbrooke", "karine@org-sherbrooke", "nadia@mifi", "admin@mifi"
-BASE_PORT = 19340  # apart from the other portal tests (18300, 18500) and benches
+BASE_PORT = 19340 + PORT_SHIFT  # apart from the other portal tests (18300, 18500) and benches
 REAL_TODAY = montreal_date(datetime.now(UTC))
 CURRENT = FiscalQuarter.of(REAL_TODAY)
 TODAY = CURRENT.last_day - timedelta(days=5)  # the services' business day
 OFFSET = (TODAY - REAL_TODAY).days
 PREVIOUS = FiscalQuarter.of(CURRENT.first_day - timedelta(days=1))
 NEXT = CURRENT.next()
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "portal"
 
 
 def _fiscal_year(q: FiscalQuarter) -> str:
@@ -374,9 +371,8 @@ def test_a_notice_is_read_in_full_links_to_its_page_and_marked_read(
 
 
 def _shot(page: Page, name: str) -> None:
-    """With GSI_PORTAL_SCREENSHOTS=1, the page as seen, in docs/portal/ (for the README)."""
-    if os.environ.get("GSI_PORTAL_SCREENSHOTS") == "1":
-        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    """The page pictured (support.screenshot: saved with GSI_PORTAL_SCREENSHOTS=1)."""
+    screenshot(page, name)
 
 
 def _settled_unread(http: httpx.Client, url: str, headers: dict[str, str]) -> int:

@@ -17,6 +17,7 @@ from gsi_kernel import parking
 from gsi_kernel.clock import FixedClock
 from gsi_kernel.runtime import Kernel
 from tests.e2e.flow import Http, Services, eventually, token
+from tests.people import refugee
 
 REGISTERED_AT = datetime(2026, 5, 1, 15, 0, tzinfo=UTC)  # persons registered in Q1
 Q1_CLOSED_AT = datetime(2026, 7, 6, 15, 0, tzinfo=UTC)  # Q1 reported and locked early in Q2
@@ -30,22 +31,13 @@ CSV_HEADER = "person_id;code;service_date;duration_minutes;mode;volet;staff_memb
 
 
 def person(family: str, given: str, uci: str | None) -> dict[str, Any]:
-    return {
-        "family_name": family,
-        "given_name": given,
-        "birth_date": "1984-03-12",
-        "sex": "F",
-        "country_of_birth": "SY",
-        "status": {
-            "status": "government_assisted_refugee",
-            "effective_from": "2026-01-15",
-            "admission_date": "2026-01-15",
-        },
-        "uci": uci,
-        "email": f"{given.lower()}@example.org",
-        "address": {"region": "05", "street": "12 rue King Ouest", "municipality": "Sherbrooke"},
-        "consents": ["service_delivery", "ministry_reporting"],
-    }
+    return refugee(
+        family,
+        given,
+        uci=uci,
+        email=f"{given.lower()}@example.org",
+        address={"region": "05", "street": "12 rue King Ouest", "municipality": "Sherbrooke"},
+    )
 
 
 def declaration(person_id: str, service_date: str, **changes: Any) -> dict[str, Any]:

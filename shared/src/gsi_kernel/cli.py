@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +20,7 @@ from gsi_kernel.runtime import Kernel, migrate
 from gsi_kernel.serving import serve_from
 from gsi_kernel.settings import ServiceSettings
 from gsi_kernel.telemetry import configure_logging
+from gsi_kernel.worker_status import StatusFile, StatusWriter
 
 S = TypeVar("S", bound=ServiceSettings)
 
@@ -70,13 +73,24 @@ def serve_from_processes(settings: S, build_kernel: Callable[[S], Kernel]) -> No
     listens on a socket of its own, so that the kernel spreads connections over them (ADR 18)."""
     kernel = build_kernel(settings)
     kernel.start()
+    report_dir = Path(tempfile.mkdtemp(prefix=f"gsi-{settings.service}-"))
+    status = StatusFile(report_dir / "workers.json")
+    reporter = StatusWriter(
+        status, kernel.workers.statuses, kernel.consumer_figures, kernel.workers.stop_event
+    )
+    reporter.start()
     try:
         settle()
-        only_serve = {
-            f"{prefix}{name}": "false"
-            for prefix in dict.fromkeys(("GSI_", str(settings.model_config.get("env_prefix", "GSI_"))))
-            for name in ("RUN_WORKERS", "MIGRATE_ON_START")
-        }  # the service's own prefix too: it wins over the plain one
+        prefixes = dict.fromkeys(("GSI_", str(settings.model_config.get("env_prefix", "GSI_"))))
+        only_serve = {  # the service's own prefix too: it wins over the plain one
+            f"{prefix}{name}": value
+            for prefix in prefixes
+            for name, value in (
+                ("RUN_WORKERS", "false"),
+                ("MIGRATE_ON_START", "false"),
+                ("WORKERS_STATUS_FILE", str(status.path)),
+            )
+        }
         config = uvicorn.Config(
             f"{settings.service}.main:app_factory",
             factory=True,
@@ -90,6 +104,8 @@ def serve_from_processes(settings: S, build_kernel: Callable[[S], Kernel]) -> No
             serve_from(config)
     finally:
         kernel.stop()
+        reporter.join(5)
+        shutil.rmtree(report_dir, ignore_errors=True)
 
 
 @contextmanager

@@ -5,41 +5,55 @@ transaction; the offsets are committed to the bus only after that. A record deli
 (after a crash before the offset commit, a rebalance, a relay that published twice) finds its
 ``processed`` row and changes nothing.
 
-A handler that keeps failing is retried a bounded number of times, then the record goes to the
-dead-letter topic with the error (and to the local ``dead_letters`` table), is marked
-processed, and the consumer moves on: a poison message is never swallowed and never blocks the
-partition. A database that cannot be reached is not the message's fault: that error stops the
-batch without committing offsets, and the worker thread rebuilds the consumer, which resumes at
-the committed offsets.
+No record stops a consumer (issue 19). Whatever its bytes, a record is read by
+:func:`gsi_kernel.inbound.read_event`, which never raises: an unreadable one is dead-lettered
+at once with the reason. A handler that keeps failing is retried a bounded number of times,
+then dead-lettered. Dead-lettering (:mod:`gsi_kernel.dead_letters`) happens once per place in
+the log and does not fail on the record's content; anything else a record makes fail on the
+way is dead-lettered too. Each record ends with exactly one :class:`Outcome`. A database that
+cannot be reached, or a bus that does not acknowledge, is not the message's fault: that error
+stops the batch without committing offsets, and the worker thread rebuilds the consumer, which
+resumes at the committed offsets.
+
+A consumer that no longer consumes — expired from its group and never rejoining — is found by
+its :class:`~gsi_kernel.consumer_health.ConsumerWatch`, and its client is built again.
 """
 
 from __future__ import annotations
 
+import enum
 import logging
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import suppress
 
 from opentelemetry.trace import SpanKind
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection
 from sqlalchemy.exc import OperationalError
 
-from gsi_kernel.bus.port import Bus, Consumer, Message, Producer, Record, TopicPartition
+from gsi_kernel.bus.port import Bus, BusError, Consumer, Record, TopicPartition
 from gsi_kernel.clock import Clock
+from gsi_kernel.consumer_health import ConsumerHealth, ConsumerWatch
+from gsi_kernel.dead_letters import DeadLetters, dead_letter_topic
 from gsi_kernel.envelope import EventEnvelope
 from gsi_kernel.failures import describe
+from gsi_kernel.inbound import Unreadable, read_event
 from gsi_kernel.store.database import Database
-from gsi_kernel.store.tables import dead_letters
-from gsi_kernel.store.tracking import already_processed, mark_processed
+from gsi_kernel.store.tracking import mark_processed, processed_outcome
 from gsi_kernel.telemetry import Telemetry, context_from_traceparent
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Connection, EventEnvelope], None]
 
+__all__ = ["ConsumerRunner", "Handler", "Outcome", "dead_letter_topic"]
 
-def dead_letter_topic(consumer: str) -> str:
-    return f"gsi.deadletter.{consumer}"
+
+class Outcome(enum.Enum):
+    APPLIED = "applied"  # the handler's effect is committed (or was, by an earlier delivery)
+    DEAD_LETTERED = "dead_lettered"  # dead-lettered now, or by an earlier delivery
+    IGNORED = "ignored"  # a readable event of a type this consumer does not follow
 
 
 class ConsumerRunner:
@@ -56,6 +70,7 @@ class ConsumerRunner:
         max_attempts: int = 5,
         backoff_s: float = 0.1,
         poll_timeout_s: float = 0.5,
+        watch: ConsumerWatch | None = None,
     ) -> None:
         self.name = name
         self._db = db
@@ -65,39 +80,56 @@ class ConsumerRunner:
         self._max_attempts = max_attempts
         self._backoff_s = backoff_s
         self._poll_timeout_s = poll_timeout_s
-        self._consumer: Consumer = bus.consumer(name, topics)
-        self._dlq_producer: Producer | None = None
         self._bus = bus
+        self._topics = list(topics)
+        self._watch = watch or ConsumerWatch(name)
+        self._watch.built()
+        self._consumer: Consumer = bus.consumer(name, topics)
+        self._dead_letters = DeadLetters(consumer=name, db=db, bus=bus, clock=clock)
 
     def run_once(self) -> int:
+        self._restart_if_stalled()
         records = self._consumer.poll(self._poll_timeout_s)
+        self._watch.polled(len(records), self._consumer.assignment())
         if not records:
             return 0
         next_offsets: dict[TopicPartition, int] = {}
         for record in records:
-            self._handle(record)
+            self.handle(record)
             next_offsets[record.topic_partition] = record.offset + 1
         self._consumer.commit(next_offsets)
         return len(records)
 
+    def health(self) -> ConsumerHealth:
+        return self._watch.health()
+
     def close(self) -> None:
         self._consumer.close()
-        if self._dlq_producer is not None:
-            self._dlq_producer.close()
+        self._dead_letters.close()
 
-    def _handle(self, record: Record) -> None:
+    def handle(self, record: Record) -> Outcome:
+        """Apply or dead-letter ``record``; raises only when the database or the bus cannot be
+        reached (the record is then handled again on the next delivery)."""
         try:
-            envelope = EventEnvelope.from_bytes(record.value)
-        except (ValueError, KeyError, TypeError) as exc:
-            self._dead_letter(record, _record_id(record), f"unreadable event: {describe(exc)}", 1)
-            return
+            return self._handle(record)
+        except (OperationalError, BusError):
+            raise
+        except Exception as exc:  # whatever else a record made fail: it must not stop us
+            self._dead_letters.send(record, _place_id(record), f"consumer failed: {describe(exc)}", 1)
+            return Outcome.DEAD_LETTERED
+
+    def _handle(self, record: Record) -> Outcome:
+        read = read_event(record)
+        if isinstance(read, Unreadable):
+            self._dead_letters.send(record, _place_id(record), f"unreadable event: {read.reason}", 1)
+            return Outcome.DEAD_LETTERED
+        envelope = read.envelope
         handler = self._handlers.get(envelope.type)
         if handler is None:
-            return  # not an event this consumer cares about
-        traceparent = (record.header("traceparent") or b"").decode() or envelope.traceparent
+            return Outcome.IGNORED
         with self._tracer.start_as_current_span(
-            f"consume {envelope.type}",
-            context=context_from_traceparent(traceparent),
+            f"consume {envelope.type[:120]}",
+            context=context_from_traceparent(read.traceparent),
             kind=SpanKind.CONSUMER,
             attributes={
                 "messaging.system": "kafka",
@@ -105,14 +137,13 @@ class ConsumerRunner:
                 "messaging.message.id": envelope.event_id,
             },
         ):
-            self._apply_with_retries(record, envelope, handler)
+            return self._apply_with_retries(record, envelope, handler)
 
-    def _apply_with_retries(self, record: Record, envelope: EventEnvelope, handler: Handler) -> None:
+    def _apply_with_retries(self, record: Record, envelope: EventEnvelope, handler: Handler) -> Outcome:
         error = ""
         for attempt in range(1, self._max_attempts + 1):
             try:
-                self._apply(envelope, handler)
-                return
+                return self._apply(envelope, handler)
             except OperationalError:
                 raise  # the database is unreachable: not this message's fault
             except Exception as exc:  # any handler failure is retried, then dead-lettered
@@ -125,52 +156,31 @@ class ConsumerRunner:
                     error,
                 )
                 time.sleep(self._backoff_s * 2 ** (attempt - 1))
-        self._dead_letter(record, envelope.event_id, error, self._max_attempts)
+        self._dead_letters.send(record, envelope.event_id, error, self._max_attempts)
+        return Outcome.DEAD_LETTERED
 
-    def _apply(self, envelope: EventEnvelope, handler: Handler) -> None:
+    def _apply(self, envelope: EventEnvelope, handler: Handler) -> Outcome:
         with self._db.transaction() as connection:
-            if already_processed(connection, self.name, envelope.event_id):
-                return
+            done = processed_outcome(connection, self.name, envelope.event_id)
+            if done is not None:  # delivered again: what was done the first time stands
+                return Outcome(done)
             handler(connection, envelope)
             mark_processed(connection, self.name, envelope.event_id, "applied", self._clock.now())
+        return Outcome.APPLIED
 
-    def _dead_letter(self, record: Record, event_id: str, error: str, attempts: int) -> None:
-        log.error(
-            "consumer %s: dead-lettering %s after %d attempts: %s",
-            self.name,
-            event_id,
-            attempts,
-            error,
-        )
-        headers = (
-            *record.headers,
-            ("gsi-error", error[:2000].encode()),
-            ("gsi-consumer", self.name.encode()),
-            ("gsi-original-topic", record.topic.encode()),
-            ("gsi-original-partition", str(record.partition).encode()),
-            ("gsi-original-offset", str(record.offset).encode()),
-        )
-        if self._dlq_producer is None:
-            self._dlq_producer = self._bus.producer()
-        self._dlq_producer.publish([Message(dead_letter_topic(self.name), record.key, record.value, headers)])
-        with self._db.transaction() as connection:
-            if already_processed(connection, self.name, event_id):
-                return
-            connection.execute(
-                insert(dead_letters).values(
-                    consumer=self.name,
-                    topic=record.topic,
-                    partition=record.partition,
-                    offset=record.offset,
-                    key=record.key,
-                    value=record.value,
-                    error=error,
-                    attempts=attempts,
-                    failed_at=self._clock.now(),
-                )
-            )
-            mark_processed(connection, self.name, event_id, "dead_lettered", self._clock.now())
+    def _restart_if_stalled(self) -> None:
+        if not self._watch.lag_due():
+            return
+        reason = self._watch.stall(self._consumer.lag())
+        if reason is None:
+            return
+        log.warning("consumer %s stalled: %s; building its client again", self.name, reason)
+        with suppress(Exception):  # a stuck client may fail to close: it is dropped anyway
+            self._consumer.close()
+        self._consumer = self._bus.consumer(self.name, self._topics)
+        self._watch.restarted(reason)
 
 
-def _record_id(record: Record) -> str:
+def _place_id(record: Record) -> str:
+    """The ``processed`` id of a record that has no usable event id: its place in the log."""
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{record.topic}/{record.partition}/{record.offset}"))

@@ -17,6 +17,7 @@ from gsi_kernel.auth import DevTokenIssuer, TokenVerifier, load_or_create_dev_ke
 from gsi_kernel.bus.port import Bus, TopicSpec
 from gsi_kernel.clock import Clock, SystemClock, shifted
 from gsi_kernel.consumer import ConsumerRunner, Handler, dead_letter_topic
+from gsi_kernel.consumer_health import ConsumerHealth, ConsumerWatch
 from gsi_kernel.events import EventRegistry
 from gsi_kernel.migrations import upgrade
 from gsi_kernel.projections import Projection, ProjectionRunner, ProjectionWorker
@@ -25,6 +26,7 @@ from gsi_kernel.settings import ServiceSettings
 from gsi_kernel.store.database import Database, connect
 from gsi_kernel.store.event_store import EventStore
 from gsi_kernel.telemetry import Telemetry
+from gsi_kernel.worker_status import ConsumerFigures, StatusFile, WorkersReport, consumer_figures, verdicts
 from gsi_kernel.workers import Worker, WorkerGroup
 from gsi_kernel.writer import Publisher, StreamWriter, no_publication
 
@@ -124,6 +126,7 @@ class Kernel:
         # projection and the handlers must share), for the service's build_app to pick up.
         self.extras: dict[str, object] = {}
         self._extra_workers: list[tuple[str, Callable[[], Worker], float]] = []
+        self._consumer_factories: list[ConsumerFactory] = []
         self._started = False
 
     def migrate(self) -> None:
@@ -161,6 +164,23 @@ class Kernel:
         self.bus.close()
         self.db.dispose()
 
+    def consumer_health(self) -> list[ConsumerHealth]:
+        """Each running consumer's health (last poll, partitions, restarts), for ``/ready``."""
+        return [factory.watch.health() for factory in self._consumer_factories]
+
+    def consumer_figures(self) -> dict[str, ConsumerFigures]:
+        return {health.consumer: consumer_figures(health) for health in self.consumer_health()}
+
+    def workers_report(self) -> WorkersReport:
+        """For ``/ready``: each background worker of this instance, ``ok`` or what is wrong, and
+        its consumers' figures — this process's own, or those its supervising process reports
+        (GSI_HTTP_WORKERS > 1)."""
+        if self.settings.run_workers:
+            return WorkersReport(verdicts(self.workers.statuses()), self.consumer_figures())
+        if self.settings.workers_status_file is not None:
+            return StatusFile(self.settings.workers_status_file).read()
+        return WorkersReport({}, {})  # run elsewhere by choice (GSI_RUN_WORKERS=false)
+
     def add_worker(self, name: str, factory: Callable[[], Worker], *, idle_s: float = 60.0) -> None:
         """A service's own background worker, started and stopped with the kernel's; it sleeps
         ``idle_s`` after a pass that found nothing to do."""
@@ -186,13 +206,16 @@ class Kernel:
             self.workers.add(name, factory, idle_s=idle_s)
 
     def _consumer_factory(self, spec: ConsumerSpec) -> ConsumerFactory:
-        return ConsumerFactory(self, spec)
+        factory = ConsumerFactory(self, spec)
+        self._consumer_factories.append(factory)
+        return factory
 
 
 class ConsumerFactory:
     def __init__(self, kernel: Kernel, spec: ConsumerSpec) -> None:
         self._kernel = kernel
         self._spec = spec
+        self.watch = ConsumerWatch(spec.name)  # outlives the runners it builds: counts span them
 
     def __call__(self) -> ConsumerRunner:
         k = self._kernel
@@ -204,6 +227,7 @@ class ConsumerFactory:
             handlers=self._spec.handlers,
             clock=k.clock,
             telemetry=k.telemetry,
+            watch=self.watch,
         )
 
 

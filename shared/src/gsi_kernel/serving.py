@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 import signal
 import socket
 import sys
@@ -75,12 +76,16 @@ def serve_from(config: uvicorn.Config) -> None:
 
 
 _PULSE_S = 1.0
+_NOT_SERVING_YET = 0.0  # the pulse until the process serves: starting is not a stuck loop
+_ORPHAN_GRACE_S = 15.0
 
 
-def _serve(config: uvicorn.Config, listening: socket.socket, pulse: Any) -> None:
-    """A serving process: uvicorn on its own socket, until SIGTERM or SIGINT. Its event loop
-    writes the time into ``pulse`` (shared with the supervisor) every second it is free to."""
+def _serve(config: uvicorn.Config, listening: socket.socket, pulse: Any, supervisor: int) -> None:
+    """A serving process: uvicorn on its own socket, until SIGTERM or SIGINT, or until its
+    supervisor is gone. Once it serves, its event loop writes the time into ``pulse`` (shared
+    with the supervisor) every second it is free to."""
     config.configure_logging()
+    _end_with_parent(supervisor)  # not os.getppid(): it may already be gone
     server = uvicorn.Server(config)
 
     async def serve() -> None:
@@ -90,36 +95,74 @@ def _serve(config: uvicorn.Config, listening: socket.socket, pulse: Any) -> None
             pulse.value = time.monotonic()
             loop.call_later(_PULSE_S, beat)
 
+        serving = asyncio.ensure_future(server.serve(sockets=[listening]))
+        # Importing the app and its lifespan (migrations, connections) run in this loop before
+        # it serves; on a loaded machine that can take minutes, and is not a stuck loop.
+        while not server.started and not serving.done():
+            await asyncio.sleep(0.1)
         beat()
-        await server.serve(sockets=[listening])
+        await serving
 
     with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
         runner.run(serve())
+
+
+def _end_with_parent(parent: int) -> None:
+    """End this process when ``parent`` (the supervisor) is gone: a kill -9 of the supervisor
+    would otherwise leave it serving the port with nobody to replace it, holding database
+    connections. A thread, not the event loop, watches: a stuck loop must end too. The process
+    is asked to stop as on SIGTERM (its requests finish), then ended after a grace period."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(_PULSE_S)
+        _log.warning("serving process %s: its supervisor %s is gone; stopping", os.getpid(), parent)
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(_ORPHAN_GRACE_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="end-with-parent", daemon=True).start()
 
 
 @dataclass(frozen=True)
 class _Child:
     process: SpawnProcess
     pulse: Any  # a shared double: when the process's event loop last ran (time.monotonic)
+    started_at: float
+
+    def serves(self) -> bool:
+        return float(self.pulse.value) != _NOT_SERVING_YET
 
     def silent_for(self) -> float:
         return time.monotonic() - float(self.pulse.value)
+
+    def starting_for(self) -> float:
+        return time.monotonic() - self.started_at
 
 
 class ServingProcesses:
     """Supervise ``config.workers`` serving processes, one listening socket each: start them,
     replace one that ends, and on SIGTERM or SIGINT stop them all (each finishes its requests).
 
-    A process whose event loop has not run for ``stuck_after_s`` is killed and replaced: with a
-    socket of its own, the connections the kernel gives that socket would otherwise wait for it.
+    A process whose event loop has not run for ``stuck_after_s`` once it serves is killed and
+    replaced: with a socket of its own, the connections the kernel gives that socket would
+    otherwise wait for it. Before it serves (importing, starting its app) it has
+    ``start_within_s``.
     A process that fails before it serves (uvicorn's exit code 3: the app, its configuration or
     its lifespan is broken) would fail again: the others are stopped and :meth:`run` raises.
     """
 
-    def __init__(self, config: uvicorn.Config, poll_s: float = 0.5, stuck_after_s: float = 60.0) -> None:
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        poll_s: float = 0.5,
+        stuck_after_s: float = 60.0,
+        start_within_s: float = 600.0,
+    ) -> None:
         self.config = config
         self.poll_s = poll_s
         self.stuck_after_s = stuck_after_s
+        self.start_within_s = start_within_s
         self.stopping = threading.Event()
         self.started: list[SpawnProcess] = []  # every process started, replacements included
 
@@ -145,15 +188,13 @@ class ServingProcesses:
                 listening.close()
 
     def _ended(self, child: _Child) -> bool:
-        """Whether ``child`` is gone (killed here if stuck) and needs replacing."""
+        """Whether ``child`` is gone (killed here if hung) and needs replacing."""
         process = child.process
         if process.is_alive():
-            silent = child.silent_for()
-            if silent <= self.stuck_after_s:
+            hung = self._hung(child)
+            if hung is None:
                 return False
-            _log.error(
-                "serving process %s: its event loop has not run for %.0f s; replacing it", process.pid, silent
-            )
+            _log.error("serving process %s: %s; replacing it", process.pid, hung)
             process.kill()
             process.join()
             return True
@@ -164,15 +205,22 @@ class ServingProcesses:
         )
         return True
 
+    def _hung(self, child: _Child) -> str | None:
+        if not child.serves():
+            starting = child.starting_for()
+            return f"not serving after {starting:.0f} s" if starting > self.start_within_s else None
+        silent = child.silent_for()
+        return f"its event loop has not run for {silent:.0f} s" if silent > self.stuck_after_s else None
+
     def stop(self) -> None:
         self.stopping.set()
 
     def _start(self, listening: socket.socket) -> _Child:
-        pulse = _spawn.RawValue("d", time.monotonic())  # starting counts as running
-        process = _spawn.Process(target=_serve, args=(self.config, listening, pulse))
+        pulse = _spawn.RawValue("d", _NOT_SERVING_YET)
+        process = _spawn.Process(target=_serve, args=(self.config, listening, pulse, os.getpid()))
         process.start()
         self.started.append(process)
-        return _Child(process, pulse)
+        return _Child(process, pulse, time.monotonic())
 
     @contextmanager
     def _stopped_by_signals(self) -> Iterator[None]:

@@ -84,6 +84,9 @@ class ServiceSettings(SharedPrefixSettings):
     trace_file: Path | None = None
     log_level: str = "INFO"
     run_workers: bool = True
+    # Set by the supervising process for its serving processes (GSI_HTTP_WORKERS > 1): where
+    # it reports its background workers' statuses, which their /ready reads.
+    workers_status_file: Path | None = None
     migrate_on_start: bool = True  # production may run `gsi-<service> migrate` as a separate job
     master_key: SecretStr | None = None  # base64 of 32 bytes: wraps the personal-data keys
     # The HTTP edge (gsi_kernel.http.limits, gsi_kernel.http.headers): see docs/security.md.
@@ -97,6 +100,11 @@ class ServiceSettings(SharedPrefixSettings):
     rate_limit_reads: str = "600/minute"  # GET and HEAD, per user (per client address without a token)
     rate_limit_writes: str = "120/minute"  # every other method
     rate_limit_storage: str = "memory://"  # per process; redis://… to share across processes
+    # A request waits at most this long in its process before it starts (a free slot among
+    # http_max_concurrency, then its first transaction); past it, 503 and it never runs: its
+    # client has given up or will retry (issue 19). Probes are not counted.
+    http_max_concurrency: int = Field(default=100, ge=1, description="requests run at once per process")
+    http_queue_timeout_s: float = Field(default=10.0, gt=0, le=600, description="longest wait to start")
     cors_origins: str = ""  # comma-separated origins allowed to call from a browser; empty: no CORS
     hsts_max_age: int = Field(default=365 * 24 * 3600, ge=0, description="HSTS in production")
     # Training and acceptance only: the business clock (deadlines, reminders, lock exceptions,

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Protocol
 
 from gsi_kernel.failures import describe, redacted_exc_info
+from gsi_kernel.worker_status import WorkerStatus
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,23 @@ class WorkerThread(threading.Thread):
         self._max_backoff_s = max_backoff_s
         self.last_error: str | None = None
         self.steps = 0
+        self.restarts = 0  # workers thrown away after an error and built afresh
+        # When the step under way began, or the last one ended (time.time): a step that does
+        # not end is a worker stuck, whatever its last error says.
+        self.since = time.time()
+        self._busy = False
+
+    def status(self) -> WorkerStatus:
+        return WorkerStatus(
+            name=self.name,
+            alive=self.is_alive(),
+            error=self.last_error,
+            since=self.since,
+            busy=self._busy,
+            steps=self.steps,
+            restarts=self.restarts,
+            idle_s=self._idle_s,
+        )
 
     def run(self) -> None:
         worker: Worker | None = None
@@ -51,7 +70,9 @@ class WorkerThread(threading.Thread):
         while not self._stop_event.is_set():
             try:
                 worker = worker or self._factory()
+                self.since, self._busy = time.time(), True
                 handled = worker.run_once()
+                self.since, self._busy = time.time(), False
                 self.steps += 1
                 self.last_error = None
                 backoff = 0.5
@@ -68,6 +89,8 @@ class WorkerThread(threading.Thread):
                 )
                 _close_quietly(worker)
                 worker = None
+                self.restarts += 1
+                self.since, self._busy = time.time(), False
                 self._stop_event.wait(backoff)
                 backoff = min(backoff * 2, self._max_backoff_s)
         _close_quietly(worker)
@@ -101,5 +124,5 @@ class WorkerGroup:
         for thread in self.threads:
             thread.join(timeout_s)
 
-    def healthy(self) -> dict[str, str | None]:
-        return {t.name: t.last_error for t in self.threads}
+    def statuses(self) -> list[WorkerStatus]:
+        return [thread.status() for thread in self.threads]

@@ -4,21 +4,36 @@ the tokens kept in the server-side session (never in the browser).
 Two ways in, one session shape: OpenID Connect (authorization code + PKCE with Authlib; the
 ID token's claims make the user, the access token goes to the services), or on a developer's
 machine the services' development issuer (``POST /dev/token``; refused in production).
+
+An access token from the provider lives minutes; the refresh token the provider gave with it
+renews it (Authlib's refresh grant) shortly before it expires, so a person is not sent to sign
+in again in the middle of their work. If the provider refuses (the person's session there ended,
+or was revoked), they sign in again and come back where they were, their form kept (ADR 20).
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
+import httpx
+from authlib.integrations.base_client import OAuthError
 from starlette.requests import Request
 
-from portal.sessions import ROTATE
+from portal.sessions import ROTATE, carry_kept_form
 from portal.settings import PortalSettings
+
+log = logging.getLogger("portal")
 
 _USER_KEY = "user"
 _TOKENS_KEY = "tokens"
+_KEPT_TOKENS = ("access_token", "id_token", "refresh_token", "expires_at")
+# Renewed this long before it expires: a page's backend calls, which may take some seconds,
+# still carry a valid token.
+REFRESH_MARGIN_SECONDS = 5
 ORG_ROLES = frozenset({"org_staff", "org_manager"})
 
 
@@ -41,7 +56,18 @@ class User:
 
 
 class NeedSignIn(Exception):
-    """The page needs a signed-in person; the handler sends them to sign in, then back."""
+    """The page needs a signed-in person; the handler sends them to sign in, then back.
+    ``user_id``: who was signed in until now (their token could not be renewed), if known."""
+
+    def __init__(self, user_id: str | None = None) -> None:
+        super().__init__()
+        self.user_id = user_id
+
+
+class TokenProvider(Protocol):
+    """What renewing a token needs of the OpenID Connect client (Authlib's Starlette app)."""
+
+    async def fetch_access_token(self, redirect_uri: str | None = None, **kwargs: Any) -> Any: ...
 
 
 def user_from_claims(claims: Mapping[str, Any], settings: PortalSettings) -> User:
@@ -66,11 +92,13 @@ def user_from_claims(claims: Mapping[str, Any], settings: PortalSettings) -> Use
 
 def sign_in(session: dict[str, Any], user: User, tokens: Mapping[str, Any]) -> None:
     """Keep the user and their tokens in the session, under a fresh session id."""
-    kept = {k: tokens[k] for k in ("access_token", "id_token", "refresh_token") if tokens.get(k)}
+    kept = {k: tokens[k] for k in _KEPT_TOKENS if tokens.get(k)}
+    before = dict(session)
     language = session.get("language")
     session.clear()  # nothing of the anonymous session (Authlib's state, the old CSRF token) stays
     if language:
         session["language"] = language
+    carry_kept_form(before, session, user.user_id)
     session[_USER_KEY] = asdict(user)
     session[_TOKENS_KEY] = kept
     session[ROTATE] = True
@@ -113,8 +141,31 @@ class SignedIn:
 
 
 async def signed_in(request: Request) -> SignedIn:
-    """Dependency of every page behind sign-in."""
+    """Dependency of every page behind sign-in; renews a token about to expire."""
     user, token = current_user(request.session), access_token(request.session)
     if user is None or token is None:
         raise NeedSignIn
+    tokens: dict[str, Any] = request.session[_TOKENS_KEY]
+    expires_at = tokens.get("expires_at")
+    if isinstance(expires_at, int | float) and expires_at - time.time() < REFRESH_MARGIN_SECONDS:
+        token = await _renewed(request, user, tokens)
     return SignedIn(user, token)
+
+
+async def _renewed(request: Request, user: User, tokens: dict[str, Any]) -> str:
+    """A new access token from the provider for the refresh token; the person signs in again
+    (:class:`NeedSignIn`) when there is none or the provider refuses it."""
+    provider: TokenProvider | None = getattr(request.app.state, "oidc", None)
+    refresh = tokens.get("refresh_token")
+    if provider is None or not refresh:
+        sign_out(request.session)
+        raise NeedSignIn(user.user_id)
+    try:
+        answer = await provider.fetch_access_token(grant_type="refresh_token", refresh_token=refresh)
+    except (OAuthError, httpx.HTTPError) as refused:
+        log.info("token refresh refused for %s: %s", user.user_id, refused)
+        sign_out(request.session)
+        raise NeedSignIn(user.user_id) from None
+    renewed = {**tokens, **{k: answer[k] for k in _KEPT_TOKENS if answer.get(k)}}
+    request.session[_TOKENS_KEY] = renewed
+    return str(renewed["access_token"])

@@ -30,6 +30,7 @@ from portal.routes.signin import development_router, oidc_client, oidc_router
 from portal.security import SecurityHeadersMiddleware, check_csrf, content_security_policy
 from portal.sessions import ServerSessionMiddleware, SessionStore
 from portal.settings import PortalSettings
+from portal.timing import ServerTimingMiddleware
 from portal.web import Pages
 
 STATIC = Path(__file__).parent / "static"
@@ -87,7 +88,8 @@ def build_app(
         idle_seconds=settings.session_idle_minutes * 60, max_count=settings.session_max_count
     )
     app.state.sessions = store
-    # Starlette runs the middleware added last first: headers wrap sessions wrap the routes.
+    # Starlette runs the middleware added last first: timing wraps headers wrap sessions wrap
+    # the routes.
     app.add_middleware(
         ServerSessionMiddleware, store=store, cookie=settings.session_cookie, secure=settings.secure_cookies
     )
@@ -96,6 +98,7 @@ def build_app(
         csp=content_security_policy(form_targets),
         hsts=settings.environment == "production",
     )
+    app.add_middleware(ServerTimingMiddleware)  # outermost: its time covers the other two
     return app
 
 

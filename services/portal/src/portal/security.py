@@ -11,9 +11,11 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import FormData, MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from portal.sessions import LOST
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
@@ -73,16 +75,38 @@ class CsrfRefused(Exception):
     """A POST without the session's CSRF token (a forged request, or a session that expired)."""
 
 
+class SessionLost(CsrfRefused):
+    """A form posted after its session was lost (idle too long, the portal restarted): nothing
+    is done with it, since its token cannot be checked; its text fields are kept for its author
+    to find again after signing in (:func:`portal.sessions.keep_form`)."""
+
+    def __init__(self, fields: list[tuple[str, str]], user_id: str | None) -> None:
+        super().__init__()
+        self.fields = fields
+        self.user_id = user_id
+
+
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def text_fields(form: FormData) -> list[tuple[str, str]]:
+    """A form's text fields as typed, without its CSRF token (a file is not kept)."""
+    return [(k, v) for k, v in form.multi_items() if isinstance(v, str) and k != CSRF_FIELD]
+
+
 async def check_csrf(request: Request) -> None:
     """Every unsafe request carries the session's token, in the form or (htmx) in a header."""
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return
     expected = request.session.get(_CSRF_KEY)
     sent = request.headers.get(CSRF_HEADER)
-    if sent is None and request.headers.get("content-type", "").startswith(
-        ("application/x-www-form-urlencoded", "multipart/form-data")
-    ):
-        value = (await request.form()).get(CSRF_FIELD)
+    is_form = request.headers.get("content-type", "").startswith(_FORMS)
+    form = await request.form() if is_form else None
+    if sent is None and form is not None:
+        value = form.get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None
     if not (isinstance(expected, str) and sent and secrets.compare_digest(expected, sent)):
+        lost = request.session.get(LOST)
+        if isinstance(lost, dict) and form is not None and sent and CSRF_HEADER not in request.headers:
+            raise SessionLost(text_fields(form), lost.get("user"))
         raise CsrfRefused

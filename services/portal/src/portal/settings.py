@@ -47,7 +47,7 @@ class PortalSettings(SharedPrefixSettings):
     reporting_url: str = "http://127.0.0.1:8003"
     notifications_url: str = "http://127.0.0.1:8004"
     backend_timeout_seconds: float = Field(default=10.0, gt=0)
-    backend_max_connections: int = Field(default=100, ge=1)
+    backend_max_connections: int = Field(default=100, ge=1)  # each service's pool
 
     # Sign-in: "oidc" with a provider; "development" with the services' /dev/token (refused in
     # production, exactly like /dev/token itself).

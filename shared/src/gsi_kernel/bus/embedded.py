@@ -23,6 +23,9 @@ and WAL lets readers run beside them. Choices, and why:
   owner re-reads from the last accepted commit: at-least-once, never a lost record.
 - Each consumer keeps its own read position per claimed partition, starting at the group's
   committed offset when it takes the claim; ``poll`` advances it, ``commit`` stores offsets.
+- Like Kafka, a record may carry any bytes: a key given as bytes is stored as a BLOB (text keys
+  as TEXT), a value may be NULL (a tombstone). Logs made before NULL values were allowed get
+  their ``records`` table rebuilt once, on opening (:func:`_allow_null_values`).
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from typing import Any
 
 from gsi_kernel.bus.port import (
     BusError,
+    GroupLag,
     Headers,
     Message,
     PublishError,
@@ -58,7 +62,7 @@ _SCHEMA = (
     # A rowid table (values may be large) with a unique index: polling is an index range scan.
     """CREATE TABLE IF NOT EXISTS records (
         topic TEXT NOT NULL, partition_id INTEGER NOT NULL, log_offset INTEGER NOT NULL,
-        key TEXT NOT NULL, value BLOB NOT NULL, headers TEXT NOT NULL,
+        key TEXT NOT NULL, value BLOB, headers TEXT NOT NULL,
         timestamp_ms INTEGER NOT NULL, UNIQUE (topic, partition_id, log_offset))""",
     """CREATE TABLE IF NOT EXISTS group_offsets (
         grp TEXT NOT NULL, topic TEXT NOT NULL, partition_id INTEGER NOT NULL,
@@ -89,9 +93,10 @@ def murmur2(data: bytes) -> int:
     return h ^ (h >> 15)
 
 
-def partition_for(key: str, partitions: int) -> int:
+def partition_for(key: str | bytes, partitions: int) -> int:
     """Kafka's default partitioner: positive murmur2 of the key bytes, modulo partitions."""
-    return (murmur2(key.encode("utf-8")) & 0x7FFFFFFF) % partitions
+    data = key.encode("utf-8") if isinstance(key, str) else key
+    return (murmur2(data) & 0x7FFFFFFF) % partitions
 
 
 def _now_ms() -> int:
@@ -129,6 +134,18 @@ def _scalar(conn: sqlite3.Connection, sql: str, *params: object) -> Any:
     return None if row is None else row[0]
 
 
+def _allow_null_values(conn: sqlite3.Connection) -> None:
+    """Rebuild a ``records`` table made when values were NOT NULL (SQLite cannot drop the
+    constraint in place); in the caller's write transaction, so one opener does it."""
+    columns = conn.execute("PRAGMA table_info(records)").fetchall()
+    if not any(name == "value" and notnull for _cid, name, _type, notnull, *_ in columns):
+        return
+    conn.execute("ALTER TABLE records RENAME TO records_before_tombstones")
+    conn.execute(_SCHEMA[1])
+    conn.execute("INSERT INTO records SELECT * FROM records_before_tombstones")
+    conn.execute("DROP TABLE records_before_tombstones")
+
+
 def _partition_count(conn: sqlite3.Connection, topic: str) -> int | None:
     count = _scalar(conn, "SELECT partitions FROM topics WHERE name = ?", topic)
     return None if count is None else int(count)
@@ -157,6 +174,7 @@ class EmbeddedBus:
         with self._lock, _write(self._conn):
             for ddl in _SCHEMA:
                 self._conn.execute(ddl)
+            _allow_null_values(self._conn)
 
     def ensure_topics(self, topics: Sequence[TopicSpec]) -> None:
         # An existing topic keeps its partition count: changing it would move keys.
@@ -280,6 +298,26 @@ class EmbeddedConsumer:
                     (self._group, tp.topic, tp.partition, offset),
                 )
 
+    def assignment(self) -> frozenset[TopicPartition]:
+        return frozenset(self._positions)
+
+    def lag(self) -> GroupLag:
+        marks = ",".join("?" * len(self._topics))
+        with self._lock:
+            end = _scalar(
+                self._conn,
+                "SELECT SUM(n) FROM (SELECT MAX(log_offset) + 1 AS n FROM records"
+                f" WHERE topic IN ({marks}) GROUP BY topic, partition_id)",
+                *self._topics,
+            )
+            committed = _scalar(
+                self._conn,
+                f"SELECT SUM(next_offset) FROM group_offsets WHERE grp = ? AND topic IN ({marks})",
+                self._group,
+                *self._topics,
+            )
+        return GroupLag(committed=int(committed or 0), end=int(end or 0))
+
     def close(self) -> None:
         with self._lock:
             with suppress(BusError), _write(self._conn):  # else the lease lapses on its own
@@ -389,10 +427,17 @@ class EmbeddedConsumer:
             " ORDER BY log_offset LIMIT ?",
             (tp.topic, tp.partition, self._positions[tp], limit),
         ).fetchall()
-        return [
-            Record(tp.topic, tp.partition, offset, key, value, _headers(raw), ts)
-            for offset, key, value, raw, ts in rows
-        ]
+        return [_record(tp, offset, key, value, raw, ts) for offset, key, value, raw, ts in rows]
+
+
+def _record(
+    tp: TopicPartition, offset: int, key: str | bytes, value: bytes | None, raw: str, ts: int
+) -> Record:
+    if isinstance(key, bytes):  # published as bytes: read back as Kafka would give them
+        return Record(
+            tp.topic, tp.partition, offset, key.decode("utf-8", "replace"), value, _headers(raw), ts, key
+        )
+    return Record(tp.topic, tp.partition, offset, key, value, _headers(raw), ts)
 
 
 def _headers(raw: str) -> Headers:

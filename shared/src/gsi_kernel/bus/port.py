@@ -12,7 +12,12 @@ Semantics both implementations keep:
 - a consumer belongs to a group; the group's committed offsets survive consumer restarts and
   process restarts; a consumer that stops without committing has its records delivered again;
 - offsets are committed explicitly (never automatically): ``commit`` stores, per partition,
-  the offset of the next record to read.
+  the offset of the next record to read;
+- reading never fails on a record's bytes: a key that is not UTF-8 arrives decoded leniently in
+  ``Record.key`` (its exact bytes in ``Record.raw_key``), a null value (tombstone) as ``None``;
+  what those bytes mean is the reader's business (:mod:`gsi_kernel.inbound`); a record the
+  client cannot parse at all comes as a ``Record`` saying so (``unparseable``), its place
+  skipped, so that it can be dead-lettered like any other.
 """
 
 from __future__ import annotations
@@ -32,13 +37,17 @@ class PublishError(BusError):
     """The log did not acknowledge a message: nothing may be assumed about the batch."""
 
 
+class RecordTooLargeError(PublishError):
+    """The log refuses a message for its size: sending it again will not help."""
+
+
 @dataclass(frozen=True, slots=True)
 class Message:
     """A message to publish."""
 
     topic: str
-    key: str
-    value: bytes
+    key: str | bytes  # bytes: passed on as they are (a dead letter keeps the original's)
+    value: bytes | None  # None: a tombstone (only a dead letter of one carries it on)
     headers: Headers = ()
 
 
@@ -55,10 +64,19 @@ class Record:
     topic: str
     partition: int
     offset: int
-    key: str
-    value: bytes
+    key: str  # the key's bytes decoded leniently (U+FFFD for what is not UTF-8): never fails
+    value: bytes | None  # None: a null value (a tombstone)
     headers: Headers = ()
     timestamp_ms: int = 0
+    raw_key: bytes | None = None  # the key's bytes exactly as the log holds them, when known
+    # Set when the client could not parse the record at this place (its bytes are then not
+    # known: key, value and headers are empty): why, in the code's words.
+    unparseable: str | None = None
+
+    @property
+    def key_bytes(self) -> bytes:
+        """The key as the log holds it (a null key as no bytes)."""
+        return self.raw_key if self.raw_key is not None else self.key.encode()
 
     @property
     def topic_partition(self) -> TopicPartition:
@@ -76,6 +94,18 @@ class TopicSpec:
     config: Mapping[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class GroupLag:
+    """Sums over every partition of a group's topics: its committed offsets and the log ends."""
+
+    committed: int
+    end: int
+
+    @property
+    def behind(self) -> int:
+        return max(self.end - self.committed, 0)
+
+
 class Producer(Protocol):
     def publish(self, messages: Sequence[Message]) -> None:
         """Publish in order; return once every message is acknowledged, else raise PublishError."""
@@ -90,6 +120,12 @@ class Consumer(Protocol):
 
     def commit(self, offsets: Mapping[TopicPartition, int]) -> None:
         """Store, per partition, the offset of the next record the group should read."""
+
+    def assignment(self) -> frozenset[TopicPartition]:
+        """The partitions the group gives this consumer now (none while it is out of it)."""
+
+    def lag(self) -> GroupLag:
+        """How far the whole group (every member) is behind the ends of its topics."""
 
     def close(self) -> None:
         """Leave the group without committing anything more."""

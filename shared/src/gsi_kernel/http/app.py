@@ -24,7 +24,13 @@ from gsi_kernel.http.docs import install_docs
 from gsi_kernel.http.edge import MediaTypeMiddleware, UrlTextMiddleware, route_media
 from gsi_kernel.http.errors import ErrorBody, install_error_handlers
 from gsi_kernel.http.headers import SecurityHeadersMiddleware
-from gsi_kernel.http.limits import BodyLimitMiddleware, RateLimitMiddleware, route_limits
+from gsi_kernel.http.idempotency import IdempotencyMiddleware, document_idempotency
+from gsi_kernel.http.limits import (
+    BodyLimitMiddleware,
+    ConcurrencyLimitMiddleware,
+    RateLimitMiddleware,
+    route_limits,
+)
 from gsi_kernel.http.parked import parked_router
 from gsi_kernel.http.tracing import TracingMiddleware
 from gsi_kernel.runtime import Kernel
@@ -45,6 +51,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         422: "Données invalides / Invalid data",
         423: "Verrouillé / Locked",
         429: "Trop de requêtes / Too many requests",
+        503: "Service momentanément indisponible / Service temporarily unavailable",
     }.items()
 }
 
@@ -121,6 +128,7 @@ def create_app(
     app.include_router(parked_router(kernel.db, kernel.projections))
     for router in routers:
         app.include_router(router)
+    document_idempotency(app, public_paths=PUBLIC_PATHS)
     add_edge_middleware(app, settings, body_limits or {}, tracer=kernel.telemetry.tracer)
     return app
 
@@ -129,8 +137,11 @@ def add_edge_middleware(
     app: FastAPI, settings: ServiceSettings, body_limits: Mapping[str, int], *, tracer: Tracer
 ) -> None:
     """Outermost first: tracing (every answer logged and traced, refusals too), CORS (a
-    browser can read refusals), security headers, rate limits, body size, the body's media type
-    and the URL's text (:mod:`.edge`). (Starlette runs the middleware added last first.)"""
+    browser can read refusals), security headers, how many run at once and how long one waits
+    to start, rate limits, body size, the body's media type and the URL's text (:mod:`.edge`),
+    and last the ``Idempotency-Key`` (a request refused above reserves no key). (Starlette runs
+    the middleware added last first.)"""
+    app.add_middleware(IdempotencyMiddleware, public_paths=PUBLIC_PATHS)
     app.add_middleware(UrlTextMiddleware, public_paths=PUBLIC_PATHS)
     app.add_middleware(MediaTypeMiddleware, routes=route_media(app.routes), public_paths=PUBLIC_PATHS)
     routes = route_limits(app.routes, upload_max_bytes=settings.upload_max_bytes, overrides=body_limits)
@@ -142,6 +153,11 @@ def add_edge_middleware(
             writes=settings.rate_limit_writes,
             storage=settings.rate_limit_storage,
         )
+    app.add_middleware(
+        ConcurrencyLimitMiddleware,
+        max_concurrent=settings.http_max_concurrency,
+        queue_timeout_s=settings.http_queue_timeout_s,
+    )
     production = settings.environment == "production"
     app.add_middleware(SecurityHeadersMiddleware, hsts_max_age=settings.hsts_max_age if production else None)
     if settings.cors_origin_list:
@@ -149,8 +165,8 @@ def add_edge_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origin_list,
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-            allow_headers=["Authorization", "Content-Type", "traceparent"],
-            expose_headers=["Retry-After", "X-Trace-Id"],
+            allow_headers=["Authorization", "Content-Type", "traceparent", "Idempotency-Key"],
+            expose_headers=["Retry-After", "X-Trace-Id", "Idempotent-Replayed"],
             max_age=600,
         )
     app.add_middleware(TracingMiddleware, tracer=tracer)
@@ -166,6 +182,9 @@ class Health(BaseModel):
     # /ready: the events each projection parked and nobody resolved yet (ADR 6). They do not
     # make the service unready — it works — but someone should look (GET /admin/parked-events).
     parked_events: dict[str, int] | None = None
+    # /ready: each consumer's lag at its last reading, partitions, seconds since its last poll,
+    # and client restarts after its group stalled (issue 19).
+    consumers: dict[str, dict[str, int | float | None]] | None = None
 
 
 def _health_router(kernel: Kernel) -> APIRouter:
@@ -191,8 +210,8 @@ def _health_router(kernel: Kernel) -> APIRouter:
             checks["database"] = "ok"
         except Exception as exc:  # readiness reports, it does not raise (nor echo data)
             checks["database"] = f"error: {describe(exc)}"
-        for name, error in kernel.workers.healthy().items():
-            checks[name] = "ok" if error is None else f"error: {error[:200]}"
+        workers = kernel.workers_report()
+        checks.update(workers.verdicts)
         ok = all(v == "ok" for v in checks.values())
         status = "ok" if ok else "unavailable"
         body = Health(
@@ -201,6 +220,7 @@ def _health_router(kernel: Kernel) -> APIRouter:
             checks=checks,
             clock_offset_days=offset,
             parked_events=parked,
+            consumers=workers.consumers or None,
         )
         return body if ok else JSONResponse(body.model_dump(exclude_none=True), status_code=503)
 

@@ -4,19 +4,25 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gsi_kernel.errors import GsiError
-from gsi_kernel.failures import describe, redacted_exc_info
+from gsi_kernel.failures import database_unavailable, describe, redacted_exc_info
 from gsi_kernel.http.field_errors import field_error, summary
 
 log = logging.getLogger(__name__)
+
+# What a database may raise through a route: SQLAlchemy's errors, and the drivers' own.
+DATABASE_ERRORS: tuple[type[Exception], ...] = (sa_exc.SQLAlchemyError, psycopg.Error, sqlite3.Error)
 
 
 class Message(BaseModel):
@@ -61,7 +67,11 @@ _HTTP = {
 
 async def _gsi_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, GsiError)
-    return error_response(exc.status, exc.code, exc.fr, exc.en, exc.details)
+    response = error_response(exc.status, exc.code, exc.fr, exc.en, exc.details)
+    retry_after = getattr(exc, "retry_after", None)  # a 503 that says when to come back
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -85,7 +95,44 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status_code, code, fr, en)
 
 
+# Seconds a client waits before retrying when the database is out of reach: a PostgreSQL
+# restart or fail-over takes that order of time.
+DATABASE_RETRY_AFTER_S = 5
+
+
+def database_unavailable_response() -> JSONResponse:
+    """503 ``service.database_unavailable`` with ``Retry-After``: the database is out of reach
+    (stopped, restarting, refusing connections, its pool exhausted). The command's transaction
+    did not commit — or, if the connection broke during its COMMIT, the client cannot know:
+    it retries with the same ``Idempotency-Key`` to be sure it runs once."""
+    response = error_response(
+        503,
+        "service.database_unavailable",
+        f"Service momentanément indisponible : la base de données ne répond pas. "
+        f"Réessayez dans {DATABASE_RETRY_AFTER_S} secondes.",
+        f"Service temporarily unavailable: the database is not answering. "
+        f"Try again in {DATABASE_RETRY_AFTER_S} seconds.",
+        {"retry_after_seconds": DATABASE_RETRY_AFTER_S},
+    )
+    response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER_S)
+    return response
+
+
+async def _database_error(_request: Request, exc: Exception) -> JSONResponse:
+    """A database error a route let through: 503 when the database is out of reach (not the
+    request's fault nor a bug: say when to come back); any other goes on to the last-resort
+    handler's 500 (:func:`_unexpected`). Answered here, inside the middleware: the 503 then goes
+    through them as any other answer (traced, and kept for an ``Idempotency-Key``)."""
+    if database_unavailable(exc):
+        log.warning("database unavailable: %s", describe(exc))
+        return database_unavailable_response()
+    raise exc
+
+
 async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    if database_unavailable(exc):  # raised by a middleware, outside the handler above
+        log.warning("database unavailable: %s", describe(exc))
+        return database_unavailable_response()
     # Redacted: a database error's text carries the values it refused (personal data too).
     log.error("unhandled error: %s", describe(exc), exc_info=redacted_exc_info(exc))
     return error_response(
@@ -100,4 +147,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(GsiError, _gsi_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    for database_error in DATABASE_ERRORS:
+        app.add_exception_handler(database_error, _database_error)
     app.add_exception_handler(Exception, _unexpected)

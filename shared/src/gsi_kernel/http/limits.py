@@ -1,5 +1,6 @@
-"""Limits at the HTTP edge, before a request reaches a route: the body size, and each user's
-request rate.
+"""Limits at the HTTP edge, before a request reaches a route: the body size, each user's
+request rate, and how many requests run at once and how long one may wait to start
+(:class:`ConcurrencyLimitMiddleware`).
 
 Body size: a body larger than the route's limit is refused with 413 ``request.too_large`` —
 at once when ``Content-Length`` announces it, otherwise as soon as the bytes read pass the limit
@@ -15,6 +16,7 @@ them a shared storage (``rate_limit_storage=redis://…``), or each allows the w
 
 from __future__ import annotations
 
+import asyncio
 import math
 import re
 import time
@@ -34,6 +36,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from gsi_kernel.auth import TokenVerifier
 from gsi_kernel.errors import GsiError
 from gsi_kernel.http.errors import error_response
+from gsi_kernel.store import deadline
 
 READ_METHODS = frozenset({"GET", "HEAD"})
 UNLIMITED_PATHS = frozenset({"/health", "/ready"})  # probes
@@ -206,15 +209,20 @@ class RateLimitMiddleware:
         return None
 
     def _who(self, scope: Scope) -> str:
-        token = _bearer_token(scope)
-        if token:
-            verifier: TokenVerifier = scope["app"].state.verifier
-            try:  # the verifier remembers tokens it verified: no signature check per request
-                return f"user:{verifier.verify(token).user_id}"
-            except GsiError:
-                pass  # the route answers 401; until then the request counts for its address
-        client = scope.get("client")
-        return f"address:{client[0] if client else 'unknown'}"
+        return caller(scope)
+
+
+def caller(scope: Scope) -> str:
+    """Who sends the request: the verified token's user, else the client's address."""
+    token = _bearer_token(scope)
+    if token:
+        verifier: TokenVerifier = scope["app"].state.verifier
+        try:  # the verifier remembers tokens it verified: no signature check per request
+            return f"user:{verifier.verify(token).user_id}"
+        except GsiError:
+            pass  # the route answers 401; until then the request counts for its address
+    client = scope.get("client")
+    return f"address:{client[0] if client else 'unknown'}"
 
 
 def _bearer_token(scope: Scope) -> str | None:
@@ -232,3 +240,52 @@ def rate_limited(limit: str, retry_after: int) -> GsiError:
         f"Too many requests ({limit}): try again in {retry_after} s.",
         details={"limit": limit, "retry_after_seconds": retry_after},
     )
+
+
+class ConcurrencyLimitMiddleware:
+    """At most ``max_concurrent`` requests run at once in this process; the others wait their
+    turn, first come first served, and a request is given ``queue_timeout_s`` to start from
+    the moment it reaches the service (or, if later, the last of its body came in): past it,
+    in line, 503 ``service.overloaded`` with
+    ``Retry-After`` and it never runs; past it later, at its first transaction (a command thread
+    or a connection it waited for), 503 ``service.request_expired`` before anything is written
+    (:mod:`gsi_kernel.store.deadline`). A client that gave up (the issue: after 20 s) does not
+    have its command run behind its back a minute later. Probes are not counted."""
+
+    def __init__(self, app: ASGIApp, *, max_concurrent: int, queue_timeout_s: float) -> None:
+        self._app = app
+        self._slots = asyncio.Semaphore(max_concurrent)
+        self._timeout = queue_timeout_s
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in UNLIMITED_PATHS:
+            await self._app(scope, receive, send)
+            return
+        arrived = time.monotonic()
+        try:
+            async with asyncio.timeout(self._timeout):
+                await self._slots.acquire()
+        except TimeoutError:
+            refused = deadline.queue_timeout(time.monotonic() - arrived)
+            await _refuse(send, refused, 503, {"Retry-After": str(refused.retry_after)})
+            return
+        start_by = deadline.StartBy(arrived + self._timeout)
+        token = deadline.current().set(start_by)
+        try:
+            await self._app(scope, self._receiving(receive, start_by), send)
+        finally:
+            start_by.started = True  # what the request left running (a worker's job) is not late
+            deadline.current().reset(token)
+            self._slots.release()
+
+    def _receiving(self, receive: Receive, start_by: deadline.StartBy) -> Receive:
+        """Receiving the body is not waiting: once the last of it came (a large file on a slow
+        link may take long), the request has the whole delay again to start."""
+
+        async def received() -> Message:
+            message = await receive()
+            if message["type"] == "http.request" and not message.get("more_body", False):
+                start_by.deadline = max(start_by.deadline, time.monotonic() + self._timeout)
+            return message
+
+        return received

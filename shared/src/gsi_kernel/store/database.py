@@ -17,7 +17,10 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
-from gsi_kernel.store import bulk
+from gsi_kernel.store import bulk, deadline, idempotency
+
+CONNECT_TIMEOUT_S = 5  # opening a PostgreSQL connection
+POOL_TIMEOUT_S = 10  # waiting for a pooled connection
 
 
 class Database:
@@ -39,8 +42,11 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """A connection inside a transaction: committed on exit, rolled back on error."""
+        deadline.check_start()  # a request that waited too long does not start (issue 19)
         with self.engine.begin() as connection:
             yield connection
+            # A request sent with an Idempotency-Key commits its key with its effect (ADR 21).
+            idempotency.confirm_in(connection)
             bulk.commit_with_held(connection)  # the held writes go with the COMMIT
 
     def dispose(self) -> None:
@@ -55,6 +61,11 @@ def connect(url: str, *, schema: str | None = None, pool_size: int = 24, echo: b
     is closed again when returned, and under load that churn cost a new server process every
     few requests — and lost its prepared statements. Connections are only opened when needed.
 
+    No ``pool_pre_ping`` (a round trip per checkout, on the write path ADR 10 measured): after
+    the database restarts, the first statement on a dead pooled connection fails (503, the
+    client retries) and SQLAlchemy then invalidates the whole pool, so the next request opens
+    fresh connections (tests/api/test_database_outage.py).
+
     Either engine hides a statement's parameters from its errors' text (``hide_parameters``):
     they are the data it was writing, personal data included, and an error's text goes to logs
     (see :mod:`gsi_kernel.failures` for the rest of what a database error may carry)."""
@@ -65,9 +76,14 @@ def connect(url: str, *, schema: str | None = None, pool_size: int = 24, echo: b
         "pool_size": pool_size,
         "max_overflow": pool_size // 2,
         "pool_recycle": 1800,
+        # A lost database must answer fast (503, gsi_kernel.http.errors), not hold a request —
+        # or the event loop, for a short command — for the defaults' 30 s or the OS's minutes.
+        "pool_timeout": POOL_TIMEOUT_S,
     }
+    connect_args: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT_S}
     if schema:
-        kwargs["connect_args"] = {"options": f"-csearch_path={schema}"}
+        connect_args["options"] = f"-csearch_path={schema}"
+    kwargs["connect_args"] = connect_args
     engine = create_engine(url, echo=echo, hide_parameters=True, **kwargs)
     bulk.hold_writes(engine)
     return Database(engine, schema)

@@ -80,6 +80,8 @@ processed = Table(
     Column("processed_at", UtcDateTime(), nullable=False),
 )
 
+# A record a consumer could not apply (gsi_kernel.dead_letters): one row per place in the log,
+# whatever the record's bytes. ``error`` is redacted (gsi_kernel.failures, gsi_kernel.inbound).
 dead_letters = Table(
     "dead_letters",
     metadata,
@@ -88,11 +90,13 @@ dead_letters = Table(
     Column("topic", String(200), nullable=False),
     Column("partition", Integer, nullable=False),
     Column("offset", BigInteger, nullable=False),
-    Column("key", String(200), nullable=False),
-    Column("value", LargeBinary, nullable=False),
+    Column("key", String(200), nullable=False),  # printable and cut short: for reading
+    Column("raw_key", LargeBinary),  # the key's exact bytes (kernel v4; NULL in older rows)
+    Column("value", LargeBinary),  # NULL: a null value (a tombstone)
     Column("error", Text, nullable=False),
     Column("attempts", Integer, nullable=False),
     Column("failed_at", UtcDateTime(), nullable=False),
+    Index("uq_dead_letters_place", "consumer", "topic", "partition", "offset", unique=True),
 )
 
 checkpoints = Table(
@@ -133,4 +137,24 @@ leases = Table(
     Column("name", String(120), primary_key=True),
     Column("holder", String(200), nullable=False),
     Column("expires_at", UtcDateTime(), nullable=False),
+)
+
+# The first answer to each ``Idempotency-Key`` (gsi_kernel.store.idempotency, ADR 21), for 24 h.
+# ``key_hash``: the key with its caller's identity, hashed (no user id stored); ``fingerprint``:
+# the request's method, path and body, hashed (never the body itself). ``state``: "pending"
+# (reserved by ``owner``, a request running until ``lease_until``), "committed" (a transaction
+# of that request committed), "done" (its answer is below).
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("key_hash", String(64), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("state", String(10), nullable=False),
+    Column("owner", String(36), nullable=False),
+    Column("lease_until", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Column("status", Integer),
+    Column("headers", JSON),
+    Column("body", LargeBinary),
+    Index("ix_idempotency_keys_expires_at", "expires_at"),
 )

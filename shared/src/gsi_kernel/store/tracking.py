@@ -19,6 +19,15 @@ def already_processed(connection: Connection, consumer: str, event_id: str) -> b
     return connection.execute(query).first() is not None
 
 
+def processed_outcome(connection: Connection, consumer: str, event_id: str) -> str | None:
+    """How ``consumer`` handled ``event_id`` ("applied", "dead_lettered"), or None if it has not."""
+    query = select(processed.c.outcome).where(
+        processed.c.consumer == consumer, processed.c.event_id == event_id
+    )
+    outcome: str | None = connection.execute(query).scalar()
+    return outcome
+
+
 def mark_processed(connection: Connection, consumer: str, event_id: str, outcome: str, now: datetime) -> None:
     """Record that ``consumer`` handled ``event_id``; the primary key refuses a second time."""
     connection.execute(

@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData, UploadFile
 from starlette.exceptions import HTTPException
 
 from portal.auth import User
@@ -28,6 +29,7 @@ from portal.routes.persons_common import (
     today_in_montreal,
 )
 from portal.routes.persons_forms import FORMS, REGISTRATION, check, registration_body
+from portal.sessions import kept_form
 from portal.web import Pages, request_language
 
 router = APIRouter()
@@ -45,8 +47,12 @@ async def registration_form(request: Request, who: SignedInDep, pages: PagesDep)
     require_organization(who.user)
     today = today_in_montreal(request)
     values = blank_values(REGISTRATION, effective_from=today.isoformat(), french_level="none")
+    kept = kept_form(request.session, NEW)  # typed before the session ended (ADR 20)
+    if kept is not None:
+        typed: list[tuple[str, str | UploadFile]] = list(kept)
+        values = read_form(REGISTRATION, FormData(typed))
     view = form_view(REGISTRATION, values, request_language(request), today)
-    return _page(request, pages, view, new_submission_token())
+    return _page(request, pages, view, new_submission_token(), restored=kept is not None)
 
 
 @router.post(NEW)
@@ -116,8 +122,11 @@ def _to_file(person_id: str) -> Response:
     return RedirectResponse(f"/personnes/{person_id}", status_code=303)
 
 
-def _page(request: Request, pages: Pages, view: FormView, token: str, *, status: int = 200) -> Response:
-    return pages.render(request, "persons/register.html", {"form": view, "submission": token}, status=status)
+def _page(
+    request: Request, pages: Pages, view: FormView, token: str, *, status: int = 200, restored: bool = False
+) -> Response:
+    context = {"form": view, "submission": token, "restored": restored}
+    return pages.render(request, "persons/register.html", context, status=status)
 
 
 @router.post("/personnes/formulaires/{form_key}/{name}")

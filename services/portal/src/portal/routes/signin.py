@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from portal.auth import User, sign_in, sign_out, user_from_claims
 from portal.backend import Backends
 from portal.routes.deps import BackendsDep, PagesDep, SettingsDep
+from portal.sessions import has_kept_form
 from portal.settings import PortalSettings
 from portal.web import request_language
 
@@ -106,9 +107,12 @@ def development_router() -> APIRouter:
 
     @router.get("/signin")
     async def choose(request: Request, settings: SettingsDep, pages: PagesDep, next: str = "/") -> Response:
-        return pages.render(
-            request, "signin_dev.html", {"dev_users": settings.dev_users, "next": safe_next(next)}
-        )
+        context = {
+            "dev_users": settings.dev_users,
+            "next": safe_next(next),
+            "form_kept": has_kept_form(request.session),
+        }
+        return pages.render(request, "signin_dev.html", context)
 
     @router.post("/signin/dev")
     async def dev_sign_in(
