@@ -37,6 +37,7 @@ from gsi_kernel.clock import FixedClock
 from gsi_kernel.fiscal import FiscalQuarter
 from gsi_kernel.runtime import Kernel
 from reporting.bootstrap import build_app, build_kernel
+from reporting.projections.registry import reviewer_assignments
 from reporting.projections.tables import (
     intervention_versions,
     known_action_plans,
@@ -48,6 +49,7 @@ from reporting.projections.tables import (
 from reporting.settings import ReportingSettings
 
 ORG = "org-bench"
+REVIEWER = "nadia"
 NOW = datetime(2026, 7, 10, 15, 0, tzinfo=UTC)
 ORGANIZATIONS = [f"org-{n:03d}" for n in range(120)]
 QUARTERS = [FiscalQuarter(2024, 2)]
@@ -142,8 +144,15 @@ def seed_reports(kernel: Kernel) -> None:
                  "rejection_count": 1 if state == "rejected" else 0, "updated_at": submitted,
                  "updated_by": "bench"}
             )  # fmt: skip
+    # The reviewer's 14 organizations, in the registry the services authorize reviewers from
+    # (ADR 23; the token's claim is ignored).
+    assigned = [
+        {"organization_id": org, "reviewer_id": REVIEWER, "assigned_at": NOW, "assigned_by": "bench"}
+        for org in ORGANIZATIONS[:14]
+    ]
     with kernel.db.transaction() as connection:
         connection.execute(insert(reports), rows)
+        connection.execute(insert(reviewer_assignments), assigned)
 
 
 def _line(label: str, times: list[float]) -> None:
@@ -285,9 +294,7 @@ def _tokens(client: TestClient) -> dict[str, dict[str, str]]:
 
     return {
         "manager": mint(user_id="sophie", roles=["org_manager"], organization=ORG),
-        "reviewer": mint(
-            user_id="nadia", roles=["ministry_reviewer"], assigned_organizations=ORGANIZATIONS[:14]
-        ),
+        "reviewer": mint(user_id=REVIEWER, roles=["ministry_reviewer"]),
         "admin": mint(user_id="adele", roles=["admin"]),
     }
 

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from gsi_contracts import interventions as interventions_contract
 from gsi_contracts import registration as registration_contract
+from gsi_contracts import reporting as reporting_contract
 from gsi_kernel.clock import FixedClock
 from gsi_kernel.events import DomainEvent
 from gsi_kernel.runtime import Kernel
@@ -36,26 +37,6 @@ NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 
 
 @dataclass
-class Registration:
-    client: TestClient
-    clock: FixedClock
-
-    def headers(
-        self, user: str, roles: list[str], organization: str | None = None, **claims: Any
-    ) -> dict[str, str]:
-        return token(self.client, user_id=user, roles=roles, organization=organization, **claims)
-
-
-@pytest.fixture
-def registration(tmp_path: Path) -> Iterator[Registration]:
-    """The registration service alone, in this process, on a clock the test moves."""
-    clock = FixedClock(NOW)
-    settings = RegistrationSettings(data_dir=tmp_path)
-    with TestClient(build_app(build_kernel(settings, clock=clock))) as client:
-        yield Registration(client, clock)
-
-
-@dataclass
 class ServiceUnderTest:
     """A service alone, in this process, on a clock the test moves; other services' published
     events are fed to it through its own consumer handlers."""
@@ -67,7 +48,21 @@ class ServiceUnderTest:
     def headers(
         self, user: str, roles: list[str], organization: str | None = None, **claims: Any
     ) -> dict[str, str]:
+        """A token for ``user``. A reviewer's ``assigned_organizations`` are not a claim the
+        services believe (ADR 23): they are assigned in the service's registry first."""
+        if "ministry_reviewer" in roles:
+            for assigned in claims.get("assigned_organizations", ()):
+                self.assign_reviewer(user, assigned)
         return token(self.client, user_id=user, roles=roles, organization=organization, **claims)
+
+    def assign_reviewer(self, reviewer: str, organization: str) -> None:
+        """As reporting publishes an assignment (a service that follows them)."""
+        self.receive(reporting_contract.ReviewerAssigned(organization_id=organization, reviewer_id=reviewer))
+
+    def unassign_reviewer(self, reviewer: str, organization: str) -> None:
+        self.receive(
+            reporting_contract.ReviewerUnassigned(organization_id=organization, reviewer_id=reviewer)
+        )
 
     def receive(self, event: DomainEvent, *, occurred_at: datetime | None = None) -> None:
         """Hand one published event (a ``gsi_contracts`` model) to the service's consumers."""
@@ -101,6 +96,19 @@ class ServiceUnderTest:
         return person_id
 
 
+class Registration(ServiceUnderTest):
+    """The registration service: reviewer assignments come as reporting's published events."""
+
+
+@pytest.fixture
+def registration(tmp_path: Path) -> Iterator[Registration]:
+    """The registration service alone, in this process, on a clock the test moves."""
+    clock = FixedClock(NOW)
+    kernel = build_kernel(RegistrationSettings(data_dir=tmp_path), clock=clock)
+    with TestClient(build_app(kernel)) as client:
+        yield Registration(client, clock, kernel)
+
+
 class InterventionsService(ServiceUnderTest):
     """The interventions service: persons come as registration's published events."""
 
@@ -126,6 +134,21 @@ def interventions(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[In
 class ReportingService(ServiceUnderTest):
     """The reporting service alone, in this process; persons and interventions are fed to it as
     registration's and interventions' published events would be, through its consumer handlers."""
+
+    def assign_reviewer(self, reviewer: str, organization: str) -> None:
+        """Through reporting's own registry: the organization (registered if unknown), then the
+        assignment, as an admin."""
+        admin = token(self.client, user_id="admin", roles=["admin"])
+        body = {"organization_id": organization, "name": f"Organisme {organization}", "regions": ["05"]}
+        registered = self.client.post("/organizations", headers=admin, json=body)
+        assert registered.status_code in (201, 409), registered.text
+        assigned = self.client.put(f"/organizations/{organization}/reviewers/{reviewer}", headers=admin)
+        assert assigned.status_code == 204, assigned.text
+
+    def unassign_reviewer(self, reviewer: str, organization: str) -> None:
+        admin = token(self.client, user_id="admin", roles=["admin"])
+        removed = self.client.delete(f"/organizations/{organization}/reviewers/{reviewer}", headers=admin)
+        assert removed.status_code == 204, removed.text
 
     def cover(
         self,

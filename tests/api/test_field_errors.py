@@ -274,7 +274,7 @@ def people(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Registrat
             settings = RegistrationSettings(data_dir=tmp_path, database_url=url, db_schema=schema)
         kernel = build_kernel(settings, clock=clock)
         with TestClient(build_app(kernel)) as client:
-            yield Registration(client, clock)
+            yield Registration(client, clock, kernel)
         kernel.db.dispose()
 
 

@@ -495,9 +495,12 @@ def test_program_indicators_and_their_csv(activity: ReportingApp, admin: Headers
 
 
 def test_a_reviewer_sees_the_program_and_only_their_organizations_in_the_indicators(
-    activity: ReportingApp,
+    activity: ReportingApp, admin: Headers
 ) -> None:
-    nadia = activity.headers("nadia", ["ministry_reviewer"], assigned_organizations=[ORG])
+    # Assigned in the registry (ADR 23), not by a token claim.
+    assigned = activity.client.put(f"/organizations/{ORG}/reviewers/nadia", headers=admin)
+    assert assigned.status_code == 204, assigned.text
+    nadia = activity.headers("nadia", ["ministry_reviewer"])
     body = activity.client.get(f"/indicators/{FY}", headers=nadia).json()
     assert body["persons_served"] == 4  # the program's figures are the ministry's
     assert [o["organization_id"] for o in body["organizations"]] == [ORG]

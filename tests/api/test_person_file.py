@@ -36,9 +36,8 @@ def registration(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Reg
             url = request.getfixturevalue("postgres_url")
             schema = stack.enter_context(postgres_schema(url))
             settings = settings.model_copy(update={"database_url": url, "db_schema": schema})
-        yield Registration(
-            stack.enter_context(TestClient(build_app(build_kernel(settings, clock=clock)))), clock
-        )
+        kernel = build_kernel(settings, clock=clock)
+        yield Registration(stack.enter_context(TestClient(build_app(kernel))), clock, kernel)
 
 
 def _kernel(registration: Registration) -> Kernel:

@@ -35,7 +35,10 @@ def staff(s: ReportingService, org: str = ORG) -> dict[str, str]:
 
 
 def reviewer(s: ReportingService, *orgs: str) -> dict[str, str]:
-    return s.headers("nadia", ["ministry_reviewer"], assigned_organizations=list(orgs or (ORG,)))
+    """Nadia, assigned to ``ORG``; for other organizations, a reviewer assigned to those only
+    (assignments live in the registry, per reviewer: ADR 23)."""
+    user = "nadia" if orgs in ((), (ORG,)) else "reviewer-" + "-".join(sorted(orgs))
+    return s.headers(user, ["ministry_reviewer"], assigned_organizations=list(orgs or (ORG,)))
 
 
 def admin(s: ReportingService) -> dict[str, str]:
@@ -340,9 +343,10 @@ def test_a_reviewer_cannot_act_for_an_organization_not_assigned_to_them(
 ) -> None:
     s = reporting
     submitted(s)
+    other_reviewer = reviewer(s, OTHER)  # assigned (in the registry) before counting
     before = written(s.kernel)
     body = {"reason": "Non conforme"} if step == "reject" else {}
-    answer = s.client.post(f"{URL}/{step}", headers=reviewer(s, OTHER), json=body)
+    answer = s.client.post(f"{URL}/{step}", headers=other_reviewer, json=body)
     assert (answer.status_code, answer.json()["code"]) == (404, "report.not_found")
     assert written(s.kernel) == before
     assert s.client.get("/reports/queue", headers=reviewer(s, OTHER)).json()["total"] == 0

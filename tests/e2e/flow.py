@@ -87,6 +87,18 @@ def cover(services: Services, org: str) -> None:
     eventually(recorded, what="reporting records the organization's agreement")
 
 
+def assign_reviewer(services: Services, reviewer: str, org: str) -> None:
+    """Assign ``reviewer`` to ``org`` in reporting's registry: the other services learn it from
+    reporting's events, and authorize the reviewer from it, not from the token (ADR 23)."""
+    admin = {
+        **token(services.registration, user_id="admin", roles=["admin"]),
+        "traceparent": SETUP_TRACEPARENT,
+    }
+    # PUT is not in the Http protocol: TestClient and httpx.Client both have it.
+    assigned = services.reporting.put(f"/organizations/{org}/reviewers/{reviewer}", headers=admin)  # type: ignore[attr-defined]
+    assert assigned.status_code == 204, assigned.text
+
+
 def run_journey(services: Services, move_to: MoveTo, org: str = ORG) -> dict[str, Any]:
     """Run the whole journey; return what each hop produced, for the test to assert on."""
     move_to(DECLARED_ON)
@@ -94,9 +106,8 @@ def run_journey(services: Services, move_to: MoveTo, org: str = ORG) -> dict[str
     service_date = DECLARED_ON
     staff = token(services.registration, user_id="karine", roles=["org_staff"], organization=org)
     manager = token(services.registration, user_id="sophie", roles=["org_manager"], organization=org)
-    reviewer = token(
-        services.registration, user_id="nadia", roles=["ministry_reviewer"], assigned_organizations=[org]
-    )
+    reviewer = token(services.registration, user_id="nadia", roles=["ministry_reviewer"])
+    assign_reviewer(services, "nadia", org)
     registered = services.registration.post(
         "/persons",
         headers=staff,

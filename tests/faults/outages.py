@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,13 +28,15 @@ import httpx
 from gsi_kernel.clock import montreal_date
 from gsi_kernel.fiscal import FiscalQuarter
 from scripts.launcher import SERVICES, ServiceProcesses
-from tests.e2e.flow import Services, cover
+from tests.e2e.flow import Services, assign_reviewer, cover
 from tests.people import refugee
+from tests.smtp import SmtpServer
 
 ROOT = Path(__file__).resolve().parents[2]
 POSTGRES = ROOT / "deploy" / "local" / "postgres.sh"
 KAFKA = ROOT / "deploy" / "local" / "kafka.sh"
 ORG = "org-faults"
+REVIEWER, REVIEWER_EMAIL = "nadia@mifi", "nadia.lavoie@mifi.example"
 # Apart from the other tiers' servers (54329, 19092-19093) and from Keycloak (18080-18081).
 INFRA_ENV = {
     "GSI_PG_DIR": "/var/tmp/gsi-pg-faults",
@@ -51,7 +53,7 @@ IN_PROGRESS = "409 request.idempotency_key_in_progress"
 
 def _expected(answer: str) -> bool:
     code = answer.split()[0]
-    return code in {"0", "201"} or int(code) in RETRIED or answer == IN_PROGRESS
+    return code in {"0", "200", "201"} or int(code) in RETRIED or answer == IN_PROGRESS
 
 
 @dataclass
@@ -113,35 +115,81 @@ class FaultSystem:
             "GSI_DATA_DIR": str(tmp),
             "GSI_HTTP_WORKERS": "2",
         }
+        self.smtp = SmtpServer()  # notifications' e-mails land here, to be counted
+        env.update({f"GSI_NOTIFICATIONS_{k.upper()}": str(v) for k, v in self.smtp.settings().items()})
         for service in SERVICES:
             env[f"GSI_{service.upper()}_DB_SCHEMA"] = f"faults_{run}_{service}"
         self.processes = ServiceProcesses(env=env, log_dir=tmp / "logs", base_port=base_port)
         self.clients = {s: httpx.Client(base_url=self.processes.url(s), timeout=20) for s in SERVICES}
         self.services = Services(**self.clients)
         self.quarter = FiscalQuarter.of(montreal_date(datetime.now(UTC)))
+        self._tokens: dict[str, dict[str, str]] = {}
 
     def start(self) -> None:
+        self.smtp.start()
         self.processes.start(timeout_s=240)
 
     def stop(self) -> None:
         self.processes.stop()
+        self.smtp.stop()
         for client in self.clients.values():
             client.close()
+
+    def settled(self) -> float:
+        """Seconds until every service answers ``/ready`` 200 (after a fault, or before the next
+        test: the servers' and processes' restarts are behind)."""
+        return until(lambda: all(self._ready(service) for service in SERVICES), "every service is ready", 240)
+
+    def _ready(self, service: str) -> bool:
+        try:
+            return self.clients[service].get("/ready").status_code == 200
+        except httpx.TransportError:
+            return False
 
     def restart(self, service: str) -> None:
         self.processes.start_one(service)
         self.processes.wait_ready(service, 240)
 
     def token(self, **claims: Any) -> dict[str, str]:
-        answer = self.clients["registration"].post("/dev/token", json=claims)
-        assert answer.status_code == 200, answer.text
-        return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+        """A token for ``claims``, made once (registration, which signs them, may be down
+        when one is needed again)."""
+        key = repr(sorted(claims.items()))
+        if key not in self._tokens:
+            answer = self.clients["registration"].post("/dev/token", json=claims)
+            assert answer.status_code == 200, answer.text
+            self._tokens[key] = {"Authorization": f"Bearer {answer.json()['access_token']}"}
+        return self._tokens[key]
 
     def staff(self) -> dict[str, str]:
         return self.token(user_id="karine", roles=["org_staff"], organization=ORG)
 
-    def manager(self) -> dict[str, str]:
-        return self.token(user_id="sophie", roles=["org_manager"], organization=ORG)
+    def manager(self, organization: str = ORG) -> dict[str, str]:
+        return self.token(user_id="sophie", roles=["org_manager"], organization=organization)
+
+    def reviewed(self, organizations: list[str]) -> dict[str, dict[str, str]]:
+        """``organizations`` covered and assigned to the reviewer, whose e-mail notifications
+        knows: each report submitted then sends the reviewer one e-mail. Returns each
+        organization's manager's headers (made now: registration, which signs tokens, may be
+        down later)."""
+        admin = self.token(user_id="admin", roles=["admin"])
+        contact = {"email": REVIEWER_EMAIL, "name": "Nadia Lavoie", "language": "fr"}
+        answer = self.clients["notifications"].put(
+            f"/ministry-contacts/{REVIEWER}", headers=admin, json=contact
+        )
+        assert answer.status_code == 200, answer.text
+        for organization in organizations:
+            cover(self.services, organization)
+            assign_reviewer(self.services, REVIEWER, organization)
+        return {organization: self.manager(organization) for organization in organizations}
+
+    def submit(self, managers: dict[str, dict[str, str]], figures: Figures) -> None:
+        """Each organization's report of the previous quarter (ended) submitted, retried with
+        its key until accepted."""
+        previous = FiscalQuarter.of(self.quarter.first_day - timedelta(days=1))
+        with httpx.Client(timeout=20) as http:
+            for organization, headers in managers.items():
+                url = f"{self.processes.url('reporting')}/reports/{organization}/{previous}/submit"
+                self._command(http, url, headers, None, figures, accepted=200)
 
     def prepare(self, persons: int) -> list[str]:
         """The organization covered, and ``persons`` persons registered and known to
@@ -189,8 +237,23 @@ class FaultSystem:
     def _declare_one(
         self, http: httpx.Client, url: str, headers: dict[str, str], person_id: str, figures: Figures
     ) -> None:
+        answer = self._command(http, url, headers, self.declaration(person_id), figures, accepted=201)
+        if answer is not None:
+            with figures.lock:
+                figures.intervention_ids.append(answer.json()["intervention_id"])
+
+    def _command(
+        self,
+        http: httpx.Client,
+        url: str,
+        headers: dict[str, str],
+        body: dict[str, Any] | None,
+        figures: Figures,
+        accepted: int,
+    ) -> httpx.Response | None:
+        """POST ``body`` with a key of its own, again with the same key after no answer, a 503
+        or "still running", for 180 s at most; the accepting answer, or None."""
         key = str(uuid.uuid4())
-        body = self.declaration(person_id)
         with figures.lock:
             figures.sent += 1
         deadline = time.monotonic() + 180
@@ -201,12 +264,11 @@ class FaultSystem:
             seen = _seen(answer)
             with figures.lock:
                 figures.answers[seen] += 1
-                if answer is not None and answer.status_code == 201:
+                if answer is not None and answer.status_code == accepted:
                     figures.accepted += 1
-                    figures.intervention_ids.append(answer.json()["intervention_id"])
-                    return
+                    return answer
                 if not _expected(seen) or time.monotonic() > deadline:
-                    return
+                    return None
                 figures.retries += 1
             time.sleep(_retry_after(answer) if answer is not None else 0.5)
 

@@ -21,6 +21,7 @@ from scripts.launcher import SERVICES
 from tests.faults.outages import (
     KAFKA,
     POSTGRES,
+    REVIEWER_EMAIL,
     FaultSystem,
     Figures,
     Infra,
@@ -81,6 +82,7 @@ def _assert_exact(
     recovery = until(
         lambda: running.counted() == counted_before + figures.accepted, "reporting counts them", 240
     )
+    running.settled()
     report(name, figures, stored=running.stored() - stored_before, recovery_s=f"{recovery:.1f}", **more)
     assert figures.unexpected() == {}, f"answers a client should not see: {figures.unexpected()}"
     assert figures.accepted == figures.sent, "every declaration accepted in the end"
@@ -91,6 +93,7 @@ def _assert_exact(
 
 
 def _before(running: FaultSystem) -> tuple[int, int]:
+    running.settled()
     return running.stored(), running.counted()
 
 
@@ -116,23 +119,36 @@ def test_a_server_stopped_and_restarted_mid_load(
 
 def test_kill_9_of_each_services_supervisor_during_load(system: tuple[FaultSystem, list[str]]) -> None:
     """The orchestrator (here the test) starts a killed service again; its serving processes
-    ended with it, so the new one has the port."""
+    ended with it, so the new one has the port. Meanwhile six organizations submit their
+    reports: the reviewer gets one e-mail for each, not one more."""
     running, persons = system
-    before, figures = _before(running), Figures()
+    organizations = [f"org-faults-{n}" for n in range(6)]
+    managers = running.reviewed(organizations)
+    before, figures, submissions = _before(running), Figures(), Figures()
+    mails_before = len(running.smtp.to(REVIEWER_EMAIL))
     chance, kills = seeded("kill-9"), []
-    with in_background(lambda: running.declare(persons, LOAD, figures)):
+    with (
+        in_background(lambda: running.declare(persons, LOAD, figures)),
+        in_background(lambda: running.submit(managers, submissions)),
+    ):
         for service in chance.sample(SERVICES, len(SERVICES)):
             time.sleep(chance.uniform(0.5, 3.0))
             running.processes.kill(service)
             kills.append(service)
             running.restart(service)
-    _assert_exact(running, before, figures, "kill -9", kills=",".join(kills))
+    assert submissions.accepted == len(organizations), dict(submissions.answers)
+    until(lambda: len(running.smtp.to(REVIEWER_EMAIL)) >= mails_before + 6, "the reviewer's e-mails", 240)
+    time.sleep(5)  # a duplicate would come now
+    mails = len(running.smtp.to(REVIEWER_EMAIL)) - mails_before
+    _assert_exact(running, before, figures, "kill -9", kills=",".join(kills), submitted=6, emails=mails)
+    assert mails == len(organizations), "one e-mail per submission"
 
 
 def test_concurrent_corrections_of_one_intervention_each_make_one_version(
     system: tuple[FaultSystem, list[str]],
 ) -> None:
     running, persons = system
+    running.settled()
     staff = running.staff()
     url = running.processes.url("interventions")
     with httpx.Client(base_url=url, timeout=60) as http:
@@ -162,6 +178,7 @@ def test_concurrent_corrections_of_one_intervention_each_make_one_version(
 
 def test_concurrent_registrations_of_one_uci_make_one_person(system: tuple[FaultSystem, list[str]]) -> None:
     running, _ = system
+    running.settled()
     staff = running.staff()
     body = {**person_body(999), "uci": "9876-5432"}
     url = running.processes.url("registration")

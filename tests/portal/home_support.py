@@ -20,7 +20,7 @@ from gsi_kernel.clock import montreal_date
 from gsi_kernel.fiscal import FiscalQuarter
 from scripts.demo_plan import USERS
 from scripts.launcher import ServiceProcesses
-from tests.portal.persons_support import api_token, person_body, register
+from tests.portal.persons_support import api_token, assign_reviewer, person_body, register
 from tests.portal.support import ORG, eventually, this_quarter
 
 MANAGER, STAFF, REVIEWER, ADMIN = "sophie@org-sherbrooke", "karine@org-sherbrooke", "nadia@mifi", "admin@mifi"
@@ -126,6 +126,7 @@ def _agreement(http: httpx.Client, system: ServiceProcesses) -> None:
     }
     org = {"organization_id": ORG, "name": "Intégration Estrie", "regions": ["05"], "contacts": [contact]}
     ok(http.post(f"{reporting}/organizations", headers=admin, json=org))
+    assign_reviewer(http, system, ORG, REVIEWER)
     current, previous = this_quarter(), previous_quarter()
     year = f"{current.start_year}-{current.start_year + 1}"
     agreement = {

@@ -50,6 +50,15 @@ def api_token(http: httpx.Client, system: ServiceProcesses, user_id: str) -> dic
     return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
 
+def assign_reviewer(http: httpx.Client, system: ServiceProcesses, organization: str, reviewer: str) -> None:
+    """``reviewer`` assigned to ``organization`` in reporting's registry, which every service
+    follows (ADR 23): the token's claim no longer says it."""
+    admin = api_token(http, system, "admin@mifi")
+    url = f"{system.url('reporting')}/organizations/{organization}/reviewers/{reviewer}"
+    answer = http.put(url, headers=admin)
+    assert answer.status_code < 300, answer.text
+
+
 def person_body(family_name: str, given_name: str, **more: Any) -> dict[str, Any]:
     return {
         "family_name": family_name,

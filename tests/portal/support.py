@@ -3,11 +3,14 @@ and the page's Content-Security-Policy reports."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import axe_playwright_python
 import httpx
@@ -25,6 +28,14 @@ BLOCKING = ("serious", "critical")
 # Several portal test runs on one machine (e.g. two people's) each set their own shift of the
 # ports the services and the portal listen on; Keycloak's portal port stays (the realm names it).
 PORT_SHIFT = int(os.environ.get("GSI_TEST_PORT_SHIFT", "0"))
+T = TypeVar("T")
+
+
+def run_async(work: Coroutine[Any, Any, T]) -> T:
+    """``work`` on an event loop of its own: once a browser test has started Playwright's sync
+    driver, it keeps an event loop running in this thread, and ``asyncio.run`` refuses."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, work).result()
 
 
 def this_quarter() -> FiscalQuarter:

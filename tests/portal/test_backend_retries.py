@@ -4,7 +4,6 @@ service applies it once (ADR 21); reads carry none, and an upload is sent once."
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 
 import httpx
@@ -13,6 +12,7 @@ import pytest
 from portal import backend as backend_module
 from portal.backend import Backends, BackendUnavailable
 from portal.settings import PortalSettings
+from tests.portal.support import run_async
 
 Answer = Callable[[httpx.Request], httpx.Response]
 
@@ -48,7 +48,7 @@ def no_pause(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_command_is_sent_again_with_the_same_key_after_no_answer_and_a_503() -> None:
     seen: list[httpx.Request] = []
     backends = _backends([_no_answer, _unavailable, _created], seen)
-    answer = asyncio.run(backends.post("interventions", "/interventions", token="t", json={"a": 1}))
+    answer = run_async(backends.post("interventions", "/interventions", token="t", json={"a": 1}))
     assert answer == {"intervention_id": "i-1"}
     keys = {request.headers["Idempotency-Key"] for request in seen}
     assert len(seen) == 3
@@ -59,9 +59,9 @@ def test_a_command_is_sent_again_with_the_same_key_after_no_answer_and_a_503() -
 def test_each_command_has_its_own_key_and_a_read_has_none() -> None:
     seen: list[httpx.Request] = []
     backends = _backends([_created, _created, lambda r: httpx.Response(200, json={})], seen)
-    asyncio.run(backends.post("interventions", "/interventions", token="t", json={}))
-    asyncio.run(backends.post("interventions", "/interventions", token="t", json={}))
-    asyncio.run(backends.get("interventions", "/interventions", token="t"))
+    run_async(backends.post("interventions", "/interventions", token="t", json={}))
+    run_async(backends.post("interventions", "/interventions", token="t", json={}))
+    run_async(backends.get("interventions", "/interventions", token="t"))
     assert seen[0].headers["Idempotency-Key"] != seen[1].headers["Idempotency-Key"]
     assert "Idempotency-Key" not in seen[2].headers
 
@@ -70,7 +70,7 @@ def test_a_service_still_away_after_the_retries_is_unavailable() -> None:
     seen: list[httpx.Request] = []
     backends = _backends([_no_answer, _no_answer, _no_answer], seen)
     with pytest.raises(BackendUnavailable):
-        asyncio.run(backends.post("reporting", "/reports/x/submit", token="t"))
+        run_async(backends.post("reporting", "/reports/x/submit", token="t"))
     assert len(seen) == 3
 
 
@@ -78,9 +78,9 @@ def test_a_read_and_an_upload_are_sent_once() -> None:
     seen: list[httpx.Request] = []
     backends = _backends([_no_answer, _no_answer], seen)
     with pytest.raises(BackendUnavailable):
-        asyncio.run(backends.get("registration", "/persons", token="t"))
+        run_async(backends.get("registration", "/persons", token="t"))
     upload = {"file": ("a.csv", b"x", "text/csv")}
     with pytest.raises(BackendUnavailable):
-        asyncio.run(backends.request("POST", "interventions", "/imports", token="t", files=upload))
+        run_async(backends.request("POST", "interventions", "/imports", token="t", files=upload))
     assert len(seen) == 2
     assert "Idempotency-Key" in seen[1].headers

@@ -4,10 +4,7 @@ values; a form with a one-time token sent twice makes one thing; a message for t
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import Coroutine
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar, cast
 
 import pytest
@@ -19,6 +16,7 @@ from portal.backend import BackendRefused, Backends
 from portal.forms import Field, FormSpec, Group
 from portal.routes.persons_common import take_flash
 from portal.routes.posting import LOCKED_TOO, Post, present, redraw, refused_on, send, send_once
+from tests.portal.support import run_async
 
 SPEC = FormSpec("thing", (Group(None, (Field("name", "Name"), Field("when", "Date", "date"))),))
 T = TypeVar("T")
@@ -38,12 +36,6 @@ class FakeBackends:
         if isinstance(answer, Exception):
             raise answer
         return answer
-
-
-def _run(work: Coroutine[Any, Any, T]) -> T:
-    """``work`` on an event loop of its own (the browser tests' driver keeps one running here)."""
-    with ThreadPoolExecutor(1) as thread:
-        return thread.submit(asyncio.run, work).result()
 
 
 def _request() -> Request:
@@ -70,7 +62,7 @@ def _post(body: Any = None, statuses: tuple[int, ...] = (400, 409, 422)) -> Post
 
 def test_a_refusal_of_the_form_is_put_beside_its_field_on_the_page_drawn_again() -> None:
     backends = FakeBackends(_refused(422))
-    page = _run(send(cast(Backends, backends), WHO, _post({"when": "demain"})))
+    page = run_async(send(cast(Backends, backends), WHO, _post({"when": "demain"})))
     assert isinstance(page, Response)
     assert page.status_code == 422
     assert bytes(page.body).decode() == "[('when', 'Date invalide')] []"
@@ -79,10 +71,10 @@ def test_a_refusal_of_the_form_is_put_beside_its_field_on_the_page_drawn_again()
 
 def test_any_other_refusal_goes_to_the_error_pages() -> None:
     with pytest.raises(BackendRefused):
-        _run(send(cast(Backends, FakeBackends(_refused(403))), WHO, _post()))
+        run_async(send(cast(Backends, FakeBackends(_refused(403))), WHO, _post()))
     with pytest.raises(BackendRefused):  # a locked quarter is the form's only where said so
-        _run(send(cast(Backends, FakeBackends(_refused(423))), WHO, _post()))
-    page = _run(send(cast(Backends, FakeBackends(_refused(423))), WHO, _post(statuses=LOCKED_TOO)))
+        run_async(send(cast(Backends, FakeBackends(_refused(423))), WHO, _post()))
+    page = run_async(send(cast(Backends, FakeBackends(_refused(423))), WHO, _post(statuses=LOCKED_TOO)))
     assert isinstance(page, Response)
     assert page.status_code == 422
 
@@ -96,7 +88,7 @@ def test_a_form_sent_twice_makes_one_thing_and_says_so_once() -> None:
     backends = FakeBackends({"thing_id": "t-1", "flags": [1, 2]})
 
     def once(request: Request) -> Response:
-        return _run(
+        return run_async(
             send_once(
                 request,
                 cast(Backends, backends),

@@ -26,7 +26,15 @@ from gsi_kernel.fiscal import FiscalQuarter
 from scripts.demo_plan import USERS
 from scripts.launcher import ServiceProcesses
 from tests.portal.interventions_support import assert_no_id_shown
-from tests.portal.persons_support import api_token, csrf_of, person_body, portal_as, register, text_of
+from tests.portal.persons_support import (
+    api_token,
+    assign_reviewer,
+    csrf_of,
+    person_body,
+    portal_as,
+    register,
+    text_of,
+)
 from tests.portal.support import PORT_SHIFT, assert_accessible, eventually, screenshot
 
 pytestmark = pytest.mark.portal
@@ -80,6 +88,7 @@ def _setup(http: httpx.Client, system: ServiceProcesses) -> dict[str, str]:
     }
     org = {"organization_id": ORG, "name": "Intégration Estrie", "regions": ["05"], "contacts": [contact]}
     _ok(http.post(f"{reporting}/organizations", headers=admin, json=org))
+    assign_reviewer(http, system, ORG, REVIEWER)
     agreement = {
         "organization_id": ORG,
         "starts_on": date(PREVIOUS.start_year, 4, 1).isoformat(),
@@ -332,7 +341,11 @@ def test_a_notice_is_read_in_full_links_to_its_page_and_marked_read(
         ),
         what="interventions knows the quarter is locked",
     )
-    _ok(http.post(f"{url}/{made['id']}/refusal", headers=reviewer, json={"reason": "Hors délai"}))
+    refusal = f"{url}/{made['id']}/refusal"
+    eventually(  # once interventions has taken in the reviewer's assignment (ADR 23)
+        lambda: http.post(refusal, headers=reviewer, json={"reason": "Hors délai"}).status_code < 300,
+        what="the ministry refuses the lock exception",
+    )
     inbox = f"{system.url('notifications')}/inbox"
     notice = eventually(
         lambda: next(

@@ -19,6 +19,7 @@ from portal.backend import Backends
 from portal.bootstrap import build_app
 from portal.settings import PortalSettings
 from portal.timing import BackendTime
+from tests.portal.support import run_async
 
 pytestmark = pytest.mark.portal
 
@@ -110,7 +111,7 @@ def test_requests_in_parallel_each_count_their_own_calls(portal: TestClient) -> 
         async with httpx.AsyncClient(transport=transport, base_url="http://portal") as client:
             return list(await asyncio.gather(client.get("/probe"), client.get("/probe")))
 
-    for answer in asyncio.run(both()):
+    for answer in run_async(both()):
         assert timing_of(answer)[2] == 3
 
 
@@ -160,4 +161,4 @@ def test_a_service_that_holds_its_connections_does_not_hold_the_others() -> None
             for server in servers:
                 server.close()
 
-    asyncio.run(scenario())
+    run_async(scenario())

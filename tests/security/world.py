@@ -118,6 +118,7 @@ def build_world(services: Services, clock: FixedClock) -> World:
     import_file(services.interventions, a)
     submit(services.reporting, a, Q2)
     a.ids["notice_id"] = notice(services.notifications, a)
+    reviewer_known_everywhere(services, a)
     a.ids["organization_id"] = ORG_A
     secrets = {v for k, v in a.ids.items() if k.endswith("_id")} | {
         "Zaroukian",
@@ -159,6 +160,22 @@ def register_organization(http: Http, admin: dict[str, str], t: Tenant, name: st
     ok(http.post("/organizations", headers=admin, json=body))
     # PUT is not in the flow's Http protocol: the TestClient has it.
     ok(http.put(f"/organizations/{t.organization}/reviewers/{t.reviewer}", headers=admin))  # type: ignore[attr-defined]
+
+
+def reviewer_known_everywhere(services: Services, t: Tenant) -> None:
+    """Wait until registration and interventions have taken in reporting's assignment of the
+    tenant's reviewer (notifications has: the reviewer read a notice). A reviewer's
+    organizations come from that registry, not from the token (ADR 23)."""
+
+    def reads_everything() -> bool:
+        person = services.registration.get(f"/persons/{t.ids['person_id']}", headers=t.reviewer_headers)
+        url = f"/interventions/{t.ids['intervention_id']}"
+        return (
+            person.status_code == 200
+            and services.interventions.get(url, headers=t.reviewer_headers).status_code == 200
+        )
+
+    eventually(reads_everything, what="every service knows the reviewer's assignment")
 
 
 def record_agreement(http: Http, admin: dict[str, str], organization: str) -> str:

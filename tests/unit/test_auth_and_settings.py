@@ -34,16 +34,18 @@ def verifier(issuer: DevTokenIssuer) -> TokenVerifier:
     return TokenVerifier(issuer="gsi-dev-issuer", audience="gsi", public_key_pem=issuer.public_key_pem)
 
 
-def test_a_valid_token_gives_the_principal(issuer: DevTokenIssuer) -> None:
+def test_a_valid_token_gives_the_principal_without_the_claimed_assignments(issuer: DevTokenIssuer) -> None:
+    """Roles come from the token; a reviewer's organizations never do (ADR 23): the registry
+    fills them in on each request (gsi_kernel.reviewers)."""
     token = issuer.issue(
         user_id="nadia", roles=[Role.MINISTRY_REVIEWER], assigned_organizations=["org-a", "org-b"], now=NOW
     )
     principal = verifier(issuer).verify(token)
-    assert principal == Principal(
-        "nadia", frozenset({Role.MINISTRY_REVIEWER}), None, frozenset({"org-a", "org-b"})
-    )
-    assert may_read_organization(principal, "org-a")
-    assert not may_read_organization(principal, "org-c")
+    assert principal == Principal("nadia", frozenset({Role.MINISTRY_REVIEWER}), None, frozenset())
+    assert not may_read_organization(principal, "org-a")
+    assigned = Principal("nadia", frozenset({Role.MINISTRY_REVIEWER}), None, frozenset({"org-a"}))
+    assert may_read_organization(assigned, "org-a")
+    assert not may_read_organization(assigned, "org-c")
 
 
 def test_a_verified_token_is_remembered_until_it_expires(

@@ -192,7 +192,8 @@ class OrganizationUpdated(ContractEvent):
 
 
 class ReviewerAssigned(ContractEvent):
-    """A ministry reviewer (user id) now controls this organization's reports."""
+    """A ministry reviewer (user id) now controls this organization's reports, and reads its
+    data on every service: the services authorize reviewers from these events (ADR 23)."""
 
     event_type = "reporting.ReviewerAssigned"
     schema_version = 1
@@ -202,6 +203,8 @@ class ReviewerAssigned(ContractEvent):
 
 
 class ReviewerUnassigned(ContractEvent):
+    """The reviewer no longer controls nor reads this organization's data, on any service."""
+
     event_type = "reporting.ReviewerUnassigned"
     schema_version = 1
 

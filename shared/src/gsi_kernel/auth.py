@@ -38,6 +38,9 @@ ORG_ROLES = frozenset({Role.ORG_STAFF, Role.ORG_MANAGER})
 
 @dataclass(frozen=True, slots=True)
 class Principal:
+    """Who calls: user and roles from the token; ``assigned_organizations`` from GSI's reviewer
+    registry (:mod:`gsi_kernel.reviewers`), filled in per request for a reviewer."""
+
     user_id: str
     roles: frozenset[Role]
     organization: str | None = None
@@ -150,13 +153,17 @@ def _principal(claims: dict[str, Any]) -> Principal:
         user_id=str(claims["sub"]),
         roles=roles,
         organization=claims.get("org"),
-        assigned_organizations=frozenset(claims.get("assigned_orgs", [])),
+        # A reviewer's organizations come from GSI's registry on each request, never from the
+        # identity provider (ADR 23): an ``assigned_orgs`` claim is ignored.
         language=str(claims.get("locale", "fr"))[:2],
     )
 
 
 class DevTokenIssuer:
-    """Mints tokens for development and tests. Never enabled in production (settings refuse)."""
+    """Mints tokens for development and tests. Never enabled in production (settings refuse).
+
+    ``assigned_organizations`` still writes an ``assigned_orgs`` claim, as an identity provider
+    might: the services ignore it (ADR 23), and the tests show that they do."""
 
     def __init__(self, private_key_pem: bytes, *, issuer: str, audience: str) -> None:
         self._private_pem = private_key_pem

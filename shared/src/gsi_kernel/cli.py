@@ -78,6 +78,7 @@ def serve_from_processes(settings: S, build_kernel: Callable[[S], Kernel]) -> No
     reporter = StatusWriter(
         status, kernel.workers.statuses, kernel.consumer_figures, kernel.workers.stop_event
     )
+    reporter.write_now()  # before any serving process reads it
     reporter.start()
     try:
         settle()

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy import Table
+
 from gsi_kernel.auth import DevTokenIssuer, TokenVerifier, load_or_create_dev_key
 from gsi_kernel.bus.port import Bus, TopicSpec
 from gsi_kernel.clock import Clock, SystemClock, shifted
@@ -22,6 +24,7 @@ from gsi_kernel.events import EventRegistry
 from gsi_kernel.migrations import upgrade
 from gsi_kernel.projections import Projection, ProjectionRunner, ProjectionWorker
 from gsi_kernel.relay import OutboxRelay
+from gsi_kernel.reviewers import ReviewerRegistry
 from gsi_kernel.settings import ServiceSettings
 from gsi_kernel.store.database import Database, connect
 from gsi_kernel.store.event_store import EventStore
@@ -61,6 +64,9 @@ class ServiceWiring:
     # only for projections that write rows of the command's own streams (no read-modify-write
     # across streams, which the catch-up's checkpoint lock serialises and a command does not).
     inline_projections: bool = False
+    # Where the service keeps reporting's reviewer assignments (``organization_id``,
+    # ``reviewer_id``): a reviewer's organizations are read from it on each request (ADR 23).
+    reviewer_assignments: Table | None = None
 
 
 def migrate(settings: ServiceSettings, migrations: Path) -> None:
@@ -121,6 +127,8 @@ class Kernel:
             project_inline=self.projections.apply_inline if self.projections.inline else None,
         )
         self.dev_issuer, self.verifier = _auth(settings)
+        table = wiring.reviewer_assignments
+        self.reviewers = ReviewerRegistry(self.db, table) if table is not None else None
         self.workers = WorkerGroup()
         # Service-specific collaborators built alongside the kernel (e.g. a key store that a
         # projection and the handlers must share), for the service's build_app to pick up.

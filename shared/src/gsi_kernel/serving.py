@@ -86,25 +86,30 @@ def _serve(config: uvicorn.Config, listening: socket.socket, pulse: Any, supervi
     with the supervisor) every second it is free to."""
     config.configure_logging()
     _end_with_parent(supervisor)  # not os.getppid(): it may already be gone
-    server = uvicorn.Server(config)
+    server = _PulsingServer(config, pulse)
+    with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
+        runner.run(server.serve(sockets=[listening]))
 
-    async def serve() -> None:
+
+class _PulsingServer(uvicorn.Server):
+    """uvicorn, beating once it serves. Importing the app and its lifespan (migrations,
+    connections) run in the event loop before; on a loaded machine that can take minutes, and
+    is not a stuck loop. The first beat comes in the same step as the end of start-up, before
+    the loop can take a request (one that blocked it would otherwise keep it "starting")."""
+
+    def __init__(self, config: uvicorn.Config, pulse: Any) -> None:
+        super().__init__(config)
+        self.pulse = pulse
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
         loop = asyncio.get_running_loop()
 
         def beat() -> None:
-            pulse.value = time.monotonic()
+            self.pulse.value = time.monotonic()
             loop.call_later(_PULSE_S, beat)
 
-        serving = asyncio.ensure_future(server.serve(sockets=[listening]))
-        # Importing the app and its lifespan (migrations, connections) run in this loop before
-        # it serves; on a loaded machine that can take minutes, and is not a stuck loop.
-        while not server.started and not serving.done():
-            await asyncio.sleep(0.1)
         beat()
-        await serving
-
-    with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
-        runner.run(serve())
 
 
 def _end_with_parent(parent: int) -> None:

@@ -133,8 +133,9 @@ class StatusWriter(threading.Thread):
         self._target, self._stop_event, self._every_s = target, stop, every_s
         self._statuses, self._consumers = statuses, consumers
 
+    def write_now(self) -> None:
+        self._target.write(self._statuses(), self._consumers())
+
     def run(self) -> None:
-        while True:
-            self._target.write(self._statuses(), self._consumers())
-            if self._stop_event.wait(self._every_s):
-                return
+        while not self._stop_event.wait(self._every_s):
+            self.write_now()

@@ -44,6 +44,7 @@ from interventions.projections import persons
 from interventions.projections import reporting as reporting_events
 from interventions.projections.interventions import InterventionsProjection
 from interventions.projections.plans import ActionPlansProjection, RegionalizationProjection
+from interventions.projections.tables import reviewer_assignments
 from interventions.settings import InterventionsSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -69,6 +70,7 @@ def build_kernel(
             ConsumerSpec(persons.CONSUMER, [registration.TOPIC], persons.HANDLERS),
             ConsumerSpec(reporting_events.CONSUMER, [reporting.TOPIC], reporting_events.HANDLERS),
         ],
+        reviewer_assignments=reviewer_assignments,
     )
     return Kernel(settings, wiring, clock=clock, bus=bus)
 

@@ -21,6 +21,7 @@ from notifications.app.schedule_admin import ScheduleAdmin
 from notifications.app.scheduler import Scheduler
 from notifications.app.templates import Renderer
 from notifications.domain.registry import EVENTS
+from notifications.projections import workflow
 from notifications.projections.deliveries import DeliveryLogProjection
 from notifications.projections.directory import DirectoryProjection
 from notifications.projections.inbox import InboxProjection
@@ -40,6 +41,8 @@ def build_kernel(
         migrations=MIGRATIONS,
         registry=EVENTS,
         projections=[InboxProjection(), DirectoryProjection(), DeliveryLogProjection()],
+        # A reviewer reads the notices of the organizations reporting assigns them (ADR 23).
+        reviewer_assignments=workflow.reviewer_assignments,
     )
     kernel = Kernel(settings, wiring, clock=clock, bus=bus)
     # The consumers write through the kernel's writer, which exists only once the kernel does.

@@ -16,15 +16,28 @@ from gsi_kernel.clock import Clock, SystemClock, shifted
 from portal.backend import Backends
 from portal.errors import install_error_pages
 from portal.routes import (
+    admin_agreements,
+    admin_audit,
+    admin_calendar,
+    admin_duplicates,
+    admin_incidents,
+    admin_notifications,
+    admin_organizations,
+    admin_privacy,
     general,
     home,
     imports,
     inbox,
+    indicators,
     interventions,
     lock_exceptions,
+    ministry_exceptions,
+    ministry_organizations,
     persons,
     plans,
     reports,
+    review_control,
+    review_queue,
 )
 from portal.routes.signin import development_router, oidc_client, oidc_router
 from portal.security import SecurityHeadersMiddleware, check_csrf, content_security_policy
@@ -73,15 +86,31 @@ def build_app(
         app.state.oidc = oidc_client(settings)
         app.include_router(oidc_router())
         form_targets = (_origin(settings.oidc_discovery_url or ""),)
-    app.include_router(general.router)
-    app.include_router(home.router)
-    app.include_router(persons.router)
-    app.include_router(interventions.routes)
-    app.include_router(plans.routes)
-    app.include_router(imports.router)
-    app.include_router(reports.router)
-    app.include_router(inbox.router)
-    app.include_router(lock_exceptions.router)
+    for pages_of in (
+        general.router,
+        home.router,
+        persons.router,
+        interventions.routes,
+        plans.routes,
+        imports.router,
+        reports.router,
+        inbox.router,
+        lock_exceptions.router,
+        review_queue.router,  # the ministry's and the administrators' (in this order: the
+        review_control.router,  # first route matching a path answers it)
+        admin_privacy.router,
+        admin_incidents.router,
+        admin_duplicates.router,
+        admin_notifications.router,
+        admin_audit.router,
+        admin_organizations.router,
+        admin_agreements.router,
+        admin_calendar.router,
+        ministry_exceptions.router,
+        ministry_organizations.router,
+        indicators.router,
+    ):
+        app.include_router(pages_of)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     install_error_pages(app, pages)
     store = SessionStore(

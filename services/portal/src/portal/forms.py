@@ -156,6 +156,7 @@ class FormView:
     options: dict[str, Options] = field(default_factory=dict)
     live: bool = True
     today: date | None = None
+    checked_at: str = "/personnes/formulaires"  # where a field is checked as it is left (htmx)
 
     @property
     def summary(self) -> list[tuple[str, str]]:

@@ -8,13 +8,14 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from gsi_contracts import registration as contract
+from gsi_contracts import reporting
 from gsi_kernel.bus.port import Bus
 from gsi_kernel.clock import Clock
 from gsi_kernel.http.app import create_app
 from gsi_kernel.http.audit import only_fields
 from gsi_kernel.privacy.cipher import PiiCodec
 from gsi_kernel.privacy.keys import KeyStore
-from gsi_kernel.runtime import Kernel, ServiceWiring
+from gsi_kernel.runtime import ConsumerSpec, Kernel, ServiceWiring
 from registration.api import admin, changes, incidents, persons
 from registration.app.changes import MAX_DOCUMENT_BYTES, PersonChanges
 from registration.app.duplicates import DuplicatesQueue
@@ -28,6 +29,7 @@ from registration.app.retention import RetentionWorker
 from registration.app.rules import RuleBooks
 from registration.app.vault import PersonVault
 from registration.domain.registry import EVENTS
+from registration.projections import reviewers
 from registration.projections.incidents import IncidentsProjection
 from registration.projections.persons import PersonsProjection, RuleSetsProjection
 from registration.settings import RegistrationSettings
@@ -58,6 +60,9 @@ def build_kernel(
         published_topics=[contract.TOPIC],
         publisher=publish,
         projections=[PersonsProjection(codec), RuleSetsProjection(), IncidentsProjection()],
+        # Reviewers read the files of the organizations reporting assigns them (ADR 23).
+        consumers=[ConsumerSpec(reviewers.CONSUMER, [reporting.TOPIC], reviewers.HANDLERS)],
+        reviewer_assignments=reviewers.reviewer_assignments,
     )
     kernel = Kernel(settings, wiring, clock=clock, bus=bus)
     kernel.extras["vault"] = PersonVault(codec, master_key)

@@ -62,6 +62,8 @@ def build_kernel(
             ConsumerSpec(performance.CONSUMER, [interventions.TOPIC], performance.HANDLERS),
             ConsumerSpec(regionalization.CONSUMER, [interventions.TOPIC], regionalization.HANDLERS),
         ],
+        # A reviewer's organizations: the registry's own assignments, on each request (ADR 23).
+        reviewer_assignments=registry_projection.reviewer_assignments,
     )
     return Kernel(settings, wiring, clock=clock, bus=bus)
 

@@ -114,6 +114,7 @@ def create_app(
     install_docs(app)
     app.state.kernel = kernel
     app.state.verifier = kernel.verifier
+    app.state.reviewers = kernel.reviewers
     for name, value in (state or {}).items():
         setattr(app.state, name, value)
     install_error_handlers(app)
@@ -233,7 +234,10 @@ class TokenRequest(BaseModel):
     user_id: Line = Field(min_length=1, max_length=200, examples=["karine@org-sherbrooke"])
     roles: list[Role] = Field(min_length=1, examples=[["org_staff"]])
     organization: Line | None = Field(default=None, examples=["org-sherbrooke"])
-    assigned_organizations: list[Line] = []
+    assigned_organizations: list[Line] = Field(
+        default=[],
+        description="Écrit dans le jeton, ignoré par les services (ADR 23) / Written, ignored (ADR 23)",
+    )
     language: Literal["fr", "en"] = "fr"
     ttl_minutes: int = Field(default=480, ge=1, le=24 * 60)
 

@@ -18,11 +18,13 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from gsi_kernel.auth import Principal, Role, TokenVerifier
 from gsi_kernel.errors import Forbidden, Unauthenticated
 from gsi_kernel.http import policy as policies
 from gsi_kernel.http.policy import OPENAPI_KEY, Policy, Scope
+from gsi_kernel.reviewers import ReviewerRegistry
 
 _bearer = HTTPBearer(auto_error=False, description="Jeton JWT (RS256) / JWT bearer token (RS256)")
 
@@ -38,7 +40,15 @@ async def authenticate(
             "Missing authentication token.",
         )
     verifier: TokenVerifier = request.app.state.verifier
-    return verifier.verify(credentials.credentials)
+    principal = verifier.verify(credentials.credentials)
+    if Role.MINISTRY_REVIEWER not in principal.roles:
+        return principal
+    # A reviewer's organizations, from the registry on each request (ADR 23); a service that
+    # keeps none gives its reviewers none. The query goes to the thread pool: reviewers only.
+    registry: ReviewerRegistry | None = getattr(request.app.state, "reviewers", None)
+    if registry is None:
+        return principal
+    return await run_in_threadpool(registry.principal_with_assignments, principal)
 
 
 PolicyCheck = Callable[..., Awaitable[Principal]]

@@ -1,5 +1,6 @@
 """What interventions learns from reporting's published events: each organization's agreement
-volets, and which quarters are locked (an accepted report closes its quarter to changes)."""
+volets, which quarters are locked (an accepted report closes its quarter to changes), and which
+organizations each reviewer is assigned (ADR 23)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from sqlalchemy import Connection, delete, insert
 
 from gsi_contracts import reporting as contract
 from gsi_kernel.envelope import EventEnvelope
-from interventions.projections.tables import agreements, quarter_locks
+from gsi_readmodels.reviewers import ReviewerFollower
+from interventions.projections.tables import agreements, quarter_locks, reviewer_assignments
 
 CONSUMER = "interventions.reporting"
 
@@ -63,4 +65,5 @@ HANDLERS = {
     contract.AgreementRecorded.event_type: on_agreement_recorded,
     contract.QuarterLocked.event_type: on_quarter_locked,
     contract.QuarterUnlocked.event_type: on_quarter_unlocked,
+    **ReviewerFollower(reviewer_assignments).handlers,
 }

@@ -13,6 +13,7 @@ from sqlalchemy import JSON, Boolean, Column, Date, Index, Integer, MetaData, St
 from gsi_kernel.store.types import UtcDateTime
 from gsi_readmodels.catalogues import catalogue_table
 from gsi_readmodels.persons import person_tables
+from gsi_readmodels.reviewers import reviewer_assignments_table
 
 metadata = MetaData()
 
@@ -24,6 +25,9 @@ known_person_statuses = PERSONS.statuses
 published_rule_sets = PERSONS.rule_sets
 
 # ---- from reporting's events -----------------------------------------------------------------
+
+# Which organizations each ministry reviewer may read and control (ADR 23).
+reviewer_assignments = reviewer_assignments_table(metadata)
 
 agreements = Table(
     "agreements",

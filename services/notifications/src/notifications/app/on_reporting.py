@@ -18,6 +18,7 @@ from gsi_kernel.consumer import Handler
 from gsi_kernel.envelope import EventEnvelope
 from gsi_kernel.http.context import context_caused_by
 from gsi_kernel.writer import StreamWriter
+from gsi_readmodels.reviewers import ReviewerFollower
 from notifications.app.notices import prepare, record_in
 from notifications.domain.notice import Audience, NoticeKind
 from notifications.projections import workflow
@@ -141,14 +142,7 @@ def _registry_handlers() -> dict[str, Handler]:
         reporting.OrganizationUpdated.event_type: keep(
             reporting.OrganizationUpdated, workflow.keep_organization
         ),
-        reporting.ReviewerAssigned.event_type: keep(
-            reporting.ReviewerAssigned,
-            lambda c, e: workflow.keep_assignment(c, e.organization_id, e.reviewer_id, assigned=True),
-        ),
-        reporting.ReviewerUnassigned.event_type: keep(
-            reporting.ReviewerUnassigned,
-            lambda c, e: workflow.keep_assignment(c, e.organization_id, e.reviewer_id, assigned=False),
-        ),
+        **ReviewerFollower(workflow.reviewer_assignments).handlers,
         reporting.AgreementRecorded.event_type: keep(reporting.AgreementRecorded, workflow.keep_agreement),
         reporting.FiscalYearCalendarSet.event_type: keep(
             reporting.FiscalYearCalendarSet, workflow.keep_calendar

@@ -18,13 +18,13 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    delete,
     update,
 )
 
 from gsi_contracts import interventions, reporting
 from gsi_kernel.store.dialect import insert_for
 from gsi_kernel.store.types import UtcDateTime
+from gsi_readmodels.reviewers import reviewer_assignments_table
 
 metadata = MetaData()
 
@@ -36,12 +36,8 @@ organizations = Table(
     Column("contacts", JSON, nullable=False),
 )
 
-reviewer_assignments = Table(
-    "reviewer_assignments",
-    metadata,
-    Column("organization_id", String(100), primary_key=True),
-    Column("reviewer_id", String(200), primary_key=True),
-)
+# Whom the ministry notices go to, and which notices a reviewer reads (ADR 23).
+reviewer_assignments = reviewer_assignments_table(metadata)
 
 agreements = Table(
     "agreements",
@@ -123,19 +119,6 @@ def keep_organization(
         ["organization_id"],
         {"organization_id": event.organization_id, "name": event.name, "contacts": contacts},
     )
-
-
-def keep_assignment(connection: Connection, organization_id: str, reviewer_id: str, assigned: bool) -> None:
-    row = {"organization_id": organization_id, "reviewer_id": reviewer_id}
-    if assigned:
-        _upsert(connection, reviewer_assignments, ["organization_id", "reviewer_id"], row)
-    else:
-        connection.execute(
-            delete(reviewer_assignments).where(
-                reviewer_assignments.c.organization_id == organization_id,
-                reviewer_assignments.c.reviewer_id == reviewer_id,
-            )
-        )
 
 
 def keep_agreement(connection: Connection, event: reporting.AgreementRecorded) -> None:

@@ -1,7 +1,7 @@
 """HTTP resource: the ministry's control of reports — the work queue, lists and overview, take
 a report under control, accept or reject it, lock it; and an admin's unlock.
 
-A reviewer acts only for the organizations assigned to them (the token's ``assigned_orgs``);
+A reviewer acts only for the organizations assigned to them (the registry's assignments, ADR 23);
 another organization's report answers 404, as a report that does not exist would."""
 
 from __future__ import annotations
