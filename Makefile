@@ -1,5 +1,5 @@
 # GSI — the two commands a newcomer needs are `make run` and `make test` (see README.md).
-.PHONY: run test setup lint bench fuzz faults infra-up infra-down contracts clean
+.PHONY: run test setup lint bench fuzz faults infra-up infra-down contracts migration clean
 
 run: setup          ## the whole system, embedded mode, nothing to install
 	uv run python -m scripts.run_embedded
@@ -30,6 +30,12 @@ infra-down:
 
 contracts: setup    ## regenerate docs/contracts/asyncapi.json from the published contracts
 	uv run python -m scripts.contracts
+
+migration: setup    ## a service's next migration, generated from its tables: make migration SERVICE=reporting MESSAGE="what it does"
+	@test -n "$(SERVICE)" -a -n "$(MESSAGE)" || { echo 'make migration SERVICE=<service> MESSAGE="<what it does>"'; exit 2; }
+	deploy/local/postgres.sh start >/dev/null
+	export $$(deploy/local/postgres.sh env) && uv run python -m gsi_kernel.schema_cli revision \
+		services/$(SERVICE)/src/$(SERVICE)/migrations "$(MESSAGE)"
 
 clean:
 	rm -rf .data

@@ -22,7 +22,7 @@ from xml.sax.saxutils import escape
 
 import openpyxl
 
-from interventions.app.spreadsheets import COLUMNS, parse_upload
+from interventions.adapters.spreadsheets.import_file import COLUMNS, parse_upload
 
 CODES = {"SIC": 35, "SUI": 25, "PDI": 15, "ACC": 10, "REF": 8, "EVB": 5, "PPA": 2}
 NOTES = (

@@ -12,7 +12,7 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -48,8 +48,15 @@ def bench_users(count: int) -> list[dict[str, Any]]:
 
 
 @contextmanager
-def running_system(data_dir: Path, users: list[dict[str, Any]]) -> Iterator[ServiceProcesses]:
-    """The services and the portal, up and seeded; everything stopped and dropped after."""
+def running_system(
+    data_dir: Path,
+    users: list[dict[str, Any]],
+    busy: Mapping[str, int] = BUSY,
+    prepare: Callable[[ServiceProcesses], None] | None = None,
+) -> Iterator[ServiceProcesses]:
+    """The services and the portal, up and seeded; everything stopped and dropped after.
+    ``busy``: this quarter's interventions imported per organization on top of the demo's;
+    ``prepare``: what a bench adds before the portal starts."""
     run = f"bench_portal_{uuid.uuid4().hex[:6]}"
     mailbox = LocalMailbox(data_dir / "mail", port=BASE_PORT + 25)
     env = {
@@ -66,7 +73,9 @@ def running_system(data_dir: Path, users: list[dict[str, Any]]) -> Iterator[Serv
     mailbox.start()
     try:
         system.start(timeout_s=120)
-        seed(system, data_dir)
+        seed(system, data_dir, busy)
+        if prepare is not None:
+            prepare(system)
         portal = {
             "GSI_PORTAL_AUTH_MODE": "development",
             "GSI_PORTAL_DEV_USERS": json.dumps(users),
@@ -82,7 +91,7 @@ def running_system(data_dir: Path, users: list[dict[str, Any]]) -> Iterator[Serv
         drop_schema(run)  # the run's topics are named after it
 
 
-def seed(system: ServiceProcesses, data_dir: Path) -> None:
+def seed(system: ServiceProcesses, data_dir: Path, busy: Mapping[str, int] = BUSY) -> None:
     today = montreal_date(datetime.now(UTC))  # the services' business day
     started = time.monotonic()
     with contextlib.redirect_stdout(io.StringIO()):  # the demo's summary is for `make run`
@@ -91,7 +100,7 @@ def seed(system: ServiceProcesses, data_dir: Path) -> None:
     tokens = demo.tokens(system)
     print(f"  seeded the demo in {seeded - started:.0f} s", flush=True)
     imported = sum(
-        _this_quarter(system, tokens[manager_of(org)], org, rows, today) for org, rows in BUSY.items()
+        this_quarter(system, tokens[manager_of(org)], org, rows, today) for org, rows in busy.items()
     )
     print(
         f"  seeded: the demo in {seeded - started:.0f} s, then {imported:,} interventions of this "
@@ -100,9 +109,17 @@ def seed(system: ServiceProcesses, data_dir: Path) -> None:
     )
 
 
-def _this_quarter(system: ServiceProcesses, token: str, org: str, rows: int, today: date) -> int:
+def this_quarter(
+    system: ServiceProcesses,
+    token: str,
+    org: str,
+    rows: int,
+    today: date,
+    act: tuple[str, str] = ("PDI", "V2"),
+) -> int:
     """``rows`` interventions of this quarter for the organization's persons (imported, then
-    waited for until reporting counts them, so the measure does not share the cores with it)."""
+    waited for until reporting counts them, so the measure does not share the cores with it);
+    ``act``: their code and volet."""
     headers = {"Authorization": f"Bearer {token}"}
     quarter = FiscalQuarter.of(today)
     with httpx.Client(headers=headers, timeout=120) as http:
@@ -113,7 +130,9 @@ def _this_quarter(system: ServiceProcesses, token: str, org: str, rows: int, tod
         lines = ["person_id;code;service_date;duration_minutes;mode;volet;staff_member;notes"]
         for n in range(rows):
             day = quarter.first_day + timedelta(days=(n // len(persons) * 3 + n % 3) % days)
-            lines.append(f"{persons[n % len(persons)]};PDI;{day};45;in_person;V2;staff-{n % 12}@{org};")
+            lines.append(
+                f"{persons[n % len(persons)]};{act[0]};{day};45;in_person;{act[1]};staff-{n % 12}@{org};"
+            )
         answer = http.post(
             f"{system.url('interventions')}/imports",
             files={"file": ("bench.csv", ("\n".join(lines) + "\n").encode(), "text/csv")},

@@ -20,4 +20,6 @@ exec scripts/with-infra.sh bash -c '
   echo "== reporting: verify, queue and dashboards on PostgreSQL"; uv run python -m bench.reporting
   echo "== notifications: e-mail delivery on PostgreSQL + Kafka"; uv run python -m bench.notifications
   echo "== portal: page server time, 50 signed-in users, on PostgreSQL + Kafka"; uv run python -m bench.portal_pages
+  echo "== portal: reviewer pages, 20 signed-in reviewers, a 2,000-intervention report"; uv run python -m bench.portal_reviewers
+  echo "== performance machinery, each piece on vs off, interleaved (ADR 24)"; uv run python -m bench.machinery
 '

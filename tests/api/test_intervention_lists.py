@@ -97,3 +97,45 @@ def test_past_imports_are_listed_newest_first_and_their_errors_read_a_page_at_a_
         f"/imports/{first}/errors?format=json", headers=staff(interventions, OTHER)
     )
     assert hidden.status_code == 404
+
+
+def test_a_quarters_summary_counts_its_active_interventions_and_those_flagged_in_one_call(
+    interventions: InterventionsService,
+) -> None:
+    """What the portal's home card shows: the same figures as the list's totals filtered by
+    severity, for the reader's own organization only, cancelled interventions left out."""
+    person = interventions.register_person(ORG)
+    declare(interventions, person, "PDI", "2026-11-02", "zoé")
+    declare(interventions, person, "SUI", "2026-11-18", "ali")  # C5: no active action plan
+    declare(interventions, person, "ACC", "2026-10-05", "marc")
+    declare(interventions, person, "ACC", "2026-07-05", "marc")  # another quarter
+    other = interventions.register_person(OTHER)
+    interventions.client.post(
+        "/interventions",
+        json={"person_id": other, "code": "SUI", "service_date": "2026-11-03", "duration_minutes": 30,
+              "mode": "in_person", "volet": "V1", "staff_member": "léa"},
+        headers=staff(interventions, OTHER),
+    )  # fmt: skip
+    (pdi,) = [i for i in listed(interventions, "quarter=2026-2027-Q3") if i["code"] == "PDI"]
+    cancelled = interventions.client.post(
+        f"/interventions/{pdi['intervention_id']}/cancellation",
+        json={"reason": "Déclarée deux fois"},
+        headers=staff(interventions),
+    )
+    assert cancelled.status_code == 204, cancelled.text
+
+    answer = interventions.client.get(
+        "/interventions/summary?quarter=2026-2027-Q3", headers=staff(interventions)
+    )
+    assert answer.status_code == 200, answer.text
+    summary = answer.json()
+    assert summary["quarter"] == "2026-2027-Q3"
+    assert summary["active"] == 2  # SUI and ACC: the PDI was cancelled, the July ACC is in Q2
+    for severity in ("error", "warning"):
+        totals = interventions.client.get(
+            f"/interventions?quarter=2026-2027-Q3&status=active&severity={severity}&limit=1",
+            headers=staff(interventions),
+        ).json()["total"]
+        assert summary[f"with_{severity}s"] == totals
+    assert summary["with_errors"] + summary["with_warnings"] >= 1  # the SUI's C5
+    assert interventions.client.get("/interventions/summary", headers=staff(interventions)).status_code == 422

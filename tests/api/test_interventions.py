@@ -12,7 +12,7 @@ import pytest
 from gsi_contracts import registration as registration_contract
 from gsi_contracts import reporting as reporting_contract
 from gsi_eligibility import load_default_rulebook
-from interventions.app.handlers import Interventions
+from interventions.app.interventions import Interventions
 from tests.api.conftest import InterventionsService
 from tests.consumers import outbox_events
 
@@ -570,7 +570,7 @@ def test_a_declarations_reads_go_in_one_round_trip_on_postgresql(
 ) -> None:
     """The person, the organization's locks and agreements, the person's plans and the other
     interventions: read ahead together (ADR 10), none read again one by one."""
-    import gsi_kernel.store.prepared as prepared
+    import gsi_kernel.store._pg_prepared as prepared
 
     person = interventions.register_person(ORG)
     assert declare(interventions, person).status_code == 201  # the books are cached from here

@@ -1,5 +1,5 @@
 """insert_rows: the same rows on each database; on PostgreSQL held until the transaction's next
-statement or its commit (gsi_kernel.store.bulk.hold_writes), never lost, never sent twice."""
+statement or its commit (gsi_kernel.store._pg_bulk.hold_writes), never lost, never sent twice."""
 
 from __future__ import annotations
 
@@ -7,11 +7,23 @@ from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import Column, Date, ForeignKey, Integer, MetaData, String, Table, create_engine, select, text
+from sqlalchemy import (
+    Column,
+    Connection,
+    Date,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    select,
+    text,
+)
 from sqlalchemy.exc import IntegrityError
 
-from gsi_kernel.store import bulk
-from gsi_kernel.store.bulk import insert_rows
+from gsi_kernel.store import _pg_bulk
+from gsi_kernel.store.backend import backend_of
 from gsi_kernel.store.database import Database
 from gsi_kernel.store.prepared import PreparedSelect
 
@@ -44,8 +56,12 @@ def stored(db: Database) -> list[str]:
         return list(c.execute(select(items.c.item_id).order_by(items.c.item_id)).scalars())
 
 
+def insert_rows(c: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    backend_of(c).insert_rows(c, table, rows)
+
+
 def held(c: Any) -> int:
-    return len(bulk._HELD.get(c, ()))
+    return len(_pg_bulk._HELD.get(c, ()))
 
 
 def test_rows_written_are_committed_with_the_transaction(db: Database) -> None:

@@ -29,7 +29,7 @@ from gsi_kernel.errors import Conflict, NotFound
 from gsi_kernel.events import DomainEvent, EventRegistry
 from gsi_kernel.parking import ParkedEvent
 from gsi_kernel.projections import ProjectionRunner
-from gsi_kernel.store.bulk import insert_rows
+from gsi_kernel.store.backend import backend_of
 from gsi_kernel.store.database import Database
 from gsi_kernel.store.ddl import upgrade_kernel_tables_v3
 from gsi_kernel.store.event_store import EventStore
@@ -78,7 +78,9 @@ class Labels:
             _lose_the_database(connection)
         if self.shorten:
             label = label.replace("\x00", "")[:12]
-        insert_rows(connection, labels, [{"stream_id": event.stream_id, "label": label}])
+        backend_of(connection).insert_rows(
+            connection, labels, [{"stream_id": event.stream_id, "label": label}]
+        )
 
     def reset(self, connection: Connection) -> None:
         connection.execute(delete(labels))

@@ -1,4 +1,4 @@
-"""Reads sent ahead in one write (gsi_kernel.store.pipeline), against the real PostgreSQL."""
+"""Reads sent ahead in one write (gsi_kernel.store._pg_pipeline), against the real PostgreSQL."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 from psycopg import pq
 from psycopg.rows import namedtuple_row
 
-from gsi_kernel.store import pipeline
-from gsi_kernel.store.pipeline import read_ahead
+from gsi_kernel.store import _pg_pipeline as pipeline
+from gsi_kernel.store._pg_pipeline import read_ahead
 from tests.databases import postgres_schema
 
 ITEMS = "SELECT item_id, owner, due_on, amount, doc FROM items WHERE owner = %(owner)s ORDER BY item_id"

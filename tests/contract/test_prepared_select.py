@@ -68,7 +68,7 @@ def test_a_database_error_comes_as_sqlalchemys(database: Database) -> None:
 def test_prefetched_reads_are_answered_once_from_one_round_trip(
     filled: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import gsi_kernel.store.prepared as prepared
+    import gsi_kernel.store._pg_prepared as prepared
 
     trips: list[str] = []
     real = prepared.driver

@@ -344,7 +344,8 @@ def test_the_delivery_log_lists_an_e_mail_and_a_retry_of_one_not_failed_is_refus
     organization, delivery = _delivery(http, dev_system)
     page = admin.get("/administration/avis/envois", params={"adresse": f"ines@{organization}.example"})
     shown = text_of(page.text)
-    assert f"Inès Roy ines@{organization}.example (en) import_finished {organization}" in shown
+    # the organization by its name, its identifier beside it
+    assert f"Inès Roy ines@{organization}.example (en) import_finished Centre Avis ({organization})" in shown
     # Not a dead letter (sent, or waiting for its next attempt): no button, and notifications
     # refuses a retry sent anyway, in its own words.
     target = f"/administration/avis/envois/{delivery['delivery_id']}/renvoi"

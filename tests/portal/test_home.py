@@ -100,6 +100,19 @@ def test_staff_see_their_quarter_the_flagged_targets_exceptions_and_notices_in_f
     assert notices[0]["title_fr"] in words
 
 
+def test_the_home_makes_six_calls_then_five_while_the_sessions_unread_count_is_fresh(
+    system: ServiceProcesses, made: Quarter
+) -> None:
+    """The flagged counts come in one call (interventions' summary); the header's unread count
+    is asked once and reused a few seconds by the same session (portal.unread)."""
+    with portal_as(system, STAFF) as karine:
+        first, again = karine.get("/"), karine.get("/")
+    calls = [re.search(r'desc="(\d+) calls', p.headers["server-timing"]) for p in (first, again)]
+    assert [int(c[1]) for c in calls if c] == [6, 5]  # seven before: two list calls for the counts
+    badge, kept = (re.search(r'<span class="badge"[^>]*>(\d+)</span>', p.text) for p in (first, again))
+    assert (badge[1] if badge else None) == (kept[1] if kept else None)
+
+
 def test_the_flagged_link_lists_the_flagged_intervention_only(
     system: ServiceProcesses, made: Quarter
 ) -> None:

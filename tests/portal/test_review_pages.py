@@ -14,6 +14,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from portal.routes import review_submission
 from scripts.launcher import ServiceProcesses
 from tests.portal.interventions_support import assert_no_id_shown
 from tests.portal.persons_support import csrf_of, text_of
@@ -155,6 +156,32 @@ def test_the_submission_filtered_by_check_keeps_the_flagged_intervention(reviewe
     submission = text[text.index("La soumission telle que figée") :]
     assert NAMES["flagged"][1] in submission
     assert NAMES["clean"][1] not in submission
+
+
+def test_the_submission_is_shown_a_page_at_a_time(
+    reviewer: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A submission of 2,000 interventions is not drawn whole: the table shows a page of rows,
+    reporting filtering and counting them (here one row a page)."""
+    monkeypatch.setattr(review_submission, "ROWS", 1)
+
+    def row_of(html: str) -> tuple[str, int]:
+        table = html[html.index('id="submission"') :]
+        (rows,) = re.findall(r"<tbody>(.*?)</tbody>", table, re.S)
+        assert rows.count("<tr>") == 1
+        where = re.search(r"Interventions (\d+) à \1 sur (\d+)", text_of(table))
+        assert where
+        return text_of(rows), int(where[2])
+
+    first = reviewer.get(CONTROL)
+    one, total = row_of(first.text)
+    assert total >= 2
+    following = re.search(r'href="([^"]*page=2)" rel="next"', first.text)
+    assert following
+    two, _ = row_of(reviewer.get(following[1].replace("&amp;", "&")).text)
+    assert one != two
+    # The findings still count and name the whole submission's, whatever the table's page.
+    assert re.search(r"C5 — Plan d'action \(1\)", text_of(reviewer.get(CONTROL, params={"page": total}).text))
 
 
 def test_take_then_reject_needs_a_reason_for_each_intervention_ticked(

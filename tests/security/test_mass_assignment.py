@@ -49,6 +49,8 @@ INJECTED: dict[str, Any] = {
 FREE_FORM = {
     ("POST", "/catalogue"): "an intervention catalogue document, validated by gsi_conformity",
     ("POST", "/rule-sets"): "an eligibility rule set document, validated by gsi_eligibility",
+    ("POST", "/catalogue/preview"): "the catalogue document a publication would send, not recorded",
+    ("POST", "/rule-sets/preview"): "the rule set document a publication would send, not recorded",
 }
 # Fields named like the server's that are the organization's own statement.
 ORGANIZATIONS_OWN = {

@@ -13,7 +13,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from gsi_kernel.heap import CollectionWatch, settle, settled_after_start, watched_collections
+from gsi_kernel.heap import CollectionWatch, gc_paused, settle, settled_after_start, watched_collections
 
 
 class Node:
@@ -84,3 +84,22 @@ def test_a_short_collection_is_not_logged(caplog: pytest.LogCaptureFixture) -> N
     with watched_collections(threshold_s=60.0):
         gc.collect(0)
     assert not [r for r in caplog.records if r.name == "gsi_kernel.heap"]
+
+
+def test_gc_paused_turns_the_collector_off_inside_and_back_on_after_even_on_error() -> None:
+    assert gc.isenabled()
+    with gc_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+
+    with pytest.raises(RuntimeError), gc_paused():
+        raise RuntimeError("boom")
+    assert gc.isenabled()
+
+
+def test_gc_paused_leaves_the_collector_off_when_it_found_it_off() -> None:
+    with gc_paused():
+        with gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled(), "the inner pause does not end the outer one"
+    assert gc.isenabled()

@@ -1,6 +1,7 @@
 """The interventions service's pure rules: the intervention aggregate (fold, declare, correct,
-cancel), lock exceptions, group-session attendance, the hard errors of admission, and the id an
-imported row's natural key names — each refusal with its error code."""
+cancel, and its hard errors: unknown person, dates, locked quarters), lock exceptions,
+group-session attendance, and the id an imported row's natural key names — each refusal with its
+error code."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ import pytest
 from gsi_eligibility import PersonFacts
 from gsi_kernel.errors import Conflict, GsiError, InvalidInput, Locked, NotFound
 from gsi_kernel.events import DomainEvent
-from interventions.domain import admission, imports, lock_exception, session
+from interventions.domain import imports, lock_exception, session
 from interventions.domain import intervention as iv
-from interventions.domain.intervention import Checked, Details, Flag, Mode, Volet
+from interventions.domain.intervention import Checked, Details, Facts, Flag, Mode, QuarterLocks, Volet
 
 TODAY = date(2026, 11, 20)
 ORG, OTHER_ORG = "org-a", "org-b"
@@ -40,20 +41,27 @@ DETAILS = Details(
 FLAG = Flag(check="C3", severity="warning", code="conformity.c3", fr="Durée longue", en="Long duration")
 CHECKED = Checked(flags=(), catalogue_version="cat-2026-1", rule_set_version="rules-7")
 FLAGGED = Checked(flags=(FLAG,), catalogue_version="cat-2026-2", rule_set_version=None)
+REGISTERED_ON = date(2026, 10, 1)
+UNLOCKED = QuarterLocks()  # no quarter locked for the organization
+OPEN = Facts(TODAY, REGISTERED_ON, UNLOCKED)
 
 
 def declared(session_id: str | None = None) -> list[DomainEvent]:
-    command = iv.DeclareIntervention("i1", ORG, "person-1", DETAILS, CHECKED, session_id=session_id)
+    command = iv.DeclareIntervention("i1", ORG, "person-1", DETAILS, CHECKED, OPEN, session_id=session_id)
     return iv.declare([], command)
 
 
 def corrected(history: list[DomainEvent], **changes: object) -> list[DomainEvent]:
-    command = iv.CorrectIntervention(DETAILS.model_copy(update=changes), "Erreur de saisie", FLAGGED)
+    command = iv.CorrectIntervention(DETAILS.model_copy(update=changes), "Erreur de saisie", FLAGGED, OPEN)
     return [*history, *iv.correct(history, command)]
 
 
+def cancel_command(locks: QuarterLocks = UNLOCKED) -> iv.CancelIntervention:
+    return iv.CancelIntervention("Doublon", TODAY, locks)
+
+
 def cancelled(history: list[DomainEvent]) -> list[DomainEvent]:
-    return [*history, *iv.cancel(history, "Doublon")]
+    return [*history, *iv.cancel(history, cancel_command())]
 
 
 @pytest.mark.parametrize(
@@ -91,7 +99,7 @@ def test_the_fold_of_no_history_is_nothing() -> None:
 
 def test_declaring_records_the_details_the_checks_and_their_versions() -> None:
     command = iv.DeclareIntervention(
-        "i1", ORG, "person-1", DETAILS, FLAGGED, session_id="s1", import_id="imp-1"
+        "i1", ORG, "person-1", DETAILS, FLAGGED, OPEN, session_id="s1", import_id="imp-1"
     )
     [event] = iv.declare([], command)
     assert isinstance(event, iv.InterventionDeclared)
@@ -101,7 +109,7 @@ def test_declaring_records_the_details_the_checks_and_their_versions() -> None:
 
 
 def test_declaring_an_existing_intervention_is_refused() -> None:
-    command = iv.DeclareIntervention("i1", ORG, "person-1", DETAILS, CHECKED)
+    command = iv.DeclareIntervention("i1", ORG, "person-1", DETAILS, CHECKED, OPEN)
     error = refusal(lambda: iv.declare(declared(), command))
     assert type(error) is Conflict
     assert error.code == "intervention.already_declared"
@@ -121,7 +129,7 @@ def test_a_correction_records_the_new_details_the_reason_and_the_new_checks(
 ) -> None:
     history = declared(session_id)
     new_details = DETAILS.model_copy(update=changes)
-    [event] = iv.correct(history, iv.CorrectIntervention(new_details, "Erreur de saisie", FLAGGED))
+    [event] = iv.correct(history, iv.CorrectIntervention(new_details, "Erreur de saisie", FLAGGED, OPEN))
     assert isinstance(event, iv.InterventionCorrected)
     assert (event.intervention_id, event.organization_id, event.person_id) == ("i1", ORG, "person-1")
     assert (event.details, event.reason) == (new_details, "Erreur de saisie")
@@ -157,20 +165,20 @@ def test_a_correction_records_the_new_details_the_reason_and_the_new_checks(
 def test_correction_refusals(
     history: Callable[[], list[DomainEvent]], details: Details, kind: type[GsiError], code: str
 ) -> None:
-    error = refusal(lambda: iv.correct(history(), iv.CorrectIntervention(details, "Motif", CHECKED)))
+    error = refusal(lambda: iv.correct(history(), iv.CorrectIntervention(details, "Motif", CHECKED, OPEN)))
     assert type(error) is kind
     assert error.code == code
 
 
 def test_the_session_code_refusal_names_the_field() -> None:
-    command = iv.CorrectIntervention(DETAILS.model_copy(update={"code": "SUI"}), "Motif", CHECKED)
+    command = iv.CorrectIntervention(DETAILS.model_copy(update={"code": "SUI"}), "Motif", CHECKED, OPEN)
     error = refusal(lambda: iv.correct(declared("s1"), command))
     assert error.details == {"field": "code"}
 
 
 def test_cancelling_records_the_service_date_and_the_reason() -> None:
     history = corrected(declared(), service_date=date(2026, 11, 5))
-    [event] = iv.cancel(history, "Doublon")
+    [event] = iv.cancel(history, cancel_command())
     assert isinstance(event, iv.InterventionCancelled)
     assert (event.intervention_id, event.organization_id, event.person_id) == ("i1", ORG, "person-1")
     assert (event.service_date, event.reason) == (date(2026, 11, 5), "Doublon")
@@ -187,7 +195,7 @@ def test_cancelling_records_the_service_date_and_the_reason() -> None:
 def test_cancellation_refusals(
     history: Callable[[], list[DomainEvent]], kind: type[GsiError], code: str
 ) -> None:
-    error = refusal(lambda: iv.cancel(history(), "Doublon"))
+    error = refusal(lambda: iv.cancel(history(), cancel_command()))
     assert type(error) is kind
     assert error.code == code
 
@@ -375,19 +383,35 @@ def test_attendance_accepted(person_ids: list[str]) -> None:
     session.refuse_bad_attendance(person_ids)  # accepted: the check raises nothing
 
 
-# ---- admission --------------------------------------------------------------------------------
+# ---- the aggregate's hard errors -------------------------------------------------------------
 
-REGISTERED_ON = date(2026, 10, 1)
-PERSON = admission.PersonOnFile("person-1", ORG, REGISTERED_ON, PersonFacts(date(1990, 5, 1), (), "05"))
+PERSON = iv.PersonOnFile("person-1", ORG, REGISTERED_ON, PersonFacts(date(1990, 5, 1), (), "05"))
+Q3 = "2026-2027-Q3"  # DETAILS' quarter
+
+
+def locked(*exceptions: tuple[str, date | None]) -> QuarterLocks:
+    """Q3 locked for the organization, with lock exceptions on it: (status, valid until)."""
+    return QuarterLocks(
+        frozenset({Q3}),
+        tuple(
+            lock_exception.LockException(f"x{n}", ORG, Q3, status, until)
+            for n, (status, until) in enumerate(exceptions)
+        ),
+    )
+
+
+def declaring(details: Details = DETAILS, locks: QuarterLocks = UNLOCKED) -> list[DomainEvent]:
+    facts = Facts(TODAY, REGISTERED_ON, locks)
+    return iv.declare([], iv.DeclareIntervention("i1", ORG, "person-1", details, CHECKED, facts))
 
 
 def test_a_known_person_of_the_organization_is_admitted() -> None:
-    assert admission.refuse_unknown_person(PERSON, ORG, "person-1") is PERSON
+    assert iv.refuse_unknown_person(PERSON, ORG, "person-1") is PERSON
 
 
 def test_another_organizations_person_is_answered_exactly_like_an_unknown_one() -> None:
-    unknown = refusal(lambda: admission.refuse_unknown_person(None, ORG, "person-1"))
-    elsewhere = refusal(lambda: admission.refuse_unknown_person(PERSON, OTHER_ORG, "person-1"))
+    unknown = refusal(lambda: iv.refuse_unknown_person(None, ORG, "person-1"))
+    elsewhere = refusal(lambda: iv.refuse_unknown_person(PERSON, OTHER_ORG, "person-1"))
     assert type(unknown) is type(elsewhere) is InvalidInput
     assert unknown.code == "intervention.unknown_person"
     assert (unknown.code, unknown.fr, unknown.en, unknown.details) == (
@@ -408,14 +432,15 @@ def test_another_organizations_person_is_answered_exactly_like_an_unknown_one() 
         (REGISTERED_ON, None),  # the registration day itself
     ],
 )
-def test_service_dates(service_date: date, code: str | None) -> None:
-    def decide() -> None:
-        admission.refuse_bad_date(service_date, today=TODAY, registered_on=REGISTERED_ON)
-
+def test_the_aggregate_refuses_a_date_in_the_future_or_before_registration(
+    service_date: date, code: str | None
+) -> None:
+    details = DETAILS.model_copy(update={"service_date": service_date})
     if code is None:
-        decide()  # accepted: no refusal raised
+        [event] = declaring(details)
+        assert isinstance(event, iv.InterventionDeclared)
         return
-    error = refusal(decide)
+    error = refusal(lambda: declaring(details))
     assert type(error) is InvalidInput
     assert error.code == code
     assert error.details["field"] == "service_date"
@@ -423,9 +448,7 @@ def test_service_dates(service_date: date, code: str | None) -> None:
 
 def test_a_date_before_registration_names_the_registration_day() -> None:
     error = refusal(
-        lambda: admission.refuse_bad_date(
-            REGISTERED_ON - timedelta(days=1), today=TODAY, registered_on=REGISTERED_ON
-        )
+        lambda: declaring(DETAILS.model_copy(update={"service_date": REGISTERED_ON - timedelta(days=1)}))
     )
     assert error.details["registered_on"] == "2026-10-01"
 
@@ -440,7 +463,8 @@ def test_a_date_before_registration_names_the_registration_day() -> None:
     ],
 )
 def test_a_locked_quarter_is_refused_with_423_and_names_the_quarter(service_date: date, quarter: str) -> None:
-    error = refusal(lambda: admission.refuse_locked(ORG, service_date, locked=True))
+    locks = QuarterLocks(frozenset({quarter}))
+    error = refusal(lambda: iv.refuse_closed_quarter(ORG, service_date, TODAY, locks))
     assert type(error) is Locked
     assert (error.status, error.code) == (423, "quarter.locked")
     assert error.details == {"quarter": quarter, "organization_id": ORG}
@@ -448,8 +472,83 @@ def test_a_locked_quarter_is_refused_with_423_and_names_the_quarter(service_date
     assert quarter in error.en
 
 
-def test_an_unlocked_quarter_is_admitted() -> None:
-    admission.refuse_locked(ORG, date(2026, 11, 2), locked=False)  # admitted: the check raises nothing
+def test_the_aggregate_refuses_a_declaration_in_a_locked_quarter() -> None:
+    error = refusal(lambda: declaring(locks=locked()))
+    assert type(error) is Locked
+    assert error.code == "quarter.locked"
+    assert error.details == {"quarter": Q3, "organization_id": ORG}
+
+
+@pytest.mark.parametrize(
+    "locks",
+    [
+        QuarterLocks(),
+        QuarterLocks(frozenset({"2026-2027-Q2", "2025-2026-Q4"})),  # other quarters locked
+        locked(("granted", TODAY)),  # an exception granted until today
+        locked(("refused", None), ("granted", TODAY + timedelta(days=30))),
+    ],
+    ids=["nothing-locked", "other-quarters-locked", "granted-until-today", "one-granted-among-others"],
+)
+def test_the_aggregate_accepts_a_declaration_in_an_open_quarter(locks: QuarterLocks) -> None:
+    [event] = declaring(locks=locks)
+    assert isinstance(event, iv.InterventionDeclared)
+
+
+@pytest.mark.parametrize(
+    "exceptions",
+    [
+        (("requested", None),),
+        (("refused", None),),
+        (("granted", TODAY - timedelta(days=1)),),  # lapsed yesterday
+    ],
+    ids=["requested", "refused", "lapsed"],
+)
+def test_only_a_granted_unexpired_exception_opens_a_locked_quarter(
+    exceptions: tuple[tuple[str, date | None], ...],
+) -> None:
+    assert refusal(lambda: declaring(locks=locked(*exceptions))).code == "quarter.locked"
+
+
+@pytest.mark.parametrize(
+    ("service_date", "quarter"),
+    [(date(2026, 11, 3), Q3), (date(2026, 9, 30), "2026-2027-Q2")],
+    ids=["leaving", "entering"],
+)
+def test_a_correction_needs_both_the_quarter_it_leaves_and_the_one_it_enters_open(
+    service_date: date, quarter: str
+) -> None:
+    facts = Facts(TODAY, date(2026, 6, 1), QuarterLocks(frozenset({quarter})))  # registered in Q1
+    command = iv.CorrectIntervention(
+        DETAILS.model_copy(update={"service_date": service_date}), "Motif", CHECKED, facts
+    )
+    error = refusal(lambda: iv.correct(declared(), command))
+    assert (type(error), error.details["quarter"]) == (Locked, quarter)
+
+
+def test_a_correction_in_a_quarter_a_granted_exception_opens_is_recorded() -> None:
+    command = iv.CorrectIntervention(
+        DETAILS.model_copy(update={"duration_minutes": 90}),
+        "Motif",
+        CHECKED,
+        Facts(TODAY, REGISTERED_ON, locked(("granted", TODAY))),
+    )
+    [event] = iv.correct(declared(), command)
+    assert isinstance(event, iv.InterventionCorrected)
+
+
+def test_cancelling_in_a_locked_quarter_is_refused_unless_an_exception_opens_it() -> None:
+    error = refusal(lambda: iv.cancel(declared(), cancel_command(locked())))
+    assert (type(error), error.code) == (Locked, "quarter.locked")
+    [event] = iv.cancel(declared(), cancel_command(locked(("granted", TODAY))))
+    assert isinstance(event, iv.InterventionCancelled)
+
+
+def test_the_closed_quarters_are_the_locked_ones_no_exception_opens_today() -> None:
+    locks = QuarterLocks(
+        frozenset({Q3, "2026-2027-Q2"}), (lock_exception.LockException("x", ORG, Q3, "granted", TODAY),)
+    )
+    assert locks.closed(TODAY) == {"2026-2027-Q2"}
+    assert locks.closed(TODAY + timedelta(days=1)) == {Q3, "2026-2027-Q2"}  # the exception lapsed
 
 
 # ---- imports ----------------------------------------------------------------------------------

@@ -9,13 +9,12 @@ reads its pydantic attributes directly (plain attribute reads); nothing is re-va
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import date
-from typing import Any, Self
+from typing import Self
 
 from pydantic import Field, model_validator
 
 from gsi_eligibility.clauses import Frozen, InterventionCode, RegionCode, StatusCode
+from gsi_kernel.dated_book import Dated
 from gsi_kernel.errors import InvalidInput
 
 # The program's volets [src]. V5 (innovation projects) has no individual services, so no code
@@ -84,13 +83,9 @@ class UnknownCode(InvalidInput):
     """An intervention code the catalogue does not list."""
 
 
-class Catalogue(Frozen):
+class Catalogue(Dated):
     """One program's intervention catalogue from ``effective_from`` on, until the next version."""
 
-    program: str = Field(pattern=r"^[A-Z][A-Z0-9_]{0,31}$")
-    version: str = Field(pattern=r"^[0-9A-Za-z][0-9A-Za-z._-]{0,39}$")
-    effective_from: date
-    description: str = ""
     codes: dict[InterventionCode, CodeRule] = Field(min_length=1)
     outliers: Outliers = Field(default_factory=Outliers)
 
@@ -108,24 +103,3 @@ class Catalogue(Frozen):
     def codes_in(self, volet: str) -> tuple[str, ...]:
         """The codes offered in ``volet``, in the document's order."""
         return tuple(code for code, rule in self.codes.items() if volet in rule.volets)
-
-    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
-        """A validated copy (pydantic's would skip validation)."""
-        del deep  # the copy is rebuilt from a fresh document: always deep
-        return self.model_validate({**self.to_document(), **(update or {})})
-
-    # ---- documents ------------------------------------------------------------------------
-
-    @classmethod
-    def from_document(cls, document: Mapping[str, Any]) -> Catalogue:
-        return cls.model_validate(document)
-
-    def to_document(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
-
-    @classmethod
-    def from_json(cls, text: str | bytes) -> Catalogue:
-        return cls.model_validate_json(text)
-
-    def to_json(self) -> str:
-        return self.model_dump_json(indent=2)

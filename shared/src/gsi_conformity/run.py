@@ -9,11 +9,10 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from gsi_conformity.book import NoCatalogue
 from gsi_conformity.catalogue import Catalogue, Outliers
 from gsi_conformity.messages import NO_VALUES, finding
 from gsi_conformity.model import CheckContext, Finding, Item, PersonRecord
-from gsi_eligibility import Evaluation, NoRuleSet, RuleSet, evaluate
+from gsi_eligibility import Evaluation, RuleSet, evaluate
 from gsi_kernel.fiscal import FiscalQuarter
 
 DEFAULT_OUTLIERS = Outliers()
@@ -34,15 +33,9 @@ class Run:
 
     def catalogue(self, day: date) -> Catalogue | None:
         """The catalogue in force on ``day``, None when there is none."""
-        if day in self._catalogues:
-            return self._catalogues[day]
-        found: Catalogue | None
-        try:
-            found = self.context.catalogues.for_date(self.context.program, day)
-        except NoCatalogue:
-            found = None
-        self._catalogues[day] = found
-        return found
+        if day not in self._catalogues:
+            self._catalogues[day] = self.context.catalogues.in_force(self.context.program, day)
+        return self._catalogues[day]
 
     def outliers(self, day: date) -> Outliers:
         catalogue = self.catalogue(day)
@@ -50,15 +43,9 @@ class Run:
 
     def rule_set(self, day: date) -> RuleSet | None:
         """The eligibility rule set in force on ``day``, None when there is none."""
-        if day in self._rules:
-            return self._rules[day]
-        found: RuleSet | None
-        try:
-            found = self.context.rules.for_date(self.context.program, day)
-        except NoRuleSet:
-            found = None
-        self._rules[day] = found
-        return found
+        if day not in self._rules:
+            self._rules[day] = self.context.rules.in_force(self.context.program, day)
+        return self._rules[day]
 
     def evaluation(self, record: PersonRecord, item: Item) -> Evaluation | None:
         """The person's eligibility for the item's volet and code on its day (None: no rules)."""

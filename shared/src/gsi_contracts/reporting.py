@@ -166,28 +166,28 @@ class OrganizationContact(BaseModel):
     language: str = "fr"
 
 
-class OrganizationRegistered(ContractEvent):
+class _OrganizationFields(ContractEvent):
+    """An organization's full description (registrations and updates alike)."""
+
+    organization_id: str
+    name: str
+    regions: tuple[str, ...]
+    contacts: tuple[OrganizationContact, ...] = ()
+
+
+class OrganizationRegistered(_OrganizationFields):
     """A partner organization entered in the ministry's registry (regions: Québec codes 01–17)."""
 
     event_type = "reporting.OrganizationRegistered"
     schema_version = 1
 
-    organization_id: str
-    name: str
-    regions: tuple[str, ...]
-    contacts: tuple[OrganizationContact, ...] = ()
 
-
-class OrganizationUpdated(ContractEvent):
+class OrganizationUpdated(_OrganizationFields):
     """The organization's full new description (every field), after a change with ``reason``."""
 
     event_type = "reporting.OrganizationUpdated"
     schema_version = 1
 
-    organization_id: str
-    name: str
-    regions: tuple[str, ...]
-    contacts: tuple[OrganizationContact, ...] = ()
     reason: str
 
 

@@ -21,12 +21,11 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy import Connection, Table, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from gsi_kernel.bus.port import Bus, Message, Producer, Record, RecordTooLargeError
 from gsi_kernel.clock import Clock
 from gsi_kernel.inbound import printable
+from gsi_kernel.store.backend import backend_of
 from gsi_kernel.store.database import Database
 from gsi_kernel.store.tables import dead_letters, processed
 
@@ -133,7 +132,5 @@ def _place(record: Record) -> str:
 def _insert_ignoring_duplicates(
     connection: Connection, table: Table, keys: list[str], **values: object
 ) -> None:
-    if connection.dialect.name == "postgresql":
-        connection.execute(pg_insert(table).values(**values).on_conflict_do_nothing(index_elements=keys))
-    else:
-        connection.execute(sqlite_insert(table).values(**values).on_conflict_do_nothing(index_elements=keys))
+    insert = backend_of(connection).insert(table)
+    connection.execute(insert.values(**values).on_conflict_do_nothing(index_elements=keys))

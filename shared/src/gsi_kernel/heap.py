@@ -13,6 +13,10 @@ every cycle made afterwards.
 A collection that still holds the process longer than :data:`LONG_PAUSE_S` is logged
 (``gc.pause``, with its generation and duration), so that a latency tail can be told apart from
 the collector's in production too.
+
+:func:`gc_paused` turns the collector off for the length of one bulk computation (a bulk
+append, a quarter's verification) that builds many short-lived objects without cycles: the
+collector's passes over them would cost as much as building them (ADR 10).
 """
 
 from __future__ import annotations
@@ -95,3 +99,16 @@ def watched_collections(threshold_s: float = LONG_PAUSE_S) -> Iterator[Collectio
         yield watch
     finally:
         gc.callbacks.remove(watch)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while inside; the collector is left as it was found (a
+    nested pause, or a process that runs with it off, does not turn it back on)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

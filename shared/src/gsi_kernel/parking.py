@@ -26,7 +26,7 @@ from gsi_kernel.clock import Clock
 from gsi_kernel.envelope import EventEnvelope
 from gsi_kernel.errors import Conflict, NotFound
 from gsi_kernel.failures import database_unavailable, describe, redacted_exc_info
-from gsi_kernel.store.bulk import send_held
+from gsi_kernel.store.backend import backend_of
 from gsi_kernel.store.tables import parked_events
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,9 @@ def attempt(connection: Connection, work: Callable[[], None]) -> BaseException |
     try:
         with connection.begin_nested():
             work()
-            send_held(connection)  # writes held for the commit fail here, inside the savepoint
+            backend_of(connection).send_held(
+                connection
+            )  # writes held for the commit fail here, inside the savepoint
     except Exception as exc:  # whatever the projection raises is the event's failure
         if database_unavailable(exc):
             raise
@@ -154,9 +156,7 @@ def load(connection: Connection, parked_id: int) -> ParkedEvent:
 
 def open_parked(connection: Connection, parked_id: int) -> ParkedEvent:
     """The parked event ``parked_id``, locked, still unresolved; else a 404 or a 409."""
-    query = select(parked_events).where(parked_events.c.id == parked_id)
-    if connection.dialect.name == "postgresql":
-        query = query.with_for_update()
+    query = backend_of(connection).lock_rows(select(parked_events).where(parked_events.c.id == parked_id))
     row = connection.execute(query).first()
     if row is None:
         raise NotFound(

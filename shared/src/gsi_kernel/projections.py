@@ -41,6 +41,7 @@ from gsi_kernel.envelope import EventEnvelope
 from gsi_kernel.errors import Conflict
 from gsi_kernel.failures import database_unavailable, describe
 from gsi_kernel.parking import ParkedEvent
+from gsi_kernel.store.backend import backend_of
 from gsi_kernel.store.database import Database
 from gsi_kernel.store.event_store import Cursor, EventStore
 from gsi_kernel.store.tracking import ensure_checkpoint, read_cursor, write_cursor
@@ -212,10 +213,10 @@ class ProjectionRunner:
         projection = next(p for p in self._projections if p.name == name)
         applied = 0
         with self._db.transaction() as connection:
-            if self.inline and connection.dialect.name == "postgresql":
-                # Waits for the appending transactions under way; SQLite's writer lock (BEGIN
-                # IMMEDIATE) already keeps every other writer out.
-                connection.exec_driver_sql("LOCK TABLE events IN SHARE MODE")
+            if self.inline:
+                # Waits for the appending transactions under way (SQLite's writer lock, BEGIN
+                # IMMEDIATE, already keeps every other writer out).
+                backend_of(connection).hold_appends(connection)
             until = self._lock_checkpoint(connection)
             were_parked = parking.open_event_ids(connection, name)
             projection.reset(connection)

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     Boolean,
     Column,
     Connection,
@@ -35,11 +34,12 @@ from sqlalchemy import (
 )
 
 from gsi_contracts import registration as contract
-from gsi_eligibility import PersonFacts, RuleBook, RuleSet, StatusPeriod, load_default_rulebook
+from gsi_eligibility import PersonFacts, RuleBook, StatusPeriod, load_default_rulebook
 from gsi_kernel.clock import montreal_date
 from gsi_kernel.envelope import EventEnvelope
-from gsi_kernel.store.dialect import insert_for
+from gsi_kernel.store.backend import backend_of
 from gsi_kernel.store.prepared import PreparedSelect
+from gsi_readmodels.books import published_versions_table
 from gsi_readmodels.model import KnownPerson
 
 _MERGE_HOPS = 5  # a merged person's id leads to the surviving one; chains are short
@@ -81,14 +81,7 @@ def person_tables(metadata: MetaData, *, version: int = 2) -> PersonTables:
             Column("admission_date", Date),
             Column("expires_on", Date),
         ),
-        rule_sets=Table(
-            "published_rule_sets",
-            metadata,
-            Column("program", String(20), primary_key=True),
-            Column("version", String(40), primary_key=True),
-            Column("effective_from", Date, nullable=False),
-            Column("document", JSON, nullable=False),
-        ),
+        rule_sets=published_versions_table("published_rule_sets", metadata),
     )
 
 
@@ -137,7 +130,8 @@ class PersonFollower:
         }
         # RETURNING says whether this statement inserted (rowcount does not, on PostgreSQL).
         inserted = connection.execute(
-            insert_for(connection, self._t.persons)
+            backend_of(connection)
+            .insert(self._t.persons)
             .values(row)
             .on_conflict_do_nothing()
             .returning(self._t.persons.c.person_id)
@@ -171,11 +165,15 @@ class PersonFollower:
 
     def on_rule_set_published(self, connection: Connection, event: EventEnvelope) -> None:
         published = contract.RuleSetPublished.model_validate(event.payload)
-        statement = insert_for(connection, self._t.rule_sets).values(
-            program=published.program,
-            version=published.version,
-            effective_from=published.effective_from,
-            document=published.document,
+        statement = (
+            backend_of(connection)
+            .insert(self._t.rule_sets)
+            .values(
+                program=published.program,
+                version=published.version,
+                effective_from=published.effective_from,
+                document=published.document,
+            )
         )
         connection.execute(statement.on_conflict_do_nothing())
 
@@ -263,13 +261,8 @@ class PersonDirectory:
 
     def rule_book(self, connection: Connection) -> RuleBook:
         """The shipped rule sets and every version registration published since."""
-        shipped = list(load_default_rulebook())
-        known = {(r.program, r.version) for r in shipped}
-        published = [
-            RuleSet.from_document(d)
-            for d in connection.execute(select(self._t.rule_sets.c.document)).scalars()
-        ]
-        return RuleBook([*shipped, *(r for r in published if (r.program, r.version) not in known)])
+        documents = connection.execute(select(self._t.rule_sets.c.document)).scalars()
+        return load_default_rulebook().with_published(documents)
 
     def _load(
         self,

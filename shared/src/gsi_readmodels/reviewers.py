@@ -17,7 +17,7 @@ from sqlalchemy import Column, Connection, MetaData, String, Table, delete
 
 from gsi_contracts import reporting as contract
 from gsi_kernel.envelope import EventEnvelope
-from gsi_kernel.store.dialect import insert_for
+from gsi_kernel.store.backend import backend_of
 
 Handler = Callable[[Connection, EventEnvelope], None]
 
@@ -59,7 +59,7 @@ class ReviewerFollower:
     def on_assigned(self, connection: Connection, event: EventEnvelope) -> None:
         assigned = contract.ReviewerAssigned.model_validate(event.payload)
         row = {"organization_id": assigned.organization_id, "reviewer_id": assigned.reviewer_id}
-        statement = insert_for(connection, self._table).values(row)
+        statement = backend_of(connection).insert(self._table).values(row)
         connection.execute(statement.on_conflict_do_nothing(index_elements=list(row)))
 
     def on_unassigned(self, connection: Connection, event: EventEnvelope) -> None:

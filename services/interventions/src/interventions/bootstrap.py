@@ -15,6 +15,7 @@ from gsi_kernel.envelope import EventEnvelope
 from gsi_kernel.http.app import create_app
 from gsi_kernel.runtime import ConsumerSpec, Kernel, ServiceWiring
 from gsi_kernel.store.outbox import Publication
+from interventions.adapters.spreadsheets.import_file import Spreadsheets
 from interventions.api import (
     action_plans,
     catalogue,
@@ -26,12 +27,13 @@ from interventions.api import (
     sessions,
 )
 from interventions.app.action_plans import ActionPlans
+from interventions.app.admission import Admission
 from interventions.app.catalogue import CatalogueAdmin
 from interventions.app.checking import Checker
 from interventions.app.declaration_checks import DeclarationChecks
-from interventions.app.handlers import Admission, Interventions
 from interventions.app.import_history import ImportHistory
 from interventions.app.imports import Imports, Limits
+from interventions.app.interventions import Interventions
 from interventions.app.knowledge import Knowledge
 from interventions.app.lock_exceptions import LockExceptions
 from interventions.app.plans_publication import publish_plans
@@ -84,7 +86,7 @@ def build_app(kernel: Kernel) -> FastAPI:
     )
     executor = ThreadPoolExecutor(max_workers=settings.import_workers, thread_name_prefix="import")
     limits = Limits(max_bytes=settings.import_max_bytes, max_rows=settings.import_max_rows)
-    imports_app = Imports(kernel, gate, limits=limits, executor=executor)
+    imports_app = Imports(kernel, gate, files=Spreadsheets(), limits=limits, executor=executor)
     return create_app(
         kernel,
         title="GSI — Interventions",

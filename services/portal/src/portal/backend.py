@@ -18,6 +18,7 @@ import httpx
 
 from portal.settings import SERVICES, PortalSettings
 from portal.timing import backend_call
+from portal.unread import UnreadCounts
 
 # A command sent again after no answer or a 503, with the same Idempotency-Key: twice more, a
 # moment apart, so that a service's restart or a database's failover costs the person a few
@@ -76,6 +77,7 @@ class Backends:
             service: httpx.AsyncClient(timeout=timeout, limits=limits, transport=transport)
             for service in SERVICES
         }
+        self.unread = UnreadCounts(settings.unread_fresh_seconds)  # the header's badge, per session
 
     def url(self, service: str) -> str:
         return self._urls[service]

@@ -48,6 +48,8 @@ class PortalSettings(SharedPrefixSettings):
     notifications_url: str = "http://127.0.0.1:8004"
     backend_timeout_seconds: float = Field(default=10.0, gt=0)
     backend_max_connections: int = Field(default=100, ge=1)  # each service's pool
+    # How long the header's unread count is reused within a session (portal.unread); 0: never.
+    unread_fresh_seconds: float = Field(default=5.0, ge=0, le=60)
 
     # Sign-in: "oidc" with a provider; "development" with the services' /dev/token (refused in
     # production, exactly like /dev/token itself).

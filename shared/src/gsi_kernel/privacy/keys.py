@@ -45,20 +45,21 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Connection, bindparam, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from gsi_kernel.clock import Clock, SystemClock
 from gsi_kernel.privacy.errors import KeyUnwrapError, PrivacyError
 from gsi_kernel.privacy.tables import subject_keys
 from gsi_kernel.secrets_files import read_or_create_private_file
+from gsi_kernel.store.backend import backend_of
+from gsi_kernel.store.ports import Backend
 
 KEY_BYTES = 32
 DEFAULT_CACHE_SIZE = 10_000
@@ -221,7 +222,7 @@ class KeyStore:
         # One round trip, no savepoint: a concurrent creator's row (once committed) makes this
         # insert do nothing, and then its key wins and this caller uses it too.
         values = {"subject_id": subject_id, "wrapped_key": wrapped, "created_at": self._clock.now()}
-        created = connection.execute(_CREATE[connection.dialect.name], values).first()
+        created = connection.execute(_create_statement(backend_of(connection)), values).first()
         if created is None:
             row = self._read(connection, subject_id)
             if row is None:
@@ -272,9 +273,11 @@ class KeyStore:
             ) from None
 
 
-def _create_statement(dialect_insert: Any) -> Any:
+@cache
+def _create_statement(backend: Backend) -> Any:
+    """Built once per backend (every registration creates a key): SQLAlchemy then only binds."""
     return (
-        dialect_insert(subject_keys)
+        backend.insert(subject_keys)
         .values(
             subject_id=bindparam("subject_id"),
             wrapped_key=bindparam("wrapped_key"),
@@ -286,8 +289,6 @@ def _create_statement(dialect_insert: Any) -> Any:
     )
 
 
-# Built once (every registration creates a key): SQLAlchemy then only binds the parameters.
-_CREATE = {"postgresql": _create_statement(pg_insert), "sqlite": _create_statement(sqlite_insert)}
 _READ = select(subject_keys.c.wrapped_key, subject_keys.c.shredded_at).where(
     subject_keys.c.subject_id == bindparam("subject_id")
 )

@@ -1,44 +1,15 @@
 """Schema operations for migrations: the kernel tables, and the database-level guard that makes
-stored events immutable (no UPDATE, DELETE or TRUNCATE), on PostgreSQL and on SQLite."""
+stored events immutable (no UPDATE, DELETE or TRUNCATE), on PostgreSQL and on SQLite (each
+backend's DDL in its own module)."""
 
 from __future__ import annotations
 
 from sqlalchemy import Connection, inspect
 
+from gsi_kernel.store.backend import backend_of
 from gsi_kernel.store.tables import dead_letters, idempotency_keys, metadata, parked_events
 
-_PG_GUARD = """
-CREATE OR REPLACE FUNCTION gsi_events_are_immutable() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-  RAISE EXCEPTION USING
-    MESSAGE = 'events are immutable: ' || TG_OP || ' refused on ' || TG_TABLE_NAME,
-    ERRCODE = 'insufficient_privilege';
-END $$;
-CREATE TRIGGER events_no_update_delete BEFORE UPDATE OR DELETE ON events
-  FOR EACH ROW EXECUTE FUNCTION gsi_events_are_immutable();
-CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events
-  FOR EACH STATEMENT EXECUTE FUNCTION gsi_events_are_immutable();
-ALTER TABLE events ALTER COLUMN tx_id SET DEFAULT (pg_current_xact_id()::text::bigint);
-ALTER TABLE events ALTER COLUMN tx_id SET NOT NULL;
-"""
-
-_SQLITE_GUARD = (
-    "CREATE TRIGGER events_no_update BEFORE UPDATE ON events "
-    "BEGIN SELECT RAISE(ABORT, 'events are immutable: UPDATE refused'); END",
-    "CREATE TRIGGER events_no_delete BEFORE DELETE ON events "
-    "BEGIN SELECT RAISE(ABORT, 'events are immutable: DELETE refused'); END",
-)
-
-
 _DEAD_LETTER_PLACE = "uq_dead_letters_place"
-_PLACE_COLUMNS = 'consumer, topic, "partition", "offset"'
-_PG_DEAD_LETTERS_V4 = (
-    "ALTER TABLE dead_letters ADD COLUMN IF NOT EXISTS raw_key BYTEA",
-    "ALTER TABLE dead_letters ALTER COLUMN value DROP NOT NULL",
-    f"DELETE FROM dead_letters WHERE id NOT IN (SELECT MIN(id) FROM dead_letters GROUP BY {_PLACE_COLUMNS})",
-    f"CREATE UNIQUE INDEX IF NOT EXISTS {_DEAD_LETTER_PLACE} ON dead_letters ({_PLACE_COLUMNS})",
-)
 
 
 def create_kernel_tables_v1(connection: Connection) -> None:
@@ -48,11 +19,7 @@ def create_kernel_tables_v1(connection: Connection) -> None:
     ``upgrade_kernel_tables_vN`` (v2, v3…) that every service's next migration calls.
     """
     metadata.create_all(connection)
-    if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql(_PG_GUARD)
-    else:
-        for statement in _SQLITE_GUARD:
-            connection.exec_driver_sql(statement)
+    backend_of(connection).create_event_guard(connection)
 
 
 def upgrade_kernel_tables_v2(connection: Connection) -> None:
@@ -91,20 +58,7 @@ def _v4_dead_letters(connection: Connection) -> None:
     indexes = {i["name"] for i in inspector.get_indexes("dead_letters")}
     if "raw_key" in columns and columns["value"]["nullable"] and _DEAD_LETTER_PLACE in indexes:
         return  # built by version 1 from the current definitions
-    if connection.dialect.name == "postgresql":
-        for statement in _PG_DEAD_LETTERS_V4:
-            connection.exec_driver_sql(statement)
-        return
-    # SQLite cannot drop a NOT NULL in place: the table is rebuilt from its definition.
-    kept = ", ".join(f'"{c}"' for c in columns if c in dead_letters.c)
-    connection.exec_driver_sql(f"DROP INDEX IF EXISTS {_DEAD_LETTER_PLACE}")
-    connection.exec_driver_sql("ALTER TABLE dead_letters RENAME TO dead_letters_v3")
-    dead_letters.create(connection)
-    connection.exec_driver_sql(
-        f"INSERT INTO dead_letters ({kept}) SELECT {kept} FROM dead_letters_v3 WHERE id IN"
-        f" (SELECT MIN(id) FROM dead_letters_v3 GROUP BY {_PLACE_COLUMNS})"
-    )
-    connection.exec_driver_sql("DROP TABLE dead_letters_v3")
+    backend_of(connection).upgrade_dead_letters_v4(connection, [c for c in columns if c in dead_letters.c])
 
 
 def _v4_idempotency(connection: Connection) -> None:
@@ -115,6 +69,5 @@ def _v4_idempotency(connection: Connection) -> None:
 
 
 def drop_kernel_tables(connection: Connection) -> None:
-    if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql("DROP FUNCTION IF EXISTS gsi_events_are_immutable() CASCADE")
+    backend_of(connection).drop_event_guard(connection)
     metadata.drop_all(connection)

@@ -13,50 +13,54 @@ technique.) SQLite serialises writers by itself, so there the position alone is 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select
-from sqlalchemy.dialects import sqlite
+from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from gsi_kernel.clock import Clock
 from gsi_kernel.envelope import CommandContext, EventEnvelope
 from gsi_kernel.errors import ConcurrencyConflict
 from gsi_kernel.events import DomainEvent
-from gsi_kernel.store import bulk
+from gsi_kernel.store.backend import backend_of
 from gsi_kernel.store.outbox import Publication, outbox_row
-from gsi_kernel.store.tables import events, outbox
+from gsi_kernel.store.ports import Cursor, NewEvent
+from gsi_kernel.store.tables import events
 
-# Built once: SQLAlchemy then only binds parameters (this is the hot path of every command).
-_INSERT = insert(events).returning(events.c.position, events.c.tx_id, sort_by_parameter_order=True)
-# New streams in bulk: a version 1 that already exists is skipped, not an error, and the rows
-# that went in say so (the caller then either skips those streams or refuses the whole batch).
-# (PostgreSQL takes them as arrays, see :mod:`gsi_kernel.store.bulk`.)
-_INSERT_NEW_SQLITE = (
-    sqlite.insert(events)
-    .on_conflict_do_nothing(index_elements=[events.c.stream_id, events.c.version])
-    .returning(events.c.event_id, events.c.position, events.c.tx_id)
-)
+__all__ = ["Cursor", "EventStore", "shared_columns"]
+
+# Built once: SQLAlchemy then only binds parameters.
 _VERSION = select(func.coalesce(func.max(events.c.version), 0)).where(
     events.c.stream_id == bindparam("stream_id")
 )
-_LOAD = select(events).where(events.c.stream_id == bindparam("stream_id")).order_by(events.c.version)
-_READ_ALL_SQLITE = (
-    select(events)
-    .where(events.c.position > bindparam("pos"))
-    .order_by(events.c.position)
-    .limit(bindparam("limit"))
-)
-Cursor = tuple[int, int]  # (transaction id, position): commit order
+_LAST_POSITION = select(func.coalesce(func.max(events.c.position), 0))
 
 
-def _new_event(stream_id: str, version: int, event: DomainEvent) -> bulk.NewEvent:
+def _new_event(stream_id: str, version: int, event: DomainEvent) -> NewEvent:
     return (str(uuid.uuid4()), stream_id, version, event.event_type, event.schema_version, event.to_payload())
 
 
+def shared_columns(context: CommandContext, now: datetime, *, projected: bool = False) -> dict[str, Any]:
+    """The columns every event of one command (or one import) has in common. ``projected``:
+    the service's read models take these events in in the appending transaction (ADR 16)."""
+    return {
+        "occurred_at": now,
+        "recorded_at": now,
+        "actor": context.actor,
+        "organization": context.organization,
+        "correlation_id": context.correlation_id,
+        "causation_id": context.causation_id,
+        "traceparent": context.traceparent,
+        "projected": projected,
+    }
+
+
 class EventStore:
+    """The event store (:class:`~gsi_kernel.store.ports.EventStorePort`): what every backend
+    does the same here, their rows through :class:`~gsi_kernel.store.ports.EventRecorder`."""
+
     def __init__(self, *, source: str, clock: Clock) -> None:
         self._source = source
         self._clock = clock
@@ -80,41 +84,21 @@ class EventStore:
         if not new_events:
             return []
         now = self._clock.now()
-        shared = bulk.shared_columns(context, now, projected=projected)
+        shared = shared_columns(context, now, projected=projected)
         new = [_new_event(stream_id, expected_version + i, e) for i, e in enumerate(new_events, start=1)]
-        envelopes = [self._recorded(n, shared, None, None) for n in new]
+        envelopes = [self._recorded(n, shared, None, None) for n in new]  # what publish sees
         published = [
             (e.event_id, outbox_row(p, now)) for e in envelopes for p in (publish(e) if publish else ())
         ]
-        written: dict[str, tuple[int, int | None]]
         try:
-            if connection.dialect.name == "postgresql":
-                written = dict(bulk.append(connection, stream_id, expected_version, new, shared, published))
-            else:
-                written = self._append_sqlite(connection, stream_id, expected_version, envelopes, published)
+            written = backend_of(connection).append_events(
+                connection, stream_id, expected_version, new, shared, published
+            )
         except IntegrityError as exc:  # a concurrent writer took one of these versions first
             raise ConcurrencyConflict(stream_id, expected_version) from exc
         if len(written) < len(envelopes):  # the stream had moved on (or had a gap)
             raise ConcurrencyConflict(stream_id, expected_version)
         return [e.with_position(*written[e.event_id]) for e in envelopes]
-
-    def _append_sqlite(
-        self,
-        connection: Connection,
-        stream_id: str,
-        expected_version: int,
-        envelopes: list[EventEnvelope],
-        published: list[tuple[str, dict[str, Any]]],
-    ) -> dict[str, tuple[int, int | None]]:
-        # A new stream needs no look: its version 1 is unique, so a concurrent creator loses
-        # on the constraint. An existing one is checked, which also refuses a gap.
-        if expected_version and self.stream_version(connection, stream_id) != expected_version:
-            return {}
-        result = connection.execute(_INSERT, [_row(e) for e in envelopes])
-        written = {e.event_id: (row.position, row.tx_id) for e, row in zip(envelopes, result, strict=True)}
-        if published:
-            connection.execute(insert(outbox), [row for _, row in published])
-        return written
 
     def append_new_streams(
         self,
@@ -131,7 +115,7 @@ class EventStore:
         raises ConcurrencyConflict otherwise — the caller's transaction then writes nothing.
         Returns the recorded events, stream by stream in the given order. ``projected``: as
         for :meth:`append`."""
-        shared = bulk.shared_columns(context, self._clock.now(), projected=projected)
+        shared = shared_columns(context, self._clock.now(), projected=projected)
         given = [(_new_event(s, 1, evs[0]), evs) for s, evs in streams if evs]
         written = self._insert_new(connection, [first for first, _ in given], shared)
         if not skip_existing and len(written) < len(given):
@@ -152,18 +136,15 @@ class EventStore:
         ]
 
     def _insert_new(
-        self, connection: Connection, new: list[bulk.NewEvent], shared: dict[str, Any]
+        self, connection: Connection, new: list[NewEvent], shared: dict[str, Any]
     ) -> dict[str, tuple[int, int | None]]:
         """Insert what does not clash; ``event id -> (position, tx_id)`` of what went in."""
         if not new:
             return {}
-        if connection.dialect.name == "postgresql":
-            return dict(bulk.insert_new_events(connection, new, shared))
-        rows = [dict(zip(bulk.NEW_EVENT_FIELDS, n, strict=True)) | shared for n in new]
-        return {r.event_id: (r.position, r.tx_id) for r in connection.execute(_INSERT_NEW_SQLITE, rows)}
+        return backend_of(connection).insert_new_events(connection, new, shared)
 
     def _recorded(
-        self, new: bulk.NewEvent, shared: dict[str, Any], position: int | None, tx_id: int | None
+        self, new: NewEvent, shared: dict[str, Any], position: int | None, tx_id: int | None
     ) -> EventEnvelope:
         event_id, stream_id, version, type_, schema_version, payload = new
         return EventEnvelope(
@@ -183,9 +164,7 @@ class EventStore:
         return int(connection.execute(_VERSION, {"stream_id": stream_id}).scalar_one())
 
     def load(self, connection: Connection, stream_id: str) -> list[EventEnvelope]:
-        if connection.dialect.name == "postgresql":
-            return self._envelopes(bulk.execute(connection, bulk.LOAD, {"stream_id": stream_id}))
-        return [self._envelope(row._mapping) for row in connection.execute(_LOAD, {"stream_id": stream_id})]
+        return backend_of(connection).load_events(connection, stream_id, self._source)
 
     def read_all(
         self, connection: Connection, *, after: Cursor = (0, 0), limit: int = 1000, settled: bool = False
@@ -193,95 +172,9 @@ class EventStore:
         """Events after the cursor ``after``, in commit order (their ``cursor`` continues it).
         ``settled``: the caller holds appends off (no appending transaction is running), so
         every committed event is read, even past the horizon a long transaction holds back."""
-        if connection.dialect.name == "postgresql":
-            params = {"tx": after[0], "pos": after[1], "limit": limit}
-            sql = bulk.READ_ALL_SETTLED if settled else bulk.READ_ALL
-            return self._envelopes(bulk.execute(connection, sql, params))
-        rows = connection.execute(_READ_ALL_SQLITE, {"pos": after[1], "limit": limit})
-        return [self._envelope(row._mapping) for row in rows]
-
-    def last_position(self, connection: Connection) -> int:
-        return int(connection.execute(select(func.coalesce(func.max(events.c.position), 0))).scalar_one())
-
-    def _envelopes(self, rows: Iterable[tuple[Any, ...]]) -> list[EventEnvelope]:
-        """Envelopes from rows in :data:`bulk.EVENT_COLUMNS` order (PostgreSQL, straight from psycopg)."""
-        source = self._source
-        return [
-            EventEnvelope(
-                event_id=event_id,
-                type=type_,
-                schema_version=schema_version,
-                source=source,
-                stream_id=stream_id,
-                stream_version=version,
-                occurred_at=occurred_at.astimezone(UTC),
-                recorded_at=recorded_at.astimezone(UTC),
-                actor=actor,
-                organization=organization,
-                correlation_id=correlation_id,
-                causation_id=causation_id,
-                traceparent=traceparent,
-                payload=payload,
-                position=position,
-                tx_id=tx_id,
-                projected=projected,
-            )
-            for (
-                position,
-                tx_id,
-                event_id,
-                stream_id,
-                version,
-                type_,
-                schema_version,
-                payload,
-                occurred_at,
-                recorded_at,
-                actor,
-                organization,
-                correlation_id,
-                causation_id,
-                traceparent,
-                projected,
-            ) in rows
-        ]
-
-    def _envelope(self, row: Any) -> EventEnvelope:
-        return EventEnvelope(
-            event_id=row["event_id"],
-            type=row["type"],
-            schema_version=row["schema_version"],
-            source=self._source,
-            stream_id=row["stream_id"],
-            stream_version=row["version"],
-            occurred_at=row["occurred_at"],
-            recorded_at=row["recorded_at"],
-            actor=row["actor"],
-            organization=row["organization"],
-            correlation_id=row["correlation_id"],
-            causation_id=row["causation_id"],
-            traceparent=row["traceparent"],
-            payload=row["payload"],
-            position=row["position"],
-            tx_id=row["tx_id"],
-            projected=bool(row["projected"]),
+        return backend_of(connection).read_events(
+            connection, after, limit, settled=settled, source=self._source
         )
 
-
-def _row(e: EventEnvelope) -> dict[str, Any]:
-    return {
-        "event_id": e.event_id,
-        "stream_id": e.stream_id,
-        "version": e.stream_version,
-        "type": e.type,
-        "schema_version": e.schema_version,
-        "occurred_at": e.occurred_at,
-        "recorded_at": e.recorded_at,
-        "actor": e.actor,
-        "organization": e.organization,
-        "correlation_id": e.correlation_id,
-        "causation_id": e.causation_id,
-        "traceparent": e.traceparent,
-        "payload": e.payload,
-        "projected": e.projected,
-    }
+    def last_position(self, connection: Connection) -> int:
+        return int(connection.execute(_LAST_POSITION).scalar_one())

@@ -29,7 +29,7 @@ from typing import Any, Literal
 from sqlalchemy import Connection, Engine, delete, select, update
 
 from gsi_kernel.errors import Conflict
-from gsi_kernel.store.dialect import insert_for
+from gsi_kernel.store.backend import backend_of
 from gsi_kernel.store.tables import idempotency_keys as keys
 
 log = logging.getLogger(__name__)
@@ -86,7 +86,8 @@ def reserve(connection: Connection, key_hash: str, fingerprint: str) -> Claim | 
         "body": None,
     }
     inserted = connection.execute(
-        insert_for(connection, keys)
+        backend_of(connection)
+        .insert(keys)
         .values(key_hash=key_hash, **fresh)
         .on_conflict_do_nothing()
         .returning(keys.c.key_hash)  # (psycopg's rowcount of an INSERT … ON CONFLICT is not 1)

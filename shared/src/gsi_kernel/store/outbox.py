@@ -8,15 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 
 from gsi_kernel.bus.port import Headers, Message
 from gsi_kernel.envelope import CONTENT_TYPE, EventEnvelope
-from gsi_kernel.store import bulk
+from gsi_kernel.store.backend import backend_of
 from gsi_kernel.store.tables import outbox
 
 # Built once (the relay runs them for every batch): SQLAlchemy then only binds parameters.
-_INSERT = insert(outbox)
 _UNSENT = (
     select(outbox.c.id, outbox.c.topic, outbox.c.key, outbox.c.value, outbox.c.headers)
     .where(outbox.c.sent_at.is_(None))
@@ -55,14 +54,12 @@ class PendingMessage:
 
 
 class Outbox:
+    """The outbox (:class:`~gsi_kernel.store.ports.OutboxPort`)."""
+
     def put(self, connection: Connection, publications: Sequence[Publication], now: datetime) -> None:
         if not publications:
             return
-        rows = [outbox_row(p, now) for p in publications]
-        if connection.dialect.name == "postgresql":
-            bulk.insert_outbox(connection, rows, now)  # one statement, however many rows
-        else:
-            connection.execute(_INSERT, rows)
+        backend_of(connection).insert_outbox(connection, [outbox_row(p, now) for p in publications], now)
 
     def unsent(self, connection: Connection, limit: int) -> list[PendingMessage]:
         return [

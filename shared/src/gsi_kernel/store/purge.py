@@ -127,7 +127,7 @@ class Purge:
             if owed <= paid:
                 return True
             try:
-                done = self._checkpoint_wal() if self._db.dialect == "sqlite" else self._rewrite()
+                done = self._rewrite() if self._db.backend.purge_rewrites else self._checkpoint_wal()
             except (PurgeRefused, SQLAlchemyError):  # the erasure has committed: retried later
                 log.exception("purge of %s failed; it stays owed", self._name)
                 return False

@@ -1,9 +1,13 @@
 """The kernel's tables, present in every service's own database (or PostgreSQL schema).
 
-Each service's first migration creates them with :func:`gsi_kernel.store.ddl.create_kernel_tables_v1`.
+Each service's first migration creates them with :func:`gsi_kernel.store.ddl.create_kernel_tables_v1`;
+its ``migrations/env.py`` joins them with its own tables into the one metadata its migrations
+are generated from and checked against (:mod:`gsi_kernel.migrations`, ADR 24).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -21,10 +25,31 @@ from sqlalchemy import (
     false,
     text,
 )
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from gsi_kernel.store.types import AutoId, UtcDateTime
 
 metadata = MetaData()
+
+
+class CurrentTxId(FunctionElement[int]):
+    """The appending transaction's id on PostgreSQL, as a column default; nothing elsewhere."""
+
+    type = BigInteger()
+    inherit_cache = True
+
+
+@compiles(CurrentTxId, "postgresql")
+def _pg_current_tx_id(_element: CurrentTxId, _compiler: SQLCompiler, **_kw: Any) -> str:
+    return "pg_current_xact_id()::text::bigint"
+
+
+@compiles(CurrentTxId)
+def _no_tx_id(_element: CurrentTxId, _compiler: SQLCompiler, **_kw: Any) -> str:
+    return "NULL"
+
 
 events = Table(
     "events",
@@ -43,9 +68,10 @@ events = Table(
     Column("causation_id", String(36)),
     Column("traceparent", String(55)),
     Column("payload", JSON, nullable=False),
-    # PostgreSQL: the appending transaction's id (a default set by the DDL), so that readers can
-    # follow commit order without writers taking a lock. SQLite: unused (writers are serial).
-    Column("tx_id", BigInteger),
+    # PostgreSQL: the appending transaction's id (a server default, never NULL), so that readers
+    # can follow commit order without writers taking a lock. SQLite: unused (writers are serial),
+    # NULL (gsi_kernel.migrations.service_metadata reads the info).
+    Column("tx_id", BigInteger, server_default=CurrentTxId(), info={"postgresql_nullable": False}),
     # The service's read models took the event in in the appending transaction (ADR 16).
     Column("projected", Boolean, nullable=False, server_default=false()),
     UniqueConstraint("stream_id", "version", name="uq_events_stream_version"),

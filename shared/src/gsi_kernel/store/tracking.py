@@ -4,10 +4,14 @@ checkpoints of projections, and leases that let one instance of a worker run at 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
+from gsi_kernel.store.backend import backend_of
+from gsi_kernel.store.ports import Backend
 from gsi_kernel.store.tables import checkpoints, leases, processed
 from gsi_kernel.store.types import UtcDateTime
 
@@ -38,7 +42,6 @@ def mark_processed(connection: Connection, consumer: str, event_id: str, outcome
 _CHECKPOINT = select(checkpoints.c.tx_id, checkpoints.c.position).where(
     checkpoints.c.name == bindparam("name")
 )
-_CHECKPOINT_LOCKED = _CHECKPOINT.with_for_update()
 _MOVE_CHECKPOINT = (
     update(checkpoints)
     .where(checkpoints.c.name == bindparam("checkpoint"))
@@ -48,9 +51,14 @@ _MOVE_CHECKPOINT = (
 
 def read_cursor(connection: Connection, name: str, *, for_update: bool = False) -> tuple[int, int]:
     """A checkpoint as a (transaction id, position) cursor; (0, 0) if it was never moved."""
-    locked = for_update and connection.dialect.name == "postgresql"
-    row = connection.execute(_CHECKPOINT_LOCKED if locked else _CHECKPOINT, {"name": name}).first()
+    query = _checkpoint_locked(backend_of(connection)) if for_update else _CHECKPOINT
+    row = connection.execute(query, {"name": name}).first()
     return (int(row.tx_id), int(row.position)) if row is not None else (0, 0)
+
+
+@cache
+def _checkpoint_locked(backend: Backend) -> Any:
+    return backend.lock_rows(_CHECKPOINT)  # built once per backend
 
 
 def write_cursor(connection: Connection, name: str, cursor: tuple[int, int], now: datetime) -> None:

@@ -17,7 +17,6 @@ from gsi_kernel.http.pagination import Page, Pagination
 from gsi_kernel.http.policy import own_organization
 from gsi_kernel.http.security import OrgUser, Reader, authenticated_router
 from gsi_kernel.http.uploads import Upload
-from interventions.app import spreadsheets
 from interventions.app.import_history import ImportHistory
 from interventions.app.imports import Imports
 from interventions.domain.imports import ImportMode
@@ -57,10 +56,10 @@ class ImportView(BaseModel):
 
 
 @router.get("/template", response_class=Response)
-def import_template(_principal: Reader, format: FormatQuery = "xlsx") -> Response:
+def import_template(_principal: Reader, imports: ImportsDep, format: FormatQuery = "xlsx") -> Response:
     """Le gabarit à remplir / The template to fill in."""
     return Response(
-        spreadsheets.template(format),
+        imports.template(format),
         media_type=_MEDIA[format],
         headers={"Content-Disposition": f'attachment; filename="gabarit-interventions.{format}"'},
     )
@@ -144,9 +143,8 @@ def import_errors(
         items = [ImportErrorView.model_validate(r) for r in rows]
         body = Page[ImportErrorView](items=items, total=total, offset=page.offset, limit=page.limit)
         return JSONResponse(body.model_dump(mode="json"))
-    errors = imports.errors(import_id, principal)
     return Response(
-        spreadsheets.error_report(errors, format),
+        imports.error_report(import_id, principal, format),
         media_type=_MEDIA[format],
         headers={"Content-Disposition": f'attachment; filename="erreurs-{import_id}.{format}"'},
     )

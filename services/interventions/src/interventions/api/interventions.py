@@ -21,9 +21,10 @@ from interventions.api.schemas import (
     FlagView,
     HistoryEntry,
     InterventionDetail,
+    QuarterSummary,
     ReasonBody,
 )
-from interventions.app.handlers import Interventions
+from interventions.app.interventions import Interventions
 from interventions.app.queries import InterventionFilters, InterventionQueries
 
 router = authenticated_router(prefix="/interventions", tags=["interventions"])
@@ -48,6 +49,18 @@ async def declare_intervention(
         db=handlers.db,
     )
     return DeclaredView(intervention_id=intervention_id, flags=[FlagView(**f.model_dump()) for f in flags])
+
+
+@router.get("/summary", response_model=QuarterSummary)
+def quarter_summary(
+    principal: Reader,
+    queries: QueriesDep,
+    quarter: Annotated[Quarter, Query(description="ex. 2026-2027-Q3")],
+) -> QuarterSummary:
+    """Les interventions actives du trimestre visibles pour l'utilisateur, et combien portent une
+    erreur ou un avertissement, en un appel / The quarter's active interventions visible to the
+    user, and how many carry an error or a warning, in one call."""
+    return QuarterSummary.model_validate(queries.summary(principal, quarter))
 
 
 @router.get("/{intervention_id}", response_model=InterventionDetail)

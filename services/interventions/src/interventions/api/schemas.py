@@ -140,6 +140,15 @@ class InterventionDetail(InterventionView):
     flags: list[FlagView]
 
 
+class QuarterSummary(BaseModel):
+    """A quarter's active interventions, and how many carry an error or a warning."""
+
+    quarter: str
+    active: int
+    with_errors: int = Field(description="Avec au moins une erreur / With at least one error")
+    with_warnings: int = Field(description="Avec au moins un avertissement / With at least one warning")
+
+
 class DeclaredView(BaseModel):
     """The answer to a declaration: its id and, at once, what would be rejected at verify."""
 

@@ -17,7 +17,7 @@ from gsi_kernel.envelope import CommandContext
 from gsi_kernel.errors import InvalidInput, NotFound
 from gsi_kernel.events import DomainEvent
 from gsi_kernel.runtime import Kernel
-from gsi_kernel.store.dialect import insert_for
+from gsi_kernel.store.backend import backend_of
 from gsi_kernel.store.queries import fetch_one, fetch_page, scoped_to_principal
 from interventions.domain import action_plan as plan
 from interventions.domain.registry import EVENTS
@@ -213,7 +213,8 @@ def _claim(connection: Connection, organization_id: str, person_id: str, plan_id
     any. On PostgreSQL a concurrent claim waits for the first to commit, then finds it."""
     # RETURNING tells whether this statement inserted (rowcount is not reliable here on PostgreSQL).
     claimed = connection.execute(
-        insert_for(connection, action_plan_claims)
+        backend_of(connection)
+        .insert(action_plan_claims)
         .values(organization_id=organization_id, person_id=person_id, plan_id=plan_id)
         .on_conflict_do_nothing()
         .returning(action_plan_claims.c.plan_id)

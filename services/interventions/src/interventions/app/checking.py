@@ -15,8 +15,7 @@ from gsi_eligibility import NoRuleSet
 from gsi_kernel.fiscal import FiscalQuarter
 from gsi_kernel.store.prepared import PreparedSelect, Read
 from interventions.app.knowledge import Knowledge
-from interventions.domain.admission import PersonOnFile
-from interventions.domain.intervention import Checked, Details, Flag
+from interventions.domain.intervention import Checked, Details, Flag, PersonOnFile
 from interventions.projections.plans import action_plans
 from interventions.projections.tables import interventions
 

@@ -1,8 +1,8 @@
 """Checking a declaration before saving it: the declaration's own admission rules and conformity
 checks, run on what the organization is about to declare, with nothing recorded.
 
-The steps are the ones :meth:`interventions.app.handlers.Interventions.declare` takes, through the
-same :class:`~interventions.app.handlers.Admission` (the reads made ahead, the person on file,
+The steps are the ones :meth:`interventions.app.interventions.Interventions.declare` takes, through the
+same :class:`~interventions.app.admission.Admission` (the reads made ahead, the person on file,
 the hard errors, then the checks), so what this answers is what the declaration would answer
 at this moment: the same refusal (the same error, raised), or the flags it would be recorded
 with. The candidate gets an id no intervention has, so every intervention already declared
@@ -14,8 +14,8 @@ from __future__ import annotations
 import uuid
 
 from gsi_kernel.runtime import Kernel
+from interventions.app.admission import Admission
 from interventions.app.checking import Candidate
-from interventions.app.handlers import Admission
 from interventions.domain.intervention import Details, Flag
 
 
@@ -33,6 +33,7 @@ class DeclarationChecks:
         with self.db.transaction() as connection:
             gate.read_ahead(connection, organization_id, person_id, details)
             person = gate.person(connection, organization_id, person_id)
-            quarters = gate.refuse(connection, organization_id, person, details)
+            facts = gate.facts(connection, organization_id, person, details.service_date)
+            gate.refuse(connection, organization_id, details, facts)
             candidate = Candidate(probe, organization_id, person, details)
-            return gate.checked(connection, candidate, locked_quarters=quarters).flags
+            return gate.checked(connection, candidate, facts).flags

@@ -25,14 +25,14 @@ from gsi_kernel.auth import Principal, may_read_organization
 from gsi_kernel.envelope import CommandContext
 from gsi_kernel.errors import GsiError, NotFound
 from gsi_kernel.events import DomainEvent
-from gsi_kernel.fiscal import FiscalQuarter
 from gsi_kernel.runtime import Kernel
-from interventions.app import spreadsheets
+from interventions.app.admission import Admission
 from interventions.app.checking import Candidate
-from interventions.app.handlers import Admission, stream_id
-from interventions.domain import admission, imports, intervention
+from interventions.app.import_files import ImportFiles, ImportRow, ParsedFile, RowError
+from interventions.app.interventions import stream_id
+from interventions.domain import imports, intervention
 from interventions.domain.imports import ImportMode
-from interventions.domain.intervention import Details
+from interventions.domain.intervention import Details, Facts, PersonOnFile
 from interventions.projections.tables import import_errors
 from interventions.projections.tables import imports as import_jobs
 
@@ -52,14 +52,17 @@ class _Job:
     organization_id: str
     file_name: str
     mode: ImportMode
-    parsed: spreadsheets.ParsedFile
+    parsed: ParsedFile
     context: CommandContext
 
 
 class Imports:
-    def __init__(self, kernel: Kernel, admission: Admission, *, limits: Limits, executor: Executor) -> None:
+    def __init__(
+        self, kernel: Kernel, admission: Admission, *, files: ImportFiles, limits: Limits, executor: Executor
+    ) -> None:
         self._kernel = kernel
         self._admission = admission
+        self._files = files
         self.limits = limits
         self._executor = executor
 
@@ -75,7 +78,7 @@ class Imports:
         """Parse the file and start its import; return the job id and whether it is new (False:
         this very file was already imported in this mode, and that import's id is returned; a
         dry run always runs)."""
-        parsed = spreadsheets.parse_upload(
+        parsed = self._files.parse(
             file_name, content, max_bytes=self.limits.max_bytes, max_rows=self.limits.max_rows
         )
         with self._kernel.db.transaction() as connection:
@@ -88,6 +91,14 @@ class Imports:
         self._executor.submit(self._run_safely, job)
         return job.import_id, True
 
+    def template(self, format: str) -> bytes:
+        """The file to fill in, as ``format`` (csv or xlsx)."""
+        return self._files.template(format)
+
+    def error_report(self, import_id: str, principal: Principal, format: str) -> bytes:
+        """The import's errors as a file, as ``format`` (csv or xlsx)."""
+        return self._files.error_report(self.errors(import_id, principal), format)
+
     def get(self, import_id: str, principal: Principal) -> dict[str, Any]:
         with self._kernel.db.transaction() as connection:
             row = connection.execute(select(import_jobs).where(import_jobs.c.import_id == import_id)).first()
@@ -95,7 +106,7 @@ class Imports:
             raise NotFound("import.not_found", "Importation introuvable.", "Import not found.")
         return dict(row._mapping)
 
-    def errors(self, import_id: str, principal: Principal) -> list[spreadsheets.RowError]:
+    def errors(self, import_id: str, principal: Principal) -> list[RowError]:
         self.get(import_id, principal)
         with self._kernel.db.transaction() as connection:
             rows = connection.execute(
@@ -103,7 +114,7 @@ class Imports:
                 .where(import_errors.c.import_id == import_id)
                 .order_by(import_errors.c.seq)
             ).all()
-        return [spreadsheets.RowError(r.row, r.column, r.code, r.fr, r.en, r.value) for r in rows]
+        return [RowError(r.row, r.column, r.code, r.fr, r.en, r.value) for r in rows]
 
     # ---- the job --------------------------------------------------------------------------
 
@@ -143,16 +154,17 @@ class Imports:
             )
         self._update(job.import_id, status="done", finished_at=self._kernel.clock.now(), **counts)
 
-    def _validate(self, job: _Job) -> tuple[list[Candidate], list[spreadsheets.RowError]]:
-        """Every row through the hard errors of a declaration; the valid ones as candidates.
+    def _validate(self, job: _Job) -> tuple[list[_Accepted], list[RowError]]:
+        """Every row through the hard errors of a declaration; the valid ones as candidates,
+        each with the facts it was admitted with (the aggregate decides with them again).
 
         A transaction per chunk, the progress recorded between two: on SQLite every transaction
         holds the one writer's lock (``BEGIN IMMEDIATE``), so one transaction over the whole
         file kept every other request of the service waiting — and its own progress update
         too, until the busy timeout failed the import."""
         gate = self._admission
-        accepted: list[Candidate] = []
-        rejected: list[spreadsheets.RowError] = []
+        accepted: list[_Accepted] = []
+        rejected: list[RowError] = []
         rows = job.parsed.rows
         for start in range(0, len(rows), CHUNK_ROWS):
             chunk = rows[start : start + CHUNK_ROWS]
@@ -169,13 +181,13 @@ class Imports:
         self._update(job.import_id, processed_rows=len(rows), status="writing")
         return accepted, rejected
 
-    def _write(self, job: _Job, accepted: Sequence[Candidate]) -> int:
+    def _write(self, job: _Job, accepted: Sequence[_Accepted]) -> int:
         """Check the accepted rows together (they count against each other and against what is
         already declared), then write them; return how many were new."""
         gate = self._admission
         with self._kernel.db.transaction() as connection:
-            checked = gate.checker.check(connection, accepted, today=gate.today())
-        streams = [_declared(c, checked[c.intervention_id], job.import_id) for c in accepted]
+            checked = gate.checker.check(connection, [c for c, _ in accepted], today=gate.today())
+        streams = [_declared(c, checked[c.intervention_id], facts, job.import_id) for c, facts in accepted]
         chunks = [streams] if job.mode is ImportMode.ALL_OR_NOTHING else list(_chunked(streams, CHUNK_ROWS))
         created = 0
         for chunk in chunks:
@@ -183,7 +195,7 @@ class Imports:
             self._update(job.import_id, created=created)
         return created
 
-    def _record_errors(self, import_id: str, errors: Sequence[spreadsheets.RowError]) -> None:
+    def _record_errors(self, import_id: str, errors: Sequence[RowError]) -> None:
         rows = [
             {"import_id": import_id, "seq": seq, **_error_columns(e)} for seq, e in enumerate(errors, start=1)
         ]
@@ -199,6 +211,7 @@ class Imports:
 
 
 _Stream = tuple[str, Sequence[DomainEvent]]
+_Accepted = tuple[Candidate, Facts]
 
 
 class _RowGate:
@@ -209,19 +222,17 @@ class _RowGate:
         self._connection = connection
         self._organization_id = organization_id
         self._checked_codes: set[tuple[str, Any]] = set()
-        self._open: set[FiscalQuarter] = set()
+        self._today = gate.today()
+        self._locks = gate.locks(connection, organization_id)  # every locked quarter's exceptions
 
-    def __call__(self, row: spreadsheets.ImportRow, person: admission.PersonOnFile | None) -> Candidate:
+    def __call__(self, row: ImportRow, person: PersonOnFile | None) -> _Accepted:
         org = self._organization_id
-        found = admission.refuse_unknown_person(person, org, row.person_id)
+        found = intervention.refuse_unknown_person(person, org, row.person_id)
         details = _details(row)
-        self._gate.refuse_dates(details, found)
+        facts = Facts(self._today, found.registered_on, self._locks)
+        intervention.refuse_declaration(org, details, facts)
         self._once(self._checked_codes, (details.code, details.service_date), self._gate.refuse_unknown_code)
-        quarter = FiscalQuarter.of(details.service_date)
-        if quarter not in self._open:
-            self._gate.refuse_locked(self._connection, org, details.service_date)
-            self._open.add(quarter)
-        return Candidate(imports.intervention_id_for(row.natural_key(org)), org, found, details)
+        return Candidate(imports.intervention_id_for(row.natural_key(org)), org, found, details), facts
 
     def _once(self, seen: set[tuple[str, Any]], key: tuple[str, Any], check: Callable[..., None]) -> None:
         if key not in seen:
@@ -229,7 +240,7 @@ class _RowGate:
             seen.add(key)
 
 
-def _details(row: spreadsheets.ImportRow) -> Details:
+def _details(row: ImportRow) -> Details:
     # The parser has typed and checked every cell already: no second validation per row.
     return Details.model_construct(
         code=row.code,
@@ -244,24 +255,25 @@ def _details(row: spreadsheets.ImportRow) -> Details:
     )
 
 
-def _declared(candidate: Candidate, checked: intervention.Checked, import_id: str) -> _Stream:
+def _declared(candidate: Candidate, checked: intervention.Checked, facts: Facts, import_id: str) -> _Stream:
     command = intervention.DeclareIntervention(
         intervention_id=candidate.intervention_id,
         organization_id=candidate.organization_id,
         person_id=candidate.person.person_id,
         details=candidate.details,
         checked=checked,
+        facts=facts,
         import_id=import_id,
     )
     return stream_id(candidate.intervention_id), intervention.declare([], command)
 
 
-def _row_error(row: int, error: GsiError) -> spreadsheets.RowError:
+def _row_error(row: int, error: GsiError) -> RowError:
     column = error.details.get("field") if error.details else None
-    return spreadsheets.RowError(row, column, error.code, error.fr, error.en)
+    return RowError(row, column, error.code, error.fr, error.en)
 
 
-def _error_columns(error: spreadsheets.RowError) -> dict[str, Any]:
+def _error_columns(error: RowError) -> dict[str, Any]:
     return {
         "row": error.row,
         "column": error.column,

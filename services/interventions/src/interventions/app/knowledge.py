@@ -20,8 +20,8 @@ from gsi_kernel.store.prepared import PreparedSelect, Read
 from gsi_readmodels.cache import DailyCache
 from gsi_readmodels.catalogues import catalogue_book
 from gsi_readmodels.persons import PersonDirectory
-from interventions.domain.admission import PersonOnFile
-from interventions.domain.lock_exception import covers
+from interventions.domain.intervention import PersonOnFile, QuarterLocks
+from interventions.domain.lock_exception import LockException
 from interventions.projections.tables import (
     PERSONS,
     agreements,
@@ -75,31 +75,31 @@ class Knowledge:
             return self._default_volets
         return frozenset(v for r in rows if r.starts_on <= day <= r.ends_on for v in r.volets.split(",") if v)
 
-    def exception_covers(
-        self, connection: Connection, organization_id: str, quarter: FiscalQuarter, today: date
-    ) -> bool:
-        """Whether a granted lock exception, still valid today, opens the locked ``quarter``."""
-        params = {"organization_id": organization_id, "quarter": str(quarter)}
-        exceptions = _EXCEPTIONS.all(connection, params)
-        return any(covers(e.status, e.valid_until, today) for e in exceptions)
-
     def locked_quarters(self, connection: Connection, organization_id: str) -> frozenset[str]:
         """Every quarter locked for the organization, lock exceptions aside."""
         return frozenset(_LOCKED.scalars(connection, {"organization_id": organization_id}))
+
+    def quarter_locks(
+        self, connection: Connection, organization_id: str, among: Iterable[FiscalQuarter] | None = None
+    ) -> QuarterLocks:
+        """The organization's locked quarters, with the lock exceptions asked on those of
+        ``among`` (on every locked one if None): what the aggregate decides a lock with.
+        Exceptions are read only for locked quarters (most writes touch an open one)."""
+        locked = self.locked_quarters(connection, organization_id)
+        wanted = locked if among is None else locked & {str(quarter) for quarter in among}
+        exceptions = tuple(
+            LockException(r.exception_id, organization_id, quarter, r.status, r.valid_until)
+            for quarter in sorted(wanted)
+            for r in _EXCEPTIONS.all(connection, {"organization_id": organization_id, "quarter": quarter})
+        )
+        return QuarterLocks(locked, exceptions)
 
     def closed_quarters(
         self, connection: Connection, organization_id: str, today: date, among: Iterable[FiscalQuarter]
     ) -> frozenset[str]:
         """The organization's locked quarters, less those of ``among`` that a granted exception
-        opens today: what refuses a change (423) and what check C7 warns about. Exceptions are
-        read only for the locked quarters of ``among`` (most writes touch an open quarter)."""
-        locked = self.locked_quarters(connection, organization_id)
-        opened = {
-            str(quarter)
-            for quarter in set(among)
-            if str(quarter) in locked and self.exception_covers(connection, organization_id, quarter, today)
-        }
-        return locked - opened
+        opens today: what check C7 warns about."""
+        return self.quarter_locks(connection, organization_id, among).closed(today)
 
 
 # Every write reads these: built once, not per request (building and keying a statement costs
@@ -110,7 +110,7 @@ _AGREEMENTS = PreparedSelect(
     )
 )
 _EXCEPTIONS = PreparedSelect(
-    select(lock_exceptions.c.status, lock_exceptions.c.valid_until).where(
+    select(lock_exceptions.c.exception_id, lock_exceptions.c.status, lock_exceptions.c.valid_until).where(
         lock_exceptions.c.organization_id == bindparam("organization_id"),
         lock_exceptions.c.quarter == bindparam("quarter"),
     )

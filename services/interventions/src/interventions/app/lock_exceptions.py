@@ -17,7 +17,7 @@ from gsi_kernel.events import DomainEvent
 from gsi_kernel.fiscal import FiscalQuarter
 from gsi_kernel.runtime import Kernel
 from gsi_kernel.store.queries import fetch_one, fetch_page, scoped_to_principal
-from interventions.app.handlers import Admission
+from interventions.app.admission import Admission
 from interventions.domain import lock_exception
 from interventions.domain.lock_exception import covers
 from interventions.projections.tables import interventions, lock_exceptions, quarter_locks

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import Select, exists, func, select
 
 from gsi_kernel.auth import Principal, may_read_organization
 from gsi_kernel.errors import NotFound
 from gsi_kernel.runtime import Kernel
 from gsi_kernel.store.queries import fetch_page, scoped_to_principal
-from interventions.app.handlers import stream_id
+from interventions.app.interventions import stream_id
 from interventions.projections.tables import intervention_flags, interventions
 
 
@@ -91,6 +91,27 @@ class InterventionQueries:
         rows, total = fetch_page(self._kernel.db, query, *order, offset=offset, limit=limit)
         flags = _flags_of(self._kernel, [r["intervention_id"] for r in rows])
         return [{**r, "flags": flags.get(r["intervention_id"], [])} for r in rows], total
+
+    def summary(self, principal: Principal, quarter: str) -> dict[str, Any]:
+        """The quarter's active interventions the principal may see: how many, and how many
+        carry at least one error or one warning (the home page's card), in one query: the
+        ``errors`` and ``warnings`` columns count each intervention's current flags."""
+        c = interventions.c
+        counts = select(
+            func.count(),
+            func.count().filter(c.errors > 0),
+            func.count().filter(c.warnings > 0),
+        ).where(c.quarter == quarter, c.status == "active")
+        query = scoped_to_principal(cast("Select[Any]", counts), c.organization_id, principal)
+        with self._kernel.db.transaction() as connection:
+            row = connection.execute(query).one()
+        active, with_errors, with_warnings = (int(n) for n in row)
+        return {
+            "quarter": quarter,
+            "active": active,
+            "with_errors": with_errors,
+            "with_warnings": with_warnings,
+        }
 
 
 def _flags_of(kernel: Kernel, ids: list[str]) -> dict[str, list[dict[str, Any]]]:

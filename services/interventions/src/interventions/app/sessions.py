@@ -11,10 +11,11 @@ from sqlalchemy import Connection
 from gsi_kernel.envelope import CommandContext
 from gsi_kernel.events import DomainEvent
 from gsi_kernel.runtime import Kernel
+from interventions.app.admission import Admission
 from interventions.app.checking import Candidate
-from interventions.app.handlers import Admission, stream_id
+from interventions.app.interventions import stream_id
 from interventions.domain import intervention, session
-from interventions.domain.intervention import Details, Mode
+from interventions.domain.intervention import Details, Facts, Mode
 
 
 class GroupSessions:
@@ -41,14 +42,17 @@ class GroupSessions:
 
         def decide(connection: Connection) -> list[tuple[str, Sequence[DomainEvent]]]:
             persons = [gate.person(connection, organization_id, pid) for pid in person_ids]
-            gate.refuse(connection, organization_id, persons[0], details)
+            locks = gate.locks(connection, organization_id, details.service_date)
+            facts = [Facts(gate.today(), person.registered_on, locks) for person in persons]
+            gate.refuse(connection, organization_id, details, facts[0])
+            for each in facts[1:]:
+                intervention.refuse_declaration(organization_id, details, each)
             candidates = [
                 Candidate(attendance[pid], organization_id, person, details, session_id)
                 for pid, person in zip(person_ids, persons, strict=True)
             ]
-            for person in persons[1:]:
-                gate.refuse_dates(details, person)
-            checked = gate.checker.check(connection, candidates, today=gate.today())
+            locked = {organization_id: locks.closed(facts[0].today)}
+            checked = gate.checker.check(connection, candidates, today=facts[0].today, locked=locked)
             held = session.GroupSessionHeld(
                 session_id=session_id,
                 organization_id=organization_id,
@@ -58,13 +62,14 @@ class GroupSessions:
                 attendees=tuple((c.person.person_id, c.intervention_id) for c in candidates),
             )
             streams: list[tuple[str, Sequence[DomainEvent]]] = [(f"session-{session_id}", [held])]
-            for c in candidates:
+            for c, each in zip(candidates, facts, strict=True):
                 command = intervention.DeclareIntervention(
                     intervention_id=c.intervention_id,
                     organization_id=organization_id,
                     person_id=c.person.person_id,
                     details=details,
                     checked=checked[c.intervention_id],
+                    facts=each,
                     session_id=session_id,
                 )
                 streams.append((stream_id(c.intervention_id), intervention.declare([], command)))

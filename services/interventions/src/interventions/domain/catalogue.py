@@ -19,6 +19,7 @@ class CataloguePublished(DomainEvent):
     version: str
     effective_from: date
     document: dict[str, Any]
+    reason: str = ""  # the administrator's, shown with the version (none before it was asked)
 
 
 EVENTS = (CataloguePublished,)
@@ -29,9 +30,15 @@ def stream_id(program: str) -> str:
 
 
 def publish(
-    _history: Sequence[DomainEvent], *, book: CatalogueBook, catalogue: Catalogue, today: date
+    _history: Sequence[DomainEvent],
+    *,
+    book: CatalogueBook,
+    catalogue: Catalogue,
+    today: date,
+    reason: str = "",
 ) -> list[DomainEvent]:
-    """Refuse what the book refuses (duplicate version, not after the latest, retroactive)."""
+    """Refuse what the book refuses (duplicate version, not after the latest, retroactive). A
+    preview calls it too and discards the events: it refuses exactly what publishing refuses."""
     book.publish(catalogue, today=today)
     return [
         CataloguePublished(
@@ -39,5 +46,6 @@ def publish(
             version=catalogue.version,
             effective_from=catalogue.effective_from,
             document=catalogue.to_document(),
+            reason=reason,
         )
     ]

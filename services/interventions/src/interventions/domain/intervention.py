@@ -1,72 +1,51 @@
 """The intervention aggregate: a service an organization declares for a person, then may correct
-or cancel, each change with its author (in the envelope) and reason.
+or cancel, each change with its author (in the envelope) and reason. Its vocabulary, events and
+their fold to state: :mod:`.intervention_events`.
 
-Pure decisions. What a decision needs from outside — the person as this service knows them, the
-quarter's lock, the conformity findings of the shared checks — is computed by the handler and
-passed in the command. Hard errors refuse the write; conformity problems are recorded with it
-as flags, so the organization sees at once what would be rejected at verify.
+Pure decisions, and every invariant of a write lives here: the hard errors (a date in the future
+or before the person's registration, a change in a quarter locked for the organization that no
+granted lock exception opens) refuse it; conformity problems are recorded with it as flags, so
+the organization sees at once what would be rejected at verify. What a decision needs from
+outside its stream — today, the person's registration day, the organization's quarter locks and
+lock exceptions (:class:`Facts`), the shared checks' findings (:class:`Checked`) — the
+application layer reads and passes in the command; it decides nothing.
+
+The lock rule is :func:`refuse_closed_quarter`. Reporting's verify warns about the same lock
+again, at report time, in its own context: check C7 of ``gsi_conformity``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
-from enum import StrEnum
-from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
-from gsi_kernel.errors import Conflict, InvalidInput, NotFound
+from gsi_kernel.errors import Conflict, InvalidInput, Locked, NotFound
 from gsi_kernel.events import DomainEvent
+from gsi_kernel.fiscal import FiscalQuarter
+from gsi_readmodels.model import KnownPerson
+from interventions.domain import intervention_events as events
+from interventions.domain.lock_exception import LockException, covers
 
+# The vocabulary, the events, the state and the fold, under this module's name too: callers import
+# them from here (an assignment is a public name for mypy --strict, a plain import is not).
+EVENTS = events.EVENTS
+Details = events.Details
+Flag = events.Flag
+Intervention = events.Intervention
+InterventionCancelled = events.InterventionCancelled
+InterventionCorrected = events.InterventionCorrected
+InterventionDeclared = events.InterventionDeclared
+Mode = events.Mode
+Volet = events.Volet
+fold = events.fold
 
-class Volet(StrEnum):
-    V1 = "V1"
-    V2 = "V2"
-    V3 = "V3"
-    V4 = "V4"
-    V5 = "V5"
-
-
-class Mode(StrEnum):
-    IN_PERSON = "in_person"
-    REMOTE = "remote"
-    GROUP = "group"
-
-
-class Flag(BaseModel):
-    """A conformity finding recorded with the intervention (check C1…C8, error or warning)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    check: str
-    severity: str
-    code: str
-    fr: str
-    en: str
-    details: dict[str, Any] = {}
-
-
-class Details(BaseModel):
-    """What the organization declares (and may correct): everything but the person."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    code: str
-    service_date: date
-    duration_minutes: int
-    mode: Mode
-    volet: Volet
-    staff_member: str
-    notes: str | None = None
-    target_organization: str | None = None
-    referral_reason: str | None = None
+PersonOnFile = KnownPerson  # a person as this service knows them from registration's events
 
 
 @dataclass(frozen=True, slots=True)
 class Checked:
-    """The handler's verdict on one version of an intervention: the shared checks' findings and
+    """The application layer's verdict on one version of an intervention: the shared checks' findings and
     the versions of the catalogue and rules they were made with."""
 
     flags: tuple[Flag, ...]
@@ -74,84 +53,31 @@ class Checked:
     rule_set_version: str | None
 
 
-class InterventionDeclared(DomainEvent):
-    event_type = "InterventionDeclared"
-
-    intervention_id: str
-    organization_id: str
-    person_id: str
-    details: Details
-    session_id: str | None = None
-    import_id: str | None = None
-    flags: tuple[Flag, ...] = ()
-    catalogue_version: str
-    rule_set_version: str | None
-
-
-class InterventionCorrected(DomainEvent):
-    event_type = "InterventionCorrected"
-
-    intervention_id: str
-    organization_id: str
-    person_id: str
-    details: Details
-    reason: str
-    flags: tuple[Flag, ...] = ()
-    catalogue_version: str
-    rule_set_version: str | None
-
-
-class InterventionCancelled(DomainEvent):
-    event_type = "InterventionCancelled"
-
-    intervention_id: str
-    organization_id: str
-    person_id: str
-    service_date: date
-    reason: str
-
-
-EVENTS = (InterventionDeclared, InterventionCorrected, InterventionCancelled)
+# ---- decisions -------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
-class Intervention:
-    """The fold of a stream: the current version of the intervention."""
+class QuarterLocks:
+    """An organization's quarter locks, as reporting published them (an accepted report locks
+    its quarter), and the lock exceptions asked on them (on those a write touches, at least)."""
 
-    intervention_id: str
-    organization_id: str
-    person_id: str
-    details: Details
-    session_id: str | None
-    cancelled: bool
-    version: int
+    locked: frozenset[str] = frozenset()
+    exceptions: tuple[LockException, ...] = ()
 
-
-def fold(history: Sequence[DomainEvent]) -> Intervention | None:
-    state: Intervention | None = None
-    for version, event in enumerate(history, start=1):
-        if isinstance(event, InterventionDeclared):
-            state = Intervention(
-                event.intervention_id,
-                event.organization_id,
-                event.person_id,
-                event.details,
-                event.session_id,
-                cancelled=False,
-                version=version,
-            )
-        elif state is not None and isinstance(event, InterventionCorrected):
-            state = _with(state, details=event.details, version=version)
-        elif state is not None and isinstance(event, InterventionCancelled):
-            state = _with(state, cancelled=True, version=version)
-    return state
+    def closed(self, today: date) -> frozenset[str]:
+        """The locked quarters that no granted exception still valid ``today`` opens: closed
+        to every change."""
+        opened = {e.quarter for e in self.exceptions if covers(e.status, e.valid_until, today)}
+        return self.locked - opened
 
 
-def _with(state: Intervention, **changes: Any) -> Intervention:
-    return replace(state, **changes)
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What a write's invariants need from outside the stream, read when deciding."""
 
-
-# ---- decisions -------------------------------------------------------------------------------
+    today: date  # in Montréal
+    registered_on: date  # the person's registration day
+    locks: QuarterLocks  # the organization's
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +87,7 @@ class DeclareIntervention:
     person_id: str
     details: Details
     checked: Checked
+    facts: Facts
     session_id: str | None = None
     import_id: str | None = None
 
@@ -172,6 +99,7 @@ def declare(history: Sequence[DomainEvent], command: DeclareIntervention) -> lis
             "Cette intervention existe déjà.",
             "This intervention already exists.",
         )
+    refuse_declaration(command.organization_id, command.details, command.facts)
     return [
         InterventionDeclared(
             intervention_id=command.intervention_id,
@@ -192,10 +120,12 @@ class CorrectIntervention:
     details: Details
     reason: str
     checked: Checked
+    facts: Facts
 
 
 def correct(history: Sequence[DomainEvent], command: CorrectIntervention) -> list[DomainEvent]:
     state = _active(history)
+    refuse_correction(state, command.details, command.facts)
     if command.details == state.details:
         raise InvalidInput(
             "intervention.nothing_to_correct",
@@ -223,15 +153,23 @@ def correct(history: Sequence[DomainEvent], command: CorrectIntervention) -> lis
     ]
 
 
-def cancel(history: Sequence[DomainEvent], reason: str) -> list[DomainEvent]:
+@dataclass(frozen=True, slots=True)
+class CancelIntervention:
+    reason: str
+    today: date
+    locks: QuarterLocks
+
+
+def cancel(history: Sequence[DomainEvent], command: CancelIntervention) -> list[DomainEvent]:
     state = _active(history)
+    refuse_closed_quarter(state.organization_id, state.details.service_date, command.today, command.locks)
     return [
         InterventionCancelled(
             intervention_id=state.intervention_id,
             organization_id=state.organization_id,
             person_id=state.person_id,
             service_date=state.details.service_date,
-            reason=reason,
+            reason=command.reason,
         )
     ]
 
@@ -252,3 +190,63 @@ def _active(history: Sequence[DomainEvent]) -> Intervention:
             "This intervention is cancelled: it can no longer change.",
         )
     return state
+
+
+# ---- hard errors -----------------------------------------------------------------------------
+# The decisions above raise them; the application layer may ask them first (before it spends the
+# shared checks on a write the aggregate would refuse), with the same facts.
+
+
+def refuse_unknown_person(person: PersonOnFile | None, organization_id: str, person_id: str) -> PersonOnFile:
+    """The person on file, if the organization registered them."""
+    # Another organization's person is answered exactly like an unknown one: no leak.
+    if person is None or person.organization_id != organization_id:
+        raise InvalidInput(
+            "intervention.unknown_person",
+            "Personne inconnue de votre organisme (inscrivez-la d'abord).",
+            "Person unknown to your organization (register them first).",
+            details={"field": "person_id", "person_id": person_id},
+        )
+    return person
+
+
+def refuse_declaration(organization_id: str, details: Details, facts: Facts) -> None:
+    """A declaration's hard errors: its date, then its quarter's lock."""
+    refuse_bad_date(details.service_date, today=facts.today, registered_on=facts.registered_on)
+    refuse_closed_quarter(organization_id, details.service_date, facts.today, facts.locks)
+
+
+def refuse_correction(state: Intervention, details: Details, facts: Facts) -> None:
+    """A correction's hard errors: both the quarter it leaves and the one it enters must be open."""
+    refuse_closed_quarter(state.organization_id, state.details.service_date, facts.today, facts.locks)
+    refuse_declaration(state.organization_id, details, facts)
+
+
+def refuse_bad_date(service_date: date, *, today: date, registered_on: date) -> None:
+    if service_date > today:
+        raise InvalidInput(
+            "intervention.date_in_future",
+            f"La date de l'intervention ({service_date.isoformat()}) est dans le futur.",
+            f"The intervention date ({service_date.isoformat()}) is in the future.",
+            details={"field": "service_date"},
+        )
+    if service_date < registered_on:
+        raise InvalidInput(
+            "intervention.date_before_registration",
+            f"La date de l'intervention précède l'inscription de la personne ({registered_on.isoformat()}).",
+            f"The intervention date is before the person's registration ({registered_on.isoformat()}).",
+            details={"field": "service_date", "registered_on": registered_on.isoformat()},
+        )
+
+
+def refuse_closed_quarter(organization_id: str, day: date, today: date, locks: QuarterLocks) -> None:
+    """Refuse a change on ``day`` if its quarter is locked for the organization and no granted
+    lock exception, still valid ``today``, opens it (423: ask for an exception)."""
+    quarter = FiscalQuarter.of(day)
+    if str(quarter) in locks.closed(today):
+        raise Locked(
+            "quarter.locked",
+            f"Le trimestre {quarter} est verrouillé pour votre organisme : demandez une exception.",
+            f"Quarter {quarter} is locked for your organization: request a lock exception.",
+            details={"quarter": str(quarter), "organization_id": organization_id},
+        )

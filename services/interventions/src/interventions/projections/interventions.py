@@ -7,13 +7,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from psycopg.types.json import Jsonb
-from sqlalchemy import JSON, Connection, Table, delete, insert, update
+from sqlalchemy import Connection, Table, delete, insert, update
 
 from gsi_kernel.envelope import EventEnvelope
 from gsi_kernel.events import DomainEvent
 from gsi_kernel.fiscal import FiscalQuarter
-from gsi_kernel.store.bulk import driver, insert_rows
+from gsi_kernel.store.backend import backend_of
 from interventions.domain.catalogue import CataloguePublished
 from interventions.domain.intervention import (
     Details,
@@ -37,7 +36,6 @@ from interventions.projections.tables import (
     lock_exceptions,
 )
 
-_COPY_FROM = 100  # rows: below this, an executemany costs less than setting up a COPY
 _TABLES = (interventions, intervention_flags, group_sessions, lock_exceptions, catalogue_versions)
 
 
@@ -94,21 +92,10 @@ def _flush(connection: Connection, rows: list[dict[str, Any]], flags: list[dict[
 
 
 def _insert_many(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert many rows at once: with COPY on PostgreSQL (an import projects tens of thousands
-    of declarations in one batch), a declaration's few in one prepared statement (it runs in
-    the command's transaction, ADR 16), with an executemany elsewhere."""
-    if not rows:
-        return
-    if connection.dialect.name != "postgresql" or len(rows) < _COPY_FROM:
-        insert_rows(connection, table, rows)
-        return
-    names = [c.name for c in table.columns]
-    json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
-    columns = ", ".join(f'"{n}"' for n in names)
-    copy_in = f'COPY "{table.name}" ({columns}) FROM STDIN'
-    with driver(connection).cursor() as cursor, cursor.copy(copy_in) as copy:
-        for row in rows:
-            copy.write_row([Jsonb(row.get(n)) if n in json_columns else row.get(n) for n in names])
+    """Insert many rows at once: an import projects tens of thousands of declarations in one
+    batch (COPY on PostgreSQL), a declaration its few in the command's transaction (ADR 16)."""
+    if rows:
+        backend_of(connection).copy_rows(connection, table, rows)
 
 
 def _detail_columns(details: Details) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from gsi_kernel.envelope import CommandContext, EventEnvelope
 from gsi_kernel.errors import ConcurrencyConflict
 from gsi_kernel.events import DomainEvent
 from gsi_kernel.runtime import Kernel
+from gsi_kernel.store.backend import backend_of
 from gsi_kernel.telemetry import context_from_traceparent, current_traceparent
 from gsi_kernel.writer import Decide
 from notifications.app.mailer import Mailer, Sender, SendFailure, compose
@@ -275,8 +276,7 @@ class DeliveryWorker:
             .limit(self._batch)
         )
         with self._kernel.db.transaction() as connection:
-            if connection.dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
+            query = backend_of(connection).claim_rows(query)
             rows = [Claimed(**r._mapping) for r in connection.execute(query)]
             if rows:
                 connection.execute(

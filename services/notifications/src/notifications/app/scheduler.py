@@ -20,7 +20,7 @@ from gsi_kernel.envelope import CommandContext
 from gsi_kernel.events import DomainEvent
 from gsi_kernel.fiscal import FiscalQuarter
 from gsi_kernel.runtime import Kernel
-from gsi_kernel.store.dialect import insert_for
+from gsi_kernel.store.backend import backend_of
 from notifications.app.notices import prepare
 from notifications.domain import notice
 from notifications.domain.schedule import (
@@ -92,7 +92,8 @@ class Scheduler:
             # RETURNING says whether this statement inserted: on PostgreSQL an INSERT's rowcount
             # is not known here (-1, which is truthy), and two instances both took the lease.
             created = connection.execute(
-                insert_for(connection, scheduler_lease)
+                backend_of(connection)
+                .insert(scheduler_lease)
                 .values(name=LEASE, holder=self.holder, expires_at=expires)
                 .on_conflict_do_nothing()
                 .returning(scheduler_lease.c.name)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import JSON, Column, Connection, MetaData, String, Table, delete, insert
 
 from gsi_kernel.envelope import EventEnvelope
-from gsi_kernel.store.dialect import insert_for
+from gsi_kernel.store.backend import backend_of
 from gsi_kernel.store.types import UtcDateTime
 from notifications.domain.notice import NoticeRead, NoticeRecorded, notice_key
 from notifications.domain.registry import EVENTS
@@ -69,7 +69,8 @@ class InboxProjection:
             )
         elif isinstance(decoded, NoticeRead):
             connection.execute(
-                insert_for(connection, inbox_reads)
+                backend_of(connection)
+                .insert(inbox_reads)
                 .values(
                     dedupe_key=notice_key(event.stream_id), user_id=decoded.user_id, read_at=event.occurred_at
                 )

@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 
 from gsi_contracts import interventions, reporting
-from gsi_kernel.store.dialect import insert_for
+from gsi_kernel.store.backend import backend_of
 from gsi_kernel.store.types import UtcDateTime
 from gsi_readmodels.reviewers import reviewer_assignments_table
 
@@ -100,7 +100,7 @@ scheduler_lease = Table(
 
 
 def _upsert(connection: Connection, table: Table, keys: list[str], values: dict[str, Any]) -> None:
-    statement = insert_for(connection, table).values(values)
+    statement = backend_of(connection).insert(table).values(values)
     changed = {k: v for k, v in values.items() if k not in keys}
     connection.execute(
         statement.on_conflict_do_update(index_elements=keys, set_=changed)

@@ -1,5 +1,6 @@
 """Funding agreements for administrators: recording one for an organization (its term, volets,
-a fiscal year's funding and targets for the year and per quarter), its page (the current terms
+a fiscal year's funding and targets for the year and per quarter: unique persons, action plans
+and interventions per code), its page (the current terms
 and every version with its reason) and amending it (a new version, with a reason). An amendment
 replaces the chosen fiscal year's funding and targets and keeps the other years'. Through
 reporting's ``/agreements``, ``/agreements/{id}/amendments`` and ``/versions``."""
@@ -37,13 +38,15 @@ def _targets_of(values: dict[str, Any], fiscal_year: str) -> list[dict[str, Any]
     targets = []
     for period in forms.PERIODS:
         persons, plans = values[f"persons_{period}"], values[f"plans_{period}"]
-        if persons or plans:
+        per_code = forms.code_targets(values[f"codes_{period}"]) or {}
+        if persons or plans or per_code:
             targets.append(
                 {
                     "fiscal_year": fiscal_year,
                     "period": period,
                     "unique_persons": int(persons or 0),
                     "action_plans": int(plans or 0),
+                    "interventions": per_code,
                 }
             )
     return targets
@@ -70,6 +73,7 @@ def _values_of(agreement: dict[str, Any], year: str) -> dict[str, Any]:
         if t["fiscal_year"] == year and t["period"] in forms.PERIODS:
             values[f"persons_{t['period']}"] = str(t["unique_persons"])
             values[f"plans_{t['period']}"] = str(t["action_plans"])
+            values[f"codes_{t['period']}"] = forms.code_targets_text(t.get("interventions") or {})
     return values
 
 

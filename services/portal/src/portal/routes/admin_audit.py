@@ -3,7 +3,7 @@ what, to which object, when and why, from every service's ``GET /audit`` asked t
 newest first. Filters: the service, the author, a period, a person's file. "Older entries" asks
 again for what was recorded before the page's last entry (each service's order is its own, only
 the time is common to all). A person's file is named by their name and file number, never by its
-id; other ids are left out."""
+id; an organization by its name (its id beside it); other ids are left out."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from fastapi.responses import Response
 from gsi_kernel.clock import MONTREAL
 from portal.routes.admin_privacy import find_by_reference, names_of, require_admin
 from portal.routes.deps import BackendsDep, PagesDep, SignedInDep
+from portal.routes.organization_names import organization_names
 from portal.settings import SERVICES
 
 router = APIRouter()
@@ -95,7 +96,10 @@ async def audit(request: Request, who: SignedInDep, backends: BackendsDep, pages
     streams = {
         e["stream_id"].removeprefix("person-") for e in entries if e["stream_id"].startswith("person-")
     }
-    persons = await names_of(backends, who.token, streams)
+    persons, names = await asyncio.gather(
+        names_of(backends, who.token, streams),
+        organization_names(backends, who.token, (e.get("organization") for e in entries)),
+    )
     more = sum(len(items) for items in answers.values()) > len(entries)
     older = {k: v for k, v in filters.items() if v}
     if more:
@@ -106,5 +110,6 @@ async def audit(request: Request, who: SignedInDep, backends: BackendsDep, pages
         "services": SERVICES,
         "unknown": unknown,
         "older": older if more else None,
+        "names": names,
     }
     return pages.render(request, "admin_privacy/audit.html", context)

@@ -20,6 +20,7 @@ from portal.backend import Backends
 from portal.routes import admin_forms as forms
 from portal.routes.admin_organizations import form_page, org_path, sent
 from portal.routes.deps import BackendsDep, PagesDep, SignedInDep
+from portal.routes.organization_names import organization_names
 from portal.routes.persons_common import flash, take_flash, today_in_montreal
 from portal.web import Pages, request_language
 
@@ -118,7 +119,8 @@ async def locked_reports(
     forms.require_admin(who.user)
     found = await backends.get("reporting", "/reports", token=who.token, state="locked", limit=100)
     rows = [{**r, "season": FiscalQuarter.parse(r["quarter"])} for r in found["items"]]
-    context = {"rows": rows, "total": found["total"], "notice": take_flash(request)}
+    names = await organization_names(backends, who.token, (r["organization_id"] for r in rows))
+    context = {"rows": rows, "total": found["total"], "names": names, "notice": take_flash(request)}
     return pages.render(request, "admin/unlock_list.html", context)
 
 

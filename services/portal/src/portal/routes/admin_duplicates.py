@@ -19,6 +19,7 @@ from portal.i18n import Language
 from portal.routes.admin_privacy import checked_reason, reference, require_admin
 from portal.routes.deps import BackendsDep, PagesDep, SignedInDep
 from portal.routes.interventions_common import Pager, page_number, rows_of
+from portal.routes.organization_names import organization_names
 from portal.routes.persons_choices import gettext_for, options
 from portal.routes.persons_common import flash, take_flash
 from portal.routes.reports_common import refusal
@@ -69,10 +70,16 @@ async def queue(request: Request, who: SignedInDep, backends: BackendsDep, pages
 NAMED = {"sex": "sexes", "country_of_birth": "countries", "status": "statuses", "region": "regions"}
 
 
-def comparison(newer: dict[str, Any], existing: dict[str, Any], language: Language) -> list[dict[str, Any]]:
-    """Each compared field's two values (as a person reads them) and whether they match (case
-    aside)."""
+def comparison(
+    newer: dict[str, Any],
+    existing: dict[str, Any],
+    language: Language,
+    organizations: dict[str, str] | None = None,
+) -> list[dict[str, Any]]:
+    """Each compared field's two values (as a person reads them: an organization by its name)
+    and whether they match (case aside)."""
     names = {field: dict(options(pick_list, language)) for field, pick_list in NAMED.items()}
+    names["organization_id"] = {i: f"{name} ({i})" for i, name in (organizations or {}).items() if name != i}
 
     def same(a: Any, b: Any) -> bool:
         if a in (None, "") or b in (None, ""):
@@ -111,11 +118,14 @@ async def _pair_page(
         )
     )
     errors = errors or {}
+    organizations = await organization_names(
+        backends, who.token, (newer.get("organization_id"), existing.get("organization_id"))
+    )
     context = {
         "ids": ids,
         "newer": {**newer, "reference": reference(newer.get("file_number"))},
         "existing": {**existing, "reference": reference(existing.get("file_number"))},
-        "rows": comparison(newer, existing, request_language(request)),
+        "rows": comparison(newer, existing, request_language(request), organizations),
         "values": values or {"reason": ""},
         "errors": errors,
         "summary": list(errors.items()),

@@ -23,6 +23,8 @@ _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,99}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _FISCAL_YEAR = re.compile(r"^(\d{4})-(\d{4})$")
 _REVIEWER = re.compile(r"^[^\s/]{1,200}$")
+_CODE_TARGET = re.compile(r"([A-Za-z]{3})\s*[:=]?\s*(\d{1,7})")  # ACC 400, ACC: 400, ACC=400
+MOST_PER_CODE = 1_000_000
 # Fields holding a whole number (≥ 0), with their upper bound.
 _COUNTS = {
     **{f"persons_{p}": 1_000_000 for p in PERIODS},
@@ -124,11 +126,24 @@ def _count(name: str, label: str) -> Field:
     return Field(name, label, width="short", max_length=7)
 
 
+def _per_code(name: str) -> Field:
+    return Field(
+        name,
+        N_("Interventions per code"),
+        hint=N_("Each code with its target, separated by commas, for example ACC 400, EVB 300, SUI 900."),
+        max_length=600,
+    )
+
+
 def _targets() -> tuple[Group, ...]:
     return tuple(
         Group(
             PERIOD_NAMES[p],
-            (_count(f"persons_{p}", N_("Unique persons")), _count(f"plans_{p}", N_("Action plans"))),
+            (
+                _count(f"persons_{p}", N_("Unique persons")),
+                _count(f"plans_{p}", N_("Action plans")),
+                _per_code(f"codes_{p}"),
+            ),
         )
         for p in PERIODS
     )
@@ -323,6 +338,10 @@ def _format(f: Field, value: str, _: Gettext) -> str | None:
                 "label": label,
                 "max": _COUNTS[f.name],
             }
+    elif f.name.startswith("codes_") and code_targets(value) is None:
+        return _("%(label)s: write each code once with its target, for example ACC 400, EVB 300") % {
+            "label": label
+        }
     elif f.name == "amount" and dollars_to_cents(value) is None:
         return _("Enter an amount in dollars, for example 850000 or 850000.50")
     elif f.name == "fiscal_year" and fiscal_year_start(value) is None:
@@ -334,6 +353,22 @@ def _format(f: Field, value: str, _: Gettext) -> str | None:
     elif f.name == "reviewer_id" and not _REVIEWER.match(value):
         return _("Enter the user name without spaces, for example nadia@mifi")
     return None
+
+
+def code_targets(text: str) -> dict[str, int] | None:
+    """``ACC 400, EVB 300`` as ``{"ACC": 400, "EVB": 300}`` (empty: none); None when a part is
+    not a three-letter code and a whole number, a code comes twice or a figure is too large."""
+    found: dict[str, int] = {}
+    for part in filter(None, (p.strip() for p in re.split(r"[,;\n]", text))):
+        match = _CODE_TARGET.fullmatch(part)
+        if not match or match[1].upper() in found or int(match[2]) > MOST_PER_CODE:
+            return None
+        found[match[1].upper()] = int(match[2])
+    return found
+
+
+def code_targets_text(targets: dict[str, int]) -> str:
+    return ", ".join(f"{code} {n}" for code, n in sorted(targets.items()))
 
 
 def dollars_to_cents(text: str) -> int | None:

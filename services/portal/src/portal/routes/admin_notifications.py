@@ -17,6 +17,7 @@ from portal.backend import BackendRefused, Backends
 from portal.routes.admin_privacy import checked_reason, field_errors, require_admin
 from portal.routes.deps import BackendsDep, PagesDep, SignedInDep
 from portal.routes.interventions_common import Pager, page_number, rows_of
+from portal.routes.organization_names import organization_names
 from portal.routes.persons_choices import gettext_for
 from portal.routes.persons_common import flash, take_flash
 from portal.web import Pages, request_language
@@ -139,6 +140,7 @@ async def deliveries(request: Request, who: SignedInDep, backends: BackendsDep, 
     if address:
         params["address"] = address
     found = await backends.get("notifications", "/deliveries", token=who.token, **params)
+    names = await organization_names(backends, who.token, (d.get("organization_id") for d in found["items"]))
     pager = Pager(
         number, int(found["total"]), {"etat": state, "adresse": address}, BASE + "/envois", size=PAGE_SIZE
     )
@@ -147,6 +149,7 @@ async def deliveries(request: Request, who: SignedInDep, backends: BackendsDep, 
         "pager": pager,
         "state": state,
         "address": address,
+        "names": names,
         "notice": take_flash(request),
     }
     return pages.render(request, "admin_notifications/deliveries.html", context)

@@ -8,6 +8,7 @@ service is asked."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from typing import Any
@@ -22,6 +23,7 @@ from portal.backend import BackendRefused, Backends
 from portal.i18n import Language
 from portal.routes.deps import BackendsDep, PagesDep, SignedInDep
 from portal.routes.interventions_common import Pager, page_number, rows_of
+from portal.routes.organization_names import organization_names
 from portal.routes.persons_choices import gettext_for
 from portal.routes.persons_common import flash, take_flash
 from portal.routes.reports_common import refusal
@@ -133,7 +135,9 @@ async def _person_page(
 ) -> Response:
     person, erased = await _file(backends, who, person_id)
     errors = errors or {}
+    names = await organization_names(backends, who.token, [person.get("organization_id") if person else None])
     context = {
+        "names": names,
         "person": person,
         "erased": erased,
         "reference": reference(person.get("file_number")) if person else "",
@@ -216,12 +220,16 @@ async def access_log(request: Request, who: SignedInDep, backends: BackendsDep, 
     person = await find_by_reference(backends, who.token, typed) if typed else None
     rows: list[dict[str, Any]] = []
     total = 0
+    names: dict[str, str] = {}
     if not typed or person is not None:
         if person is not None:
             params["person_id"] = person["person_id"]
         found = await backends.get("registration", "/access-log", token=who.token, **params)
         total = int(found["total"])
-        persons = await names_of(backends, who.token, {e["person_id"] for e in found["items"]})
+        persons, names = await asyncio.gather(
+            names_of(backends, who.token, {e["person_id"] for e in found["items"]}),
+            organization_names(backends, who.token, (e.get("actor_organization") for e in found["items"])),
+        )
         rows = [{**e, "person": persons.get(e["person_id"])} for e in found["items"]]
     pager = Pager(number, total, {"dossier": typed, "auteur": actor}, BASE + "/journal", size=PAGE_SIZE)
     context = {
@@ -230,6 +238,7 @@ async def access_log(request: Request, who: SignedInDep, backends: BackendsDep, 
         "typed": typed,
         "actor": actor,
         "unknown": bool(typed and not person),
+        "names": names,
     }
     return pages.render(request, "admin_privacy/access_log.html", context)
 

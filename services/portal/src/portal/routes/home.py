@@ -21,6 +21,7 @@ from gsi_kernel.fiscal import FiscalQuarter
 from portal.auth import SignedIn
 from portal.backend import Backends
 from portal.routes.deps import BackendsDep, PagesDep, SignedInDep
+from portal.routes.reports_common import unread_count
 
 router = APIRouter()
 LATEST_NOTICES = 5
@@ -105,17 +106,10 @@ def _flagged_link(quarter: FiscalQuarter, severity: str) -> str:
     return f"/interventions?quarter={quarter}&severity={severity}&status=active"
 
 
-async def _count_flagged(backends: Backends, token: str, quarter: FiscalQuarter, severity: str) -> Flagged:
-    found = await backends.get(
-        "interventions",
-        "/interventions",
-        token=token,
-        quarter=str(quarter),
-        severity=severity,
-        status="active",
-        limit=1,  # only the total is wanted
-    )
-    return Flagged(severity, int(found["total"]), _flagged_link(quarter, severity))
+async def _flagged(backends: Backends, token: str, quarter: FiscalQuarter) -> list[Flagged]:
+    """Both severities' counts in one call (interventions' ``/interventions/summary``)."""
+    found = await backends.get("interventions", "/interventions/summary", token=token, quarter=str(quarter))
+    return [Flagged(s, int(found[f"with_{s}s"]), _flagged_link(quarter, s)) for s in SEVERITIES]
 
 
 def _organization_calls(
@@ -128,7 +122,7 @@ def _organization_calls(
         "exceptions": backends.get(
             "interventions", "/lock-exceptions", token=token, status="requested", limit=PENDING_EXCEPTIONS
         ),
-        **{s: _count_flagged(backends, token, quarter, s) for s in SEVERITIES},
+        "flagged": _flagged(backends, token, quarter),
     }
 
 
@@ -145,7 +139,7 @@ async def home(request: Request, who: SignedInDep, backends: BackendsDep, pages:
     quarter = FiscalQuarter.of(today)
     calls: dict[str, Awaitable[Any]] = {
         "inbox": backends.get("notifications", "/inbox", token=who.token, limit=LATEST_NOTICES),
-        "unread": backends.get("notifications", "/inbox/unread-count", token=who.token),
+        "unread": unread_count(backends, who.token),
     }
     organization = who.user.organization if who.user.works_for_an_organization else None
     if organization:
@@ -153,14 +147,14 @@ async def home(request: Request, who: SignedInDep, backends: BackendsDep, pages:
     found = await _together(calls)
     context: dict[str, Any] = {
         "notices": found["inbox"]["items"],
-        "unread": found["unread"]["unread"],
+        "unread": found["unread"],
         "today": today,
         "card": None,
     }
     if organization:
         context |= {
             "card": ReportCard.of(found["report"], organization, quarter, today),
-            "flagged": [found[s] for s in SEVERITIES],
+            "flagged": found["flagged"],
             "fiscal_year": fiscal_year(quarter),
             "measures": year_to_date(found["targets"], quarter),
             "exceptions": [

@@ -52,7 +52,7 @@ async def inbox(request: Request, who: SignedInDep, backends: BackendsDep, pages
             **rows_of(number, PAGE_SIZE),
             unread=only_unread,
         ),
-        unread_count(backends, who.token),
+        unread_count(backends, who.token, fresh=True),
     )
     query = {"non_lus": "1"} if only_unread else {}
     pager = Pager(number, int(found["total"]), query, "/avis", size=PAGE_SIZE)
@@ -72,7 +72,7 @@ async def notice(
 ) -> Response:
     found, unread = await asyncio.gather(
         backends.get("notifications", _notice_path(notice_id), token=who.token),
-        unread_count(backends, who.token),
+        unread_count(backends, who.token, fresh=True),
     )
     context = {
         "item": found,
@@ -86,6 +86,7 @@ async def notice(
 @router.post("/avis/{notice_id}/lu")
 async def mark_read(notice_id: str, request: Request, who: SignedInDep, backends: BackendsDep) -> Response:
     await backends.post("notifications", f"{_notice_path(notice_id)}/read", token=who.token)
+    backends.unread.forget(who.token)  # the badge follows the person's own action at once
     back = str((await request.form()).get("retour") or "")
     flash(request, "read")
     target = "/avis" if back == "liste" else f"/avis/{notice_id}"

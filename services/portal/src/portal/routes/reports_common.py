@@ -32,9 +32,14 @@ OPEN_STATES = ("draft", "rejected")  # a deadline still ahead of the organizatio
 LOOKUP_PAGES = 10  # 2,000 interventions named on one page at most; beyond, by code and date only
 
 
-async def unread_count(backends: Backends, token: str) -> int:
-    """The header's badge (each of these pages shows it, fresh)."""
+async def unread_count(backends: Backends, token: str, *, fresh: bool = False) -> int:
+    """The header's badge, as counted at most a few seconds ago in this session
+    (:mod:`portal.unread`); ``fresh``: asked now (the inbox's own pages)."""
+    kept = None if fresh else backends.unread.get(token)
+    if kept is not None:
+        return kept
     answer = await backends.get("notifications", "/inbox/unread-count", token=token)
+    backends.unread.put(token, int(answer["unread"]))
     return int(answer["unread"])
 
 

@@ -2,14 +2,15 @@
 form is read: the report, its history, its latest submission's integrity and frozen
 interventions (each named by person, date and code, with its flags), the findings by check.
 
-The frozen submission is read a page of 200 at a time, the pages asked for together once the
-count is known; its persons in registration's list call, in chunks: one round of calls per page.
+The frozen submission is read a page of the table at a time, filtered on reporting's side
+(:mod:`portal.routes.review_submission`).
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from fastapi import Request
@@ -19,13 +20,12 @@ from gsi_kernel.text import TextKind, TextRefused, clean
 from portal.auth import SignedIn
 from portal.backend import BackendRefused, Backends
 from portal.i18n import N_, Language
-from portal.routes.interventions_common import CHECKS, PersonLabels, person_labels
+from portal.routes.interventions_common import CHECKS
 from portal.routes.persons_choices import gettext_for
 from portal.routes.persons_common import take_flash
-from portal.routes.reports_common import findings_by_check
 from portal.routes.review_queue import ministry_unread, organizations
+from portal.routes.review_submission import frozen, rejection_action, submission_page, table_page
 
-PAGE = 200  # reporting's largest page
 REASON_MAX = 2000  # reporting's longest reason per intervention
 GLOBAL_REASON_MAX = 4000
 REASON_MIN = 3
@@ -44,18 +44,6 @@ def control_path(organization_id: str, quarter: FiscalQuarter | str) -> str:
     return f"/controle/{organization_id}/{quarter}"
 
 
-async def submission_items(backends: Backends, token: str, path: str, version: int) -> list[dict[str, Any]]:
-    """Every intervention the submission froze, with its flags."""
-    first = await backends.get("reporting", f"{path}/submissions/{version}", token=token, limit=PAGE)
-    rest = await asyncio.gather(
-        *(
-            backends.get("reporting", f"{path}/submissions/{version}", token=token, limit=PAGE, offset=offset)
-            for offset in range(PAGE, int(first["interventions_count"]), PAGE)
-        )
-    )
-    return [item for page in (first, *rest) for item in page["items"]]
-
-
 @dataclass
 class RejectionForm:
     """The rejection as typed: the global reason, the interventions ticked and their reasons."""
@@ -64,10 +52,11 @@ class RejectionForm:
     ticked: list[str] = field(default_factory=list)
     reasons: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
+    due: str = ""  # the resubmission deadline chosen (ISO), empty: the calendar's
 
     def body(self) -> dict[str, Any]:
         items = [{"intervention_id": i, "reason": self.reasons[i]} for i in self.ticked]
-        return {"reason": self.reason, "items": items}
+        return {"reason": self.reason, "items": items} | ({"resubmission_due": self.due} if self.due else {})
 
 
 def read_rejection(form: Any, known: set[str], language: Language) -> RejectionForm:
@@ -88,11 +77,23 @@ def read_rejection(form: Any, known: set[str], language: Language) -> RejectionF
             typed.errors[name] = _("Give the reason for this intervention (%(min)d characters at least)") % {
                 "min": REASON_MIN
             }
+    typed.due = _day(form.get("resubmission_due"), typed.errors, language)
     for key in known - set(typed.ticked):  # a reason typed for an intervention not ticked: kept
         raw = form.get(f"reason-{key}")
         if isinstance(raw, str) and raw.strip():
             typed.reasons[key] = raw
     return typed
+
+
+def _day(raw: Any, errors: dict[str, str], language: Language) -> str:
+    """The resubmission deadline typed (empty: the calendar's); which days reporting accepts is
+    its own to say (a business day after today, within its longest window)."""
+    text = raw.strip() if isinstance(raw, str) else ""
+    try:
+        return date.fromisoformat(text).isoformat() if text else ""
+    except ValueError:
+        errors["resubmission_due"] = gettext_for(language)("Enter the last day to resubmit, as a date")
+        return text
 
 
 def _cleaned(raw: Any, name: str, most: int, errors: dict[str, str], language: Language) -> str:
@@ -117,26 +118,18 @@ async def _integrity(backends: Backends, token: str, path: str, version: int) ->
     return found
 
 
-async def _frozen(
-    backends: Backends, token: str, path: str, version: int
-) -> tuple[list[dict[str, Any]], PersonLabels]:
-    if not version:
-        return [], PersonLabels()
-    items = await submission_items(backends, token, path, version)
-    persons = await person_labels(backends, token, (i.get("person_id") for i in items))
-    return items, persons
-
-
-async def _resubmission_days(backends: Backends, token: str, season: FiscalQuarter) -> int | None:
-    """The business days the calendar gives to resubmit (reporting sets the date itself)."""
+async def _resubmission_window(
+    backends: Backends, token: str, path: str, state: str
+) -> dict[str, Any] | None:
+    """While a rejection may be made: the deadline it would give by default (prefilled in the
+    form) and the days the reviewer may choose instead (reporting's rule, checked there too)."""
+    if state != "under_control":
+        return None
     try:
-        found = await backends.get(
-            "reporting", f"/calendar/{season.start_year}-{season.start_year + 1}", token=token
-        )
+        found: dict[str, Any] = await backends.get("reporting", f"{path}/resubmission-window", token=token)
     except BackendRefused:
         return None
-    days = found.get("resubmission_business_days")
-    return int(days) if days is not None else None
+    return found
 
 
 async def control_context(
@@ -146,35 +139,40 @@ async def control_context(
     path = f"/reports/{organization_id}/{season}"
     report = await backends.get("reporting", path, token=who.token)  # 404 first, if not theirs
     version = int(report["submission_version"])
-    history, integrity, (items, persons), orgs, unread, days = await asyncio.gather(
-        backends.get("reporting", f"{path}/history", token=who.token),
-        _integrity(backends, who.token, path, version),
-        _frozen(backends, who.token, path, version),
-        organizations(backends, who),
-        ministry_unread(backends, who.token),
-        _resubmission_days(backends, who.token, season),
-    )
     check = str(request.query_params.get("controle", ""))
     check = check if check in CHECKS else ""
-    shown = [i for i in items if not check or any(f["check"] == check for f in i["flags"])]
-    findings = [f for i in items for f in i["flags"]]
+    number = table_page(request.query_params)
+    history, integrity, page, orgs, unread, window = await asyncio.gather(
+        backends.get("reporting", f"{path}/history", token=who.token),
+        _integrity(backends, who.token, path, version),
+        submission_page(backends, who.token, path, version, check, number),
+        organizations(backends, who),
+        ministry_unread(backends, who.token),
+        _resubmission_window(backends, who.token, path, str(report["state"])),
+    )
+    address = control_path(organization_id, season)
+    shown = await frozen(backends, who.token, path, page, integrity, (address, check, number))
     organization = orgs.get(organization_id, {"name": organization_id, "regions": []})
     return {
         "report": report,
         "organization": organization,
         "history": list(reversed(history)),
         "integrity": integrity,
-        "items": shown,
-        "all_items": len(items),
-        "items_by_id": {i["intervention_id"]: i for i in items},
-        "persons": persons,
-        "groups": findings_by_check(findings),
+        "items": shown.items,
+        "matching": shown.matching,
+        "all_items": shown.total,
+        "pager": shown.pager,
+        "rejection_action": rejection_action(address, check, number),
+        "finding_counts": shown.counts,
+        "items_by_id": shown.by_id,
+        "persons": shown.persons,
+        "groups": shown.groups,
         "check": check,
         "checks": CHECKS,
         "common_reasons": COMMON_REASONS,
-        "resubmission_days": days,
+        "resubmission_window": window,
         "quarter": season,
-        "path": control_path(organization_id, season),
+        "path": address,
         "unread": unread,
         "notice": take_flash(request),
         "errors": [],

@@ -2,8 +2,8 @@
 or an admin: the summary and deadlines, the findings by check, the frozen submission as a table
 filterable by check, its integrity with the SHA-256, the history; and the ministry's steps —
 take under control, reject (interventions ticked in the table, a reason for each, a global
-reason; the calendar sets the resubmission deadline), accept (an override reason while blocking
-errors remain), lock.
+reason, the resubmission deadline: the calendar's prefilled, another business day allowed),
+accept (an override reason while blocking errors remain), lock.
 
 Every step is a plain form: POST, then back to the page with what was done. A step reporting
 refuses comes back in the page's error summary; when another reviewer acted on the report first
@@ -74,9 +74,10 @@ async def _refused(
     if refused.body.get("code") == "report.invalid_transition":
         message = _moved_on(language, context["report"]["state"])
     anchor = shown.pop("anchor", "actions")
+    status = shown.pop("status", 409)
     context.update(shown)
     context["errors"] = [(anchor, message)]
-    return pages.render(request, "review/control.html", context, status=409)
+    return pages.render(request, "review/control.html", context, status=status)
 
 
 def _moved_on(language: Language, state: str) -> str:
@@ -191,6 +192,19 @@ async def _reject(
     try:
         await backends.post("reporting", path, token=who.token, json=typed.body())
     except BackendRefused as refused:
+        if refused.body.get("code") == "report.invalid_resubmission_due":  # beside its field
+            typed.errors["resubmission_due"] = refusal(refused, language)
+            return await _refused(
+                request,
+                backends,
+                who,
+                pages,
+                at,
+                refused,
+                rejection=typed,
+                anchor="resubmission_due",
+                status=422,
+            )
         return await _refused(
             request, backends, who, pages, at, refused, rejection=typed, anchor="rejection-form"
         )

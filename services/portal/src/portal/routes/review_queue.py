@@ -4,14 +4,15 @@ first with the late ones ahead, their age in days; filters by quarter, state, or
 region; and, per quarter of the fiscal year, the reports by state, the late submissions and the
 drafts past their deadline.
 
-Reporting's queue answers in control-deadline order for the reviewer's organizations; the filters
-are applied here, over the queue's first 200 reports (a ministry's queue holds a few dozen: the
-page says when there are more). Organizations' names and regions come from reporting's registry.
+Reporting's queue filters and orders (late ones first, then by control deadline) for the
+reviewer's organizations, a page of 50 at a time; its overview counts the late submissions and
+drafts. Organizations' names and regions come from reporting's registry.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -22,6 +23,7 @@ from gsi_kernel.fiscal import FiscalQuarter
 from portal.auth import SignedIn
 from portal.backend import BackendError, Backends
 from portal.routes.deps import BackendsDep, PagesDep, SignedInDep
+from portal.routes.interventions_common import Pager, page_number, rows_of
 from portal.routes.persons_choices import regions
 from portal.routes.persons_common import today_in_montreal
 from portal.routes.reports_common import unread_count
@@ -31,7 +33,8 @@ router = APIRouter()
 MINISTRY_ROLES = frozenset({"ministry_reviewer", "admin"})
 QUEUE_STATES = ("submitted", "under_control")
 QUEUE_MOST = 200  # reporting's largest page
-SUBMITTED_STATES = frozenset({"submitted", "under_control", "accepted", "locked"})
+QUEUE_PAGE = 50
+_REGION = re.compile(r"0[1-9]|1[0-7]")  # Québec's administrative regions
 
 
 def require_reviewer(who: SignedIn) -> None:
@@ -78,47 +81,29 @@ def _quarter_or_none(text: str) -> FiscalQuarter | None:
         return None
 
 
-def filtered(
-    rows: list[dict[str, Any]], orgs: dict[str, dict[str, Any]], filters: dict[str, str]
-) -> list[dict[str, Any]]:
-    """The queue's reports the filters keep, late ones first, then by control deadline (the
-    queue's own order kept within each)."""
-    kept = [
-        r
-        for r in rows
-        if (not filters["trimestre"] or r["quarter"] == filters["trimestre"])
-        and (not filters["etat"] or r["state"] == filters["etat"])
-        and (not filters["organisme"] or r["organization_id"] == filters["organisme"])
-        and (
-            not filters["region"]
-            or filters["region"] in orgs.get(str(r["organization_id"]), {}).get("regions", ())
-        )
-    ]
-    return sorted(kept, key=lambda r: not (r["overdue"] or r["late"]))
+def queue_filters(filters: dict[str, str]) -> dict[str, str]:
+    """The filters as reporting's queue takes them; a value it would refuse (typed in the
+    address) is left out, as if not chosen."""
+    chosen = {
+        "quarter": filters["trimestre"] if _quarter_or_none(filters["trimestre"]) else "",
+        "state": filters["etat"] if filters["etat"] in QUEUE_STATES else "",
+        "organization_id": filters["organisme"] if len(filters["organisme"]) <= 100 else "",
+        "region": filters["region"] if _REGION.fullmatch(filters["region"]) else "",
+    }
+    return {k: v for k, v in chosen.items() if v}
 
 
 async def overview(backends: Backends, token: str, fiscal_year: str) -> list[dict[str, Any]]:
-    """Per quarter: reporting's overview (reports by state, late today), with the late ones
-    told apart — submitted late, or drafts past their deadline."""
+    """Per quarter: reporting's overview (reports by state, late today, submitted late, drafts
+    past their deadline)."""
     per_quarter = await backends.get("reporting", "/reports/overview", token=token, fiscal_year=fiscal_year)
-    listings = await asyncio.gather(
-        *(
-            backends.get("reporting", "/reports", token=token, quarter=q["quarter"], limit=QUEUE_MOST)
-            for q in per_quarter
-        )
-    )
-    entries = []
-    for q, listing in zip(per_quarter, listings, strict=True):
-        late = [r for r in listing["items"] if r["late"]]
-        entries.append(
-            {
-                **q,
-                "season": FiscalQuarter.parse(q["quarter"]),
-                "late_submissions": sum(r["state"] in SUBMITTED_STATES for r in late),
-                "late_drafts": sum(r["state"] == "draft" for r in late),
-            }
-        )
-    return entries
+    return [{**q, "season": FiscalQuarter.parse(q["quarter"])} for q in per_quarter]
+
+
+def _quarter_choices(season: FiscalQuarter, quarters: list[dict[str, Any]]) -> list[FiscalQuarter]:
+    """The fiscal year's quarters and the previous year's (a late report may still wait)."""
+    previous = [FiscalQuarter(season.start_year - 1, n) for n in range(1, 5)]
+    return sorted({q["season"] for q in quarters} | set(previous) | {season}, key=str, reverse=True)
 
 
 @router.get("/controle")
@@ -127,11 +112,18 @@ async def work_queue(request: Request, who: SignedInDep, backends: BackendsDep, 
     filters = {
         k: str(request.query_params.get(k, "")).strip() for k in ("trimestre", "etat", "organisme", "region")
     }
+    number = page_number(str(request.query_params.get("page", "")), limit=10_000)
     chosen = _quarter_or_none(filters["trimestre"])
     season = chosen or FiscalQuarter.of(today_in_montreal(request))
     fiscal_year = f"{season.start_year}-{season.start_year + 1}"
     queue, orgs, quarters, unread = await asyncio.gather(
-        backends.get("reporting", "/reports/queue", token=who.token, limit=QUEUE_MOST),
+        backends.get(
+            "reporting",
+            "/reports/queue",
+            token=who.token,
+            **queue_filters(filters),
+            **rows_of(number, QUEUE_PAGE),
+        ),
         organizations(backends, who),
         overview(backends, who.token, fiscal_year),
         ministry_unread(backends, who.token),
@@ -140,14 +132,13 @@ async def work_queue(request: Request, who: SignedInDep, backends: BackendsDep, 
     region_names = regions().names
     served = sorted({code for o in orgs.values() for code in o["regions"]})
     context = {
-        "rows": filtered(rows, orgs, filters),
-        "more": int(queue["total"]) > len(rows),
+        "rows": rows,
+        "total": int(queue["total"]),
+        "pager": Pager(number, int(queue["total"]), filters, "/controle", size=QUEUE_PAGE),
         "filters": filters,
         "filtering": any(filters.values()),
         "orgs": orgs,
-        "quarter_choices": sorted(
-            {r["season"] for r in rows} | {q["season"] for q in quarters}, key=str, reverse=True
-        ),
+        "quarter_choices": _quarter_choices(season, quarters),
         "region_choices": [(code, region_names.get(code, code)) for code in served],
         "states": QUEUE_STATES,
         "overview": quarters,

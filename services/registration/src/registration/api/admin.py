@@ -9,7 +9,8 @@ from typing import Annotated, Any
 from fastapi import Body, Depends, Path, Query, status
 from pydantic import BaseModel
 
-from gsi_kernel.fields import Document, Line, label
+from gsi_kernel.document_changes import VersionChanges
+from gsi_kernel.fields import Document, Line, Lines, label
 from gsi_kernel.http.app import from_app_state as from_state
 from gsi_kernel.http.context import context_for
 from gsi_kernel.http.pagination import Page, Pagination
@@ -63,6 +64,18 @@ class RuleSetVersion(BaseModel):
     effective_from: date
     published_at: datetime | None = None
     published_by: str | None = None
+    reason: str | None = None
+
+
+RuleSetDocument = Annotated[Document, Body(description="Un jeu de règles (format gsi_eligibility)")]
+Program = Annotated[Line, Path(examples=["PASI"], json_schema_extra=label("Programme", "Programme"))]
+RuleSetVersionNumber = Annotated[
+    Line, Path(examples=["2020.1"], json_schema_extra=label("Version", "Version"))
+]
+PublishReason = Annotated[
+    Lines | None,
+    Query(max_length=1000, json_schema_extra=label("Raison de la publication", "Reason for publishing")),
+]
 
 
 class RetentionRun(BaseModel):
@@ -142,15 +155,49 @@ def rule_set_versions(_admin: Admin, rules: RulesDep) -> list[RuleSetVersion]:
 
 @router.post("/rule-sets", status_code=status.HTTP_201_CREATED, response_model=RuleSetVersion)
 def publish_rule_set(
-    document: Annotated[Document, Body(description="Un jeu de règles (format gsi_eligibility)")],
-    admin: Admin,
-    rules: RulesDep,
+    document: RuleSetDocument, admin: Admin, rules: RulesDep, reason: PublishReason = None
 ) -> RuleSetVersion:
     """Publier une version datée des règles / Publish an effective-dated rule-set version."""
-    published = rules.publish(document, context_for(admin))
+    published = rules.publish(document, context_for(admin), reason or "")
     return RuleSetVersion(
-        program=published.program, version=published.version, effective_from=published.effective_from
+        program=published.program,
+        version=published.version,
+        effective_from=published.effective_from,
+        reason=reason,
     )
+
+
+@router.post("/rule-sets/preview", response_model=VersionChanges)
+def preview_rule_set(document: RuleSetDocument, _admin: Admin, rules: RulesDep) -> dict[str, Any]:
+    """Aperçu sans rien publier : la version proposée, validée comme à la publication (mêmes
+    refus 409/422), comparée à la version en vigueur à sa date d'effet — règles, volets et
+    statuts ajoutés, retirés ou modifiés / Dry run, nothing published: the proposed version,
+    checked as publishing would (same 409/422 refusals), against the version in force on its
+    effective date — clauses, volets and statuses added, removed or changed."""
+    return rules.preview(document)
+
+
+@router.get("/rule-sets/{program}/{rule_set_version}")
+def rule_set_document(
+    program: Program, rule_set_version: RuleSetVersionNumber, _admin: Admin, rules: RulesDep
+) -> dict[str, Any]:
+    """Le document d'une version / One version's document."""
+    return rules.document(program, rule_set_version)
+
+
+@router.get("/rule-sets/{program}/{rule_set_version}/changes", response_model=VersionChanges)
+def compare_rule_sets(
+    program: Program,
+    rule_set_version: RuleSetVersionNumber,
+    _admin: Admin,
+    rules: RulesDep,
+    against: Annotated[
+        Line, Query(examples=["2020.1"], json_schema_extra=label("Version comparée", "Compared version"))
+    ],
+) -> dict[str, Any]:
+    """Ce qui change d'une version (against) à une autre / What changes from one version
+    (against) to another."""
+    return rules.compare(program, against, rule_set_version)
 
 
 @router.post("/retention/run", response_model=RetentionRun)

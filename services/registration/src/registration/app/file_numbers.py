@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import Connection, delete, func, select, update
+from sqlalchemy import Connection, delete, select, update
 
 from gsi_kernel.envelope import CommandContext
 from gsi_kernel.errors import NotFound
 from gsi_kernel.events import DomainEvent
 from gsi_kernel.runtime import Kernel
-from gsi_kernel.store.dialect import insert_for, insert_for_dialect
+from gsi_kernel.store.backend import backend_of
 from gsi_kernel.writer import DecideWith
 from registration.domain import person
 from registration.domain.duplicates import ExistingFile
@@ -33,17 +33,12 @@ from registration.projections.tables import file_number_counter, file_number_seq
 log = logging.getLogger(__name__)
 
 ACTOR = "system:file-numbering"
-_NEXTVAL = select(func.nextval(file_number_sequence.name))
-_COUNTER = insert_for_dialect("sqlite", file_number_counter).values(name="persons", last_number=1)
-_BUMP = _COUNTER.on_conflict_do_update(
-    index_elements=["name"], set_={"last_number": file_number_counter.c.last_number + 1}
-).returning(file_number_counter.c.last_number)
 
 
 def next_file_number(connection: Connection) -> int:
-    if connection.dialect.name == "postgresql":
-        return int(connection.execute(_NEXTVAL).scalar_one())
-    return int(connection.execute(_BUMP).scalar_one())
+    return backend_of(connection).next_number(
+        connection, file_number_sequence, file_number_counter, "persons"
+    )
 
 
 def uci_holder(connection: Connection, organization_id: str, uci_hash: str) -> ExistingFile | None:
@@ -68,7 +63,8 @@ def claim_uci(
 ) -> ExistingFile | None:
     """Claim the UCI for the new file; the file that already holds it if another does."""
     inserted = connection.execute(
-        insert_for(connection, uci_claims)
+        backend_of(connection)
+        .insert(uci_claims)
         .values(
             organization_id=organization_id, uci_hash=uci_hash, person_id=person_id, file_number=file_number
         )

@@ -22,6 +22,7 @@ class RuleSetPublished(DomainEvent):
     version: str
     effective_from: date
     document: dict[str, Any]
+    reason: str = ""  # the administrator's, shown with the version (none before it was asked)
 
 
 EVENTS = EventRegistry([RuleSetPublished])
@@ -32,9 +33,10 @@ def rule_book_stream(program: str) -> str:
 
 
 def publish(
-    _history: Sequence[DomainEvent], document: dict[str, Any], book: RuleBook, today: date
+    _history: Sequence[DomainEvent], document: dict[str, Any], book: RuleBook, today: date, reason: str = ""
 ) -> list[DomainEvent]:
-    """Publish a new version; the rule book refuses clashes and retroactive versions."""
+    """Publish a new version; the rule book refuses clashes and retroactive versions. A preview
+    calls it too and discards the events: it refuses exactly what publishing refuses."""
     try:
         rule_set = RuleSet.from_document(document)
     except ValidationError as exc:
@@ -53,5 +55,6 @@ def publish(
             version=rule_set.version,
             effective_from=rule_set.effective_from,
             document=rule_set.to_document(),
+            reason=reason,
         )
     ]

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from gsi_kernel.store.bulk import insert_rows
+from gsi_kernel.store.backend import backend_of
 from registration.domain import events as ev
 from registration.projections.tables import consents, name_tokens, persons
 
@@ -38,7 +38,8 @@ class NewRows:
         return True
 
     def flush(self, c: Connection) -> None:
-        insert_rows(c, persons, self.persons)
-        insert_rows(c, name_tokens, self.tokens)
-        insert_rows(c, consents, self.consents)
+        rows = backend_of(c)
+        rows.insert_rows(c, persons, self.persons)
+        rows.insert_rows(c, name_tokens, self.tokens)
+        rows.insert_rows(c, consents, self.consents)
         self.persons, self.tokens, self.consents = [], [], []

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, bindparam, delete, insert, update
 
 from gsi_kernel.envelope import EventEnvelope
 from gsi_kernel.events import DomainEvent
-from gsi_kernel.store.dialect import insert_for_dialect
+from gsi_kernel.store.backend import backend_of
+from gsi_kernel.store.ports import Backend
 from gsi_kernel.store.purge import owe as owe_purge
 from registration.domain import events as ev
 from registration.domain.names import name_key, normalize, search_keys
@@ -169,15 +171,13 @@ _ELIGIBILITY = (
 )
 
 
-def _consent_upsert(dialect: str) -> Any:
-    upsert = insert_for_dialect(dialect, consents)
+@cache
+def _consent_upsert(backend: Backend) -> Any:
+    upsert = backend.insert(consents)
     return upsert.on_conflict_do_update(
         index_elements=["person_id", "purpose"],
         set_={"given_at": upsert.excluded.given_at, "withdrawn_at": None, "withdrawal_reason": None},
     )
-
-
-_CONSENT_UPSERT = {dialect: _consent_upsert(dialect) for dialect in ("postgresql", "sqlite")}
 
 
 def _first_evaluations_of_new_persons(
@@ -227,7 +227,7 @@ def _evaluated(c: Connection, person_id: str, e: ev.EligibilityEvaluated, _at: d
 
 def _consent_given(c: Connection, person_id: str, e: ev.ConsentGiven, _at: datetime, _actor: str) -> None:
     row = {"person_id": person_id, "purpose": e.purpose, "given_at": e.given_at}
-    c.execute(_CONSENT_UPSERT[c.dialect.name], row)
+    c.execute(_consent_upsert(backend_of(c)), row)
 
 
 def _consent_withdrawn(
@@ -335,7 +335,10 @@ class RuleSetsProjection:
         assert isinstance(published, RuleSetPublished)
         connection.execute(
             insert(rule_sets).values(
-                **published.model_dump(), published_at=event.occurred_at, published_by=event.actor
+                # The reason stays in the event (read with the versions' history), not here.
+                **published.model_dump(exclude={"reason"}),
+                published_at=event.occurred_at,
+                published_by=event.actor,
             )
         )
 

@@ -108,6 +108,7 @@ file_number_counter = Table(
     metadata,
     Column("name", String(40), primary_key=True),
     Column("last_number", Integer, nullable=False),
+    info={"dialects": ("sqlite",)},  # created on SQLite only (migration 0005)
 )
 
 # One row per normalised name token ("marie", "eve", "tremblay"): a name-prefix search is an

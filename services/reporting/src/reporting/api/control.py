@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from fastapi import Depends, Query
 
-from gsi_kernel.fields import FiscalYear, Line
+from gsi_kernel.fields import FiscalYear, Line, Region
 from gsi_kernel.fields import Quarter as QuarterCode
 from gsi_kernel.http.app import from_app_state
 from gsi_kernel.http.context import context_for
@@ -25,9 +25,10 @@ from reporting.api.schemas import (
     RejectBody,
     ReportRow,
     ReportView,
+    ResubmissionWindowView,
 )
 from reporting.app.handlers import parse_quarter
-from reporting.app.queue import ReportFilters, ReportLists
+from reporting.app.queue import QueueFilters, ReportFilters, ReportLists
 from reporting.domain.report_events import RejectedItem
 
 router = authenticated_router(prefix="/reports", tags=["contrôle / control"])
@@ -37,11 +38,22 @@ State = Literal["draft", "submitted", "under_control", "accepted", "rejected", "
 
 
 @router.get("/queue", response_model=Page[QueueEntry])
-def work_queue(principal: Ministry, lists: ListsDep, page: Pagination) -> Page[QueueEntry]:
-    """File de travail : rapports soumis ou en contrôle des organismes assignés, par échéance de
-    contrôle, avec leur âge / Work queue: submitted or under-control reports of the assigned
-    organizations, by control deadline, with their age."""
-    rows, total = lists.queue(principal, offset=page.offset, limit=page.limit)
+def work_queue(
+    principal: Ministry,
+    lists: ListsDep,
+    page: Pagination,
+    quarter: QuarterCode | None = None,
+    state: Literal["submitted", "under_control"] | None = None,
+    organization_id: Annotated[Line | None, Query(max_length=100)] = None,
+    region: Annotated[Region | None, Query(description="Région desservie / Region served")] = None,
+) -> Page[QueueEntry]:
+    """File de travail : rapports soumis ou en contrôle des organismes assignés, en retard
+    d'abord, puis par échéance de contrôle, avec leur âge ; filtrés par trimestre, état, organisme
+    ou région desservie / Work queue: submitted or under-control reports of the assigned
+    organizations, late ones first, then by control deadline, with their age; filtered by
+    quarter, state, organization or region served."""
+    filters = QueueFilters(quarter, state, organization_id, region)
+    rows, total = lists.queue(principal, filters, offset=page.offset, limit=page.limit)
     return Page(
         items=[QueueEntry.model_validate(r) for r in rows], total=total, offset=page.offset, limit=page.limit
     )
@@ -128,8 +140,20 @@ def reject_report(
         items,
         principal,
         context_for(principal, organization_id),
+        resubmission_due=body.resubmission_due,
     )
     return report_view(queries, organization_id, quarter, principal)
+
+
+@router.get("/{organization_id}/{quarter}/resubmission-window", response_model=ResubmissionWindowView)
+def resubmission_window(
+    organization_id: OrganizationId, quarter: Quarter, principal: Ministry, reports: ReportsDep
+) -> ResubmissionWindowView:
+    """Délai de resoumission qu'un refus fait aujourd'hui donnerait par défaut, et les jours
+    qu'on peut choisir / The resubmission deadline a rejection made today would give by default,
+    and the days one may choose instead."""
+    w = reports.resubmission_window(organization_id, parse_quarter(quarter), principal)
+    return ResubmissionWindowView(default=w.default, earliest=w.earliest, latest=w.latest)
 
 
 @router.post("/{organization_id}/{quarter}/lock", response_model=ReportView)

@@ -120,12 +120,23 @@ def get_submission(
     principal: Reader,
     queries: QueriesDep,
     page: Pagination,
+    check: Annotated[
+        CheckCode | None,
+        Query(description="Seulement les interventions signalées par ce contrôle / Only those it flagged"),
+    ] = None,
 ) -> SubmissionView:
     """Exactement ce qui a été soumis : chaque intervention à sa version soumise, ses signalements
-    et le motif de refus / Exactly what was submitted: each intervention at its submitted version,
-    its flags and the rejection reason."""
+    et le motif de refus ; ``check`` : seulement celles que ce contrôle a signalées (``matching`` :
+    combien) / Exactly what was submitted: each intervention at its submitted version, its flags
+    and the rejection reason; ``check``: only those that check flagged (``matching``: how many)."""
     found = queries.submission(
-        organization_id, parse_quarter(quarter), version, principal, offset=page.offset, limit=page.limit
+        organization_id,
+        parse_quarter(quarter),
+        version,
+        principal,
+        offset=page.offset,
+        limit=page.limit,
+        check=check,
     )
     return SubmissionView.model_validate(found)
 

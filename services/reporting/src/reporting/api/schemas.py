@@ -61,6 +61,23 @@ class RejectBody(BaseModel):
 
     reason: Lines = Field(min_length=3, max_length=4000, description="Motif global / Global reason")
     items: list[RejectedItemBody] = Field(default_factory=list, max_length=5000)
+    resubmission_due: date | None = Field(
+        default=None,
+        json_schema_extra=label("Délai de resoumission", "Resubmission deadline"),
+        description=(
+            "Dernier jour pour resoumettre : un jour ouvrable après aujourd'hui, au plus 60 jours "
+            "ouvrables plus tard ; par défaut, la règle du calendrier / Last day to resubmit: a "
+            "business day after today, at most 60 business days ahead; by default, the calendar's rule"
+        ),
+    )
+
+
+class ResubmissionWindowView(BaseModel):
+    """What a rejection made today would give: the default deadline and the days one may choose."""
+
+    default: date
+    earliest: date
+    latest: date
 
 
 class AnswerBody(BaseModel):
@@ -235,6 +252,9 @@ class SubmissionView(BaseModel):
     submitted_at: datetime
     submitted_by: str
     items: list[SubmittedItemView]
+    matching: int = Field(
+        description="Interventions retenues par le filtre, toutes pages / Items the filter keeps, all pages"
+    )
     offset: int
     limit: int
 
@@ -311,4 +331,11 @@ class QuarterOverview(BaseModel):
         )
     )
     late: int = Field(description="Rapports en retard aujourd'hui / Reports late today")
+    late_submissions: int = Field(
+        default=0,
+        description="Soumis en retard / Submitted late (submitted, under control, accepted, locked)",
+    )
+    late_drafts: int = Field(
+        default=0, description="Brouillons après l'échéance / Drafts past their deadline"
+    )
     states: dict[str, int]

@@ -12,9 +12,10 @@ from sqlalchemy import Connection, select
 from gsi_kernel.envelope import CommandContext
 from gsi_kernel.fiscal import FiscalQuarter
 from gsi_kernel.runtime import Kernel
-from reporting.domain import calendar
+from reporting.domain import calendar, resubmission
 from reporting.domain.calendar import FiscalYearCalendar
 from reporting.domain.report import Deadlines
+from reporting.domain.resubmission import ResubmissionWindow
 from reporting.projections.tables import fiscal_calendars
 
 
@@ -87,10 +88,11 @@ def deadlines(connection: Connection, quarter: FiscalQuarter, today: date) -> De
     )
 
 
-def resubmission_due(connection: Connection, quarter: FiscalQuarter, today: date) -> date:
-    """A rejection of ``quarter``'s report made ``today``: the last day to resubmit (business
-    days, counting the holidays of the fiscal year of ``today`` and of the next one)."""
+def resubmission_window(connection: Connection, quarter: FiscalQuarter, today: date) -> ResubmissionWindow:
+    """A rejection of ``quarter``'s report made ``today``: its default deadline (business days,
+    counting the holidays of the fiscal year of ``today`` and of the next one) and the days a
+    reviewer may choose instead."""
     year = calendar_of(connection, quarter.start_year)
     now = FiscalQuarter.of(today).start_year
     holidays = calendar_of(connection, now).holiday_dates() | calendar_of(connection, now + 1).holiday_dates()
-    return calendar.resubmission_due(year, today, holidays)
+    return resubmission.window(year, today, holidays)

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select, text
 
+from gsi_kernel.store.backend import backend_of
 from reporting.app.calendar import holidays_between
 from reporting.domain.business_days import BusinessDayCount
 from reporting.projections.performance_tables import perf_first_services
@@ -47,7 +48,7 @@ def first_service_delays(connection: Connection, fiscal_year: str, last_day: dat
     if earliest is None:
         return Counter()
     holidays = holidays_between(connection, earliest, last_day)
-    if connection.dialect.name == "postgresql":
+    if backend_of(connection).date_arrays:
         return delays_in_database(connection, fiscal_year, holidays)
     return delays_in_python(connection, fiscal_year, BusinessDayCount(earliest, last_day, holidays))
 

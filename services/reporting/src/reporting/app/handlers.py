@@ -31,6 +31,7 @@ from reporting.app.verification import Verdict, Verifier
 from reporting.domain import report, report_period
 from reporting.domain.report import Action, QuarterFacts, ReportState
 from reporting.domain.report_events import ItemAnswer, RejectedItem, report_id
+from reporting.domain.resubmission import ResubmissionWindow
 from reporting.projections.tables import reports
 
 
@@ -142,17 +143,28 @@ class Reports:
         items: Sequence[RejectedItem],
         principal: Principal,
         context: CommandContext,
+        resubmission_due: date | None = None,
     ) -> None:
+        """Reject, giving the organization until ``resubmission_due`` (a reviewer's choice,
+        checked) or the calendar's default to resubmit."""
         require_controller(principal, organization_id)
         today = self.today()
 
         def decide(connection: Connection, history: list[DomainEvent]) -> Sequence[DomainEvent]:
-            due = calendar.resubmission_due(connection, quarter, today)
+            due = calendar.resubmission_window(connection, quarter, today).deadline(resubmission_due)
             named = described(connection, history, items, self._program)  # by person, date, code
             rejection = report.Rejection(organization_id, quarter, reason, named, due)
             return report.reject(history, rejection)
 
         self._record(organization_id, quarter, context, decide)
+
+    def resubmission_window(
+        self, organization_id: str, quarter: FiscalQuarter, principal: Principal
+    ) -> ResubmissionWindow:
+        """What a rejection made today would give by default, and the days a reviewer may choose."""
+        require_controller(principal, organization_id)
+        with self._kernel.db.transaction() as connection:
+            return calendar.resubmission_window(connection, quarter, self.today())
 
     def lock(
         self, organization_id: str, quarter: FiscalQuarter, principal: Principal, context: CommandContext

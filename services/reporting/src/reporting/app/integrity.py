@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+
 from gsi_kernel.auth import Principal
 from gsi_kernel.clock import montreal_date
 from gsi_kernel.errors import NotFound
@@ -66,14 +68,13 @@ class Audit:
         for envelope in envelopes:
             if not EVENTS.knows(envelope.type):
                 continue
-            event = EVENTS.decode(envelope.type, envelope.schema_version, envelope.payload)
             steps.append(
                 {
                     "version": envelope.stream_version,
                     "event": envelope.type,
                     "at": envelope.occurred_at,
                     "by": envelope.actor,
-                    "details": _details(event),
+                    "details": _step_details(envelope.type, envelope.schema_version, envelope.payload),
                 }
             )
         return steps
@@ -94,6 +95,26 @@ def _submission(history: list[DomainEvent], version: int | None) -> ev.ReportSub
             details={"submission_version": version},
         )
     return found[-1]
+
+
+class _SubmittedStep(BaseModel):
+    """What the trail shows of a submission, read without its frozen items and findings: a
+    report of 2,000 interventions holds them all in its submission event, and validating them
+    made every read of the history (the report and control pages) cost as much as the report's
+    size."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    submission_version: int
+    sha256: str
+    summary: ev.CheckSummary
+    late: bool
+
+
+def _step_details(event_type: str, schema_version: int, payload: dict[str, Any]) -> dict[str, Any]:
+    if event_type == ev.ReportSubmitted.event_type and schema_version == ev.ReportSubmitted.schema_version:
+        return _SubmittedStep.model_validate(payload).model_dump()
+    return _details(EVENTS.decode(event_type, schema_version, payload))
 
 
 def _details(event: DomainEvent) -> dict[str, Any]:

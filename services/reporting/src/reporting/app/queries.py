@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import ColumnElement, Connection, and_, exists, func, select
 
 from gsi_kernel.auth import Principal
 from gsi_kernel.clock import montreal_date
@@ -69,15 +69,25 @@ class ReportQueries:
         *,
         offset: int,
         limit: int,
+        check: str | None = None,
     ) -> dict[str, Any]:
         """Exactly what a submission froze: each intervention at the version submitted, with
-        its findings at submission and the reviewer's reason if a rejection named it."""
+        its findings at submission and the reviewer's reason if a rejection named it; ``check``:
+        only the interventions that check flagged (``matching``: how many, all pages)."""
         require_reader(principal, organization_id)
         rid = report_id(organization_id, quarter)
         with self._kernel.db.transaction() as connection:
             head = submission_row(connection, rid, version)
-            items = _items(connection, rid, version, offset, limit)
-        return {**head, "items": items, "offset": offset, "limit": limit}
+            chosen = _chosen(rid, version, check)
+            items = _items(connection, chosen, rid, version, offset, limit)
+            matching = (
+                connection.execute(
+                    select(func.count()).select_from(submission_items).where(*chosen)
+                ).scalar_one()
+                if check
+                else head["interventions_count"]
+            )
+        return {**head, "items": items, "matching": int(matching), "offset": offset, "limit": limit}
 
     def findings(
         self,
@@ -165,7 +175,24 @@ def _rejection(connection: Connection, rid: str, number: int) -> dict[str, Any] 
     return {**dict(row._mapping), "items": [dict(item._mapping) for item in items]}
 
 
-def _items(connection: Connection, rid: str, version: int, offset: int, limit: int) -> list[dict[str, Any]]:
+def _chosen(rid: str, version: int, check: str | None) -> list[ColumnElement[bool]]:
+    """Which of the submission's items: all, or those ``check`` flagged."""
+    s, f = submission_items.c, submission_findings.c
+    where = [s.report_id == rid, s.submission_version == version]
+    if check:
+        flagged = select(f.seq).where(
+            f.report_id == rid,
+            f.submission_version == version,
+            f.intervention_id == s.intervention_id,
+            f.check == check,
+        )
+        where.append(exists(flagged))
+    return where
+
+
+def _items(
+    connection: Connection, chosen: list[ColumnElement[bool]], rid: str, version: int, offset: int, limit: int
+) -> list[dict[str, Any]]:
     s, v = submission_items.c, intervention_versions.c
     query = (
         select(
@@ -178,7 +205,7 @@ def _items(connection: Connection, rid: str, version: int, offset: int, limit: i
                 intervention_versions, and_(v.intervention_id == s.intervention_id, v.version == s.version)
             )
         )
-        .where(s.report_id == rid, s.submission_version == version)
+        .where(*chosen)
         .order_by(s.intervention_id)
         .offset(offset)
         .limit(limit)

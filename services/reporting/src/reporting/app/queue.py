@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, case, or_, select
 
 from gsi_kernel.auth import Principal, Role, readable_organizations
 from gsi_kernel.clock import montreal_date
@@ -21,6 +21,7 @@ from reporting.app.calendar import calendar_of
 from reporting.app.coverage import covered, late
 from reporting.domain.calendar import FiscalYearCalendar, parse_fiscal_year, quarters_of
 from reporting.domain.report_events import report_id
+from reporting.projections.registry import organization_regions
 from reporting.projections.tables import reports
 
 r = reports.c
@@ -44,6 +45,7 @@ _LISTED = (
     r.updated_at,
 )
 IN_CONTROL = ("submitted", "under_control")
+_SUBMITTED = frozenset({"submitted", "under_control", "accepted", "locked"})  # late: submitted late
 _NONE_UNTIL_OPENED = (
     "submitted_at", "submission_due", "control_due", "resubmission_due",
     "taken_by", "decided_by", "updated_at",
@@ -57,6 +59,20 @@ class ReportFilters:
     organization_id: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class QueueFilters:
+    """The work queue's filters: a quarter, one of the queue's states, an organization, a region
+    the organization serves (Québec's administrative region code, ``01``–``17``)."""
+
+    quarter: str | None = None
+    state: str | None = None
+    organization_id: str | None = None
+    region: str | None = None
+
+    def states(self) -> tuple[str, ...]:
+        return (self.state,) if self.state else IN_CONTROL
+
+
 class ReportLists:
     def __init__(self, kernel: Kernel, *, program: str) -> None:
         self._kernel = kernel
@@ -65,16 +81,38 @@ class ReportLists:
     def today(self) -> date:
         return montreal_date(self._kernel.clock.now())
 
-    def queue(self, principal: Principal, *, offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
-        """Reports waiting for the ministry, the earliest control deadline first; a reviewer
-        sees those of the organizations assigned to them, an admin all."""
-        query = select(*_LISTED).where(r.state.in_(IN_CONTROL))
+    def queue(
+        self, principal: Principal, filters: QueueFilters, *, offset: int, limit: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        """Reports waiting for the ministry, filtered here (a page of a long queue must hold what
+        the filters keep, not what they keep of the first page): the overdue or late ones first,
+        then by control deadline; a reviewer sees those of the organizations assigned to them,
+        an admin all."""
+        query = select(*_LISTED).where(r.state.in_(filters.states()))
         if Role.ADMIN not in principal.roles:
             query = query.where(r.organization_id.in_(principal.assigned_organizations))
-        rows, total = fetch_page(
-            self._kernel.db, query, r.control_due, r.submitted_at, r.report_id, offset=offset, limit=limit
-        )
+        if filters.quarter:
+            query = query.where(r.quarter == filters.quarter)
+        if filters.organization_id:
+            query = query.where(r.organization_id == filters.organization_id)
+        if filters.region:
+            serving = select(organization_regions.c.organization_id).where(
+                organization_regions.c.region == filters.region
+            )
+            query = query.where(r.organization_id.in_(serving))
         today = self.today()
+        # In the queue's states a report is late when its submission was (``report_period``).
+        behind = case((or_(r.control_due < today, r.late.is_(True)), 0), else_=1)
+        rows, total = fetch_page(
+            self._kernel.db,
+            query,
+            behind,
+            r.control_due,
+            r.submitted_at,
+            r.report_id,
+            offset=offset,
+            limit=limit,
+        )
         return [_aged({**row, "late": late(row, today)}, today) for row in rows], total
 
     def listing(
@@ -115,7 +153,8 @@ class ReportLists:
 
     def overview(self, principal: Principal, fiscal_year: str) -> list[dict[str, Any]]:
         """Per quarter of the fiscal year: the reports owed or made, by state (drafts nobody has
-        opened included), and how many are late today."""
+        opened included), how many are late today, and of those the late submissions and the
+        drafts past their deadline."""
         quarters = quarters_of(parse_fiscal_year(fiscal_year))
         labels = [str(q) for q in quarters]
         query = scoped_to_principal(
@@ -126,7 +165,8 @@ class ReportLists:
             principal,
         )
         by_quarter: dict[str, dict[str, Any]] = {
-            q: {"quarter": q, "reports": 0, "late": 0, "states": {}} for q in labels
+            q: {"quarter": q, "reports": 0, "late": 0, "late_submissions": 0, "late_drafts": 0, "states": {}}
+            for q in labels
         }
         today = self.today()
         with self._kernel.db.transaction() as connection:
@@ -140,6 +180,8 @@ class ReportLists:
                 entry["states"][row["state"]] = entry["states"].get(row["state"], 0) + 1
                 entry["reports"] += 1
                 entry["late"] += row["late"]
+                entry["late_submissions"] += row["late"] and row["state"] in _SUBMITTED
+                entry["late_drafts"] += row["late"] and row["state"] == "draft"
         return list(by_quarter.values())
 
     def _owed(

@@ -30,12 +30,12 @@ from sqlalchemy import (
     false,
     func,
     select,
-    text,
     tuple_,
     update,
 )
 
-from gsi_kernel.store.dialect import insert_for, insert_for_dialect
+from gsi_kernel.store.backend import backend_of
+from gsi_kernel.store.ports import Backend
 from reporting.domain.counting import (
     PROGRAM,
     YEAR,
@@ -60,12 +60,9 @@ _COUNT_KEY = ("fiscal_year", "quarter_number", "organization_id", "measure", "co
 
 
 def lock_persons(connection: Connection, person_ids: Iterable[str]) -> None:
-    if connection.dialect.name != "postgresql":
-        return
+    backend = backend_of(connection)
     for person_id in sorted(set(person_ids)):
-        connection.execute(
-            text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"reporting.person.{person_id}"}
-        )
+        backend.lock_key(connection, f"reporting.person.{person_id}")
 
 
 # ---- interventions ---------------------------------------------------------------------------
@@ -104,18 +101,18 @@ def _add_presence(connection: Connection, presence: Mapping[PresenceKey, int]) -
          "interventions": delta, "year_row": q == YEAR and org == PROGRAM}
         for (person_id, fy, q, org), delta in sorted(presence.items())
     ]  # fmt: skip
-    return connection.execute(_presence_upsert(connection.dialect.name), rows).all()
+    return connection.execute(_presence_upsert(backend_of(connection)), rows).all()
 
 
 @cache
-def _presence_upsert(dialect: str) -> Any:
+def _presence_upsert(backend: Backend) -> Any:
     """One statement for all (compiled once): the rows of a call go as one multi-row INSERT."""
     t, p, k = perf_presence.c, perf_action_plans.c, known_persons.c
     person, fy = bindparam("person_id", type_=String()), bindparam("fiscal_year", type_=String())
     year_row = bindparam("year_row", type_=Boolean())
     planned = exists().where(p.person_id == person, p.fiscal_year <= fy)
     region = func.coalesce(select(k.region).where(k.person_id == person).scalar_subquery(), "")
-    statement = insert_for_dialect(dialect, perf_presence).values(
+    statement = backend.insert(perf_presence).values(
         person_id=person,
         fiscal_year=fy,
         quarter_number=bindparam("quarter_number", type_=SmallInteger()),
@@ -159,7 +156,7 @@ def add_counts(connection: Connection, counts: Mapping[CountKey, int]) -> None:
     ]
     if not rows:
         return
-    result = connection.execute(_counts_upsert(connection.dialect.name), rows)
+    result = connection.execute(_counts_upsert(backend_of(connection)), rows)
     zero = [tuple(row[:-1]) for row in result if row.value == 0]
     if zero:
         c = perf_counts.c
@@ -168,9 +165,9 @@ def add_counts(connection: Connection, counts: Mapping[CountKey, int]) -> None:
 
 
 @cache
-def _counts_upsert(dialect: str) -> Any:
+def _counts_upsert(backend: Backend) -> Any:
     c = perf_counts.c
-    statement = insert_for_dialect(dialect, perf_counts)
+    statement = backend.insert(perf_counts)
     return statement.on_conflict_do_update(
         index_elements=list(_COUNT_KEY), set_={"value": c.value + statement.excluded.value}
     ).returning(*(c[name] for name in _COUNT_KEY), c.value)
@@ -186,8 +183,10 @@ def refresh_first_service(connection: Connection, person_id: str) -> None:
         .where(i.person_id == person_id, i.status == "active")
         .group_by(i.person_id)
     )
-    statement = insert_for(connection, perf_first_services).from_select(
-        ["person_id", "first_on", "fiscal_year", "arrived_on"], first
+    statement = (
+        backend_of(connection)
+        .insert(perf_first_services)
+        .from_select(["person_id", "first_on", "fiscal_year", "arrived_on"], first)
     )
     excluded = statement.excluded
     connection.execute(

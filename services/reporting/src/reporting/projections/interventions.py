@@ -15,7 +15,7 @@ from sqlalchemy import Connection, update
 from gsi_contracts import interventions as contract
 from gsi_kernel.envelope import EventEnvelope
 from gsi_kernel.fiscal import FiscalQuarter
-from gsi_kernel.store.dialect import insert_for
+from gsi_kernel.store.backend import backend_of
 from reporting.projections.tables import (
     catalogue_versions,
     intervention_versions,
@@ -55,11 +55,12 @@ def on_intervention(connection: Connection, envelope: EventEnvelope) -> None:
     fields = _fields(event)
     versioned = {"intervention_id": event.intervention_id, "version": event.version, **fields}
     connection.execute(
-        insert_for(connection, intervention_versions).values(versioned).on_conflict_do_nothing()
+        backend_of(connection).insert(intervention_versions).values(versioned).on_conflict_do_nothing()
     )
     row = {**versioned, "status": "active"}
     statement = (
-        insert_for(connection, quarter_interventions)
+        backend_of(connection)
+        .insert(quarter_interventions)
         .values(row)
         .on_conflict_do_update(
             index_elements=["intervention_id"],
@@ -90,7 +91,9 @@ def on_action_plan_opened(connection: Connection, envelope: EventEnvelope) -> No
         "person_id": event.person_id,
         "opened_on": event.opened_on,
     }
-    connection.execute(insert_for(connection, known_action_plans).values(values).on_conflict_do_nothing())
+    connection.execute(
+        backend_of(connection).insert(known_action_plans).values(values).on_conflict_do_nothing()
+    )
 
 
 def on_action_plan_closed(connection: Connection, envelope: EventEnvelope) -> None:
@@ -110,7 +113,9 @@ def on_catalogue_published(connection: Connection, envelope: EventEnvelope) -> N
         "effective_from": event.effective_from,
         "document": event.document,
     }
-    connection.execute(insert_for(connection, catalogue_versions).values(values).on_conflict_do_nothing())
+    connection.execute(
+        backend_of(connection).insert(catalogue_versions).values(values).on_conflict_do_nothing()
+    )
 
 
 HANDLERS = {

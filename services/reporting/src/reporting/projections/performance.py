@@ -28,7 +28,7 @@ from sqlalchemy import (
 
 from gsi_contracts import interventions as contract
 from gsi_kernel.envelope import EventEnvelope
-from gsi_kernel.store.dialect import insert_for
+from gsi_kernel.store.backend import backend_of
 from gsi_readmodels.persons import PersonDirectory
 from reporting.domain import counting
 from reporting.domain.counting import PROGRAM, YEAR, Measure, Served, fiscal_year_of, quarter_number_of
@@ -77,7 +77,11 @@ def _record(connection: Connection, intervention_id: str, values: dict[str, Any]
     i = perf_interventions.c
     known = None if values["version"] == 1 else _known(connection, intervention_id)
     if known is None:
-        insert = insert_for(connection, perf_interventions).values(intervention_id=intervention_id, **values)
+        insert = (
+            backend_of(connection)
+            .insert(perf_interventions)
+            .values(intervention_id=intervention_id, **values)
+        )
         if connection.execute(insert.on_conflict_do_nothing().returning(i.intervention_id)).first():
             return True, None
         known = _known(connection, intervention_id)

@@ -13,7 +13,7 @@ from sqlalchemy import Connection
 
 from gsi_contracts import interventions as contract
 from gsi_kernel.envelope import EventEnvelope
-from gsi_kernel.store.dialect import insert_for
+from gsi_kernel.store.backend import backend_of
 from reporting.domain.counting import RETENTION_MONTHS, fiscal_year_of
 from reporting.projections.performance_tables import regionalization_checkpoints, regionalization_follow_ups
 
@@ -33,7 +33,7 @@ def on_follow_up_opened(connection: Connection, envelope: EventEnvelope) -> None
         "retention_fiscal_year": None if due is None else fiscal_year_of(due),
     }
     connection.execute(
-        insert_for(connection, regionalization_follow_ups).values(values).on_conflict_do_nothing()
+        backend_of(connection).insert(regionalization_follow_ups).values(values).on_conflict_do_nothing()
     )
 
 
@@ -46,7 +46,7 @@ def on_checkpoint_recorded(connection: Connection, envelope: EventEnvelope) -> N
         "recorded_on": event.recorded_on,
     }
     connection.execute(
-        insert_for(connection, regionalization_checkpoints).values(values).on_conflict_do_nothing()
+        backend_of(connection).insert(regionalization_checkpoints).values(values).on_conflict_do_nothing()
     )
 
 

@@ -1,4 +1,5 @@
-"""The event store's and outbox's statements on PostgreSQL, written for the hot path.
+"""The event store's, outbox's and read models' many-row statements on PostgreSQL, written for
+the hot path (private to :mod:`gsi_kernel.store.postgres`).
 
 - Many rows in one statement: each column travels as one array parameter and ``unnest`` turns
   the arrays back into rows. A multi-row ``VALUES`` list (SQLAlchemy's "insertmanyvalues")
@@ -30,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DBAPIError
 
-from gsi_kernel.envelope import CommandContext
+from gsi_kernel.store.ports import NewEvent
 
 # Rows per statement: large enough that round trips do not matter, small enough to keep the
 # parameters of one statement a few megabytes.
@@ -105,26 +106,6 @@ FROM unnest(%(message_id)b::text[], %(topic)b::text[], %(key)b::text[], %(value)
 """
 
 
-# A new event's own columns: (event_id, stream_id, version, type, schema_version, payload).
-NewEvent = tuple[str, str, int, str, int, dict[str, Any]]
-NEW_EVENT_FIELDS = ("event_id", "stream_id", "version", "type", "schema_version", "payload")
-
-
-def shared_columns(context: CommandContext, now: datetime, *, projected: bool = False) -> dict[str, Any]:
-    """The columns every event of one command (or one import) has in common. ``projected``:
-    the service's read models take these events in in the appending transaction (ADR 16)."""
-    return {
-        "occurred_at": now,
-        "recorded_at": now,
-        "actor": context.actor,
-        "organization": context.organization,
-        "correlation_id": context.correlation_id,
-        "causation_id": context.causation_id,
-        "traceparent": context.traceparent,
-        "projected": projected,
-    }
-
-
 def execute(connection: Connection, sql: str, params: dict[str, Any]) -> psycopg.Cursor[Any]:
     """Run ``sql`` on the transaction's psycopg connection; errors come as SQLAlchemy's."""
     with driver_errors(sql, params):
@@ -151,8 +132,8 @@ _HOLDING: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
 def hold_writes(engine: Engine) -> None:
-    """Let :func:`insert_rows` hold its statement on this (PostgreSQL) engine's transactions
-    until their next statement or their commit. :meth:`Database.transaction
+    """Let :func:`insert_rows` hold its statement on this engine's transactions until their
+    next statement or their commit. :meth:`Database.transaction
     <gsi_kernel.store.database.Database.transaction>` then sends them with the COMMIT: a
     command's read-model rows cost no round trip of their own. Any other statement (through
     SQLAlchemy, or :func:`driver`) sends them first, so the transaction reads its own writes;
@@ -282,14 +263,11 @@ def insert_outbox(connection: Connection, rows: Sequence[dict[str, Any]], now: d
 
 
 def insert_rows(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """``INSERT INTO table`` of many rows with the same keys: on PostgreSQL one statement whose
-    one parameter is the rows as JSON (``json_populate_recordset`` types each value by its
-    column), a fixed text prepared once, held until the transaction's next statement or its
-    commit (:func:`hold_writes`); an ``executemany`` elsewhere."""
+    """``INSERT INTO table`` of many rows with the same keys: one statement whose one parameter
+    is the rows as JSON (``json_populate_recordset`` types each value by its column), a fixed
+    text prepared once, held until the transaction's next statement or its commit
+    (:func:`hold_writes`)."""
     if not rows:
-        return
-    if connection.dialect.name != "postgresql":
-        connection.execute(table.insert(), list(rows))
         return
     sql = _insert_rows_sql(table.name, tuple(rows[0]))
     params = {"rows": json.dumps(rows, default=_json_value)}

@@ -1,5 +1,6 @@
 """Interventions bulk import, the file side: an uploaded CSV or XLSX → typed rows and per-row
-errors, plus the downloadable template and the error report.
+errors, plus the downloadable template and the error report — the adapter behind the import's
+port, :class:`interventions.app.import_files.ImportFiles` (:class:`Spreadsheets`).
 
 Pure (bytes in, values out). Only the file's own rules are checked here — types, formats, fixed
 lists, duplicates inside the file; whether a person, a code or an agreement exists is the import
@@ -11,60 +12,21 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
 
 from gsi_kernel.errors import InvalidInput, PayloadTooLarge
-from interventions.app import spreadsheet_cells as cells
-from interventions.app import spreadsheet_formats as formats
-from interventions.app.spreadsheet_cells import COLUMNS as COLUMNS  # public here
-from interventions.app.spreadsheet_cells import PARSERS
-from interventions.app.spreadsheet_cells import Column as Column  # public here
-from interventions.app.spreadsheet_formats import Cells
+from interventions.adapters.spreadsheets import cells, formats
+from interventions.adapters.spreadsheets.cells import COLUMNS as COLUMNS  # public here
+from interventions.adapters.spreadsheets.cells import PARSERS
+from interventions.adapters.spreadsheets.cells import Column as Column  # public here
+from interventions.adapters.spreadsheets.formats import Cells
+from interventions.app.import_files import ImportRow, ParsedFile, RowError
 
 _NAMES = frozenset(c.name for c in COLUMNS)
 _SESSION_FIELDS = ("code", "service_date", "mode")  # what every row of one group session shares
 REPORT_HEADER = ("ligne/row", "colonne/column", "code", "message_fr", "message_en", "valeur/value")
 HELP_SHEET = "Aide - Help"  # Excel forbids "/" in a sheet name
-
-
-@dataclass(frozen=True, slots=True)
-class ImportRow:
-    row: int
-    person_id: str
-    code: str
-    service_date: date
-    duration_minutes: int
-    mode: str
-    volet: str
-    staff_member: str
-    notes: str | None
-    target_organization: str | None
-    referral_reason: str | None
-    session_ref: str | None
-
-    def natural_key(self, organization_id: str) -> str:
-        return f"{organization_id}|{self.person_id}|{self.code}|{self.service_date.isoformat()}"
-
-
-@dataclass(frozen=True, slots=True)
-class RowError:
-    row: int | None
-    column: str | None
-    code: str
-    fr: str
-    en: str
-    value: str | None = None
-
-
-@dataclass(frozen=True)
-class ParsedFile:
-    format: str
-    sha256: str
-    rows: list[ImportRow]
-    errors: list[RowError]
-    total_rows: int
 
 
 _Read = tuple[list[ImportRow], list[RowError], int]
@@ -309,3 +271,16 @@ def error_report(errors: Sequence[RowError], format: str = "csv") -> bytes:
     if format == "csv":
         return formats.write_csv(REPORT_HEADER, lines)
     return formats.write_xlsx("Erreurs - Errors", REPORT_HEADER, lines)
+
+
+class Spreadsheets:
+    """The import's files as CSV or XLSX (:class:`interventions.app.import_files.ImportFiles`)."""
+
+    def parse(self, filename: str, content: bytes, *, max_bytes: int, max_rows: int) -> ParsedFile:
+        return parse_upload(filename, content, max_bytes=max_bytes, max_rows=max_rows)
+
+    def template(self, format: str) -> bytes:
+        return template(format)
+
+    def error_report(self, errors: Sequence[RowError], format: str) -> bytes:
+        return error_report(errors, format)

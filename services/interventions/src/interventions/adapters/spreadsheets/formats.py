@@ -1,7 +1,7 @@
 """Bytes ↔ rows of cells for the bulk import: recognising CSV and XLSX by their content, decoding
 CSV as the organizations' tools write it, streaming XLSX rows, and writing CSV / XLSX files.
 
-Knows nothing of the interventions' columns (see :mod:`interventions.app.spreadsheets`). Every
+Knows nothing of the interventions' columns (see :mod:`.import_file`). Every
 file-level problem raises a :mod:`gsi_kernel.errors` exception; nothing here reads a whole XLSX
 sheet into memory.
 """

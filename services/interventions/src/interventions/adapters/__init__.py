@@ -1,0 +1,1 @@
+"""Adapters: what the application layer reaches the outside world through, behind its ports."""

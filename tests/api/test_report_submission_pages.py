@@ -1,0 +1,99 @@
+"""What the reviewer's control page reads of a frozen submission, a page at a time: the items a
+check flagged only (``check``), with how many there are over all pages (``matching``), on SQLite
+and on PostgreSQL — the page never loads the whole submission to filter or count it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from gsi_kernel.clock import FixedClock
+from reporting.bootstrap import build_app, build_kernel
+from reporting.domain import report_events
+from reporting.settings import ReportingSettings
+from tests.api.conftest import NOW, ReportingService
+from tests.api.test_reports import URL, manager, reviewer, seed
+from tests.databases import postgres_schema
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def reporting_on(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ReportingService]:
+    with ExitStack() as stack:
+        settings = ReportingSettings(data_dir=tmp_path)
+        if request.param == "postgres":
+            url = request.getfixturevalue("postgres_url")
+            schema = stack.enter_context(postgres_schema(url))
+            settings = ReportingSettings(data_dir=tmp_path, database_url=url, db_schema=schema)
+        clock = FixedClock(NOW)
+        kernel = build_kernel(settings, clock=clock)
+        with TestClient(build_app(kernel)) as client:
+            yield ReportingService(client, clock, kernel)
+        kernel.db.dispose()
+
+
+def test_a_submission_page_filtered_by_check_counts_what_matches_over_all_pages(
+    reporting_on: ReportingService,
+) -> None:
+    s = reporting_on
+    ids = seed(s)  # five interventions, the SUI flagged C5, the claimant's and the duplicate's too
+    assert s.client.post(f"{URL}/submit", headers=manager(s)).status_code == 200
+    everything = s.client.get(f"{URL}/submissions/1", headers=reviewer(s), params={"limit": 2}).json()
+    assert everything["matching"] == everything["interventions_count"] == 5
+    assert len(everything["items"]) == 2
+
+    c5 = s.client.get(f"{URL}/submissions/1", headers=reviewer(s), params={"check": "C5"}).json()
+    assert c5["matching"] == 1
+    assert [i["intervention_id"] for i in c5["items"]] == [ids["sui"]]
+    assert [f["check"] for f in c5["items"][0]["flags"]] == ["C5"]
+
+    flagged = {f["intervention_id"] for f in s.client.get(
+        f"{URL}/submissions/1/findings", headers=reviewer(s), params={"limit": 200}
+    ).json()["items"]}  # fmt: skip
+    pages = [
+        s.client.get(
+            f"{URL}/submissions/1", headers=reviewer(s), params={"check": check, "limit": 1, "offset": n}
+        ).json()
+        for check in ("C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8")
+        for n in range(5)
+    ]
+    seen = {i["intervention_id"] for page in pages for i in page["items"]}
+    assert seen == flagged  # every flagged item, page by page, and no other
+    none = s.client.get(f"{URL}/submissions/1", headers=reviewer(s), params={"check": "C8"}).json()
+    assert (none["matching"], none["items"]) == (0, [])
+    wrong = s.client.get(f"{URL}/submissions/1", headers=reviewer(s), params={"check": "C9"})
+    assert wrong.status_code == 422
+
+
+def test_the_history_shows_a_submission_without_validating_its_frozen_items(
+    reporting_on: ReportingService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The control and report pages read the history on every visit: a submission's step is
+    read without its snapshot and findings (2,000 items in a large report), same details."""
+    s = reporting_on
+    seed(s)
+    assert s.client.post(f"{URL}/submit", headers=manager(s)).status_code == 200
+    report = s.client.get(URL, headers=reviewer(s)).json()
+
+    def refused(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the submission's frozen items were validated")
+
+    monkeypatch.setattr(report_events.ReportSubmitted, "model_validate", classmethod(refused))
+    history = s.client.get(f"{URL}/history", headers=reviewer(s))
+    assert history.status_code == 200, history.text
+    (step,) = [h for h in history.json() if h["event"] == "ReportSubmitted"]
+    assert step["details"] == {
+        "submission_version": 1,
+        "sha256": report["sha256"],
+        "summary": {
+            "errors": report["errors"],
+            "warnings": report["warnings"],
+            "by_check": step["details"]["summary"]["by_check"],
+            "blocking": True,
+        },
+        "late": report["late"],
+    }
+    assert step["details"]["summary"]["by_check"]["C5"] == 1
