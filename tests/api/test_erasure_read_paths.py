@@ -58,7 +58,7 @@ NAMING = {
     "registered_from": "2026-01-01",
     "purpose": AccessPurpose.PERSON_REQUEST.value,
 }
-REQUIRED = {"on": "2026-11-20"}
+REQUIRED = {"on": "2026-11-20", "against": "2020.1"}
 
 
 def _operations(registration: Registration) -> Iterator[tuple[str, list[dict[str, Any]]]]:
@@ -132,6 +132,9 @@ def test_after_an_erasure_no_read_path_answers_anything_of_the_person(registrati
         "person_id": person_id,
         "document_id": upload.json()["document_id"],
         "incident_id": incident.json()["incident_id"],
+        # The programme's rules hold no one's data; read anyway, as every GET is.
+        "program": "PASI",
+        "rule_set_version": "2020.1",
     }
 
     # Before: the walk sees the markers where they belong (so it would see a leak after).

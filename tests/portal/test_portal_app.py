@@ -68,6 +68,18 @@ def test_every_message_is_translated_in_both_languages_and_none_is_unused() -> N
         )
 
 
+def test_every_translated_text_is_written_where_the_extractor_finds_it() -> None:
+    """``gettext_for(language)("…")`` translates at run time but the extractor does not see it,
+    so the text never reaches the catalogues and shows in English on a French page."""
+    hidden = [
+        f"{path.name}:{number}"
+        for path in sorted((LOCALE_DIR.parent).rglob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if re.search(r"gettext_for\([^()]*\)\(", line)
+    ]
+    assert hidden == [], f"bind `_ = gettext_for(language)` and call `_(…)`: {hidden}"
+
+
 def test_french_is_the_default_and_english_is_remembered(client: TestClient) -> None:
     page = client.get("/signin")
     assert '<html lang="fr-CA">' in page.text

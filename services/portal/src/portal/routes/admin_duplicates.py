@@ -166,7 +166,8 @@ async def decide(
     reason, problem = checked_reason(str(form.get("reason") or ""), language)
     values = {"reason": reason}
     if action is None:
-        problem = problem or gettext_for(language)("Choose to merge the files or to dismiss the match")
+        _ = gettext_for(language)
+        problem = problem or _("Choose to merge the files or to dismiss the match")
     if problem:
         return await _pair_page(request, backends, who, pages, ids, values, {"reason": problem})
     try:

@@ -123,7 +123,8 @@ async def person_file(
     today_eligibility = just_registered["eligibility"] if just_registered else found["today"]
     on_eligibility, on_error = found.get("on", (None, None))
     if not_a_date:
-        on_error = gettext_for(language)("Enter a real date, for example 2026-03-12")
+        _ = gettext_for(language)
+        on_error = _("Enter a real date, for example 2026-03-12")
     if day == today:
         on_eligibility = None
     context = {

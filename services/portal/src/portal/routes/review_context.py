@@ -88,11 +88,12 @@ def read_rejection(form: Any, known: set[str], language: Language) -> RejectionF
 def _day(raw: Any, errors: dict[str, str], language: Language) -> str:
     """The resubmission deadline typed (empty: the calendar's); which days reporting accepts is
     its own to say (a business day after today, within its longest window)."""
+    _ = gettext_for(language)
     text = raw.strip() if isinstance(raw, str) else ""
     try:
         return date.fromisoformat(text).isoformat() if text else ""
     except ValueError:
-        errors["resubmission_due"] = gettext_for(language)("Enter the last day to resubmit, as a date")
+        errors["resubmission_due"] = _("Enter the last day to resubmit, as a date")
         return text
 
 
