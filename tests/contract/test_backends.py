@@ -19,10 +19,9 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from gsi_kernel.events import DomainEvent
-from gsi_kernel.store import _pg_bulk
 from gsi_kernel.store.backend import backend_for_url, backend_of
 from gsi_kernel.store.database import Database
 from gsi_kernel.store.event_store import EventStore
@@ -115,19 +114,23 @@ def test_many_rows_go_in_as_given(db: Database, how: str, size: int) -> None:
     given = [thing(f"t{i:05}", amount=i) for i in range(size)]
     with db.transaction() as c:
         getattr(backend_of(c), how)(c, things, given)
-        # the transaction reads its own rows (on PostgreSQL, held ones are sent first)
+        # the transaction reads its own rows
         assert c.execute(select(things.c.thing_id).where(things.c.amount == size - 1)).scalar_one()
     assert rows_of(db) == [(t["thing_id"], "o1", t["doc"], t["amount"]) for t in given]
 
 
-def test_held_rows_are_sent_when_asked(db: Database) -> None:
+def test_rows_go_in_when_written_and_a_failing_one_raises_there(db: Database) -> None:
+    """No write waits for the commit (ADR 25): a clash raises at the call, the transaction's
+    earlier rows still there for a savepoint to keep."""
     with db.transaction() as c:
         backend = backend_of(c)
         backend.insert_rows(c, things, [thing("a")])
-        assert len(_pg_bulk._HELD.get(c, ())) == (1 if backend is POSTGRES else 0)
-        backend.send_held(c)
-        assert not _pg_bulk._HELD.get(c)
-    assert [r[0] for r in rows_of(db)] == ["a"]
+        savepoint = c.begin_nested()
+        with pytest.raises(IntegrityError):
+            backend.insert_rows(c, things, [thing("a")])  # at the call, not at the commit
+        savepoint.rollback()
+        backend.insert_rows(c, things, [thing("b")])
+    assert [r[0] for r in rows_of(db)] == ["a", "b"]
 
 
 def test_a_counter_never_hands_out_a_number_twice(db: Database) -> None:

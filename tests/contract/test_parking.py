@@ -328,7 +328,7 @@ def test_inline_a_projection_that_fails_fails_only_its_command(db: Database) -> 
 
 
 @pytest.mark.postgres
-def test_on_postgres_a_nul_in_a_held_write_is_parked_without_its_text(postgres_url: str) -> None:
+def test_on_postgres_a_nul_in_a_read_model_row_is_parked_without_its_text(postgres_url: str) -> None:
     """The incident: a name with U+0000 reached the store; PostgreSQL refuses it in a read model
     (its JSON rows cannot carry \\u0000 to text), and its error quoted the row."""
     with postgres_database(postgres_url) as database:

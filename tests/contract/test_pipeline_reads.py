@@ -1,69 +1,84 @@
-"""Reads sent ahead in one write (gsi_kernel.store._pg_pipeline), against the real PostgreSQL."""
+"""Reads prefetched together in psycopg's pipeline (gsi_kernel.store._pg_prepared.prefetch,
+ADR 25), against the real PostgreSQL: the rows a cursor reads, in one round trip."""
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
-import psycopg
 import pytest
 from psycopg import pq
-from psycopg.rows import namedtuple_row
+from sqlalchemy import Connection, bindparam, column, create_engine, select, table, text
+from sqlalchemy.exc import DBAPIError
 
-from gsi_kernel.store import _pg_pipeline as pipeline
-from gsi_kernel.store._pg_pipeline import read_ahead
+from gsi_kernel.store._pg_bulk import driver
+from gsi_kernel.store.database import Database, connect
+from gsi_kernel.store.prepared import PreparedSelect, Read, prefetch
 from tests.databases import postgres_schema
 
-ITEMS = "SELECT item_id, owner, due_on, amount, doc FROM items WHERE owner = %(owner)s ORDER BY item_id"
-COUNT = "SELECT count(*) AS n FROM items WHERE owner = %(owner)s AND item_id LIKE 'a%%'"
-LEVEL = "SELECT current_setting('transaction_isolation') AS level, %(x)s::int + %(x)s::int AS twice"
+items = table("items", column("item_id"), column("owner"), column("due_on"), column("amount"), column("doc"))
+ITEMS_OF = PreparedSelect(
+    select(items.c.item_id, items.c.owner, items.c.due_on, items.c.amount, items.c.doc)
+    .where(items.c.owner == bindparam("owner"))
+    .order_by(items.c.item_id)
+)
+ITEMS_SQL = "SELECT item_id, owner, due_on, amount, doc FROM items WHERE owner = :owner ORDER BY item_id"
 
 
 @pytest.fixture
-def conn(postgres_url: str) -> Iterator[psycopg.Connection[Any]]:
-    url = postgres_url.replace("postgresql+psycopg://", "postgresql://")
-    with (
-        postgres_schema(postgres_url) as schema,
-        psycopg.connect(url, options=f"-c search_path={schema}") as c,
-    ):
-        c.execute(
-            "CREATE TABLE items (item_id text PRIMARY KEY, owner text NOT NULL, due_on date, "
-            "amount numeric, doc jsonb)"
-        )
-        c.execute(
-            "INSERT INTO items VALUES ('a1', 'o1', '2026-12-01', 3.5, '{\"k\": [1, 2]}'), "
-            "('a2', 'o1', NULL, NULL, NULL), ('b1', 'o2', '2027-01-31', 7, '\"x\"')"
-        )
-        c.commit()
-        yield c
+def db(postgres_url: str) -> Iterator[Database]:
+    with postgres_schema(postgres_url) as schema:
+        database = connect(postgres_url, schema=schema, pool_size=1)
+        try:
+            with database.transaction() as c:
+                c.execute(
+                    text(
+                        "CREATE TABLE items (item_id text PRIMARY KEY, owner text NOT NULL, due_on date, "
+                        "amount numeric, doc jsonb)"
+                    )
+                )
+                c.execute(
+                    text(
+                        "INSERT INTO items VALUES ('a1', 'o1', '2026-12-01', 3.5, '{\"k\": [1, 2]}'), "
+                        "('a2', 'o1', NULL, NULL, NULL), ('b1', 'o2', '2027-01-31', 7, '\"x\"')"
+                    )
+                )
+            yield database
+        finally:
+            database.dispose()
 
 
-def by_cursor(c: psycopg.Connection[Any], sql: str, params: dict[str, Any]) -> list[Any]:
-    with c.cursor(row_factory=namedtuple_row) as cursor:
-        return cursor.execute(sql, params).fetchall()
+def syncs_sent(c: Connection, reads: list[Read]) -> list[list[str]]:
+    """The messages ``prefetch`` sends, from libpq's trace, cut at each Sync: one wait for the
+    server per Sync."""
+    pgconn = driver(c).pgconn
+    with tempfile.TemporaryFile("w+") as trace:
+        pgconn.trace(trace.fileno())
+        pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS)
+        try:
+            prefetch(c, reads)
+        finally:
+            pgconn.untrace()
+        trace.seek(0)
+        sent = [line.split("\t")[2].strip() for line in trace if line.startswith("F\t")]
+    batches: list[list[str]] = [[]]
+    for message in sent:
+        if message == "Sync":
+            batches.append([])
+        elif message != "Flush":
+            batches[-1].append(message)
+    assert batches[-1] == [], "every message sent is followed by a Sync"
+    return batches[:-1]
 
 
-def our_statements(c: psycopg.Connection[Any]) -> set[str]:
-    with c.cursor() as cursor:
-        rows = cursor.execute("SELECT name FROM pg_prepared_statements WHERE name LIKE 'gsi_%%'").fetchall()
-    c.rollback()
-    return {name for (name,) in rows}
-
-
-def test_rows_are_the_ones_a_cursor_reads_with_the_same_types_and_names(
-    conn: psycopg.Connection[Any],
-) -> None:
-    got = read_ahead(conn, [(ITEMS, {"owner": "o1"}), (ITEMS, {"owner": "o2"}), (COUNT, {"owner": "o1"})])
-    assert got is not None
-    assert conn.pgconn.transaction_status == pq.TransactionStatus.INTRANS  # it began the transaction
-    conn.rollback()
-    expected = [by_cursor(conn, ITEMS, {"owner": o}) for o in ("o1", "o2")] + [
-        by_cursor(conn, COUNT, {"owner": "o1"})
-    ]
-    conn.rollback()
-    assert got == expected
+def test_prefetched_rows_are_the_ones_a_cursor_reads_with_the_same_types_and_names(db: Database) -> None:
+    with db.transaction() as c:
+        prefetch(c, [(ITEMS_OF, {"owner": "o1"}), (ITEMS_OF, {"owner": "o2"})])
+        got = [ITEMS_OF.all(c, {"owner": o}) for o in ("o1", "o2")]
+        expected = [c.execute(text(ITEMS_SQL), {"owner": o}).all() for o in ("o1", "o2")]
+    assert [[tuple(r) for r in rows] for rows in got] == [[tuple(r) for r in rows] for rows in expected]
     first = got[0][0]
     assert (first.item_id, first.due_on, first.amount, first.doc) == (
         "a1",
@@ -72,109 +87,34 @@ def test_rows_are_the_ones_a_cursor_reads_with_the_same_types_and_names(
         {"k": [1, 2]},
     )
     assert got[0][1].due_on is None
-    assert got[2][0].n == 2
-
-
-def test_each_statement_is_prepared_once_per_connection(conn: psycopg.Connection[Any]) -> None:
-    read_ahead(conn, [(ITEMS, {"owner": "o1"}), (ITEMS, {"owner": "o2"})])  # the same text twice: one PREPARE
-    conn.commit()
-    prepared = our_statements(conn)
-    assert len(prepared) == 1
-    for owner in ("o2", "o1", "nobody"):
-        assert read_ahead(conn, [(ITEMS, {"owner": owner}), (COUNT, {"owner": owner})]) is not None
-        conn.commit()
-    assert len(our_statements(conn)) == 2
-    assert prepared < our_statements(conn)
-
-
-def test_statements_the_server_forgot_are_prepared_again_in_a_fresh_transaction(
-    conn: psycopg.Connection[Any],
-) -> None:
-    read_ahead(conn, [(ITEMS, {"owner": "o1"})])
-    conn.commit()
-    conn.execute("DEALLOCATE ALL")  # as psycopg does after any rollback when it has statements of its own
-    conn.execute(
-        "INSERT INTO items VALUES ('a3', 'o1', NULL, NULL, NULL)"
-    )  # same transaction as the DEALLOCATE
-    conn.commit()
-    got = read_ahead(conn, [(ITEMS, {"owner": "o1"}), (COUNT, {"owner": "o1"})])
-    assert got is not None
-    assert [r.item_id for r in got[0]] == ["a1", "a2", "a3"]
-    assert got[1][0].n == 3
-    conn.execute("INSERT INTO items VALUES ('a4', 'o1', NULL, NULL, NULL)")  # still the transaction it began
-    conn.rollback()
-    assert len(by_cursor(conn, ITEMS, {"owner": "o1"})) == 3
-
-
-def test_in_a_transaction_already_under_way_it_leaves_the_reads_to_the_caller(
-    conn: psycopg.Connection[Any],
-) -> None:
-    conn.execute("SELECT 1")
-    assert read_ahead(conn, [(ITEMS, {"owner": "o1"})]) is None
-    conn.rollback()
-    conn.autocommit = True
-    assert read_ahead(conn, [(ITEMS, {"owner": "o1"})]) is None
-
-
-def test_the_transaction_begins_with_the_connections_settings(conn: psycopg.Connection[Any]) -> None:
-    conn.isolation_level = psycopg.IsolationLevel.SERIALIZABLE
-    conn.read_only = True
-    got = read_ahead(conn, [(LEVEL, {"x": 21})])
-    assert got is not None
-    assert (got[0][0].level, got[0][0].twice) == ("serializable", 42)
-    with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
-        conn.execute("INSERT INTO items VALUES ('z', 'o9', NULL, NULL, NULL)")
-    conn.rollback()
-
-
-def test_a_failing_read_raises_its_error_and_the_reads_after_it_are_prepared_next_time(
-    conn: psycopg.Connection[Any],
-) -> None:
-    later = "SELECT item_id FROM items WHERE item_id = %(id)s"
-    with pytest.raises(psycopg.errors.UndefinedTable):
-        read_ahead(
-            conn,
-            [
-                (ITEMS, {"owner": "o1"}),
-                ("SELECT * FROM missing WHERE a = %(a)s", {"a": 1}),
-                (later, {"id": "b1"}),
-            ],
-        )
-    assert conn.pgconn.transaction_status == pq.TransactionStatus.INERROR
-    conn.rollback()
-    got = read_ahead(conn, [(later, {"id": "b1"}), (ITEMS, {"owner": "o2"})])  # 'later' was never prepared
-    assert got is not None
-    assert [r.item_id for r in got[0]] == ["b1"]
     assert [r.item_id for r in got[1]] == ["b1"]
-    conn.rollback()
 
 
-def test_a_value_psycopg_cannot_adapt_fails_before_anything_is_sent(conn: psycopg.Connection[Any]) -> None:
-    with pytest.raises(psycopg.ProgrammingError):
-        read_ahead(conn, [(ITEMS, {"owner": object()})])
-    assert conn.pgconn.transaction_status == pq.TransactionStatus.IDLE
-    assert not conn.closed
+def test_the_reads_go_in_one_round_trip_after_the_transactions_begin(db: Database) -> None:
+    """psycopg's pipeline waits for the BEGIN it sends on its own (a round trip of its own when
+    the reads start the transaction); the reads, however many, then go in one."""
+    reads: list[Read] = [(ITEMS_OF, {"owner": o}) for o in ("o1", "o2", "nobody")]
+    for _ in range(7):  # before and after psycopg prepares the statement on the server
+        with db.transaction() as c:
+            begin, together = syncs_sent(c, reads)  # they start the transaction
+            assert begin.count("Execute") == 1  # the BEGIN alone
+            assert together.count("Execute") == 3
+            [under_way] = syncs_sent(c, reads)  # in a transaction under way: one round trip
+            assert under_way.count("Execute") == 3
 
 
-def test_only_named_text_placeholders_go_ahead() -> None:
-    with pytest.raises(ValueError, match="placeholders"):
-        pipeline._positional("SELECT %(a)b")
-    assert pipeline._positional("SELECT %(a)s, %(b)s, %(a)s LIKE 'x%%'") == (
-        b"SELECT $1, $2, $1 LIKE 'x%'",
-        ("a", "b"),
-    )
-
-
-def test_an_interruption_mid_protocol_closes_the_connection(
-    conn: psycopg.Connection[Any], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def interrupted(pgconn: Any) -> Any:
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(pipeline, "_until_sync", interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        read_ahead(conn, [(ITEMS, {"owner": "o1"})])
-    assert conn.closed  # the pool replaces it rather than reuse a connection in an unknown state
+def test_prefetch_still_reads_after_a_failed_transaction_rolled_back(db: Database) -> None:
+    """psycopg forgets its server-side prepared statements after a rollback: the next reads
+    prepare them again."""
+    for _ in range(7):  # past psycopg's threshold: the statement is prepared on the server
+        with db.transaction() as c:
+            prefetch(c, [(ITEMS_OF, {"owner": "o1"})])
+    with pytest.raises(DBAPIError), db.transaction() as c:
+        c.execute(text("SELECT * FROM missing"))
+    with db.transaction() as c:
+        prefetch(c, [(ITEMS_OF, {"owner": "o1"}), (ITEMS_OF, {"owner": "o2"})])
+        assert [r.item_id for r in ITEMS_OF.all(c, {"owner": "o1"})] == ["a1", "a2"]
+        assert [r.item_id for r in ITEMS_OF.all(c, {"owner": "o2"})] == ["b1"]
 
 
 def test_a_connection_the_server_dropped_fails_one_transaction_and_the_pool_replaces_it(
@@ -182,12 +122,6 @@ def test_a_connection_the_server_dropped_fails_one_transaction_and_the_pool_repl
 ) -> None:
     """A server restart or failover between transactions: the read-ahead of the next one fails
     with a database error, and the transaction after it gets a fresh connection."""
-    from sqlalchemy import bindparam, column, create_engine, select, table, text
-    from sqlalchemy.exc import DBAPIError
-
-    from gsi_kernel.store.database import connect
-    from gsi_kernel.store.prepared import PreparedSelect, prefetch
-
     things = table("things", column("thing_id"), column("owner"))
     of_owner = PreparedSelect(select(things.c.thing_id).where(things.c.owner == bindparam("owner")))
     with postgres_schema(postgres_url) as schema:

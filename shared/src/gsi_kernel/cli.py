@@ -15,7 +15,7 @@ from typing import TypeVar
 import uvicorn
 from fastapi import FastAPI
 
-from gsi_kernel.heap import settle, settled_after_start, watched_collections
+from gsi_kernel.heap import settle, settled_after_start
 from gsi_kernel.runtime import Kernel, migrate
 from gsi_kernel.serving import serve_from
 from gsi_kernel.settings import ServiceSettings
@@ -101,7 +101,7 @@ def serve_from_processes(settings: S, build_kernel: Callable[[S], Kernel]) -> No
             log_config=None,
             access_log=False,
         )
-        with watched_collections(), _environment(**only_serve):
+        with _environment(**only_serve):
             serve_from(config)
     finally:
         kernel.stop()

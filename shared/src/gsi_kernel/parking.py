@@ -64,9 +64,6 @@ def attempt(connection: Connection, work: Callable[[], None]) -> BaseException |
     try:
         with connection.begin_nested():
             work()
-            backend_of(connection).send_held(
-                connection
-            )  # writes held for the commit fail here, inside the savepoint
     except Exception as exc:  # whatever the projection raises is the event's failure
         if database_unavailable(exc):
             raise

@@ -16,19 +16,13 @@ from __future__ import annotations
 
 import functools
 import json
-import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
 import psycopg
-from sqlalchemy import (
-    Connection,
-    Engine,
-    Table,
-    event,
-)
+from sqlalchemy import Connection, Table
 from sqlalchemy.exc import DBAPIError
 
 from gsi_kernel.store.ports import NewEvent
@@ -113,70 +107,10 @@ def execute(connection: Connection, sql: str, params: dict[str, Any]) -> psycopg
 
 
 def driver(connection: Connection) -> psycopg.Connection[Any]:
-    """The transaction's psycopg connection, the writes held for it sent first (whoever asks
-    for it is about to run a statement)."""
-    send_held(connection)
-    return _driver(connection)
-
-
-def _driver(connection: Connection) -> psycopg.Connection[Any]:
+    """The transaction's psycopg connection."""
     found = connection.connection.driver_connection
     assert isinstance(found, psycopg.Connection)
     return found
-
-
-# Writes held until the transaction's next statement or its commit, by transaction (ADR 10).
-_HELD: weakref.WeakKeyDictionary[Connection, list[tuple[str, dict[str, Any]]]] = weakref.WeakKeyDictionary()
-# The engines whose every statement and commit sends the held writes first (hold_writes).
-_HOLDING: weakref.WeakSet[Engine] = weakref.WeakSet()
-
-
-def hold_writes(engine: Engine) -> None:
-    """Let :func:`insert_rows` hold its statement on this engine's transactions until their
-    next statement or their commit. :meth:`Database.transaction
-    <gsi_kernel.store.database.Database.transaction>` then sends them with the COMMIT: a
-    command's read-model rows cost no round trip of their own. Any other statement (through
-    SQLAlchemy, or :func:`driver`) sends them first, so the transaction reads its own writes;
-    a rollback drops them."""
-    event.listen(engine, "before_cursor_execute", _before_statement)
-    event.listen(engine, "commit", send_held)
-    event.listen(engine, "rollback", _drop_held)
-    # Rolling back to a savepoint drops what was held since it began (its SAVEPOINT statement
-    # sent what was held before): they were the savepoint's writes.
-    event.listen(engine, "rollback_savepoint", _drop_held)
-    _HOLDING.add(engine)
-
-
-def send_held(connection: Connection) -> None:
-    """Run the writes held for this transaction, in the order they were made."""
-    held = _HELD.pop(connection, None)
-    if held:
-        psycopg_connection = _driver(connection)
-        for sql, params in held:
-            with driver_errors(sql, params):
-                psycopg_connection.execute(sql, params)
-
-
-def commit_with_held(connection: Connection) -> None:
-    """Commit the transaction, its held writes sent with the COMMIT (one round trip). Nothing
-    held: nothing done here (the caller's commit follows). A failing write raises its error as
-    SQLAlchemy's, the transaction uncommitted."""
-    held = _HELD.pop(connection, None)
-    if not held:
-        return
-    psycopg_connection = _driver(connection)
-    with driver_errors(*held[0]), psycopg_connection.pipeline():
-        for sql, params in held:
-            psycopg_connection.execute(sql, params)
-        psycopg_connection.commit()
-
-
-def _before_statement(connection: Connection, *_: Any) -> None:
-    send_held(connection)
-
-
-def _drop_held(connection: Connection, *_: Any) -> None:
-    _HELD.pop(connection, None)
 
 
 @contextmanager
@@ -265,16 +199,11 @@ def insert_outbox(connection: Connection, rows: Sequence[dict[str, Any]], now: d
 def insert_rows(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """``INSERT INTO table`` of many rows with the same keys: one statement whose one parameter
     is the rows as JSON (``json_populate_recordset`` types each value by its column), a fixed
-    text prepared once, held until the transaction's next statement or its commit
-    (:func:`hold_writes`)."""
+    text prepared once."""
     if not rows:
         return
     sql = _insert_rows_sql(table.name, tuple(rows[0]))
-    params = {"rows": json.dumps(rows, default=_json_value)}
-    if connection.engine in _HOLDING:
-        _HELD.setdefault(connection, []).append((sql, params))
-    else:
-        execute(connection, sql, params)
+    execute(connection, sql, {"rows": json.dumps(rows, default=_json_value)})
 
 
 @functools.cache

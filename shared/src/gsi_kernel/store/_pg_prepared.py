@@ -3,9 +3,9 @@
 
 The statement is compiled once to psycopg's SQL, its bound literals merged with the parameters,
 and run on a psycopg cursor (psycopg prepares the fixed text on the server after a few
-executions). Reads prefetched go in one round trip: the transaction's BEGIN included, in one
-write (:mod:`gsi_kernel.store._pg_pipeline`) at the start of a transaction, psycopg's pipeline
-once one is under way.
+executions). Reads prefetched go in one round trip, in psycopg's pipeline; when they start the
+transaction, psycopg first waits for its BEGIN (a round trip of its own; ADR 25 measured this
+path against sending the BEGIN with them through libpq, and kept it).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from psycopg.rows import namedtuple_row
 from sqlalchemy import Connection
 
 from gsi_kernel.store._pg_bulk import driver, driver_errors
-from gsi_kernel.store._pg_pipeline import read_ahead
 from gsi_kernel.store.ports import Read
 
 if TYPE_CHECKING:
@@ -47,16 +46,14 @@ def prefetch(connection: Connection, reads: Sequence[Read]) -> None:
     psycopg_connection = driver(connection)
     queries = [_query(connection, select, params) for select, params in reads]
     with driver_errors(*queries[0]):
-        answers = read_ahead(psycopg_connection, queries)  # at the start of the transaction
-        if answers is None:  # within one: psycopg's pipeline
-            with psycopg_connection.pipeline():
-                cursors = [psycopg_connection.cursor(row_factory=namedtuple_row) for _ in queries]
-                for cursor, (sql, values) in zip(cursors, queries, strict=True):
-                    cursor.execute(sql, values)
-            answers = []
-            for cursor in cursors:
-                answers.append(cursor.fetchall())
-                cursor.close()
+        with psycopg_connection.pipeline():
+            cursors = [psycopg_connection.cursor(row_factory=namedtuple_row) for _ in queries]
+            for cursor, (sql, values) in zip(cursors, queries, strict=True):
+                cursor.execute(sql, values)
+        answers = []
+        for cursor in cursors:
+            answers.append(cursor.fetchall())
+            cursor.close()
     ahead = _PREFETCHED.setdefault(connection, {})
     for (select, params), rows in zip(reads, answers, strict=True):
         ahead[select.key(params)] = rows

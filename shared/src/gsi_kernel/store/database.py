@@ -40,7 +40,6 @@ class Database:
             yield connection
             # A request sent with an Idempotency-Key commits its key with its effect (ADR 21).
             idempotency.confirm_in(connection)
-            self.backend.commit(connection)  # PostgreSQL: the held writes go with the COMMIT
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -4,7 +4,7 @@
   (:class:`gsi_kernel.store.event_store.EventStore`, :class:`gsi_kernel.store.outbox.Outbox`).
 - :class:`Backend`: what differs between the two databases GSI runs on, as named operations —
   the event store's and outbox's rows (:class:`EventRecorder`), the read models' row
-  operations (:class:`RowWriter`), and the database-wide behaviour (engine, commit, purge).
+  operations (:class:`RowWriter`), and the database-wide behaviour (engine, purge).
   One module per backend implements it (:mod:`gsi_kernel.store.postgres`,
   :mod:`gsi_kernel.store.sqlite`); the backend is chosen once, by URL, where the
   :class:`~gsi_kernel.store.database.Database` is built, and code holding a ``Connection``
@@ -125,17 +125,12 @@ class RowWriter(Protocol):
         ...
 
     def insert_rows(self, connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-        """Many rows with the same keys (on PostgreSQL one statement, held until the
-        transaction's next statement or its commit, ADR 10)."""
+        """Many rows with the same keys (on PostgreSQL one statement)."""
         ...
 
     def copy_rows(self, connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
         """Many rows, every column of ``table`` given: an import's tens of thousands as well as
         a command's few (``COPY`` on PostgreSQL for the many, :meth:`insert_rows` else)."""
-        ...
-
-    def send_held(self, connection: Connection) -> None:
-        """Run the writes :meth:`insert_rows` held, now (their errors raised here)."""
         ...
 
     def next_number(self, connection: Connection, sequence: DbSequence, counter: Table, name: str) -> int:
@@ -190,10 +185,6 @@ class Backend(EventRecorder, RowWriter, Protocol):
         ...
 
     def engine(self, url: str, *, schema: str | None, pool_size: int, echo: bool) -> Engine: ...
-
-    def commit(self, connection: Connection) -> None:
-        """Just before the transaction's COMMIT: what it held goes with it."""
-        ...
 
     def select_prepared(
         self, connection: Connection, select: PreparedSelect, params: Mapping[str, Any]

@@ -1,9 +1,9 @@
 """The PostgreSQL backend (:class:`~gsi_kernel.store.ports.Backend`): what the kernel and the
 services do on PostgreSQL that they do otherwise on SQLite.
 
-Its performance machinery (ADR 10) stays behind this module, in private ones: the many-row
-statements and the writes held until the commit (:mod:`._pg_bulk`), the reads sent ahead in
-one write (:mod:`._pg_pipeline`) and the prepared reads (:mod:`._pg_prepared`).
+Its performance machinery (ADR 10, ADR 25) stays behind this module, in private ones: the
+many-row statements (:mod:`._pg_bulk`) and the prepared reads, sent ahead in psycopg's pipeline
+(:mod:`._pg_prepared`).
 
 - Each service works in its own schema (``search_path`` set per connection).
 - Commit order (ADR 2): a sequence hands out positions in *insert* order, and transactions
@@ -57,7 +57,7 @@ _DEAD_LETTERS_V4 = (
     f"CREATE UNIQUE INDEX IF NOT EXISTS {_DEAD_LETTER_PLACE} ON dead_letters ({_PLACE_COLUMNS})",
 )
 _LOCK_KEY = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
-# Rows: below this, one INSERT of the rows (held for the commit) costs less than setting up a COPY.
+# Rows: below this, one INSERT of the rows costs less than setting up a COPY.
 COPY_FROM = 100
 
 
@@ -74,7 +74,7 @@ class PostgresBackend:
         connect_args: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT_S}
         if schema:
             connect_args["options"] = f"-csearch_path={schema}"
-        engine = create_engine(
+        return create_engine(
             url,
             echo=echo,
             hide_parameters=True,
@@ -86,11 +86,6 @@ class PostgresBackend:
             pool_timeout=POOL_TIMEOUT_S,
             connect_args=connect_args,
         )
-        _pg_bulk.hold_writes(engine)
-        return engine
-
-    def commit(self, connection: Connection) -> None:
-        _pg_bulk.commit_with_held(connection)  # the held writes go with the COMMIT
 
     # ---- events and outbox ----------------------------------------------------------------
 
@@ -142,9 +137,6 @@ class PostgresBackend:
         with _pg_bulk.driver(connection).cursor() as cursor, cursor.copy(copy_in) as copy:
             for row in rows:
                 copy.write_row([Jsonb(row.get(n)) if n in json_columns else row.get(n) for n in names])
-
-    def send_held(self, connection: Connection) -> None:
-        _pg_bulk.send_held(connection)
 
     def next_number(
         self,

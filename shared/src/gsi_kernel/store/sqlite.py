@@ -86,9 +86,6 @@ class SqliteBackend:
         event.listen(engine, "begin", _on_begin)
         return engine
 
-    def commit(self, connection: Connection) -> None:
-        pass  # nothing held
-
     # ---- events and outbox ----------------------------------------------------------------
 
     def append_events(
@@ -150,9 +147,6 @@ class SqliteBackend:
 
     def copy_rows(self, connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
         self.insert_rows(connection, table, rows)
-
-    def send_held(self, connection: Connection) -> None:
-        pass  # nothing held
 
     def next_number(
         self,
