@@ -165,16 +165,24 @@ def _read(values: dict[str, Any], language: Language) -> tuple[dict[str, Any] | 
     return {**document, "version": values["version"], "effective_from": values["effective_from"]}, errors
 
 
+# The rules, the form, its values and the language of a proposed version's page.
+_Proposal = tuple[Rules, Any, dict[str, Any], Language]
+
+
+async def _proposal(slug: str, request: Request, who: SignedIn) -> _Proposal:
+    """What the preview and the publication both read: the rules, the form, its values, the language."""
+    forms.require_admin(who.user)
+    rules = _kind(slug)
+    form = await request.form()
+    return rules, form, forms.read(PUBLISH, form), request_language(request)
+
+
 @router.post(BASE + "/{slug}/publier")
 async def preview(
     slug: str, request: Request, who: SignedInDep, backends: BackendsDep, pages: PagesDep
 ) -> Response:
     """The service's preview of the proposed version, or the form again with its errors."""
-    forms.require_admin(who.user)
-    rules = _kind(slug)
-    form = await request.form()
-    values = forms.read(PUBLISH, form)
-    language = request_language(request)
+    rules, _form, values, language = await _proposal(slug, request, who)
     document, errors = _read(values, language)
     if document is None:
         return await _form_page(request, pages, rules, values, errors)
@@ -207,11 +215,7 @@ async def publish(
     slug: str, request: Request, who: SignedInDep, backends: BackendsDep, pages: PagesDep
 ) -> Response:
     """Publish the previewed version (once per preview page), then open it."""
-    forms.require_admin(who.user)
-    rules = _kind(slug)
-    form = await request.form()
-    values = forms.read(PUBLISH, form)
-    language = request_language(request)
+    rules, form, values, language = await _proposal(slug, request, who)
     document, errors = _read(values, language)
     if document is None or form.get("decision") == "edit":  # "edit": back to change the proposal
         return await _form_page(request, pages, rules, values, errors)
