@@ -34,11 +34,10 @@ from gsi_kernel.bus.kafka import KafkaBus
 from gsi_kernel.bus.port import Message, Producer
 from gsi_kernel.envelope import CommandContext, EventEnvelope
 from gsi_kernel.events import DomainEvent
-from notifications.app.delivery import DeliveryWorker
 from notifications.app.mailer import SmtpMailer
 from notifications.app.samples import sample
 from notifications.app.templates import Renderer
-from notifications.bootstrap import build_kernel
+from notifications.bootstrap import build, delivery_worker
 from notifications.domain.notice import Audience, NoticeKind, NoticeRecorded, Recipient, notice_stream
 from notifications.settings import NotificationsSettings
 
@@ -123,11 +122,11 @@ def bench_reminders(url: str, count: int) -> None:
     settings = NotificationsSettings(
         data_dir=data_dir, database_url=url, db_schema=schema, run_workers=False, smtp_port=sink.port
     )
-    kernel = build_kernel(settings)
+    kernel = build(settings).kernel
     try:
         kernel.start()
         kernel.writer.append_new_streams(reminders(count), CommandContext.new("bench", None))
-        worker = DeliveryWorker(kernel, settings, Renderer(), SmtpMailer(settings))
+        worker = delivery_worker(kernel, settings, Renderer(), SmtpMailer(settings))
         started = time.perf_counter()
         while sink.count < count and time.perf_counter() - started < 300:
             if not worker.run_once():

@@ -48,6 +48,9 @@ USERS = 50
 THINK_S = 2.0  # a brisk user: a page every 1 to 3 s (reading and typing take longer)
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 TIMING = re.compile(r'app;dur=([\d.]+), backend;dur=([\d.]+);desc="(\d+) calls')
+SLOWEST = re.compile(r'slowest;dur=([\d.]+);desc="([^"]+)"')
+# The slowest call's organization and quarter: one label per kind of call, whoever asks.
+_LABEL_PARTS = ((re.compile(r"/org-[\w-]+"), "/{org}"), (re.compile(r"/\d{4}-\d{4}-Q\d"), "/{quarter}"))
 LIVE = {"HX-Request": "true", "HX-Target": "results"}  # what htmx sends as the person types
 # A user's round of pages: (page, address, headers) for the user and the turn.
 Round = Callable[[dict[str, Any], int], list[tuple[str, str, dict[str, str]]]]
@@ -61,6 +64,7 @@ class Sample:
     calls: int  # the service calls it made
     client_ms: float  # as the user's connection saw it
     failed: bool = False  # not the page: an error page
+    slowest: tuple[float, str] = (0.0, "")  # the page's longest service call: ms, which
 
 
 def pages_of(user: dict[str, Any], turn: int) -> list[tuple[str, str, dict[str, str]]]:
@@ -113,7 +117,17 @@ async def go_round(
             timing = TIMING.match(answer.headers.get("server-timing", ""))
             assert timing, f"{url}: {answer.status_code} without Server-Timing"
             failed = answer.status_code != 200  # a service that did not answer in time: 503
-            into.append(Sample(page, float(timing[1]), float(timing[2]), int(timing[3]), client_ms, failed))
+            slowest = SLOWEST.search(answer.headers["server-timing"])
+            call = (float(slowest[1]), _call_kind(slowest[2])) if slowest else (0.0, "")
+            into.append(
+                Sample(page, float(timing[1]), float(timing[2]), int(timing[3]), client_ms, failed, call)
+            )
+
+
+def _call_kind(label: str) -> str:
+    for pattern, replacement in _LABEL_PARTS:
+        label = pattern.sub(replacement, label)
+    return label
 
 
 def cpu_seconds(pid: int) -> float:
@@ -186,6 +200,9 @@ def report(
     print(f"  {'server time (Server-Timing app), ms':<36}{'p50':>6}{'p95':>6}{'max':>6}"
           f"  backend p50  own p50 / p95  client p95  calls  errors")  # fmt: skip
     worst = max(_page_line(page, found) for page, found in by_page.items())
+    print("  the slowest call of each page's slowest tenth (its usual culprit, how often, median ms):")
+    for page, found in by_page.items():
+        print(f"    {page:<34}{_culprit(found)}")
     errors = sum(s.failed for s in samples)
     app_total = sum(s.app_ms for s in samples)
     backend_total = sum(s.backend_ms for s in samples)
@@ -203,6 +220,16 @@ def report(
         f"  page server time p95 < {target_ms:.0f} ms on every page, no error page: {verdict}"
         f" (worst p95 {worst:.0f} ms, {errors} errors)"
     )
+
+
+def _culprit(found: list[Sample]) -> str:
+    """Which service call was the longest most often in the page's slowest 10 %."""
+    slow = sorted(found, key=lambda s: s.app_ms)[-max(1, len(found) // 10) :]
+    calls: dict[str, list[float]] = defaultdict(list)
+    for sample in slow:
+        calls[sample.slowest[1]].append(sample.slowest[0])
+    label, durations = max(calls.items(), key=lambda item: len(item[1]))
+    return f"{label or '(no call)'}  {len(durations)} of {len(slow)}, {statistics.median(durations):.0f} ms"
 
 
 def _page_line(page: str, found: list[Sample]) -> float:

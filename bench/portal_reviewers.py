@@ -40,6 +40,10 @@ from scripts.launcher import ServiceProcesses
 
 TARGET_P95_MS = 500.0
 REVIEWERS = 20
+# Reporting answers nearly every call of the reviewers' pages: deployed for them, it serves from
+# two processes (deployment.md). One process runs every short read on its one event loop
+# (ADR 29), and the control page's eight calls queue behind one another there.
+REPORTING_PROCESSES = 2
 SUBMITTED = 2_000  # the interventions of the report under review
 ORG = MONTREAL
 
@@ -134,6 +138,12 @@ def main() -> None:
         "--think", type=float, default=THINK_S, help="mean pause on each page, seconds (0: none)"
     )
     parser.add_argument(
+        "--reporting-processes",
+        type=int,
+        default=REPORTING_PROCESSES,
+        help="processes serving reporting's API (GSI_REPORTING_HTTP_WORKERS)",
+    )
+    parser.add_argument(
         "--data-dir", type=Path, help="keep the services' logs there (default: a temporary folder)"
     )
     args = parser.parse_args()
@@ -142,9 +152,14 @@ def main() -> None:
     with (
         tempfile.TemporaryDirectory(prefix="gsi-bench-reviewers-") as temporary,
         running_system(
-            args.data_dir or Path(temporary), users, busy={}, prepare=prepare(users, seeded)
+            args.data_dir or Path(temporary),
+            users,
+            busy={},
+            prepare=prepare(users, seeded),
+            services_env={"GSI_REPORTING_HTTP_WORKERS": str(args.reporting_processes)},
         ) as system,
     ):
+        print(f"  reporting served by {args.reporting_processes} process(es)", flush=True)
         pages = pages_of(quarter, seeded)
         asyncio.run(measure(system, users, args.rounds, args.think, pages, TARGET_P95_MS))
 

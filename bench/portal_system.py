@@ -53,10 +53,12 @@ def running_system(
     users: list[dict[str, Any]],
     busy: Mapping[str, int] = BUSY,
     prepare: Callable[[ServiceProcesses], None] | None = None,
+    services_env: Mapping[str, str] | None = None,
 ) -> Iterator[ServiceProcesses]:
     """The services and the portal, up and seeded; everything stopped and dropped after.
     ``busy``: this quarter's interventions imported per organization on top of the demo's;
-    ``prepare``: what a bench adds before the portal starts."""
+    ``prepare``: what a bench adds before the portal starts; ``services_env``: the services'
+    own settings (e.g. ``GSI_REPORTING_HTTP_WORKERS``)."""
     run = f"bench_portal_{uuid.uuid4().hex[:6]}"
     mailbox = LocalMailbox(data_dir / "mail", port=BASE_PORT + 25)
     env = {
@@ -68,6 +70,7 @@ def running_system(
         "GSI_LOG_LEVEL": "WARNING",
         "GSI_NOTIFICATIONS_SMTP_PORT": str(mailbox.port),
         **{f"GSI_{s.upper()}_DB_SCHEMA": f"{run}_{s}" for s in SERVICES},
+        **(services_env or {}),
     }
     system = ServiceProcesses(env=env, log_dir=data_dir / "logs", base_port=BASE_PORT)
     mailbox.start()

@@ -22,7 +22,7 @@ import os
 import statistics
 import tempfile
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,8 @@ from gsi_conformity import Item, PersonRecord
 from gsi_kernel.clock import FixedClock
 from gsi_kernel.fiscal import FiscalQuarter
 from gsi_kernel.runtime import Kernel
-from reporting.bootstrap import build_app, build_kernel
+from reporting.bootstrap import build, build_app
+from reporting.domain.counting import fiscal_year_of, quarter_number_of
 from reporting.projections.registry import reviewer_assignments
 from reporting.projections.tables import (
     intervention_versions,
@@ -72,6 +73,16 @@ def _intervention_row(item: Item, organization: str, quarter: FiscalQuarter) -> 
         "target_organization": item.target_organization,
         "referral_reason": item.referral_reason,
         "session_id": item.session_id,
+        **_counted(item.person_id, item.service_date),
+    }
+
+
+def _counted(person_id: str, day: date) -> dict[str, Any]:
+    """What the counts read of an intervention or plan: its person (none merged here) and cell."""
+    return {
+        "counted_person_id": person_id,
+        "fiscal_year": fiscal_year_of(day),
+        "quarter_number": quarter_number_of(day),
     }
 
 
@@ -81,14 +92,16 @@ def seed_quarter(kernel: Kernel, size: int, persons_count: int) -> int:
     earlier = QUARTER.first_day - timedelta(days=45)
     elsewhere = [
         {**rows[n % len(rows)], "intervention_id": f"x-{n:06d}", "organization_id": "org-other",
-         "quarter": str(FiscalQuarter.of(earlier)), "code": "PDI", "service_date": earlier, "session_id": None}
+         "quarter": str(FiscalQuarter.of(earlier)), "code": "PDI", "service_date": earlier, "session_id": None,
+         "fiscal_year": fiscal_year_of(earlier), "quarter_number": quarter_number_of(earlier)}
         for n in range(5_000)
     ]  # fmt: skip
     with kernel.db.transaction() as connection:
         _persons(connection, persons.values())
         current = [{**r, "version": 1, "status": "active"} for r in rows + elsewhere]
         connection.execute(insert(quarter_interventions), current)
-        connection.execute(insert(intervention_versions), [{**r, "version": 1} for r in rows + elsewhere])
+        versions = [{k: v for k, v in r.items() if k in intervention_versions.c} for r in rows + elsewhere]
+        connection.execute(insert(intervention_versions), [{**r, "version": 1} for r in versions])
     return len(items)
 
 
@@ -108,7 +121,7 @@ def _persons(connection: Any, records: Any) -> None:
         ]  # fmt: skip
         plans += [
             {"plan_id": str(uuid.uuid4()), "organization_id": ORG, "person_id": record.person_id,
-             "opened_on": opened, "closed_on": closed}
+             "opened_on": opened, "closed_on": closed, **_counted(record.person_id, opened)}
             for opened, closed in record.action_plans
         ]  # fmt: skip
     connection.execute(insert(known_persons), people)
@@ -267,9 +280,10 @@ def main() -> None:
             run_workers=False,
             log_level="WARNING",
         )
-        kernel = build_kernel(settings, clock=FixedClock(NOW))
+        container = build(settings, clock=FixedClock(NOW))
+        kernel = container.kernel
         try:
-            with TestClient(build_app(kernel)) as client:
+            with TestClient(build_app(container)) as client:
                 count = seed_quarter(kernel, args.interventions, args.persons)
                 seed_reports(kernel)
                 print(

@@ -7,7 +7,7 @@ hundred regionalization follow-ups. Seeded with ``generate_series`` straight int
 tables, then the counting tables are rebuilt from them as the migration does.
 
 Measured: p50 / p95 over HTTP of the ministry's indicators, their CSV, the integration
-indicators and one organization's targets; and the performance consumer applying declarations,
+indicators and one organization's targets; and the interventions consumer applying declarations,
 corrections and cancellations one event at a time (what keeping the counts costs a write)."""
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from gsi_contracts import interventions as contract
 from gsi_kernel.envelope import EventEnvelope
 from gsi_kernel.events import DomainEvent
 from gsi_kernel.runtime import Kernel
+from reporting.projections import interventions as interventions_projection
 from reporting.projections import performance
 
 FISCAL_YEAR = "2025-2026"  # the year measured: complete, with the year before as history
@@ -35,12 +36,15 @@ CODES = ("ACC", "PDI", "SUI", "SUI", "SUI", "REF", "EVB", "SIC", "PDI", "SUI")
 # ten interventions is at another one; 2 % are cancelled. Persons of year y are numbered from
 # y * persons / 2, so half of a year's persons were served the year before.
 _INTERVENTIONS = """
-INSERT INTO perf_interventions
+INSERT INTO quarter_interventions (intervention_id, organization_id, person_id, counted_person_id, code,
+                                   service_date, fiscal_year, quarter_number, quarter, status, version, volet, mode)
 SELECT 'b-' || CAST(:fy AS text) || '-' || n, 'org-' || lpad((CASE WHEN n % 10 = 0 THEN (p + n) % 120 ELSE p % 120 END)::text, 3, '0'),
-       'p-' || lpad(p::text, 7, '0'), (CAST(:codes AS text[]))[1 + n % 10], d, CAST(:fy AS text),
-       ((extract(month FROM d)::int + 8) % 12) / 3 + 1, CASE WHEN n % 50 = 0 THEN 'cancelled' ELSE 'active' END, 1
-FROM (SELECT n, :first_person + (n * 7919) % :persons AS p, CAST(:first_day AS date) + ((n * 13) % :days)::int AS d
-      FROM generate_series(1, :count) AS n) AS s
+       'p-' || lpad(p::text, 7, '0'), 'p-' || lpad(p::text, 7, '0'), (CAST(:codes AS text[]))[1 + n % 10], d,
+       CAST(:fy AS text), q, CAST(:fy AS text) || '-Q' || q, CASE WHEN n % 50 = 0 THEN 'cancelled' ELSE 'active' END,
+       1, 'V1', 'individual'
+FROM (SELECT n, p, d, ((extract(month FROM d)::int + 8) % 12) / 3 + 1 AS q
+      FROM (SELECT n, :first_person + (n * 7919) % :persons AS p, CAST(:first_day AS date) + ((n * 13) % :days)::int AS d
+            FROM generate_series(1, :count) AS n) AS g) AS s
 """
 _PERSONS = """
 INSERT INTO known_persons (person_id, organization_id, birth_date, region, registered_on, erased)
@@ -54,11 +58,12 @@ SELECT 'p-' || lpad(k::text, 7, '0'), 1, 'permanent_resident', a, a
 FROM (SELECT k, DATE '2024-03-01' + (k * 11) % 700 AS a FROM generate_series(0, :last) AS k) AS s
 """
 _PLANS = """
-INSERT INTO perf_action_plans
+INSERT INTO known_action_plans (plan_id, organization_id, person_id, opened_on, fiscal_year, quarter_number,
+                                counted_person_id)
 SELECT 'plan-' || k, 'org-' || lpad((k % 120)::text, 3, '0'), 'p-' || lpad(k::text, 7, '0'), d,
        (extract(year FROM d)::int - CASE WHEN extract(month FROM d) < 4 THEN 1 ELSE 0 END)::text || '-'
          || (extract(year FROM d)::int + CASE WHEN extract(month FROM d) < 4 THEN 0 ELSE 1 END)::text,
-       ((extract(month FROM d)::int + 8) % 12) / 3 + 1
+       ((extract(month FROM d)::int + 8) % 12) / 3 + 1, 'p-' || lpad(k::text, 7, '0')
 FROM (SELECT k, DATE '2024-04-01' + (k * 17) % 800 AS d FROM generate_series(0, :last) AS k) AS s
 WHERE k % 5 < 3
 """
@@ -102,7 +107,7 @@ def seed(kernel: Kernel, per_year: int) -> int:
 
 
 _SEEDED = (
-    "perf_interventions", "perf_action_plans", "perf_presence", "perf_counts", "perf_first_services",
+    "quarter_interventions", "known_action_plans", "perf_presence", "perf_counts", "perf_first_services",
     "known_persons", "known_person_statuses", "regionalization_follow_ups", "regionalization_checkpoints",
 )  # fmt: skip
 
@@ -154,15 +159,16 @@ def _bench_writes(kernel: Kernel, line: Line) -> None:
         ("corrected (other quarter)", lambda n: _declared(n, date(2025, 11, 5), "SUI", 2)),
         ("cancelled", _cancelled),
     ]
+    handlers = interventions_projection.consumer().handlers
     for label, make in events:
         times = []
         for n in range(300):
             envelope = make(n)
             started = time.perf_counter()
             with kernel.db.transaction() as connection:
-                performance.HANDLERS[envelope.type](connection, envelope)
+                handlers[envelope.type](connection, envelope)
             times.append(time.perf_counter() - started)
-        line(f"performance consumer: one intervention {label}", times)
+        line(f"interventions consumer: one intervention {label}", times)
 
 
 def _envelope(event: DomainEvent) -> EventEnvelope:

@@ -36,7 +36,7 @@ def embedded_services(data_dir: Path, clock: Clock | None = None) -> Iterator[Se
         clients = []
         for module, settings_cls in MODULES:
             settings = settings_cls(data_dir=data_dir, trace_file=data_dir / "traces.jsonl")
-            app = module.build_app(module.build_kernel(settings, clock=clock))
+            app = module.build_app(module.build(settings, clock=clock))
             clients.append(stack.enter_context(TestClient(app)))
         yield Services(*clients)
 
@@ -57,7 +57,7 @@ def services_on_postgres(
                 db_schema=f"{schema_prefix}_{settings_cls.service}",
                 trace_file=data_dir / "traces.jsonl",
             )
-            kernel = module.build_kernel(settings, clock=clock)
-            stack.callback(kernel.db.dispose)
-            clients.append(stack.enter_context(TestClient(module.build_app(kernel))))
+            built = module.build(settings, clock=clock)
+            stack.callback(built.kernel.db.dispose)
+            clients.append(stack.enter_context(TestClient(module.build_app(built))))
         yield Services(*clients)

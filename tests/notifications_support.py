@@ -21,7 +21,8 @@ from notifications.app.delivery import DeliveryWorker
 from notifications.app.mailer import Mailer, SmtpMailer
 from notifications.app.samples import sample
 from notifications.app.templates import Renderer
-from notifications.bootstrap import build_kernel
+from notifications.bootstrap import build, delivery_worker
+from notifications.container import Container
 from notifications.domain import notice
 from notifications.domain.notice import Audience, NoticeKind, Recipient
 from notifications.projections.deliveries import deliveries
@@ -43,16 +44,20 @@ TEST_SETTINGS: dict[str, Any] = {
 
 @dataclass
 class Notifications:
-    kernel: Kernel
+    container: Container
     clock: FixedClock
     settings: NotificationsSettings
+
+    @property
+    def kernel(self) -> Kernel:
+        return self.container.kernel
 
     def worker(
         self, mailer: Mailer | None = None, *, holder: str | None = None, **settings: Any
     ) -> DeliveryWorker:
         """A delivery worker of this instance (``settings``: changes to the service's)."""
         configured = self.settings.model_copy(update=settings)
-        return DeliveryWorker(
+        return delivery_worker(
             self.kernel, configured, Renderer(), mailer or SmtpMailer(configured), holder=holder
         )
 
@@ -130,22 +135,22 @@ def notifications_service(
         clock = FixedClock(NOW)
         values = {**TEST_SETTINGS, **database, **smtp_settings, **overrides}
         settings = NotificationsSettings(data_dir=tmp_path, **values)
-        kernel = build_kernel(settings, clock=clock)
+        container = build(settings, clock=clock)
         if not start:
-            yield Notifications(kernel, clock, settings)
+            yield Notifications(container, clock, settings)
             return
-        kernel.start()
+        container.kernel.start()
         try:
-            yield Notifications(kernel, clock, settings)
+            yield Notifications(container, clock, settings)
         finally:
-            kernel.stop()
+            container.kernel.stop()
 
 
 def another_instance(service: Notifications) -> Notifications:
     """A second instance of the service on the same database and clock (started; stop it)."""
-    kernel = build_kernel(service.settings, clock=service.clock)
-    kernel.start()
-    return Notifications(kernel, service.clock, service.settings)
+    container = build(service.settings, clock=service.clock)
+    container.kernel.start()
+    return Notifications(container, service.clock, service.settings)
 
 
 @contextmanager

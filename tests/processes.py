@@ -26,10 +26,3 @@ def running(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
-
-
-def command_line(pid: int) -> bytes:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return b""

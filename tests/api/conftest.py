@@ -17,17 +17,17 @@ from gsi_contracts import reporting as reporting_contract
 from gsi_kernel.clock import FixedClock
 from gsi_kernel.events import DomainEvent
 from gsi_kernel.runtime import Kernel
+from interventions.bootstrap import build as build_interventions
 from interventions.bootstrap import build_app as build_interventions_app
-from interventions.bootstrap import build_kernel as build_interventions_kernel
 from interventions.settings import InterventionsSettings
-from notifications.app.scheduler import Scheduler
+from notifications.bootstrap import build as build_notifications
 from notifications.bootstrap import build_app as build_notifications_app
-from notifications.bootstrap import build_kernel as build_notifications_kernel
+from notifications.bootstrap import scheduler
 from notifications.settings import NotificationsSettings
-from registration.bootstrap import build_app, build_kernel
+from registration.bootstrap import build, build_app
 from registration.settings import RegistrationSettings
+from reporting.bootstrap import build as build_reporting
 from reporting.bootstrap import build_app as build_reporting_app
-from reporting.bootstrap import build_kernel as build_reporting_kernel
 from reporting.settings import ReportingSettings
 from tests.consumers import deliver, published
 from tests.databases import postgres_schema
@@ -104,9 +104,9 @@ class Registration(ServiceUnderTest):
 def registration(tmp_path: Path) -> Iterator[Registration]:
     """The registration service alone, in this process, on a clock the test moves."""
     clock = FixedClock(NOW)
-    kernel = build_kernel(RegistrationSettings(data_dir=tmp_path), clock=clock)
-    with TestClient(build_app(kernel)) as client:
-        yield Registration(client, clock, kernel)
+    container = build(RegistrationSettings(data_dir=tmp_path), clock=clock)
+    with TestClient(build_app(container)) as client:
+        yield Registration(client, clock, container.kernel)
 
 
 class InterventionsService(ServiceUnderTest):
@@ -125,10 +125,10 @@ def interventions(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[In
             url = request.getfixturevalue("postgres_url")
             schema = stack.enter_context(postgres_schema(url))
             settings = InterventionsSettings(data_dir=tmp_path, database_url=url, db_schema=schema)
-        kernel = build_interventions_kernel(settings, clock=clock)
-        with TestClient(build_interventions_app(kernel)) as client:
-            yield InterventionsService(client, clock, kernel)
-        kernel.db.dispose()
+        container = build_interventions(settings, clock=clock)
+        with TestClient(build_interventions_app(container)) as client:
+            yield InterventionsService(client, clock, container.kernel)
+        container.kernel.db.dispose()
 
 
 class ReportingService(ServiceUnderTest):
@@ -207,9 +207,9 @@ class ReportingService(ServiceUnderTest):
 def reporting(tmp_path: Path) -> Iterator[ReportingService]:
     """The reporting service alone, in this process, on a clock the test moves."""
     clock = FixedClock(NOW)
-    kernel = build_reporting_kernel(ReportingSettings(data_dir=tmp_path), clock=clock)
-    with TestClient(build_reporting_app(kernel)) as client:
-        yield ReportingService(client, clock, kernel)
+    container = build_reporting(ReportingSettings(data_dir=tmp_path), clock=clock)
+    with TestClient(build_reporting_app(container)) as client:
+        yield ReportingService(client, clock, container.kernel)
 
 
 @dataclass
@@ -217,21 +217,15 @@ class NotificationsService(ServiceUnderTest):
     """The notifications service alone, in this process, its workers not running: the test ticks
     the scheduler itself, on a clock it moves."""
 
-    def receive(self, event: DomainEvent, *, occurred_at: datetime | None = None) -> None:
-        """As :meth:`ServiceUnderTest.receive`, then the read models catch up (the projection
-        worker's job, which is not running here)."""
-        super().receive(event, occurred_at=occurred_at)
-        self.kernel.projections.catch_up()
-
     def tick(self, holder: str = "scheduler-test") -> int:
         """One scheduler tick at the clock's time; how many reminders it recorded."""
-        return Scheduler(self.kernel, lease_seconds=120, holder=holder).run_once()
+        return scheduler(self.kernel, lease_seconds=120, holder=holder).run_once()
 
 
 @pytest.fixture
 def notifications(tmp_path: Path) -> Iterator[NotificationsService]:
     clock = FixedClock(NOW)
     settings = NotificationsSettings(data_dir=tmp_path, run_workers=False)
-    kernel = build_notifications_kernel(settings, clock=clock)
-    with TestClient(build_notifications_app(kernel)) as client:
-        yield NotificationsService(client, clock, kernel)
+    container = build_notifications(settings, clock=clock)
+    with TestClient(build_notifications_app(container)) as client:
+        yield NotificationsService(client, clock, container.kernel)

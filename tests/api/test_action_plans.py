@@ -18,8 +18,8 @@ from gsi_kernel.clock import FixedClock
 from gsi_kernel.envelope import CommandContext
 from gsi_kernel.errors import Conflict
 from gsi_kernel.store.tables import outbox
-from interventions.app.action_plans import ActionPlans, PlanInput
-from interventions.bootstrap import build_app, build_kernel
+from interventions.app.action_plans import PlanInput
+from interventions.bootstrap import build, build_app
 from interventions.domain.action_plan import Need
 from interventions.projections.plans import action_plans, active_plan_periods
 from interventions.settings import InterventionsSettings
@@ -368,11 +368,12 @@ def test_concurrent_openings_for_one_person_leave_one_active_plan(postgres_url: 
     person, one wins and every other one is told which plan is active."""
     with postgres_schema(postgres_url) as schema:
         settings = InterventionsSettings(data_dir=tmp_path, database_url=postgres_url, db_schema=schema)
-        kernel = build_kernel(settings, clock=FixedClock(NOW))
-        with TestClient(build_app(kernel)) as client:
+        container = build(settings, clock=FixedClock(NOW))
+        kernel = container.kernel
+        with TestClient(build_app(container)) as client:
             svc = InterventionsService(client, FixedClock(NOW), kernel)
             person_id = svc.register_person(ORG_A)
-            plans: ActionPlans = client.app.state.action_plans  # type: ignore[attr-defined]
+            plans = container.action_plans
             data = PlanInput(person_id, date(2026, 11, 2), (Need.HOUSING,))
             context = CommandContext.new("karine", ORG_A)
             start = threading.Barrier(8)

@@ -18,9 +18,9 @@ from gsi_contracts import reporting as reporting_contract
 from gsi_kernel import clock as clocks
 from gsi_kernel.clock import MONTREAL, FixedClock, montreal_date
 from gsi_kernel.store.tables import events
-from interventions.bootstrap import build_app, build_kernel
+from interventions.bootstrap import build, build_app
 from interventions.settings import InterventionsSettings
-from notifications.app.scheduler import Scheduler
+from notifications.bootstrap import scheduler
 from tests.api.conftest import NOW, InterventionsService
 from tests.consumers import deliver, outbox_events, published
 from tests.notifications_support import drain, notifications_service
@@ -35,9 +35,9 @@ SHIFTED_NOW = NOW + timedelta(days=OFFSET)  # the business clock: 2026-12-20, in
 def shifted(tmp_path: Path) -> Iterator[InterventionsService]:
     """The interventions service with its clock shifted by OFFSET days; ``clock`` is the wall."""
     wall = FixedClock(NOW)
-    kernel = build_kernel(InterventionsSettings(data_dir=tmp_path, clock_offset_days=OFFSET), clock=wall)
-    with TestClient(build_app(kernel)) as client:
-        yield InterventionsService(client, wall, kernel)
+    container = build(InterventionsSettings(data_dir=tmp_path, clock_offset_days=OFFSET), clock=wall)
+    with TestClient(build_app(container)) as client:
+        yield InterventionsService(client, wall, container.kernel)
 
 
 def declare(service: InterventionsService, person: str, day: date, code: str = "ACC") -> int:
@@ -90,7 +90,7 @@ def test_health_and_readiness_say_the_clock_is_shifted(shifted: InterventionsSer
     for path in ("/health", "/ready"):
         body = shifted.client.get(path).json()
         assert (body["status"], body["clock_offset_days"]) == ("ok", OFFSET)
-    plain = build_kernel(InterventionsSettings(data_dir=tmp_path / "plain"), clock=FixedClock(NOW))
+    plain = build(InterventionsSettings(data_dir=tmp_path / "plain"), clock=FixedClock(NOW))
     with TestClient(build_app(plain)) as client:
         assert "clock_offset_days" not in client.get("/health").json()
         assert "clock_offset_days" not in client.get("/ready").json()
@@ -127,9 +127,8 @@ def test_the_scheduler_sends_the_reminder_due_on_the_shifted_day(tmp_path: Path)
             ),
         ):  # fmt: skip
             assert deliver(service.kernel, published(event, occurred_at=service.kernel.clock.now()))
-        service.kernel.projections.catch_up()
 
-        assert Scheduler(service.kernel, lease_seconds=120).run_once() == 1
+        assert scheduler(service.kernel, lease_seconds=120).run_once() == 1
         with service.kernel.db.transaction() as connection:
             (notice,) = connection.execute(
                 select(events.c.payload, events.c.recorded_at).where(events.c.type == "NoticeRecorded")

@@ -16,10 +16,10 @@ from gsi_contracts import reporting
 from gsi_kernel.clock import FixedClock
 from gsi_kernel.runtime import Kernel
 from gsi_kernel.store.outbox import Outbox
-from notifications.app.scheduler import Scheduler
-from notifications.bootstrap import build_kernel as build_notifications_kernel
+from notifications.bootstrap import build as build_notifications
+from notifications.bootstrap import scheduler
 from notifications.settings import NotificationsSettings
-from registration.bootstrap import build_app, build_kernel
+from registration.bootstrap import build, build_app
 from registration.settings import RegistrationSettings
 from tests.api.conftest import NOW
 from tests.consumers import deliver, published
@@ -47,13 +47,13 @@ def register_and_wait_relayed(client: TestClient, kernel: Kernel, within_s: floa
 
 def test_a_smaller_clock_offset_after_a_larger_one_does_not_hold_the_relay_off(tmp_path: Path) -> None:
     wall = FixedClock(NOW)
-    ahead = build_kernel(RegistrationSettings(data_dir=tmp_path, clock_offset_days=30), clock=wall)
+    ahead = build(RegistrationSettings(data_dir=tmp_path, clock_offset_days=30), clock=wall)
     with TestClient(build_app(ahead)) as client:
-        assert register_and_wait_relayed(client, ahead) == 0
+        assert register_and_wait_relayed(client, ahead.kernel) == 0
     wall.advance(timedelta(minutes=2))  # the first run's lease (30 s) has lapsed on the wall clock
-    back = build_kernel(RegistrationSettings(data_dir=tmp_path, clock_offset_days=-60), clock=wall)
+    back = build(RegistrationSettings(data_dir=tmp_path, clock_offset_days=-60), clock=wall)
     with TestClient(build_app(back)) as client:
-        assert register_and_wait_relayed(client, back) == 0
+        assert register_and_wait_relayed(client, back.kernel) == 0
 
 
 def test_a_smaller_clock_offset_after_a_larger_one_does_not_hold_the_scheduler_off(tmp_path: Path) -> None:
@@ -63,7 +63,7 @@ def test_a_smaller_clock_offset_after_a_larger_one_does_not_hold_the_scheduler_o
 
     def kernel(offset: int) -> Kernel:
         settings = NotificationsSettings(data_dir=tmp_path, run_workers=False, clock_offset_days=offset)
-        built = build_notifications_kernel(settings, clock=wall)
+        built = build_notifications(settings, clock=wall).kernel
         built.start()
         return built
 
@@ -73,12 +73,11 @@ def test_a_smaller_clock_offset_after_a_larger_one_does_not_hold_the_scheduler_o
         starts_on=date(2026, 4, 1), ends_on=date(2027, 3, 31),
     )  # fmt: skip
     deliver(ahead, published(agreement, occurred_at=wall.now()))
-    ahead.projections.catch_up()
-    Scheduler(ahead, lease_seconds=120, holder="ahead").run_once()  # August 21: nothing due
+    scheduler(ahead, lease_seconds=120, holder="ahead").run_once()  # August 21: nothing due
     ahead.stop()
     wall.advance(timedelta(days=1))
     back = kernel(0)
     try:
-        assert Scheduler(back, lease_seconds=120, holder="back").run_once() == 1  # D-7, to Montréal
+        assert scheduler(back, lease_seconds=120, holder="back").run_once() == 1  # D-7, to Montréal
     finally:
         back.stop()

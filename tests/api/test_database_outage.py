@@ -25,7 +25,7 @@ from sqlalchemy.engine import make_url
 
 from gsi_kernel.clock import FixedClock
 from gsi_kernel.http.errors import install_error_handlers
-from interventions.bootstrap import build_app, build_kernel
+from interventions.bootstrap import build, build_app
 from interventions.settings import InterventionsSettings
 from tests.api.conftest import InterventionsService
 from tests.api.test_interventions import details, staff
@@ -100,8 +100,9 @@ def relayed(postgres_url: str, tmp_path: Path) -> Iterator[tuple[InterventionsSe
     with postgres_schema(postgres_url) as schema:
         through = url.set(host="127.0.0.1", port=relay.port).render_as_string(hide_password=False)
         settings = InterventionsSettings(data_dir=tmp_path, database_url=through, db_schema=schema)
-        kernel = build_kernel(settings, clock=FixedClock(datetime(2026, 11, 20, 15, 0, tzinfo=UTC)))
-        with TestClient(build_app(kernel), raise_server_exceptions=False) as client:
+        container = build(settings, clock=FixedClock(datetime(2026, 11, 20, 15, 0, tzinfo=UTC)))
+        kernel = container.kernel
+        with TestClient(build_app(container), raise_server_exceptions=False) as client:
             yield InterventionsService(client, kernel.clock, kernel), relay  # type: ignore[arg-type]
             if relay._listener is None:
                 relay.up()

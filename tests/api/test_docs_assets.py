@@ -15,34 +15,32 @@ from fastapi.testclient import TestClient
 
 from gsi_kernel.clock import FixedClock
 from gsi_kernel.http.docs import ASSETS, STATIC_URL, pinned_checksums
+from interventions.bootstrap import build as build_interventions
 from interventions.bootstrap import build_app as build_interventions_app
-from interventions.bootstrap import build_kernel as build_interventions_kernel
 from interventions.settings import InterventionsSettings
+from notifications.bootstrap import build as build_notifications
 from notifications.bootstrap import build_app as build_notifications_app
-from notifications.bootstrap import build_kernel as build_notifications_kernel
 from notifications.settings import NotificationsSettings
+from registration.bootstrap import build as build_registration
 from registration.bootstrap import build_app as build_registration_app
-from registration.bootstrap import build_kernel as build_registration_kernel
 from registration.settings import RegistrationSettings
+from reporting.bootstrap import build as build_reporting
 from reporting.bootstrap import build_app as build_reporting_app
-from reporting.bootstrap import build_kernel as build_reporting_kernel
 from reporting.settings import ReportingSettings
 from tests.api.conftest import NOW
 
 SERVICES: dict[str, Callable[[Path], FastAPI]] = {
     "registration": lambda d: build_registration_app(
-        build_registration_kernel(RegistrationSettings(data_dir=d), clock=FixedClock(NOW))
+        build_registration(RegistrationSettings(data_dir=d), clock=FixedClock(NOW))
     ),
     "interventions": lambda d: build_interventions_app(
-        build_interventions_kernel(InterventionsSettings(data_dir=d), clock=FixedClock(NOW))
+        build_interventions(InterventionsSettings(data_dir=d), clock=FixedClock(NOW))
     ),
     "reporting": lambda d: build_reporting_app(
-        build_reporting_kernel(ReportingSettings(data_dir=d), clock=FixedClock(NOW))
+        build_reporting(ReportingSettings(data_dir=d), clock=FixedClock(NOW))
     ),
     "notifications": lambda d: build_notifications_app(
-        build_notifications_kernel(
-            NotificationsSettings(data_dir=d, run_workers=False), clock=FixedClock(NOW)
-        )
+        build_notifications(NotificationsSettings(data_dir=d, run_workers=False), clock=FixedClock(NOW))
     ),
 }
 MEDIA = {".js": "text/javascript", ".css": "text/css", ".png": "image/png"}

@@ -31,7 +31,7 @@ from gsi_kernel.http.field_errors import field_error
 from gsi_kernel.http.labels import has_label
 from gsi_kernel.http.request_fields import RequestField, body_field, request_fields, type_args
 from gsi_kernel.http.uploads import FileNameRule, Upload
-from registration.bootstrap import build_app, build_kernel
+from registration.bootstrap import build, build_app
 from registration.settings import RegistrationSettings
 from tests.api.conftest import NOW, InterventionsService, Registration
 from tests.api.test_http_behaviour import assert_error
@@ -48,7 +48,7 @@ def _built_apps() -> dict[str, FastAPI]:
     scratch = Path(tempfile.mkdtemp(prefix="gsi-fields-"))
     try:
         return {
-            name: module.build_app(module.build_kernel(settings(data_dir=scratch)))
+            name: module.build_app(module.build(settings(data_dir=scratch)))
             for name, (module, settings) in zip(SERVICES, MODULES, strict=True)
         }
     finally:
@@ -272,10 +272,10 @@ def people(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Registrat
             url = request.getfixturevalue("postgres_url")
             schema = stack.enter_context(postgres_schema(url))
             settings = RegistrationSettings(data_dir=tmp_path, database_url=url, db_schema=schema)
-        kernel = build_kernel(settings, clock=clock)
-        with TestClient(build_app(kernel)) as client:
-            yield Registration(client, clock, kernel)
-        kernel.db.dispose()
+        container = build(settings, clock=clock)
+        with TestClient(build_app(container)) as client:
+            yield Registration(client, clock, container.kernel)
+        container.kernel.db.dispose()
 
 
 def raw_json(client: Any, url: str, body: Any, headers: dict[str, str]) -> Any:

@@ -173,15 +173,15 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from registration.bootstrap import build_app, build_kernel
+from registration.bootstrap import build, build_app
 from registration.settings import RegistrationSettings
 
 host_spans = InMemorySpanExporter()  # a host that configured OpenTelemetry's global provider
 provider = TracerProvider()
 provider.add_span_processor(SimpleSpanProcessor(host_spans))
 trace.set_tracer_provider(provider)
-kernel = build_kernel(RegistrationSettings(data_dir=Path(tempfile.mkdtemp())))
-with TestClient(build_app(kernel)) as client:
+container = build(RegistrationSettings(data_dir=Path(tempfile.mkdtemp())))
+with TestClient(build_app(container)) as client:
     answer = client.get("/health")
 print(answer.status_code, "x-trace-id" in answer.headers, len(host_spans.get_finished_spans()))
 """

@@ -6,6 +6,7 @@ persons known, and a rebuild from scratch. The migration fills them the same way
 
 from __future__ import annotations
 
+import importlib.util
 import random
 import uuid
 from collections import Counter
@@ -18,7 +19,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import insert, select
+from sqlalchemy import MetaData, Table, insert, select, text
 
 from gsi_contracts import interventions as contract
 from gsi_contracts import registration
@@ -27,20 +28,20 @@ from gsi_kernel.envelope import EventEnvelope
 from gsi_kernel.fiscal import FiscalQuarter
 from gsi_kernel.migrations import upgrade
 from reporting.app.first_service import first_service_delays
-from reporting.bootstrap import MIGRATIONS, build_app, build_kernel
+from reporting.bootstrap import MIGRATIONS, build, build_app
 from reporting.domain.business_days import business_days_between
 from reporting.domain.calendar import default_calendar, load_defaults
 from reporting.domain.counting import fiscal_year_of
+from reporting.projections import interventions as interventions_projection
 from reporting.projections import performance
 from reporting.projections import persons as persons_projection
-from reporting.projections.performance_tables import (
-    perf_action_plans,
-    perf_counts,
-    perf_first_services,
-    perf_interventions,
-    perf_presence,
+from reporting.projections.performance_tables import perf_counts, perf_first_services, perf_presence
+from reporting.projections.tables import (
+    known_action_plans,
+    known_person_statuses,
+    known_persons,
+    quarter_interventions,
 )
-from reporting.projections.tables import known_person_statuses, known_persons
 from reporting.settings import ReportingSettings
 from tests.api.conftest import ReportingService
 from tests.consumers import published
@@ -67,10 +68,10 @@ def service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Reportin
 
 def _service(settings: ReportingSettings) -> Iterator[ReportingService]:
     clock = FixedClock(NOW)
-    kernel = build_kernel(settings, clock=clock)
-    with TestClient(build_app(kernel)) as client:
-        yield ReportingService(client, clock, kernel)
-    kernel.db.dispose()
+    container = build(settings, clock=clock)
+    with TestClient(build_app(container)) as client:
+        yield ReportingService(client, clock, container.kernel)
+    container.kernel.db.dispose()
 
 
 # ---- a random history, and what it should count ----------------------------------------------
@@ -331,10 +332,12 @@ def test_the_migration_fills_the_counting_tables_from_what_was_already_known(tmp
          "status": "cancelled" if n % 5 == 0 else "active", "version": 1}
         for n in range(40)
     ]  # fmt: skip
-    kernel = build_kernel(ReportingSettings(data_dir=tmp_path, database_url=url, run_workers=False))
+    kernel = build(ReportingSettings(data_dir=tmp_path, database_url=url, run_workers=False)).kernel
     with kernel.db.transaction() as connection:
-        connection.execute(insert(perf_interventions), rows)
-        connection.execute(insert(perf_action_plans), [{"plan_id": "x", "organization_id": "org-a",
+        old = _tables_before_0009(connection)
+        connection.execute(insert(old["perf_interventions"]), rows)
+        connection.execute(insert(old["quarter_interventions"]), [_as_declared(row) for row in rows])
+        connection.execute(insert(old["perf_action_plans"]), [{"plan_id": "x", "organization_id": "org-a",
                            "person_id": "p1", "opened_on": date(2026, 6, 1), "fiscal_year": "2026-2027",
                            "quarter_number": 1}])  # fmt: skip
         connection.execute(insert(known_persons), [{"person_id": "p2", "organization_id": "org-a",
@@ -357,31 +360,61 @@ def test_the_migration_moves_what_was_counted_under_merged_files(tmp_path: Path)
     url = f"sqlite:///{tmp_path / 'reporting.db'}"
     upgrade(url, "", MIGRATIONS, "0004")
     day = date(2026, 5, 4)
-    kernel = build_kernel(ReportingSettings(data_dir=tmp_path, database_url=url, run_workers=False))
+    kernel = build(ReportingSettings(data_dir=tmp_path, database_url=url, run_workers=False)).kernel
     with kernel.db.transaction() as connection:
         connection.execute(insert(known_persons), [{"person_id": p, "organization_id": "org-a",
                            "birth_date": date(1990, 1, 1), "region": "05", "registered_on": date(2026, 1, 1),
                            "erased": False, "merged_into": into}
                            for p, into in (("a", "b"), ("b", "c"), ("c", None))])  # fmt: skip
-        connection.execute(insert(perf_interventions), [{"intervention_id": f"i-{p}", "organization_id": "org-a",
-                           "person_id": p, "code": "ACC", "service_date": day, "fiscal_year": "2026-2027",
-                           "quarter_number": 1, "status": "active", "version": 1} for p in "abc"])  # fmt: skip
-        connection.execute(insert(perf_action_plans), [{"plan_id": "x", "organization_id": "org-a",
+        old = _tables_before_0009(connection)
+        served = [{"intervention_id": f"i-{p}", "organization_id": "org-a", "person_id": p, "code": "ACC",
+                   "service_date": day, "fiscal_year": "2026-2027", "quarter_number": 1, "status": "active",
+                   "version": 1} for p in "abc"]  # fmt: skip
+        connection.execute(insert(old["perf_interventions"]), served)
+        connection.execute(insert(old["quarter_interventions"]), [_as_declared(row) for row in served])
+        connection.execute(insert(old["perf_action_plans"]), [{"plan_id": "x", "organization_id": "org-a",
                            "person_id": "a", "opened_on": day, "fiscal_year": "2026-2027",
                            "quarter_number": 1}])  # fmt: skip
-        performance.rebuild(connection)  # as the projection kept them: three persons
+        for statement in _fill_of_0003():  # as the projection kept them: three persons
+            connection.execute(text(statement))
         assert tables_of(connection)[0][("2026-2027", 1, "org-a", "persons", "")] == 3
     upgrade(url, "", MIGRATIONS)
     with kernel.db.transaction() as connection:
         migrated = tables_of(connection)
-        assert set(connection.execute(select(perf_interventions.c.person_id)).scalars()) == {"c"}
-        assert connection.execute(select(perf_action_plans.c.person_id)).scalar() == "c"
+        i = quarter_interventions.c
+        counted = set(connection.execute(select(i.person_id, i.counted_person_id)))
+        assert counted == {("a", "c"), ("b", "c"), ("c", "c")}  # the checks still see them as declared
+        assert connection.execute(select(known_action_plans.c.counted_person_id)).scalar() == "c"
         performance.rebuild(connection)
         assert tables_of(connection) == migrated
     assert migrated[0][("2026-2027", 1, "org-a", "persons", "")] == 1
     assert migrated[0][("2026-2027", 0, "", "persons_with_plan", "")] == 1
     assert migrated[0][("2026-2027", 1, "org-a", "interventions", "ACC")] == 3
     kernel.db.dispose()
+
+
+def _tables_before_0009(connection: Any) -> dict[str, Table]:
+    """The read models as a database before revision 0009 has them (read from the database)."""
+    old = MetaData()
+    old.reflect(connection, only=["perf_interventions", "perf_action_plans", "quarter_interventions"])
+    return dict(old.tables)
+
+
+def _as_declared(row: dict[str, Any]) -> dict[str, Any]:
+    """The ``quarter_interventions`` row the other consumer kept of the same intervention."""
+    kept = ("intervention_id", "organization_id", "person_id", "code", "service_date", "status", "version")
+    quarter = str(FiscalQuarter.of(row["service_date"]))
+    return {**{k: row[k] for k in kept}, "quarter": quarter, "volet": "V1", "mode": "individual"}
+
+
+def _fill_of_0003() -> list[str]:
+    path = MIGRATIONS / "versions/0003_counting_tables.py"
+    spec = importlib.util.spec_from_file_location("reporting_0003", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return list(module._FILL)
 
 
 def tables_of(connection: Any) -> tuple[dict[tuple[Any, ...], int], set[Any], set[Any]]:
@@ -395,7 +428,7 @@ def tables_of(connection: Any) -> tuple[dict[tuple[Any, ...], int], set[Any], se
 
 @pytest.mark.postgres
 def test_consumers_in_parallel_keep_the_counts_exact(postgres_url: str, tmp_path: Path) -> None:
-    """The performance consumer (services, plans) and the persons consumer (regions) of two
+    """The interventions consumer (services, plans) and the persons consumer (regions) of two
     processes at once, on the same persons: each person's changes are serialized by their lock."""
     with postgres_schema(postgres_url) as schema:
         settings = ReportingSettings(
@@ -436,7 +469,7 @@ def test_consumers_in_parallel_keep_the_counts_exact(postgres_url: str, tmp_path
 
 
 def _apply_all(s: ReportingService, batch: list[EventEnvelope]) -> None:
-    handlers = {**performance.HANDLERS, **persons_projection.HANDLERS}
+    handlers = {**interventions_projection.consumer().handlers, **persons_projection.consumer().handlers}
     for envelope in batch:
         with s.kernel.db.transaction() as connection:
             handlers[envelope.type](connection, envelope)

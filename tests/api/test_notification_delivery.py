@@ -326,7 +326,7 @@ def test_an_outcome_the_database_refuses_is_kept_and_recorded_later(
 def api(tmp_path: Path, smtp: SmtpServer) -> Iterator[tuple[TestClient, Notifications]]:
     with (
         notifications_service(tmp_path, smtp.settings(), start=False) as service,
-        TestClient(build_app(service.kernel)) as client,
+        TestClient(build_app(service.container)) as client,
     ):
         yield client, service
 

@@ -194,7 +194,6 @@ def test_a_rejection_reaches_the_organization_with_reasons_once_whatever_is_rede
     envelope = published(rejected(), occurred_at=notifications.clock.now())
     assert deliver(notifications.kernel, envelope)
     assert deliver(notifications.kernel, envelope)  # redelivered by the bus
-    notifications.kernel.projections.catch_up()
     (notice,) = notices(notifications)
     assert notice["kind"] == "report_rejected"
     assert notice["audience"] == "organization"
@@ -245,7 +244,6 @@ def test_an_unlock_reaches_the_organization_and_its_reviewers_once_whatever_is_r
     envelope = published(unlocked, occurred_at=notifications.clock.now())
     assert deliver(notifications.kernel, envelope)
     assert deliver(notifications.kernel, envelope)  # redelivered by the bus
-    notifications.kernel.projections.catch_up()
     sent = sorted(notices(notifications), key=lambda n: n["audience"])
     assert [(n["kind"], n["audience"], n["organization_id"]) for n in sent] == [
         ("quarter_unlocked", "ministry", SHERBROOKE),

@@ -25,10 +25,10 @@ from gsi_kernel.events import DomainEvent
 from gsi_kernel.fiscal import FiscalQuarter
 from gsi_kernel.runtime import Kernel
 from gsi_kernel.store.tables import events
-from reporting.bootstrap import build_app, build_kernel
+from reporting.bootstrap import build, build_app
 from reporting.projections import performance
-from reporting.projections.performance_tables import perf_action_plans, perf_interventions
 from reporting.projections.registry import agreement_targets
+from reporting.projections.tables import known_action_plans, quarter_interventions
 from reporting.settings import ReportingSettings
 from tests.api.test_http_behaviour import assert_error
 from tests.consumers import deliver, outbox_events, published
@@ -65,9 +65,9 @@ class ReportingApp:
 def svc(tmp_path: Path) -> Iterator[ReportingApp]:
     """The reporting service alone, in this process, on a fixed clock."""
     clock = FixedClock(NOW)
-    kernel = build_kernel(ReportingSettings(data_dir=tmp_path), clock=clock)
-    with TestClient(build_app(kernel)) as client:
-        yield ReportingApp(client, clock, kernel)
+    container = build(ReportingSettings(data_dir=tmp_path), clock=clock)
+    with TestClient(build_app(container)) as client:
+        yield ReportingApp(client, clock, container.kernel)
 
 
 @pytest.fixture
@@ -532,8 +532,12 @@ def test_120_organizations_over_four_quarters_answer_from_the_indexes(
             "intervention_id": f"{org}-{q}-{k}",
             "organization_id": org,
             "person_id": f"{org}-p{k % 30}",
+            "counted_person_id": f"{org}-p{k % 30}",
             "code": ("ACC", "SUI", "EVB")[k % 3],
             "service_date": FiscalQuarter(2026, q).first_day,
+            "quarter": str(FiscalQuarter(2026, q)),
+            "volet": "V1",
+            "mode": "individual",
             "fiscal_year": FY,
             "quarter_number": q,
             "status": "active",
@@ -548,6 +552,7 @@ def test_120_organizations_over_four_quarters_answer_from_the_indexes(
             "plan_id": f"{org}-plan-{k}",
             "organization_id": org,
             "person_id": f"{org}-p{k}",
+            "counted_person_id": f"{org}-p{k}",
             "opened_on": date(2026, 5, 1),
             "fiscal_year": FY,
             "quarter_number": 1,
@@ -569,8 +574,8 @@ def test_120_organizations_over_four_quarters_answer_from_the_indexes(
         for org in orgs
     ]
     with svc.kernel.db.transaction() as connection:
-        connection.execute(insert(perf_interventions), rows)
-        connection.execute(insert(perf_action_plans), plans)
+        connection.execute(insert(quarter_interventions), rows)
+        connection.execute(insert(known_action_plans), plans)
         connection.execute(insert(agreement_targets), targets)
         performance.rebuild(connection)  # rows written behind the consumer's back: count them
     body = svc.client.get(f"/indicators/{FY}", headers=admin).json()
@@ -586,9 +591,9 @@ def test_120_organizations_over_four_quarters_answer_from_the_indexes(
     assert [q["year_to_date"]["unique_persons"]["actual"] for q in one["quarters"]] == [30, 30, 30, 30]
     assert [q["in_quarter"]["interventions_total"]["actual"] for q in one["quarters"]] == [50, 50, 50, 50]
     query = (
-        "EXPLAIN QUERY PLAN SELECT quarter_number, count(DISTINCT person_id) FROM perf_interventions "
+        "EXPLAIN QUERY PLAN SELECT quarter_number, count(DISTINCT counted_person_id) FROM quarter_interventions "
         "WHERE organization_id = 'org-007' AND fiscal_year = :fy AND status = 'active' GROUP BY quarter_number"
     )
     with svc.kernel.db.transaction() as connection:  # the fixture's database is SQLite
         plan_text = " ".join(str(r[-1]) for r in connection.execute(text(query), {"fy": FY}))
-    assert "ix_perf_interventions_org_year" in plan_text
+    assert "ix_quarter_interventions_org_year" in plan_text

@@ -21,9 +21,8 @@ from fastapi.testclient import TestClient
 
 from gsi_kernel.clock import FixedClock
 from gsi_kernel.envelope import CommandContext
-from gsi_kernel.runtime import Kernel
-from registration.app.vault import PersonVault
-from registration.bootstrap import build_app, build_kernel
+from registration.bootstrap import build, build_app
+from registration.container import Container
 from registration.domain import events as ev
 from registration.domain.values import FrenchLevel, Sex, Status
 from registration.settings import RegistrationSettings
@@ -47,12 +46,12 @@ class Deployment:
 
     @contextmanager
     def running(self) -> Iterator[TestClient]:
-        kernel = build_kernel(self.settings, clock=self.clock)
-        with TestClient(build_app(kernel)) as client:  # the lifespan: Kernel.start
+        container = build(self.settings, clock=self.clock)
+        with TestClient(build_app(container)) as client:  # the lifespan: Kernel.start
             yield client
 
-    def stopped(self) -> Kernel:
-        return build_kernel(self.settings, clock=self.clock)
+    def stopped(self) -> Container:
+        return build(self.settings, clock=self.clock)
 
 
 @pytest.fixture
@@ -62,11 +61,10 @@ def deployment(postgres_url: str, tmp_path: Path) -> Iterator[Deployment]:
         yield Deployment(settings, FixedClock(NOW))
 
 
-def _append_poison(kernel: Kernel) -> str:
+def _append_poison(container: Container) -> str:
     """A registration as it reached the store before the edge refused such text: straight into
     the event store, its names sealed as registering seals them."""
-    vault = kernel.extras["vault"]
-    assert isinstance(vault, PersonVault)
+    kernel, vault = container.kernel, container.vault
     person_id = str(uuid.uuid4())
     with kernel.db.transaction() as c:
         sealed = vault.seal(c, person_id, {"family_name": FAMILY, "given_name": GIVEN}, new=True)

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from gsi_kernel.clock import FixedClock
 from gsi_kernel.runtime import Kernel
-from registration.bootstrap import build_app, build_kernel
+from registration.bootstrap import build, build_app
 from registration.settings import RegistrationSettings
 from tests.api.conftest import NOW, Registration
 from tests.api.test_http_behaviour import assert_error
@@ -36,8 +36,8 @@ def registration(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Reg
             url = request.getfixturevalue("postgres_url")
             schema = stack.enter_context(postgres_schema(url))
             settings = settings.model_copy(update={"database_url": url, "db_schema": schema})
-        kernel = build_kernel(settings, clock=clock)
-        yield Registration(stack.enter_context(TestClient(build_app(kernel))), clock, kernel)
+        container = build(settings, clock=clock)
+        yield Registration(stack.enter_context(TestClient(build_app(container))), clock, container.kernel)
 
 
 def _kernel(registration: Registration) -> Kernel:

@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gsi_kernel.clock import FixedClock
-from registration.bootstrap import build_app, build_kernel
+from registration.bootstrap import build, build_app
 from registration.settings import RegistrationSettings
 from tests.api.conftest import NOW, InterventionsService, Registration
 from tests.api.test_http_behaviour import assert_error
@@ -33,10 +33,10 @@ def rules_service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Re
             url = request.getfixturevalue("postgres_url")
             schema = stack.enter_context(postgres_schema(url))
             settings = RegistrationSettings(data_dir=tmp_path, database_url=url, db_schema=schema)
-        kernel = build_kernel(settings, clock=FixedClock(NOW))
-        with TestClient(build_app(kernel)) as client:
-            yield Registration(client, FixedClock(NOW), kernel)
-        kernel.db.dispose()
+        container = build(settings, clock=FixedClock(NOW))
+        with TestClient(build_app(container)) as client:
+            yield Registration(client, FixedClock(NOW), container.kernel)
+        container.kernel.db.dispose()
 
 
 def _in_force(service: Registration | InterventionsService, path: str, admin: Headers) -> dict[str, Any]:

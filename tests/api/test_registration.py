@@ -17,7 +17,7 @@ from gsi_eligibility.rules import load_default_rulebook
 from gsi_kernel.clock import FixedClock
 from gsi_kernel.envelope import CommandContext
 from gsi_kernel.errors import Conflict
-from registration.bootstrap import build_app, build_kernel
+from registration.bootstrap import build, build_app
 from registration.settings import RegistrationSettings
 from tests.api.conftest import NOW, Registration
 from tests.api.test_http_behaviour import assert_error
@@ -504,10 +504,11 @@ def test_the_retention_worker_runs_at_most_once_per_interval(
 
     from registration.app.retention import RetentionWorker
 
-    state = registration.client.app.state  # type: ignore[attr-defined]
+    built = registration.client.app.state.container  # type: ignore[attr-defined]
     register(registration, staff)
-    worker = RetentionWorker(state.kernel, state.privacy, years=7, every=timedelta(hours=24))
-    second_instance = RetentionWorker(state.kernel, state.privacy, years=7, every=timedelta(hours=24))
+    db, clock, privacy = built.kernel.db, built.kernel.clock, built.privacy
+    worker = RetentionWorker(db=db, clock=clock, privacy=privacy, years=7, every=timedelta(hours=24))
+    second_instance = RetentionWorker(db=db, clock=clock, privacy=privacy, years=7, every=timedelta(hours=24))
     assert worker.run_once() == 0  # first run: nothing is that old
     assert second_instance.run_once() == 0  # within the interval: does not run at all
     registration.clock.advance(timedelta(days=365 * 8))
@@ -634,8 +635,8 @@ def test_concurrent_registrations_get_distinct_numbers_and_one_file_per_uci(
     told which file holds it."""
     with postgres_schema(postgres_url) as schema:
         settings = RegistrationSettings(data_dir=tmp_path, database_url=postgres_url, db_schema=schema)
-        with TestClient(build_app(build_kernel(settings, clock=FixedClock(NOW)))) as client:
-            registering = client.app.state.registering  # type: ignore[attr-defined]
+        with TestClient(build_app(build(settings, clock=FixedClock(NOW)))) as client:
+            registering = client.app.state.container.registering  # type: ignore[attr-defined]
             context = CommandContext.new("karine", SHERBROOKE)
             start = threading.Barrier(8)
 
@@ -680,15 +681,16 @@ def test_an_upgraded_database_numbers_old_files_and_finds_old_names(
             settings = settings.model_copy(update={"database_url": url, "db_schema": schema})
         old = _registered_before_0005(settings, monkeypatch)
         _downgrade_to_0004(settings)
-        kernel = build_kernel(settings, clock=FixedClock(NOW))
-        client = stack.enter_context(TestClient(build_app(kernel)))  # migrates to the head again
+        container = build(settings, clock=FixedClock(NOW))
+        kernel = container.kernel
+        client = stack.enter_context(TestClient(build_app(container)))  # migrates to the head again
         headers = token(client, user_id="karine", roles=["org_staff"], organization=SHERBROOKE)
         found = client.get("/persons", headers=headers, params={"name": "obrien"}).json()["items"]
         assert [(p["person_id"], p["file_number"]) for p in found] == [(old[0], None)]
         assert_error(client.post("/persons", headers=headers, json=AMINA), 409, "person.duplicate_uci")
 
-        assert FileNumbering(kernel).run_once() == 2
-        assert FileNumbering(kernel).run_once() == 0
+        assert FileNumbering(db=kernel.db, writer=kernel.writer).run_once() == 2
+        assert FileNumbering(db=kernel.db, writer=kernel.writer).run_once() == 0
         numbers = [client.get(f"/persons/{pid}", headers=headers).json()["file_number"] for pid in old]
         assert None not in numbers
         assert len(set(numbers)) == 2
@@ -719,7 +721,7 @@ def _registered_before_0005(settings: RegistrationSettings, monkeypatch: pytest.
 
     with (
         monkeypatch.context() as patched,
-        TestClient(build_app(build_kernel(settings, clock=FixedClock(NOW)))) as client,
+        TestClient(build_app(build(settings, clock=FixedClock(NOW)))) as client,
     ):
         patched.setattr(PersonRegistered, "to_payload", without_number)
         headers = token(client, user_id="karine", roles=["org_staff"], organization=SHERBROOKE)

@@ -25,13 +25,12 @@ from fastapi.testclient import TestClient
 
 from gsi_kernel.auth import Principal, Role
 from gsi_kernel.clock import FixedClock
-from notifications.app.schedule_admin import ScheduleAdmin
-from notifications.app.scheduler import Scheduler
-from notifications.bootstrap import build_kernel as build_notifications_kernel
+from notifications.bootstrap import build as build_notifications
+from notifications.bootstrap import scheduler
 from notifications.domain.contacts import MinistryContact
 from notifications.settings import NotificationsSettings
+from reporting.bootstrap import build as build_reporting
 from reporting.bootstrap import build_app as build_reporting_app
-from reporting.bootstrap import build_kernel as build_reporting_kernel
 from reporting.settings import ReportingSettings
 from tests.api.conftest import ReportingService
 from tests.consumers import deliver, outbox_events
@@ -64,15 +63,15 @@ class Quarter:
         )
         self.instances: list[Instance] = []
         self.forwarded: set[str] = set()
-        kernel = build_reporting_kernel(ReportingSettings(data_dir=tmp_path / "reporting"), clock=self.clock)
-        self.client = TestClient(build_reporting_app(kernel))
+        reporting = build_reporting(ReportingSettings(data_dir=tmp_path / "reporting"), clock=self.clock)
+        self.client = TestClient(build_reporting_app(reporting))
         self.client.__enter__()
-        self.reporting = ReportingService(self.client, self.clock, kernel)
+        self.reporting = ReportingService(self.client, self.clock, reporting.kernel)
 
     def start_instance(self) -> Instance:
-        kernel = build_notifications_kernel(self.settings, clock=self.clock)
-        kernel.start()
-        instance = Instance(kernel, self.clock, self.settings)
+        container = build_notifications(self.settings, clock=self.clock)
+        container.kernel.start()
+        instance = Instance(container, self.clock, self.settings)
         self.instances.append(instance)
         return instance
 
@@ -88,7 +87,6 @@ class Quarter:
             if event.event_id not in self.forwarded:
                 deliver(target, event)
                 self.forwarded.add(event.event_id)
-        target.projections.catch_up()
 
     def day(self, on: date, action: Callable[[], Any] | None = None) -> None:
         self.clock.set(noon(on))
@@ -96,9 +94,8 @@ class Quarter:
             action()
         self.forward()
         for n, instance in enumerate(self.instances):
-            Scheduler(instance.kernel, lease_seconds=120, holder=f"scheduler-{n}").run_once()
+            scheduler(instance.kernel, lease_seconds=120, holder=f"scheduler-{n}").run_once()
         for instance in self.instances:
-            instance.kernel.projections.catch_up()
             drain(instance.worker())
 
     def close(self) -> None:
@@ -154,7 +151,7 @@ class Quarter:
             person = self.reporting.register_person(org, registered_at=noon(date(2026, 4, 2)))
             declared[org] = self.reporting.declare(org, person, service_date=date(2026, 5, 12))
         admin = Principal("admin", frozenset({Role.ADMIN}))
-        ScheduleAdmin(self.instances[0].kernel).set_contact(
+        self.instances[0].container.schedule.set_contact(
             admin, REVIEWER, MinistryContact(email=REVIEWER_MAIL, name="Nadia Lavoie", language="fr")
         )
         return declared

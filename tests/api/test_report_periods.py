@@ -203,7 +203,6 @@ def test_an_organization_that_never_opened_its_report_is_late_and_reminded(
     s.cover(OTHER)
     for event in outbox_events(s.kernel):
         deliver(notifications.kernel, event)
-    notifications.kernel.projections.catch_up()
 
     def day(when: date) -> tuple[bool, list[str]]:
         on(s, when)

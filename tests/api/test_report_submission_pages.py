@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gsi_kernel.clock import FixedClock
-from reporting.bootstrap import build_app, build_kernel
+from reporting.bootstrap import build, build_app
 from reporting.domain import report_events
 from reporting.settings import ReportingSettings
 from tests.api.conftest import NOW, ReportingService
@@ -29,10 +29,10 @@ def reporting_on(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Rep
             schema = stack.enter_context(postgres_schema(url))
             settings = ReportingSettings(data_dir=tmp_path, database_url=url, db_schema=schema)
         clock = FixedClock(NOW)
-        kernel = build_kernel(settings, clock=clock)
-        with TestClient(build_app(kernel)) as client:
-            yield ReportingService(client, clock, kernel)
-        kernel.db.dispose()
+        container = build(settings, clock=clock)
+        with TestClient(build_app(container)) as client:
+            yield ReportingService(client, clock, container.kernel)
+        container.kernel.db.dispose()
 
 
 def test_a_submission_page_filtered_by_check_counts_what_matches_over_all_pages(
@@ -66,6 +66,27 @@ def test_a_submission_page_filtered_by_check_counts_what_matches_over_all_pages(
     assert (none["matching"], none["items"]) == (0, [])
     wrong = s.client.get(f"{URL}/submissions/1", headers=reviewer(s), params={"check": "C9"})
     assert wrong.status_code == 422
+
+
+def test_each_checks_first_flagged_interventions_come_in_one_read(reporting_on: ReportingService) -> None:
+    s = reporting_on
+    seed(s)
+    assert s.client.post(f"{URL}/submit", headers=manager(s)).status_code == 200
+    flagged = s.client.get(f"{URL}/submissions/1/flagged", headers=reviewer(s), params={"limit": 1})
+    assert flagged.status_code == 200, flagged.text
+    by_check = flagged.json()["by_check"]
+    submitted = s.client.get(f"{URL}/submissions/1", headers=reviewer(s)).json()
+    assert set(by_check) == {c for c, n in submitted["by_check"].items() if n}  # checks with findings only
+    for check, items in by_check.items():
+        alone = s.client.get(
+            f"{URL}/submissions/1", headers=reviewer(s), params={"check": check, "limit": 1}
+        ).json()["items"]
+        assert items == alone  # the same first interventions, flags and all, as the filtered table
+    assert s.client.get(f"{URL}/submissions/2/flagged", headers=reviewer(s)).status_code == 404
+    too_many = s.client.get(f"{URL}/submissions/1/flagged", headers=reviewer(s), params={"limit": 101})
+    assert too_many.status_code == 422
+    stranger = s.client.get(f"{URL}/submissions/1/flagged", headers=manager(s, "org-other"))
+    assert (stranger.status_code, stranger.json()["code"]) == (404, "report.not_found")  # not theirs
 
 
 def test_the_history_shows_a_submission_without_validating_its_frozen_items(

@@ -36,10 +36,10 @@ def service(tmp_path: Path) -> Iterator[Any]:
     clients: list[TestClient] = []
 
     def build(module: Any, settings_cls: Any, **settings: Any) -> TestClient:
-        kernel = module.build_kernel(
+        built = module.build(
             settings_cls(data_dir=tmp_path / str(len(clients)), **settings), clock=FixedClock(NOW)
         )
-        client = TestClient(module.build_app(kernel))
+        client = TestClient(module.build_app(built))
         clients.append(client.__enter__())
         return client
 
@@ -196,8 +196,6 @@ def test_production_adds_hsts(tmp_path: Path) -> None:
     settings = ReportingSettings.model_construct(
         environment="production", data_dir=tmp_path, run_workers=False
     )
-    with TestClient(
-        reporting_app.build_app(reporting_app.build_kernel(settings, clock=FixedClock(NOW)))
-    ) as client:
+    with TestClient(reporting_app.build_app(reporting_app.build(settings, clock=FixedClock(NOW)))) as client:
         answer = client.get("/health")
     assert answer.headers["strict-transport-security"] == "max-age=31536000; includeSubDomains"

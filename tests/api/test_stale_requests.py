@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 
 from gsi_kernel.clock import FixedClock
 from gsi_kernel.http import threads
-from interventions.bootstrap import build_app, build_kernel
+from interventions.bootstrap import build, build_app
 from interventions.settings import InterventionsSettings
 from tests.api.conftest import NOW, InterventionsService
 from tests.api.test_interventions import details, staff
@@ -39,8 +39,9 @@ def one_at_a_time(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[In
             url = request.getfixturevalue("postgres_url")
             schema = stack.enter_context(postgres_schema(url))
             settings = InterventionsSettings(data_dir=tmp_path, database_url=url, db_schema=schema, **limits)
-        kernel = build_kernel(settings, clock=FixedClock(NOW))
-        with TestClient(build_app(kernel)) as client:
+        container = build(settings, clock=FixedClock(NOW))
+        kernel = container.kernel
+        with TestClient(build_app(container)) as client:
             yield InterventionsService(client, kernel.clock, kernel)  # type: ignore[arg-type]
         kernel.db.dispose()
 
@@ -103,8 +104,9 @@ def test_a_request_that_waits_past_the_deadline_for_a_thread_is_503_before_any_w
     """On SQLite a command runs in a command thread; one that waited for a thread past its
     deadline is refused at its first transaction, before anything is written."""
     settings = InterventionsSettings(data_dir=tmp_path, http_queue_timeout_s=QUEUE_TIMEOUT_S)
-    kernel = build_kernel(settings, clock=FixedClock(NOW))
-    with TestClient(build_app(kernel)) as client:
+    container = build(settings, clock=FixedClock(NOW))
+    kernel = container.kernel
+    with TestClient(build_app(container)) as client:
         service = InterventionsService(client, kernel.clock, kernel)  # type: ignore[arg-type]
         person = service.register_person(ORG)
         headers = staff(service)

@@ -270,13 +270,13 @@ def test_append_new_streams_skip_existing_writes_only_the_new_ones(database: Dat
 
 def test_append_new_streams_are_read_back_in_commit_order_and_projected_once(database: Database) -> None:
     s = store()
-    reached: list[tuple[int, int]] = []
+    projected: list[list[EventEnvelope]] = []
     writer = StreamWriter(
         db=database,
         store=s,
         registry=EventRegistry([Noted]),
         clock=FixedClock(datetime(2026, 11, 20, tzinfo=UTC)),
-        project=reached.append,
+        project=lambda _connection, events: projected.append(list(events)),
     )
     with database.transaction() as c:
         s.append(c, "before", 0, [Noted(text="before")], CONTEXT)
@@ -291,7 +291,9 @@ def test_append_new_streams_are_read_back_in_commit_order_and_projected_once(dat
     assert [e.cursor for e in read] == sorted(e.cursor for e in read)
     assert len({e.cursor for e in read}) == len(read) == 602
     bulk = [e for e in read if e.stream_id.startswith("bulk-")]
-    assert reached == [bulk[-1].cursor]  # one catch-up, through the batch's last event
+    # The read models took the whole batch at once, in its transaction (ADR 28).
+    assert [sorted(e.event_id for e in batch) for batch in projected] == [sorted(e.event_id for e in bulk)]
+    assert all(e.projected for e in bulk)
     by_stream = {e.stream_id: [x.stream_version for x in bulk if x.stream_id == e.stream_id] for e in bulk}
     assert set(map(tuple, by_stream.values())) == {(1, 2)}
 

@@ -7,7 +7,7 @@ cannot be reached parks nothing."""
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
+import time
 
 import pytest
 from sqlalchemy import (
@@ -28,7 +28,7 @@ from gsi_kernel.envelope import EventEnvelope
 from gsi_kernel.errors import Conflict, NotFound
 from gsi_kernel.events import DomainEvent, EventRegistry
 from gsi_kernel.parking import ParkedEvent
-from gsi_kernel.projections import ProjectionRunner
+from gsi_kernel.projections import EventByEvent, Projection, ProjectionRunner
 from gsi_kernel.store.backend import backend_of
 from gsi_kernel.store.database import Database
 from gsi_kernel.store.ddl import upgrade_kernel_tables_v3
@@ -61,7 +61,7 @@ class Labelled(DomainEvent):
     label: str
 
 
-class Labels:
+class Labels(EventByEvent):
     """Writes each event's label as is, with a held multi-row INSERT on PostgreSQL (the path
     registration's persons take): its failure only shows at the transaction's next statement.
     ``shorten`` is the fix deployed later."""
@@ -86,7 +86,7 @@ class Labels:
         connection.execute(delete(labels))
 
 
-class Tallies:
+class Tallies(EventByEvent):
     name = "test.tallies"
 
     def apply(self, connection: Connection, event: EventEnvelope) -> None:
@@ -115,7 +115,7 @@ def db(database: Database) -> Database:
     return _with_read_models(database)
 
 
-def _runner(db: Database, *projections: Any, batch_size: int = 10, inline: bool = False) -> ProjectionRunner:
+def _runner(db: Database, *projections: Projection, batch_size: int = 10) -> ProjectionRunner:
     return ProjectionRunner(
         db=db,
         store=EventStore(source="gsi/test", clock=CLOCK),
@@ -123,12 +123,12 @@ def _runner(db: Database, *projections: Any, batch_size: int = 10, inline: bool 
         clock=CLOCK,
         name=RUNNER,
         batch_size=batch_size,
-        inline=inline,
     )
 
 
 def _append(db: Database, *events: tuple[str, int, str]) -> list[EventEnvelope]:
-    """Each (stream, amount, label) as its stream's next event, after the command (not projected)."""
+    """Each (stream, amount, label) as its stream's next event, by a writer with no read models:
+    left to the catch-up, as events from before ADR 28 are."""
     w = StreamWriter(
         db=db,
         store=EventStore(source="gsi/test", clock=CLOCK),
@@ -137,7 +137,8 @@ def _append(db: Database, *events: tuple[str, int, str]) -> list[EventEnvelope]:
     )
     recorded: list[EventEnvelope] = []
     for stream, amount, label in events:
-        recorded += w.execute(stream, lambda _h, a=amount, lb=label: [Labelled(amount=a, label=lb)], CONTEXT)
+        decide = lambda _h, a=amount, lb=label: [Labelled(amount=a, label=lb)]  # noqa: E731
+        recorded += w.execute(stream, decide, CONTEXT).events
     return recorded
 
 
@@ -157,10 +158,15 @@ def _checkpoint(db: Database) -> tuple[int, int]:
         return read_cursor(c, RUNNER)
 
 
-def _catch_up_through(runner: ProjectionRunner, recorded: list[EventEnvelope]) -> None:
-    """What a request does after its command (and, unlike ``catch_up``, it waits for the
-    transactions older than the events, which other tests on the same server may hold open)."""
-    runner.catch_up_through(max(e.cursor for e in recorded), timeout_s=30)
+def _catch_up_through(db: Database, runner: ProjectionRunner, recorded: list[EventEnvelope]) -> None:
+    """Catch up until the checkpoint passes the events (unlike one ``catch_up``, this waits for
+    the transactions older than them, which other tests on the same server may hold open)."""
+    through = max(e.cursor for e in recorded)
+    deadline = time.monotonic() + 30
+    while _checkpoint(db) < through:
+        assert time.monotonic() < deadline, f"the catch-up did not reach {through}"
+        runner.catch_up()
+        time.sleep(0.01)
 
 
 def test_an_event_a_projection_cannot_take_is_parked_and_the_events_after_it_applied(
@@ -168,7 +174,7 @@ def test_an_event_a_projection_cannot_take_is_parked_and_the_events_after_it_app
 ) -> None:
     runner = _runner(db, Labels(), Tallies())
     recorded = _append(db, ("a", 1, "Amina"), ("b", 13, TOO_LONG), ("c", 2, "Côté"), ("d", 3, "Ali"))
-    _catch_up_through(runner, recorded)
+    _catch_up_through(db, runner, recorded)
 
     assert _labels(db) == {"a": "Amina", "c": "Côté", "d": "Ali"}
     # Only the projection that could not take it parked it: the other one applied it.
@@ -197,7 +203,7 @@ def test_an_event_a_projection_cannot_take_is_parked_and_the_events_after_it_app
     assert "test.labels" in logged.getMessage()
     assert TOO_LONG not in caplog.text
 
-    _catch_up_through(runner, _append(db, ("e", 4, "Ève")))  # and the projection goes on
+    _catch_up_through(db, runner, _append(db, ("e", 4, "Ève")))  # and the projection goes on
     assert _labels(db)["e"] == "Ève"
     assert len(_parked(db)) == 1
 
@@ -207,12 +213,12 @@ def test_a_restart_over_a_poison_event_starts_and_applies_what_follows(db: Datab
     recorded = _append(db, ("a", 1, TOO_LONG), ("b", 2, "Bob"))
     runner = _runner(db, Labels(), batch_size=1)  # one event per batch: the first fails alone
     runner.catch_up()
-    _catch_up_through(runner, recorded)
+    _catch_up_through(db, runner, recorded)
     assert _labels(db) == {"b": "Bob"}
     assert [p.event_id for p in _parked(db)] == [recorded[0].event_id]
     restarted = _runner(db, Labels())
     restarted.catch_up()
-    _catch_up_through(restarted, _append(db, ("c", 3, "Cléo")))
+    _catch_up_through(db, restarted, _append(db, ("c", 3, "Cléo")))
     assert _labels(db) == {"b": "Bob", "c": "Cléo"}
     assert len(_parked(db)) == 1  # behind the checkpoint: not tried again
 
@@ -221,7 +227,7 @@ def test_retried_after_its_cause_is_fixed_the_event_is_applied(db: Database) -> 
     projection = Labels()
     runner = _runner(db, projection)
     recorded = _append(db, ("a", 1, TOO_LONG), ("b", 2, "Bob"))
-    _catch_up_through(runner, recorded)
+    _catch_up_through(db, runner, recorded)
     [parked] = _parked(db)
 
     with pytest.raises(Conflict) as still:  # not fixed yet: it stays parked, with the new error
@@ -251,7 +257,7 @@ def test_retried_after_its_cause_is_fixed_the_event_is_applied(db: Database) -> 
 
 def test_a_skipped_event_is_marked_with_who_when_and_why(db: Database) -> None:
     runner = _runner(db, Labels())
-    _catch_up_through(runner, _append(db, ("a", 1, TOO_LONG)))
+    _catch_up_through(db, runner, _append(db, ("a", 1, TOO_LONG)))
     [parked] = _parked(db)
     skipped = runner.skip_parked(parked.id, "adele", "Saisie de test; rien à projeter")
     assert (skipped.resolution, skipped.resolved_by, skipped.reason) == (
@@ -273,12 +279,12 @@ def test_an_unreachable_database_parks_nothing(db: Database) -> None:
     runner = _runner(db, projection)
     recorded = _append(db, ("a", 1, "Amina"), ("b", 2, "Bob"), ("c", 3, "Cléo"))
     with pytest.raises(OperationalError):
-        _catch_up_through(runner, recorded)
+        _catch_up_through(db, runner, recorded)
     assert _parked(db) == []
     assert _checkpoint(db) == (0, 0)  # the step failed whole: tried again later
     assert _labels(db) == {}
     projection.outage = None  # the database is back
-    _catch_up_through(runner, recorded)
+    _catch_up_through(db, runner, recorded)
     assert _labels(db) == {"a": "Amina", "b": "Bob", "c": "Cléo"}
     assert _parked(db) == []
 
@@ -287,7 +293,7 @@ def test_a_rebuild_parks_what_it_cannot_take_and_settles_what_it_now_takes(db: D
     projection = Labels()
     runner = _runner(db, projection, Tallies(), batch_size=2)
     recorded = _append(db, ("a", 1, "Amina"), ("b", 2, TOO_LONG), ("c", 3, "Cléo"))
-    _catch_up_through(runner, recorded)
+    _catch_up_through(db, runner, recorded)
     [parked] = _parked(db)
 
     assert runner.rebuild("test.labels") == 2  # it goes on past the event, which stays parked
@@ -304,21 +310,21 @@ def test_a_rebuild_parks_what_it_cannot_take_and_settles_what_it_now_takes(db: D
 
 
 def test_inline_a_projection_that_fails_fails_only_its_command(db: Database) -> None:
-    """ADR 16: a command's events go into the read models in its own transaction; one the read
+    """ADR 28: a command's events go into the read models in its own transaction; one the read
     model cannot take fails that command (nothing written, nothing parked), and the next
     commands and the catch-up go on."""
     store = EventStore(source="gsi/test", clock=CLOCK)
-    runner = _runner(db, Labels(), inline=True)
+    runner = _runner(db, Labels())
     w = StreamWriter(
         db=db,
         store=store,
         registry=EventRegistry([Labelled]),
         clock=CLOCK,
-        project_inline=runner.apply_inline,
+        project=runner.apply_inline,
     )
     with pytest.raises(IntegrityError):
         w.execute("a", lambda _h: [Labelled(amount=1, label=TOO_LONG)], CONTEXT)
-    [ok] = w.execute("b", lambda _h: [Labelled(amount=2, label="Bob")], CONTEXT)
+    [ok] = w.execute("b", lambda _h: [Labelled(amount=2, label="Bob")], CONTEXT).events
     assert ok.projected
     runner.catch_up()
     assert _labels(db) == {"b": "Bob"}
@@ -335,7 +341,7 @@ def test_on_postgres_a_nul_in_a_read_model_row_is_parked_without_its_text(postgr
         db_ = _with_read_models(database)
         runner = _runner(db_, Labels())
         recorded = _append(db_, ("a", 1, "Trem\x00blay"), ("b", 2, "Bob"))
-        _catch_up_through(runner, recorded)
+        _catch_up_through(db_, runner, recorded)
         assert _labels(db_) == {"b": "Bob"}
         [parked] = _parked(db_)
         assert parked.error.startswith("DataError: psycopg.errors.UntranslatableCharacter [SQLSTATE 22P05]")

@@ -28,6 +28,7 @@ from gsi_kernel.clock import montreal_date
 from gsi_kernel.fiscal import FiscalQuarter
 from scripts.launcher import SERVICES, ServiceProcesses, get_json
 from tests.e2e.flow import DECLARED_ON, TRACE_ID, MoveTo, Services, close_the_quarter, run_journey, token
+from tests.processes import children_of
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -211,10 +212,8 @@ def test_a_service_can_serve_from_several_processes(tmp_path: Path) -> None:
             for person_id in ids:
                 with httpx.Client(base_url=base, timeout=10) as fresh:
                     assert fresh.get(f"/persons/{person_id}", headers=headers).status_code == 200
-        workers = subprocess.run(
-            ["pgrep", "-P", str(process.pid)], capture_output=True, text=True
-        ).stdout.split()
-        assert len(workers) >= 2
+        (arbiter,) = children_of(process.pid)  # gunicorn's, whose workers serve (ADR 32)
+        assert len(children_of(arbiter)) == 2
         # The serving processes run no background worker: the supervising one relays their
         # commands' messages.
         assert _eventually_unsent(tmp_path / "registration.db") == 0

@@ -52,10 +52,7 @@ class Stack:
 
     def consumers(self, topic: str | None = None) -> list[tuple[Kernel, ConsumerSpec]]:
         return [
-            (k, spec)
-            for k in self.kernels
-            for spec in k.wiring.consumers
-            if topic is None or topic in spec.topics
+            (k, spec) for k in self.kernels for spec in k.consumers if topic is None or topic in spec.topics
         ]
 
     def runner(self, kernel: Kernel, spec: ConsumerSpec, **kwargs: Any) -> ConsumerRunner:
@@ -135,7 +132,7 @@ def _stack(
         if "url" in infra:
             schema = exit_stack.enter_context(postgres_schema(infra["url"]))
             options |= {"database_url": infra["url"], "db_schema": schema}
-        kernel = module.build_kernel(settings_cls(**options), bus=bus)
+        kernel = module.build(settings_cls(**options), bus=bus).kernel
         exit_stack.callback(kernel.db.dispose)
         kernel.migrate()
         bus.ensure_topics(kernel.topics())

@@ -21,7 +21,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.processes import children_of, command_line, running
+from tests.processes import children_of, running
 
 pytestmark = [pytest.mark.faults, pytest.mark.postgres, pytest.mark.kafka]
 
@@ -85,12 +85,8 @@ def reporting(
 
 
 def _serving_processes(supervisor: int) -> list[int]:
-    """The supervisor's serving processes (not multiprocessing's resource tracker)."""
-    return [
-        pid
-        for pid in children_of(supervisor)
-        if b"spawn_main" in (command := command_line(pid)) and b"resource_tracker" not in command
-    ]
+    """The supervisor's serving processes: the workers of gunicorn's arbiter, its child (ADR 32)."""
+    return [pid for arbiter in children_of(supervisor) for pid in children_of(arbiter)]
 
 
 def test_ready_reports_the_supervisors_workers_and_a_frozen_supervisor_makes_it_unready(

@@ -22,6 +22,8 @@ async def app(scope: dict[str, Any], receive: Receive, send: Send) -> None:
         return
     if scope["path"] == "/slow":  # a request still running when the processes are stopped
         await asyncio.sleep(1)
+    if scope["path"] == "/busy":  # keeps its process from accepting another connection meanwhile
+        time.sleep(1.5)
     if scope["path"] == "/stuck":  # blocks its process's event loop, as a runaway computation would
         time.sleep(30)
     body = str(os.getpid()).encode()
@@ -49,5 +51,5 @@ def _starting_for(seconds: float) -> Callable[[dict[str, Any], Receive, Send], A
     return starting
 
 
-slow_start = _starting_for(8)
+slow_start = _starting_for(20)
 never_starts = _starting_for(3600)

@@ -24,7 +24,7 @@ from gsi_kernel.clock import FixedClock
 from gsi_kernel.privacy.cipher import PiiCodec
 from gsi_kernel.privacy.keys import KeyStore
 from gsi_kernel.runtime import Kernel
-from registration.bootstrap import build_app, build_kernel
+from registration.bootstrap import build, build_app
 from registration.settings import RegistrationSettings
 from tests.e2e.flow import token
 
@@ -60,15 +60,16 @@ def service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Te
             "bus": "kafka",
             "kafka_bootstrap_servers": request.getfixturevalue("kafka_bootstrap"),
         }
-    kernel = build_kernel(
+    container = build(
         RegistrationSettings(**settings), clock=FixedClock(datetime(2026, 11, 20, 15, tzinfo=UTC))
     )
+    kernel = container.kernel
     reader = (
         KafkaBus(settings["kafka_bootstrap_servers"])
         if request.param != "embedded"
         else EmbeddedBus(tmp_path / "bus.db")
     )
-    with TestClient(build_app(kernel)) as client:
+    with TestClient(build_app(container)) as client:
         yield client, kernel, reader
     if request.param != "embedded":  # the service has stopped: nothing else uses its schema now
         engine = create_engine(settings["database_url"])

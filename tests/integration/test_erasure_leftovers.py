@@ -22,7 +22,7 @@ from gsi_kernel.privacy.tables import subject_keys
 from gsi_kernel.runtime import Kernel
 from gsi_kernel.store.purge import Purge, owe
 from registration.app.retention import RetentionWorker
-from registration.bootstrap import build_app, build_kernel
+from registration.bootstrap import build, build_app
 from registration.projections.tables import ERASURE_PURGE
 from registration.settings import RegistrationSettings
 from tests.disk import database_files, found_on_disk
@@ -56,9 +56,9 @@ def service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Service]
             "db_schema": f"leftovers_{uuid.uuid4().hex[:8]}",
         }
     clock = FixedClock(datetime(2026, 11, 20, 15, tzinfo=UTC))
-    kernel = build_kernel(RegistrationSettings(**settings), clock=clock)
-    with TestClient(build_app(kernel)) as client:
-        yield Service(client, kernel, clock, tmp_path)
+    container = build(RegistrationSettings(**settings), clock=clock)
+    with TestClient(build_app(container)) as client:
+        yield Service(client, container.kernel, clock, tmp_path)
     if request.param == "postgres":  # the service has stopped: nothing else uses its schema now
         engine = create_engine(settings["database_url"])
         with engine.begin() as connection:
@@ -154,10 +154,12 @@ def test_the_retention_worker_pays_a_purge_still_owed(service: Service) -> None:
     """A purge that could not run after its erasure (a long transaction, a lock not granted, a
     crash) is paid by the worker's next pass, whatever the retention interval."""
     kernel = service.kernel
-    state = service.client.app.state  # type: ignore[attr-defined]
+    privacy = service.client.app.state.container.privacy  # type: ignore[attr-defined]
     ledger = Purge(kernel.db, ERASURE_PURGE, [], kernel.clock)
     with kernel.db.transaction() as connection:
         owe(connection, ERASURE_PURGE, kernel.clock.now())
     assert ledger.owed()
-    RetentionWorker(kernel, state.privacy, years=7, every=timedelta(hours=24)).run_once()
+    RetentionWorker(
+        db=kernel.db, clock=kernel.clock, privacy=privacy, years=7, every=timedelta(hours=24)
+    ).run_once()
     assert not ledger.owed()

@@ -1,17 +1,23 @@
-"""Projections of the local store: checkpointed catch-up, and a full rebuild from the store."""
+"""Projections of the local store: a command's events applied in its transaction (ADR 28), the
+checkpointed catch-up of the others, and a full rebuild from the store."""
 
 from __future__ import annotations
 
 import threading
+import time
+import uuid
+from collections.abc import Sequence
+from typing import cast
 
 import pytest
 from sqlalchemy import Connection, delete, func, select
 
 from gsi_kernel.bus.embedded import EmbeddedBus
 from gsi_kernel.envelope import EventEnvelope
-from gsi_kernel.projections import ProjectionRunner, ProjectionWorker
+from gsi_kernel.projections import EventByEvent, Projection, ProjectionRunner
 from gsi_kernel.store.event_store import EventStore
 from gsi_kernel.store.tables import checkpoints, outbox
+from gsi_kernel.store.tracking import read_cursor
 from gsi_kernel.writer import StreamWriter
 from tests.databases import postgres_database
 from tests.integration.conftest import Infra
@@ -29,7 +35,7 @@ from tests.integration.support import (
 )
 
 
-class TallyProjection:
+class TallyProjection(EventByEvent):
     name = "test.tallies"
 
     def apply(self, connection: Connection, event: EventEnvelope) -> None:
@@ -51,6 +57,20 @@ def _runner(infra: Infra) -> ProjectionRunner:
     )
 
 
+def _catch_up(runner: ProjectionRunner, infra: Infra) -> None:
+    """Catch up past every stored event, waiting for the transactions older than them (other
+    tests on the same server may hold some open for a moment: the catch-up stops short of them)."""
+    last = max((e.cursor for e in _stored(infra)), default=(0, 0))
+    deadline = time.monotonic() + 30
+    while True:
+        runner.catch_up()
+        with infra.db.transaction() as c:
+            if read_cursor(c, "test.read-models") >= last:
+                return
+        assert time.monotonic() < deadline, f"the catch-up did not reach {last}"
+        time.sleep(0.01)
+
+
 def _checkpoint(infra: Infra) -> int:
     with infra.db.transaction() as c:
         return int(
@@ -66,12 +86,12 @@ def test_catch_up_applies_each_event_once_and_moves_the_checkpoint(infra: Infra)
     for amount in (1, 2, 3, 4):
         tally(w, "p", amount)
     runner = _runner(infra)
-    runner.catch_up()
-    runner.catch_up()  # nothing new: nothing applied twice
+    _catch_up(runner, infra)
+    _catch_up(runner, infra)  # nothing new: nothing applied twice
     assert read_tallies(infra.db) == {"p": (10, 4)}
     first_checkpoint = _checkpoint(infra)
     tally(w, "p", 5)
-    assert _runner(infra).run_once() == 1  # a new runner resumes from the stored checkpoint
+    _catch_up(_runner(infra), infra)  # a new runner resumes from the stored checkpoint
     assert read_tallies(infra.db) == {"p": (15, 5)}
     assert _checkpoint(infra) > first_checkpoint
 
@@ -82,7 +102,7 @@ def test_rebuild_replays_the_whole_store_into_an_emptied_read_model(infra: Infra
     for amount in range(1, 8):
         tally(w, f"r{amount % 2}", amount)
     runner = _runner(infra)
-    runner.catch_up()
+    _catch_up(runner, infra)
     expected = read_tallies(infra.db)
     with infra.db.transaction() as c:  # the read model is damaged (or its code changed)
         c.execute(delete(tallies).where(tallies.c.stream_id == "r0"))
@@ -124,24 +144,10 @@ def test_the_rebuild_command_replays_a_service_projection(tmp_path) -> None:  # 
     assert "registration.persons" in wrong.stderr
 
 
-def test_the_background_worker_stands_aside_while_requests_catch_up(infra: Infra) -> None:
-    create_tables(infra.db)
-    w = writer(infra.db, "unused")
-    runner = _runner(infra)
-    worker = ProjectionWorker(runner, quiet_s=60)
-    assert worker.run_once() == 0  # nothing yet
-    [recorded] = w.execute("p", lambda _history: [Tallied(amount=1)], CONTEXT)
-    runner.catch_up_through(recorded.cursor)  # what a request does after its command
-    tally(w, "p", 2)
-    assert worker.run_once() == 0  # requests keep the read models up to date: stand aside
-    assert ProjectionWorker(runner, quiet_s=0).run_once() == 1  # otherwise: catch up
-    assert read_tallies(infra.db) == {"p": (3, 2)}
+# ---- read-your-writes: in the command's transaction (ADR 28) --------------------------------
 
 
-# ---- inline projections (ADR 16) ----------------------------------------------------------
-
-
-class FailingProjection:
+class FailingProjection(EventByEvent):
     name = "test.failing"
 
     def apply(self, connection: Connection, event: EventEnvelope) -> None:
@@ -151,27 +157,96 @@ class FailingProjection:
         """Nothing to empty."""
 
 
-def _inline(infra: Infra, *projections: object) -> tuple[ProjectionRunner, StreamWriter]:
-    """A runner whose projections are inline, and the writer that applies them."""
+def _inline(infra: Infra, *projections: Projection) -> tuple[ProjectionRunner, StreamWriter]:
+    """A runner, and the writer that applies its projections in each command's transaction."""
     store = EventStore(source="gsi/test", clock=CLOCK)
     runner = ProjectionRunner(
         db=infra.db,
         store=store,
-        projections=list(projections) or [TallyProjection()],  # type: ignore[arg-type]
+        projections=list(projections) or [TallyProjection()],
         clock=CLOCK,
         name="test.read-models",
         batch_size=3,
-        inline=True,
     )
     w = StreamWriter(
         db=infra.db,
         store=store,
         registry=REGISTRY,
         clock=CLOCK,
-        project=lambda _cursor: pytest.fail("inline: no catch-up after the command"),
-        project_inline=runner.apply_inline,
+        project=runner.apply_inline,
     )
     return runner, w
+
+
+class BatchesSeen:
+    """A projection that folds a batch its own way (no per-event ``apply``): the one protocol
+    (ADR 30) hands it whole batches, with no lookup for an optional method."""
+
+    name = "test.batches"
+
+    def __init__(self) -> None:
+        self.batches: list[list[str]] = []
+
+    def apply_batch(self, connection: Connection, batch: Sequence[EventEnvelope]) -> None:
+        self.batches.append([e.stream_id for e in batch])
+        for event in batch:
+            count(connection, event)
+
+    def reset(self, connection: Connection) -> None:
+        connection.execute(delete(tallies))
+
+
+def test_the_runner_hands_every_projection_whole_batches(infra: Infra) -> None:
+    create_tables(infra.db)
+    for stream in ("c", "d", "e"):
+        tally(writer(infra.db, "unused"), stream, 1)  # events no command projected
+    seen = BatchesSeen()
+    runner, w = _inline(infra, seen)
+    _catch_up(runner, infra)
+    assert seen.batches == [["c", "d", "e"]]  # the catch-up's batch, in one call
+    w.append_new_streams([("a", [Tallied(amount=1)]), ("b", [Tallied(amount=2)])], CONTEXT)
+    assert seen.batches[1:] == [["a", "b"]]  # a command's events, in one call, in its transaction
+    seen.batches.clear()
+    assert runner.rebuild("test.batches") == 5
+    assert sorted(s for batch in seen.batches for s in batch) == ["a", "b", "c", "d", "e"]
+    assert read_tallies(infra.db) == {"a": (1, 1), "b": (2, 1), "c": (1, 1), "d": (1, 1), "e": (1, 1)}
+
+
+def test_event_by_event_folds_a_batch_in_order() -> None:
+    folded: list[str] = []
+
+    class Folding(EventByEvent):
+        name = "test.folding"
+
+        def apply(self, connection: Connection, event: EventEnvelope) -> None:
+            folded.append(event.stream_id)
+
+        def reset(self, connection: Connection) -> None:
+            """Nothing to empty."""
+
+    projection: Projection = Folding()  # mypy: a base's subclass is a Projection
+    events = [_envelope(stream) for stream in ("x", "y", "z")]
+    projection.apply_batch(cast(Connection, None), events)
+    assert folded == ["x", "y", "z"]
+
+
+def _envelope(stream_id: str) -> EventEnvelope:
+    return EventEnvelope(
+        event_id=str(uuid.uuid4()),
+        type="Tallied",
+        schema_version=1,
+        source="gsi/test",
+        stream_id=stream_id,
+        stream_version=1,
+        occurred_at=CLOCK.now(),
+        recorded_at=CLOCK.now(),
+        actor="test",
+        organization=None,
+        correlation_id=str(uuid.uuid4()),
+        causation_id=None,
+        traceparent=None,
+        payload={"amount": 1},
+    )
 
 
 def _stored(infra: Infra) -> list[EventEnvelope]:
@@ -182,15 +257,15 @@ def _stored(infra: Infra) -> list[EventEnvelope]:
 def test_inline_projections_take_a_commands_events_in_its_own_transaction(infra: Infra) -> None:
     create_tables(infra.db)
     runner, w = _inline(infra)
-    [recorded] = w.execute("p", lambda _history: [Tallied(amount=4)], CONTEXT)
+    [recorded] = w.execute("p", lambda _history: [Tallied(amount=4)], CONTEXT).events
     assert recorded.projected
     assert read_tallies(infra.db) == {"p": (4, 1)}  # readable at once, nothing caught up
     w.append_new_streams([("q", [Tallied(amount=1), Tallied(amount=2)])], CONTEXT)
     assert read_tallies(infra.db) == {"p": (4, 1), "q": (3, 2)}
     assert [e.projected for e in _stored(infra)] == [True, True, True]
     # The catch-up only moves the checkpoint past them: nothing is applied twice.
+    _catch_up(runner, infra)
     assert runner.run_once() == 0
-    runner.catch_up()
     assert read_tallies(infra.db) == {"p": (4, 1), "q": (3, 2)}
     assert _checkpoint(infra) == max(e.position or 0 for e in _stored(infra))
 
@@ -202,7 +277,7 @@ def test_inline_the_catch_up_still_applies_events_that_were_not_projected(infra:
     runner, w = _inline(infra)
     tally(w, "new", 7)
     assert read_tallies(infra.db) == {"new": (7, 1)}
-    assert runner.run_once() == 1
+    _catch_up(runner, infra)
     assert read_tallies(infra.db) == {"new": (7, 1), "old": (5, 1)}
 
 
@@ -223,7 +298,7 @@ def test_inline_a_rebuild_replays_projected_events_past_the_checkpoint_once(infr
     create_tables(infra.db)
     tally(writer(infra.db, "unused"), "old", 1)  # not projected: the checkpoint decides
     runner, w = _inline(infra)
-    runner.catch_up()
+    _catch_up(runner, infra)
     for amount in (2, 3, 4):
         tally(w, "new", amount)  # projected inline; the checkpoint stays behind them
     before = read_tallies(infra.db)

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gsi_kernel.clock import FixedClock
-from registration.bootstrap import build_app, build_kernel
+from registration.bootstrap import build, build_app
 from registration.settings import RegistrationSettings
 from tests.databases import postgres_schema
 from tests.e2e.flow import token
@@ -35,13 +35,13 @@ def client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Tes
     clock = FixedClock(START)
     if request.param == "sqlite":
         settings = RegistrationSettings(data_dir=tmp_path)
-        with TestClient(build_app(build_kernel(settings, clock=clock))) as c:
+        with TestClient(build_app(build(settings, clock=clock))) as c:
             yield c, clock
         return
     with postgres_schema(request.getfixturevalue("postgres_url")) as schema:
         url = request.getfixturevalue("postgres_url")
         settings = RegistrationSettings(data_dir=tmp_path, database_url=url, db_schema=schema)
-        with TestClient(build_app(build_kernel(settings, clock=clock))) as c:
+        with TestClient(build_app(build(settings, clock=clock))) as c:
             yield c, clock
 
 

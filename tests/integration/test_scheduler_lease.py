@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from gsi_kernel.runtime import Kernel
-from notifications.app.scheduler import Scheduler
-from notifications.bootstrap import build_kernel
+from notifications.bootstrap import build, scheduler
 from notifications.settings import NotificationsSettings
 from tests.databases import postgres_schema
 
@@ -28,15 +27,15 @@ def kernel(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Kernel]:
             settings = NotificationsSettings(
                 data_dir=tmp_path, database_url=url, db_schema=schema, run_workers=False
             )
-        built = build_kernel(settings)
+        built = build(settings).kernel
         built.migrate()
         yield built
         built.db.dispose()
 
 
 def test_one_instance_holds_the_lease_at_a_time(kernel: Kernel) -> None:
-    first = Scheduler(kernel, lease_seconds=120, holder="first")
-    second = Scheduler(kernel, lease_seconds=120, holder="second")
+    first = scheduler(kernel, lease_seconds=120, holder="first")
+    second = scheduler(kernel, lease_seconds=120, holder="second")
     now = kernel.lease_clock.now()
     assert first._take_lease(now)  # a fresh database: taken by the INSERT
     assert not second._take_lease(now)

@@ -18,13 +18,16 @@ from starlette.responses import PlainTextResponse
 from portal.backend import Backends
 from portal.bootstrap import build_app
 from portal.settings import PortalSettings
-from portal.timing import BackendTime
+from portal.timing import BackendTime, call_label
 from tests.portal.support import run_async
 
 pytestmark = pytest.mark.portal
 
 DELAY_S = 0.15  # each service call of the fake services
-TIMING = re.compile(r'app;dur=([\d.]+), backend;dur=([\d.]+);desc="(\d+) calls, ([\d.]+) ms summed"')
+TIMING = re.compile(
+    r'app;dur=([\d.]+), backend;dur=([\d.]+);desc="(\d+) calls, ([\d.]+) ms summed"'
+    r'(?:, slowest;dur=([\d.]+);desc="([^"]+)")?'
+)
 
 
 class FakeClock:
@@ -50,6 +53,24 @@ def test_overlapping_calls_count_once_in_the_wait_and_fully_in_the_sum() -> None
     assert meter.summed == pytest.approx(3.0 + 1.0 + 1.0)
     assert meter.waited == pytest.approx(3.0 + 1.0)  # not the 5 s summed
     assert meter.header(8.0) == 'app;dur=8000.00, backend;dur=4000.00;desc="3 calls, 5000.00 ms summed"'
+
+
+def test_the_slowest_call_is_named_by_its_service_and_path_without_ids_nor_query() -> None:
+    clock = FakeClock()
+    meter = BackendTime(clock)
+    person = "/persons/0b7d3c1e-4f2a-4c3b-9d8e-112233445566/events/12"
+    with meter.call(call_label("registration", "GET", f"{person}?q=Tremblay")):
+        clock.now = 0.5
+    with meter.call(call_label("reporting", "GET", "/reports/org-x/2026-2027-Q3/integrity")):
+        clock.now = 2.5
+    with meter.call(call_label("notifications", "GET", "/inbox")):
+        clock.now = 3.0
+    assert meter.header(4.0).endswith(
+        ', slowest;dur=2000.00;desc="reporting GET /reports/org-x/2026-2027-Q3/integrity"'
+    )
+    assert call_label("registration", "GET", f"{person}?q=Tremblay") == (
+        "registration GET /persons/{id}/events/{id}"
+    )
 
 
 async def slow_services(request: httpx.Request) -> httpx.Response:
@@ -95,6 +116,11 @@ def test_a_page_says_its_time_and_the_time_waited_on_its_calls_made_together_onc
     assert backend_ms >= 2 * delay_ms  # the pair, then the third
     assert summed_ms - backend_ms >= 0.7 * delay_ms  # the two made together waited for once
     assert backend_ms <= app_ms
+    slowest = TIMING.fullmatch(answer.headers["server-timing"])
+    calls = {"reporting GET /reports", "notifications GET /inbox", "interventions GET /interventions"}
+    assert slowest is not None
+    assert slowest[6] in calls
+    assert float(slowest[5]) >= delay_ms
 
 
 def test_a_page_without_service_calls_waited_on_none(portal: TestClient) -> None:

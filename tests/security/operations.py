@@ -129,7 +129,7 @@ def collected_documents() -> dict[str, dict[str, Any]]:
     scratch = Path(tempfile.mkdtemp(prefix="gsi-openapi-"))
     try:
         return {
-            name: module.build_app(module.build_kernel(settings(data_dir=scratch))).openapi()
+            name: module.build_app(module.build(settings(data_dir=scratch))).openapi()
             for name, (module, settings) in zip(SERVICES, MODULES, strict=True)
         }
     finally:

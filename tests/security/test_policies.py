@@ -22,7 +22,7 @@ from tests.security.operations import SERVICES, SKIPPED_PATHS
 def apps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     data_dir: Path = tmp_path_factory.mktemp("policies")
     return {
-        name: module.build_app(module.build_kernel(settings(data_dir=data_dir)))
+        name: module.build_app(module.build(settings(data_dir=data_dir)))
         for name, (module, settings) in zip(SERVICES, MODULES, strict=True)
     }
 

@@ -137,9 +137,9 @@ def test_production_refusal_comes_from_the_environment_too(monkeypatch: pytest.M
 
 
 def test_registration_does_not_boot_with_development_defaults_in_production(tmp_path: Path) -> None:
-    from registration.bootstrap import build_kernel
+    from registration.bootstrap import build
     from registration.settings import RegistrationSettings
 
     with pytest.raises(ValidationError, match="no master key for personal data"):
-        build_kernel(RegistrationSettings(environment="production", data_dir=tmp_path))
+        build(RegistrationSettings(environment="production", data_dir=tmp_path))
     assert not (tmp_path / "registration.db").exists()  # refused before anything was created

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import gc
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from types import SimpleNamespace
 from typing import ClassVar
+from unittest.mock import patch
 
 import pytest
-import uvicorn
 from pydantic_settings import SettingsConfigDict
 
 from gsi_kernel import cli
+from gsi_kernel.serving import Serving
 from gsi_kernel.settings import ServiceSettings
 from gsi_kernel.worker_status import ConsumerFigures, StatusFile
 from gsi_kernel.workers import WorkerGroup
@@ -53,9 +56,10 @@ def test_the_supervising_process_runs_the_workers_and_the_serving_ones_only_serv
     monkeypatch.setenv("GSI_MIGRATE_ON_START", "true")
     monkeypatch.setenv("GSI_SOMESERVICE_RUN_WORKERS", "true")  # the service's own prefix wins
 
-    def serve(config: uvicorn.Config) -> None:
-        log.append(f"serving {config.app} from {config.workers} processes")
-        children = Settings()  # what a serving process reads from its environment
+    def serve(serving: Serving, env: Mapping[str, str]) -> None:
+        log.append(f"serving {serving.app} from {serving.workers} processes")
+        with patch.dict(os.environ, env, clear=True):
+            children = Settings()  # what a serving process reads from its environment
         assert children.run_workers is False
         assert children.migrate_on_start is False
         assert gc.get_freeze_count() > 0, "the supervisor's heap is settled"
@@ -64,11 +68,11 @@ def test_the_supervising_process_runs_the_workers_and_the_serving_ones_only_serv
         assert StatusFile(children.workers_status_file).read().consumers.keys() == {"persons"}
 
     monkeypatch.setattr(cli, "serve_from", serve)
-    cli.serve_from_processes(_settings(), lambda _s: FakeKernel(log))  # type: ignore[arg-type,return-value]
+    cli.serve_from_processes(_settings(), lambda _s: SimpleNamespace(kernel=FakeKernel(log)))
 
     assert log == [
         "kernel started",
-        "serving someservice.main:app_factory from 3 processes",
+        "serving someservice.main:app_factory() from 3 processes",
         "kernel stopped",
     ]
     assert "GSI_RUN_WORKERS" not in os.environ
@@ -80,10 +84,10 @@ def test_the_supervising_process_runs_the_workers_and_the_serving_ones_only_serv
 def test_the_workers_stop_when_serving_fails(monkeypatch: pytest.MonkeyPatch, thawed: None) -> None:
     log: list[str] = []
 
-    def serve(config: uvicorn.Config) -> None:
-        raise OSError("address already in use")
+    def serve(serving: Serving, env: Mapping[str, str]) -> None:
+        raise RuntimeError("gunicorn ended by itself (exit code 1; see its log)")
 
     monkeypatch.setattr(cli, "serve_from", serve)
-    with pytest.raises(OSError, match="address already in use"):
-        cli.serve_from_processes(_settings(), lambda _s: FakeKernel(log))  # type: ignore[arg-type,return-value]
+    with pytest.raises(RuntimeError, match="gunicorn ended"):
+        cli.serve_from_processes(_settings(), lambda _s: SimpleNamespace(kernel=FakeKernel(log)))
     assert log == ["kernel started", "kernel stopped"]

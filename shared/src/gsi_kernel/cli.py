@@ -7,8 +7,7 @@ import argparse
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
@@ -16,20 +15,21 @@ import uvicorn
 from fastapi import FastAPI
 
 from gsi_kernel.heap import settle, settled_after_start
-from gsi_kernel.runtime import Kernel, migrate
-from gsi_kernel.serving import serve_from
+from gsi_kernel.runtime import ServiceContainer, migrate
+from gsi_kernel.serving import Serving, serve_from
 from gsi_kernel.settings import ServiceSettings
 from gsi_kernel.telemetry import configure_logging
 from gsi_kernel.worker_status import StatusFile, StatusWriter
 
 S = TypeVar("S", bound=ServiceSettings)
+C = TypeVar("C", bound=ServiceContainer)
 
 
 def run_service(
     settings_factory: Callable[[], S],
     migrations: Path,
-    build_kernel: Callable[[S], Kernel],
-    build_app: Callable[[Kernel], FastAPI],
+    build: Callable[[S], C],
+    build_app: Callable[[C], FastAPI],
     argv: list[str] | None = None,
 ) -> None:
     settings = settings_factory()
@@ -42,7 +42,7 @@ def run_service(
         migrate(settings, migrations)  # needs the database only: no bus, no keys
         return
     if args.command == "rebuild":
-        kernel = build_kernel(settings)
+        kernel = build(settings).kernel
         names = [p.name for p in kernel.wiring.projections]
         if args.projection not in names:
             parser.error(f"rebuild needs one of: {', '.join(names)}")
@@ -50,10 +50,10 @@ def run_service(
         print(f"{args.projection}: rebuilt from {replayed} events")
         return
     if settings.http_workers > 1:
-        serve_from_processes(settings, build_kernel)
+        serve_from_processes(settings, build)
         return
     uvicorn.run(
-        settled_after_start(build_app(build_kernel(settings))),
+        settled_after_start(build_app(build(settings))),
         host=settings.http_host,
         port=settings.resolved_port,
         log_config=None,
@@ -61,7 +61,7 @@ def run_service(
     )
 
 
-def serve_from_processes(settings: S, build_kernel: Callable[[S], Kernel]) -> None:
+def serve_from_processes(settings: S, build: Callable[[S], ServiceContainer]) -> None:
     """Serve the API from ``http_workers`` processes sharing the port, with the background
     workers (relay, consumers, projection catch-up, the service's own) run once, here.
 
@@ -69,9 +69,9 @@ def serve_from_processes(settings: S, build_kernel: Callable[[S], Kernel]) -> No
     serving processes start; those then only serve (``run_workers`` and ``migrate_on_start``
     off in their environment). A serving process's event loop then shares its GIL with no
     Kafka client thread and no relay, and the machine runs one set of Kafka clients instead of
-    one per process: 6–7 % less CPU per declaration at 300/s (ADR 10). Each serving process
-    listens on a socket of its own, so that the kernel spreads connections over them (ADR 18)."""
-    kernel = build_kernel(settings)
+    one per process: 6–7 % less CPU per declaration at 300/s (ADR 10). gunicorn runs the
+    serving processes, uvicorn's worker in each (ADR 32)."""
+    kernel = build(settings).kernel
     kernel.start()
     report_dir = Path(tempfile.mkdtemp(prefix=f"gsi-{settings.service}-"))
     status = StatusFile(report_dir / "workers.json")
@@ -92,48 +92,30 @@ def serve_from_processes(settings: S, build_kernel: Callable[[S], Kernel]) -> No
                 ("WORKERS_STATUS_FILE", str(status.path)),
             )
         }
-        config = uvicorn.Config(
-            f"{settings.service}.main:app_factory",
-            factory=True,
-            workers=settings.http_workers,
+        serving = Serving(
+            f"{settings.service}.main:app_factory()",
             host=settings.http_host,
             port=settings.resolved_port,
-            log_config=None,
-            access_log=False,
+            workers=settings.http_workers,
+            log_level=settings.log_level,
         )
-        with _environment(**only_serve):
-            serve_from(config)
+        serve_from(serving, {**os.environ, **only_serve})
     finally:
         kernel.stop()
         reporter.join(5)
         shutil.rmtree(report_dir, ignore_errors=True)
 
 
-@contextmanager
-def _environment(**values: str) -> Iterator[None]:
-    """``values`` in ``os.environ`` while inside (the serving processes start from it)."""
-    before = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in before.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
 def app_factory_for(
     settings_factory: Callable[[], S],
-    build_kernel: Callable[[S], Kernel],
-    build_app: Callable[[Kernel], FastAPI],
+    build: Callable[[S], C],
+    build_app: Callable[[C], FastAPI],
 ) -> Callable[[], FastAPI]:
     """The factory each serving process calls when ``http_workers`` > 1 starts several."""
 
     def app_factory() -> FastAPI:
         settings = settings_factory()
         configure_logging(settings.service, settings.log_level)
-        return settled_after_start(build_app(build_kernel(settings)))
+        return settled_after_start(build_app(build(settings)))
 
     return app_factory

@@ -51,7 +51,7 @@ class EventEnvelope:
     payload: dict[str, Any] = field(default_factory=dict)
     position: int | None = None  # global position in the store it was read from, if any
     tx_id: int | None = None  # the appending transaction's id (PostgreSQL), for commit order
-    # Whether the service's read models took it in in the appending transaction (ADR 16): the
+    # Whether the service's read models took it in in the appending transaction (ADR 28): the
     # projections' catch-up then moves past it without applying it again.
     projected: bool = False
 

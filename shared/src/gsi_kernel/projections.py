@@ -1,34 +1,27 @@
 """Projections of a service's own event store, with a checkpoint and a full rebuild.
 
-A projection applies events in commit order (ADR 2: the cursor ``(transaction id, position)``)
-and its checkpoint moves in the same transaction as its rows, so a crash never applies an
-event twice or skips one.
+A projection applies events in commit order (ADR 2: the cursor ``(transaction id, position)``).
 
-Read-your-writes comes one of two ways, chosen per service (ADR 16):
+Read-your-writes (ADR 28): the writer applies a command's events to every projection **in the
+command's own transaction** (:meth:`ProjectionRunner.apply_inline`) and records them as
+``projected``. A command's result is readable as soon as it returns, on every process, and a
+crash leaves either the events with their rows or neither. A failing projection fails the
+command, which then writes nothing.
 
-- **After the command** (the default): the writer catches the projections up right after each
-  command commits. Within a process one thread catches up at a time, and under load one
-  catch-up projects the events of many commands. A background worker
-  (:class:`ProjectionWorker`) catches up too: for other processes' events, and after a
-  projection failed; it stands aside while requests keep the read models up to date.
-- **Inline**: the writer applies a command's events to every projection in the command's own
-  transaction (:meth:`ProjectionRunner.apply_inline`) and records them as ``projected``; the
-  catch-up then only moves the checkpoint past them, and applies what was not projected (events
-  from before the service went inline). A failing projection fails the command, which then
-  writes nothing.
+The checkpoint stays, for the events no command projected (appended before ADR 28, or by a
+tool that writes without a writer): the catch-up at start and the background worker apply
+those, and move the checkpoint past the projected ones; it moves in the same transaction as the
+rows, so a crash never applies an event twice or skips one.
 
-No single event stops a projection (ADR 6, "Parking"): a batch that fails for a reason of its
+No single event stops the catch-up (ADR 6, "Parking"): a batch that fails for a reason of its
 events' is applied again event by event, each in a savepoint, and an event that keeps failing is
-parked (:mod:`gsi_kernel.parking`) while the checkpoint moves on; the catch-up at start, the
-background worker's and a rebuild all go on past it. An unreachable database parks nothing: the
-step fails and is tried again later.
+parked (:mod:`gsi_kernel.parking`) while the checkpoint moves on; the catch-up and a rebuild go
+on past it. An unreachable database parks nothing: the step fails and is tried again later.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Sequence
 from functools import partial
 from typing import Protocol
@@ -50,35 +43,42 @@ log = logging.getLogger(__name__)
 
 
 class Projection(Protocol):
+    """A read model of the service's own store (ADR 30): the one shape the runner drives."""
+
     name: str
 
-    def apply(self, connection: Connection, event: EventEnvelope) -> None:
-        """Fold one event into the read model (ignore types it does not use)."""
+    def apply_batch(self, connection: Connection, batch: Sequence[EventEnvelope]) -> None:
+        """Fold the events, in order, into the read model (ignore types it does not use)."""
 
     def reset(self, connection: Connection) -> None:
         """Delete every row of the read model."""
 
 
-def apply_all(projection: Projection, connection: Connection, batch: Sequence[EventEnvelope]) -> None:
-    """Apply a batch; a projection may define ``apply_batch`` to do it in fewer statements."""
-    apply_batch = getattr(projection, "apply_batch", None)
-    if apply_batch is not None:
-        apply_batch(connection, batch)
-        return
-    for event in batch:
-        projection.apply(connection, event)
+class EventByEvent:
+    """The batch as one event after another: the base of a projection with nothing better to do
+    with a batch than fold its events in turn (it defines :meth:`apply` only)."""
+
+    name: str
+
+    def apply(self, connection: Connection, event: EventEnvelope) -> None:
+        raise NotImplementedError
+
+    def apply_batch(self, connection: Connection, batch: Sequence[EventEnvelope]) -> None:
+        for event in batch:
+            self.apply(connection, event)
 
 
 def _apply_each(
     projections: Sequence[Projection], connection: Connection, batch: Sequence[EventEnvelope]
 ) -> None:
     for projection in projections:
-        apply_all(projection, connection, batch)
+        projection.apply_batch(connection, batch)
 
 
 class ProjectionRunner:
-    """Drives a service's projections together, behind one checkpoint: each batch of events is
-    read once and applied to every projection in one transaction."""
+    """Drives a service's projections together, behind one checkpoint: a command's events are
+    applied in its transaction; the catch-up reads each batch of the others once and applies it
+    to every projection in one transaction."""
 
     def __init__(
         self,
@@ -89,11 +89,9 @@ class ProjectionRunner:
         clock: Clock,
         name: str = "read-models",
         batch_size: int = 500,
-        inline: bool = False,
         attempts: int = parking.ATTEMPTS,
     ) -> None:
         self.name = name
-        self.inline = inline and bool(projections)
         self._db = db
         self._store = store
         self._projections = list(projections)
@@ -101,13 +99,10 @@ class ProjectionRunner:
         self._batch_size = batch_size
         self._attempts = attempts
         self._ensured = False
-        self._local = threading.Lock()
-        self._projected_through: Cursor = (0, 0)  # committed by this process: later ones need a look
-        self._last_catch_up = 0.0
 
     def run_once(self) -> int:
-        """One batch, in one transaction (the background worker's step); how many events it
-        applied (inline, those the commands projected are only passed over)."""
+        """One batch, in one transaction (the background worker's step): how many events it
+        applied (those the commands projected are only passed over)."""
         return self._step()[0]
 
     def catch_up(self) -> None:
@@ -116,121 +111,70 @@ class ProjectionRunner:
             pass
 
     def _step(self) -> tuple[int, int]:
-        """One batch: how many events were applied, and how many read."""
+        """One batch in its own transaction (if an event's failure rolls it back, again event by
+        event, the failing ones parked): how many events were applied, and how many read."""
         if not self._projections:
             return 0, 0
-        with self._local:  # not against this process's own request threads: they share the work
-            applied, read, reached = self._catch_up_in_own_transaction(limit=self._batch_size)
-            self._projected_through = max(self._projected_through, reached)
-        return applied, read
-
-    def _catch_up_in_own_transaction(self, *, limit: int | None) -> tuple[int, int, Cursor]:
-        """The batches in one plain transaction; if an event's failure rolls it back, again with
-        each batch guarded (event by event after a failure, the failing ones parked)."""
         try:
             with self._db.transaction() as connection:
-                return self._catch_up_from(connection, self._lock_checkpoint(connection), limit=limit)
+                return self._catch_up_from(connection, self._lock_checkpoint(connection))
         except Exception as exc:
             self._ensured = False  # the checkpoint's first row may have gone with the rollback
             if database_unavailable(exc):
                 raise
             log.info("%s: a batch failed (%s); applying it event by event", self.name, describe(exc))
-        with self._db.transaction() as connection:
-            return self._catch_up_from(
-                connection, self._lock_checkpoint(connection), limit=limit, guarded=True
-            )
-
-    def catch_up_through(self, cursor: Cursor, *, timeout_s: float = 5.0) -> None:
-        """Return once the read models include the event at ``cursor`` (read-your-writes).
-
-        Within a process one thread catches up at a time while the others wait on a local lock,
-        then usually find their event already projected (no query at all). An event becomes
-        readable once every older transaction has ended, so a catch-up may need a second look."""
-        if not self._projections:
-            return
-        deadline = time.monotonic() + timeout_s
-        while True:
-            with self._local:
-                if self._projected_through >= cursor:
-                    return
-                _, _, reached = self._catch_up_in_own_transaction(limit=None)
-                self._projected_through = max(self._projected_through, reached)
-                self._last_catch_up = time.monotonic()
-                if reached >= cursor:
-                    return
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"read models did not reach {cursor} within {timeout_s} s")
-            time.sleep(0.002)  # an older transaction is still running: it ends in a moment
+        with self._db.transaction() as connection:  # again, guarded: the failing events parked
+            return self._catch_up_from(connection, self._lock_checkpoint(connection), guarded=True)
 
     def apply_inline(self, connection: Connection, recorded: Sequence[EventEnvelope]) -> None:
         """Apply a command's events, appended as ``projected`` in this very transaction (a
         failure fails the command, which writes nothing: nothing to park)."""
         _apply_each(self._projections, connection, recorded)
 
-    def catch_up_in(self, connection: Connection, *, limit: int | None = None) -> int:
-        """Apply, inside the caller's transaction, what the projections have not seen yet (each
-        batch guarded: the caller's transaction survives a failing event)."""
-        if not self._projections:
-            return 0
-        applied, _, _ = self._catch_up_from(
-            connection, self._lock_checkpoint(connection), limit=limit, guarded=True
-        )
-        return applied
-
     def _catch_up_from(
-        self, connection: Connection, cursor: Cursor, *, limit: int | None, guarded: bool = False
-    ) -> tuple[int, int, Cursor]:
-        """Apply from ``cursor`` what no command projected; return how many events were handled
-        (applied or, ``guarded``, parked), how many read, and the cursor reached."""
-        applied = read = 0
-        while True:
-            batch = self._store.read_all(connection, after=cursor, limit=limit or self._batch_size)
-            pending = [e for e in batch if not e.projected]
-            if pending and guarded:
-                self._apply_guarded(connection, self._projections, pending)
-            elif pending:
-                _apply_each(self._projections, connection, pending)
-            if batch:
-                cursor = batch[-1].cursor
-                applied += len(pending)
-                read += len(batch)
-            if limit is not None or len(batch) < self._batch_size:
-                break
-        if read:
-            write_cursor(connection, self.name, cursor, self._clock.now())
-        return applied, read, cursor
+        self, connection: Connection, cursor: Cursor, *, guarded: bool = False
+    ) -> tuple[int, int]:
+        """Apply the batch after ``cursor`` that no command projected; return how many events
+        were handled (applied or, ``guarded``, parked) and how many read."""
+        batch = self._store.read_all(connection, after=cursor, limit=self._batch_size)
+        pending = [e for e in batch if not e.projected]
+        if pending and guarded:
+            self._apply_guarded(connection, self._projections, pending)
+        elif pending:
+            _apply_each(self._projections, connection, pending)
+        if batch:
+            write_cursor(connection, self.name, batch[-1].cursor, self._clock.now())
+        return len(pending), len(batch)
 
     def rebuild(self, name: str) -> int:
         """Empty the projection ``name`` and replay the store into it, up to where the others
-        are, atomically (later events reach all of them at the next catch-up).
+        are, atomically: every event projected by its command, and the others up to the
+        checkpoint (later ones reach all of them at the next catch-up).
 
-        Inline, the others also hold every event projected in its own transaction, past the
-        checkpoint too: appends are held off meanwhile (a command waits for the rebuild to
-        commit), so that none lands in the projection between its reset and its replay.
+        The others hold every projected event, past the checkpoint too: appends are held off
+        meanwhile (a command waits for the rebuild to commit), so that none lands in the
+        projection between its reset and its replay.
 
         An event the projection cannot take is parked, as in the catch-up; one parked before
         that it takes now is no longer parked. Returns how many events it applied."""
         projection = next(p for p in self._projections if p.name == name)
         applied = 0
         with self._db.transaction() as connection:
-            if self.inline:
-                # Waits for the appending transactions under way (SQLite's writer lock, BEGIN
-                # IMMEDIATE, already keeps every other writer out).
-                backend_of(connection).hold_appends(connection)
+            # Waits for the appending transactions under way (SQLite's writer lock, BEGIN
+            # IMMEDIATE, already keeps every other writer out).
+            backend_of(connection).hold_appends(connection)
             until = self._lock_checkpoint(connection)
             were_parked = parking.open_event_ids(connection, name)
             projection.reset(connection)
             parked_again: set[str] = set()
             cursor: Cursor = (0, 0)
             while batch := self._store.read_all(
-                connection, after=cursor, limit=self._batch_size, settled=self.inline
+                connection, after=cursor, limit=self._batch_size, settled=True
             ):
                 replayed = [e for e in batch if e.cursor <= until or e.projected]
                 parked_now = self._apply_guarded(connection, [projection], replayed)
                 parked_again |= {event_id for _, event_id in parked_now}
                 applied += len(replayed) - len(parked_now)
-                if not self.inline and len(replayed) < len(batch):
-                    break  # past where the others are: the next catch-up takes the rest
                 cursor = batch[-1].cursor
             taken = [i for event_id, i in were_parked.items() if event_id not in parked_again]
             parking.resolve_rebuilt(connection, taken, self._clock)
@@ -248,7 +192,7 @@ class ProjectionRunner:
         parked: set[tuple[str, str]] = set()
         for event in events:
             for projection in projections:
-                work = partial(apply_all, projection, connection, [event])
+                work = partial(projection.apply_batch, connection, [event])
                 error, attempts = parking.attempt_repeatedly(connection, work, attempts=self._attempts)
                 if error is not None:
                     parking.park(connection, projection.name, event, error, attempts, self._clock.now())
@@ -263,7 +207,7 @@ class ProjectionRunner:
             parked = parking.open_parked(connection, parked_id)
             projection = self._projection_of(parked)
             event = self._stored(connection, parked)
-            work = partial(apply_all, projection, connection, [event])
+            work = partial(projection.apply_batch, connection, [event])
             error, attempts = parking.attempt_repeatedly(connection, work, attempts=1)
             if error is None:
                 log.info("%s: parked event %d retried by %s", parked.projection, parked_id, actor)
@@ -312,31 +256,8 @@ class ProjectionRunner:
     def close(self) -> None:
         """Nothing held between steps."""
 
-    @property
-    def last_catch_up(self) -> float:
-        """When (``time.monotonic``) a request's catch-up last brought the read models up to date."""
-        return self._last_catch_up
-
     def _lock_checkpoint(self, connection: Connection) -> Cursor:
         if not self._ensured:
             ensure_checkpoint(connection, self.name, self._clock.now())
             self._ensured = True
         return read_cursor(connection, self.name, for_update=True)
-
-
-class ProjectionWorker:
-    """The background catch-up (for other processes' events, and after a failed projection),
-    which stands aside while this process's requests keep the read models up to date: under
-    load it would otherwise run the same catch-up as they do, once more per batch."""
-
-    def __init__(self, runner: ProjectionRunner, *, quiet_s: float = 0.2) -> None:
-        self._runner = runner
-        self._quiet_s = quiet_s
-
-    def run_once(self) -> int:
-        if time.monotonic() - self._runner.last_catch_up < self._quiet_s:
-            return 0
-        return self._runner.run_once()
-
-    def close(self) -> None:
-        self._runner.close()

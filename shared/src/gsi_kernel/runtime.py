@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Protocol
 
 from sqlalchemy import Table
 
@@ -22,7 +23,7 @@ from gsi_kernel.consumer import ConsumerRunner, Handler, dead_letter_topic
 from gsi_kernel.consumer_health import ConsumerHealth, ConsumerWatch
 from gsi_kernel.events import EventRegistry
 from gsi_kernel.migrations import upgrade
-from gsi_kernel.projections import Projection, ProjectionRunner, ProjectionWorker
+from gsi_kernel.projections import Projection, ProjectionRunner
 from gsi_kernel.relay import OutboxRelay
 from gsi_kernel.reviewers import ReviewerRegistry
 from gsi_kernel.settings import ServiceSettings
@@ -60,10 +61,6 @@ class ServiceWiring:
     consumers: Sequence[ConsumerSpec] = ()
     projections: Sequence[Projection] = ()
     extra_topics: Sequence[str] = field(default_factory=tuple)
-    # The projections take a command's events in in its transaction, not after it (ADR 16):
-    # only for projections that write rows of the command's own streams (no read-modify-write
-    # across streams, which the catch-up's checkpoint lock serialises and a command does not).
-    inline_projections: bool = False
     # Where the service keeps reporting's reviewer assignments (``organization_id``,
     # ``reviewer_id``): a reviewer's organizations are read from it on each request (ADR 23).
     reviewer_assignments: Table | None = None
@@ -115,7 +112,6 @@ class Kernel:
             projections=wiring.projections,
             clock=self.clock,
             name=f"{settings.service}.read-models",
-            inline=wiring.inline_projections,
         )
         self.writer = StreamWriter(
             db=self.db,
@@ -123,19 +119,22 @@ class Kernel:
             registry=wiring.registry,
             clock=self.clock,
             publisher=wiring.publisher,
-            project=self.projections.catch_up_through,
-            project_inline=self.projections.apply_inline if self.projections.inline else None,
+            project=self.projections.apply_inline,  # in the command's transaction (ADR 28)
         )
         self.dev_issuer, self.verifier = _auth(settings)
         table = wiring.reviewer_assignments
         self.reviewers = ReviewerRegistry(self.db, table) if table is not None else None
         self.workers = WorkerGroup()
-        # Service-specific collaborators built alongside the kernel (e.g. a key store that a
-        # projection and the handlers must share), for the service's build_app to pick up.
-        self.extras: dict[str, object] = {}
         self._extra_workers: list[tuple[str, Callable[[], Worker], float]] = []
+        # The wiring's consumers, and those added once the writer their handlers use exists.
+        self._consumers: list[ConsumerSpec] = list(wiring.consumers)
         self._consumer_factories: list[ConsumerFactory] = []
         self._started = False
+
+    @property
+    def consumers(self) -> Sequence[ConsumerSpec]:
+        """The wiring's consumers and those added with :meth:`add_consumer`."""
+        return tuple(self._consumers)
 
     def migrate(self) -> None:
         upgrade(
@@ -148,8 +147,8 @@ class Kernel:
         names = [
             *self.wiring.published_topics,
             *self.wiring.extra_topics,
-            *(t for c in self.wiring.consumers for t in c.topics),
-            *(dead_letter_topic(c.name) for c in self.wiring.consumers),
+            *(t for c in self.consumers for t in c.topics),
+            *(dead_letter_topic(c.name) for c in self.consumers),
         ]
         return [TopicSpec(n, self.settings.topic_partitions) for n in dict.fromkeys(names)]
 
@@ -194,6 +193,13 @@ class Kernel:
         ``idle_s`` after a pass that found nothing to do."""
         self._extra_workers.append((name, factory, idle_s))
 
+    def add_consumer(self, spec: ConsumerSpec) -> None:
+        """A consumer whose handlers need what the kernel builds (its writer, to record events
+        of the service's own): added, like a worker, before :meth:`start`."""
+        if self._started:
+            raise RuntimeError(f"consumer {spec.name} added after the kernel started")
+        self._consumers.append(spec)
+
     def _add_workers(self) -> None:
         self.workers.add(
             "outbox-relay",
@@ -205,10 +211,9 @@ class Kernel:
                 linger=RELAY_LINGER,
             ),
         )
-        # Inline (ADR 16), it only moves the checkpoint past what the commands projected.
-        idle_s = 1.0 if self.projections.inline else 0.2
-        self.workers.add("projections", lambda: ProjectionWorker(self.projections), idle_s=idle_s)
-        for spec in self.wiring.consumers:
+        # It applies what no command projected, and moves the checkpoint past the rest (ADR 28).
+        self.workers.add("projections", lambda: self.projections, idle_s=1.0)
+        for spec in self.consumers:
             self.workers.add(spec.name, self._consumer_factory(spec))
         for name, factory, idle_s in self._extra_workers:
             self.workers.add(name, factory, idle_s=idle_s)
@@ -255,3 +260,11 @@ def _auth(settings: ServiceSettings) -> tuple[DevTokenIssuer | None, TokenVerifi
         jwks_url=settings.jwks_url,
     )
     return issuer, verifier
+
+
+class ServiceContainer(Protocol):
+    """What a service's ``bootstrap.build(settings)`` returns: its typed container, holding the
+    kernel it was built on and the use cases its routes read (ADR 26)."""
+
+    @property
+    def kernel(self) -> Kernel: ...

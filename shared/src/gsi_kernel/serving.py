@@ -1,127 +1,129 @@
-"""Several processes serving one port, each on a listening socket of its own (``SO_REUSEPORT``).
+"""Several processes serving one port: gunicorn with uvicorn workers (ADR 32), started and
+stopped by the service's supervising process.
 
-uvicorn's own supervisor binds one socket and hands it to every process. Whichever process's
-event loop wakes first then accepts every connection waiting, and a keep-alive connection stays
-with the process that accepted it: when a client's or a proxy's pool opens its connections
-together, one process can keep two thirds of the load while the others idle (64 connections
-measured as 4 / 19 / 41 over three processes). That process's queue is the service's tail
-latency.
+The supervising process runs the background workers (relay, consumers, catch-up) and starts
+gunicorn as a child process of its own (a fresh interpreter, not a fork: the supervisor holds
+Kafka clients and database connections that a forked process must not share). gunicorn's
+arbiter then forks the serving processes, restarts one that ends and kills one whose event loop
+stopped notifying it (``--timeout``). On SIGTERM or SIGINT the supervisor stops gunicorn (its
+workers finish their requests) before its own workers stop.
 
-Here each serving process listens on a socket of its own, all bound to the port with
-``SO_REUSEPORT``, and Linux spreads new connections over them by a hash of their addresses
-(ADR 18). The sockets are made and kept by the supervising process: a serving process that dies
-is replaced on the same socket, and connections that arrived meanwhile wait in its queue
-instead of being refused. Where the option does not spread connections (not Linux), uvicorn's
-shared socket serves.
+Nobody is left behind when a parent is killed (kill -9): gunicorn's arbiter ends when the
+supervisor is gone and each serving process when the arbiter is gone (:func:`end_with_parent`,
+run by the hooks in :mod:`gsi_kernel.gunicorn_conf`); otherwise they would keep the port and
+their database connections with nobody to stop them.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import multiprocessing
 import os
 import signal
-import socket
+import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from multiprocessing.context import SpawnProcess
 from types import FrameType
-from typing import Any
+from typing import Any, ClassVar
 
-import uvicorn
-from uvicorn.config import STARTUP_FAILURE
-from uvicorn.supervisors import Multiprocess
+from uvicorn_worker import UvicornWorker
 
 _log = logging.getLogger("gsi.serving")
-_spawn = multiprocessing.get_context("spawn")
+
+# Read by gunicorn_conf's hooks and by Worker in gunicorn's processes, set by serve_from.
+SUPERVISOR_PID = "GSI_SERVING_SUPERVISOR_PID"
+START_WITHIN = "GSI_SERVING_START_WITHIN_S"
+
+_WATCH_S = 1.0
+_ORPHAN_GRACE_S = 30.0  # more than gunicorn's graceful timeout: its own stop comes first
 
 
-def spreads_connections() -> bool:
-    """Whether the kernel spreads a port's connections over its ``SO_REUSEPORT`` sockets."""
-    return sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
+@dataclass(frozen=True)
+class Serving:
+    """How gunicorn serves ``app`` (``"module:factory()"`` or ``"module:app"``)."""
+
+    app: str
+    host: str
+    port: int
+    workers: int
+    timeout_s: int = 60  # a serving process whose event loop is silent this long is killed
+    graceful_timeout_s: int = 15  # on SIGTERM, for the requests under way
+    start_within_s: int = 600  # importing and starting the app (minutes on a loaded machine)
+    log_level: str = "info"
+
+    def command(self) -> list[str]:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return [
+            sys.executable, "-m", "gunicorn", self.app,
+            "--config", "python:gsi_kernel.gunicorn_conf",
+            "--bind", f"{host}:{self.port}",
+            "--workers", str(self.workers),
+            "--timeout", str(self.timeout_s),
+            "--graceful-timeout", str(self.graceful_timeout_s),
+            "--log-level", self.log_level.lower(),
+        ]  # fmt: skip
 
 
-def listening_sockets(host: str, port: int, count: int, backlog: int) -> list[socket.socket]:
-    """``count`` sockets listening on ``host``:``port`` together (port 0: one chosen for all)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sockets: list[socket.socket] = []
+def serve_from(serving: Serving, env: Mapping[str, str]) -> None:
+    """Run gunicorn with ``env`` until SIGTERM or SIGINT, then stop it and wait for it.
+
+    gunicorn ending by itself (its serving processes fail to start, the port is taken) raises
+    RuntimeError: the service cannot serve, and its orchestrator should know."""
+    stopping = threading.Event()
+    with _stopped_by_signals(stopping):
+        gunicorn = subprocess.Popen(  # noqa: S603 - our own interpreter, with arguments of ours
+            serving.command(),
+            env={**env, SUPERVISOR_PID: str(os.getpid()), START_WITHIN: str(serving.start_within_s)},
+        )
+        try:
+            while not stopping.wait(0.5):
+                if gunicorn.poll() is not None:
+                    ended = gunicorn.returncode
+                    raise RuntimeError(f"gunicorn ended by itself (exit code {ended}; see its log)")
+        finally:
+            _stop(gunicorn, serving.graceful_timeout_s + 5.0)
+
+
+def _stop(gunicorn: subprocess.Popen[bytes], within_s: float) -> None:
+    """SIGTERM: gunicorn closes its port and waits for its workers' requests; killed if it has
+    not ended ``within_s`` (its workers then end with it, see :func:`end_with_parent`)."""
+    if gunicorn.poll() is None:
+        gunicorn.terminate()
     try:
-        for _ in range(count):
-            listening = socket.socket(family, socket.SOCK_STREAM)
-            sockets.append(listening)
-            listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-            listening.bind((host, port))
-            port = listening.getsockname()[1]
-            listening.listen(backlog)
-    except OSError:
-        for opened in sockets:
-            opened.close()
-        raise
-    return sockets
+        gunicorn.wait(within_s)
+    except subprocess.TimeoutExpired:
+        _log.error("gunicorn %s did not stop within %.0f s; killing it", gunicorn.pid, within_s)
+        gunicorn.kill()
+        gunicorn.wait()
 
 
-def serve_from(config: uvicorn.Config) -> None:
-    """Serve ``config.workers`` processes until SIGTERM or SIGINT: a socket each where the
-    kernel spreads connections over them, else uvicorn's supervisor and its shared socket."""
-    if spreads_connections():
-        ServingProcesses(config).run()
-    else:
-        Multiprocess(config, sockets=[config.bind_socket()]).run()
+@contextmanager
+def _stopped_by_signals(stopping: threading.Event) -> Iterator[None]:
+    def stop(_signal: int, _frame: FrameType | None) -> None:
+        stopping.set()
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
-_PULSE_S = 1.0
-_NOT_SERVING_YET = 0.0  # the pulse until the process serves: starting is not a stuck loop
-_ORPHAN_GRACE_S = 15.0
-
-
-def _serve(config: uvicorn.Config, listening: socket.socket, pulse: Any, supervisor: int) -> None:
-    """A serving process: uvicorn on its own socket, until SIGTERM or SIGINT, or until its
-    supervisor is gone. Once it serves, its event loop writes the time into ``pulse`` (shared
-    with the supervisor) every second it is free to."""
-    config.configure_logging()
-    _end_with_parent(supervisor)  # not os.getppid(): it may already be gone
-    server = _PulsingServer(config, pulse)
-    with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
-        runner.run(server.serve(sockets=[listening]))
-
-
-class _PulsingServer(uvicorn.Server):
-    """uvicorn, beating once it serves. Importing the app and its lifespan (migrations,
-    connections) run in the event loop before; on a loaded machine that can take minutes, and
-    is not a stuck loop. The first beat comes in the same step as the end of start-up, before
-    the loop can take a request (one that blocked it would otherwise keep it "starting")."""
-
-    def __init__(self, config: uvicorn.Config, pulse: Any) -> None:
-        super().__init__(config)
-        self.pulse = pulse
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets=sockets)
-        loop = asyncio.get_running_loop()
-
-        def beat() -> None:
-            self.pulse.value = time.monotonic()
-            loop.call_later(_PULSE_S, beat)
-
-        beat()
-
-
-def _end_with_parent(parent: int) -> None:
-    """End this process when ``parent`` (the supervisor) is gone: a kill -9 of the supervisor
-    would otherwise leave it serving the port with nobody to replace it, holding database
-    connections. A thread, not the event loop, watches: a stuck loop must end too. The process
-    is asked to stop as on SIGTERM (its requests finish), then ended after a grace period."""
+def end_with_parent(parent: int, what: str) -> None:
+    """End this process when ``parent`` is gone (``parent``, not ``os.getppid()``: it may be
+    gone already). A thread watches, not the event loop: a stuck loop must end too. The process
+    is asked to stop as on SIGTERM (gunicorn's arbiter stops its workers, a worker finishes its
+    requests), then ended after a grace period. The thread only sleeps and reads the parent's
+    pid: it holds no lock a fork of the arbiter could copy."""
 
     def watch() -> None:
         while os.getppid() == parent:
-            time.sleep(_PULSE_S)
-        _log.warning("serving process %s: its supervisor %s is gone; stopping", os.getpid(), parent)
+            time.sleep(_WATCH_S)
+        _log.warning("%s %s: its parent %s is gone; stopping", what, os.getpid(), parent)
         os.kill(os.getpid(), signal.SIGTERM)
         time.sleep(_ORPHAN_GRACE_S)
         os._exit(1)
@@ -129,115 +131,28 @@ def _end_with_parent(parent: int) -> None:
     threading.Thread(target=watch, name="end-with-parent", daemon=True).start()
 
 
-@dataclass(frozen=True)
-class _Child:
-    process: SpawnProcess
-    pulse: Any  # a shared double: when the process's event loop last ran (time.monotonic)
-    started_at: float
+class Worker(UvicornWorker):  # type: ignore[misc]  # gunicorn has no types
+    """uvicorn's gunicorn worker, whose start is not taken for a stuck event loop.
 
-    def serves(self) -> bool:
-        return float(self.pulse.value) != _NOT_SERVING_YET
+    gunicorn kills a worker that has not notified it for ``--timeout``, and counts from the
+    fork: importing the service and starting its app (connections, caches) would count, and on
+    a loaded machine they take minutes. Until its server has started, a thread notifies for it,
+    for ``GSI_SERVING_START_WITHIN_S`` at most (a start that hangs is then killed and
+    replaced); once it serves, uvicorn's loop notifies, as the timeout means. The access log
+    is off, as with one process."""
 
-    def silent_for(self) -> float:
-        return time.monotonic() - float(self.pulse.value)
+    CONFIG_KWARGS: ClassVar[dict[str, Any]] = {**UvicornWorker.CONFIG_KWARGS, "access_log": False}
 
-    def starting_for(self) -> float:
-        return time.monotonic() - self.started_at
+    def init_process(self) -> None:
+        self.started_serving = threading.Event()
+        threading.Thread(target=self._notify_while_starting, name="starting", daemon=True).start()
+        super().init_process()
 
+    def _notify_while_starting(self) -> None:
+        deadline = time.monotonic() + float(os.environ.get(START_WITHIN, "600"))
+        while not self.started_serving.wait(_WATCH_S) and time.monotonic() < deadline:
+            self.notify()
 
-class ServingProcesses:
-    """Supervise ``config.workers`` serving processes, one listening socket each: start them,
-    replace one that ends, and on SIGTERM or SIGINT stop them all (each finishes its requests).
-
-    A process whose event loop has not run for ``stuck_after_s`` once it serves is killed and
-    replaced: with a socket of its own, the connections the kernel gives that socket would
-    otherwise wait for it. Before it serves (importing, starting its app) it has
-    ``start_within_s``.
-    A process that fails before it serves (uvicorn's exit code 3: the app, its configuration or
-    its lifespan is broken) would fail again: the others are stopped and :meth:`run` raises.
-    """
-
-    def __init__(
-        self,
-        config: uvicorn.Config,
-        poll_s: float = 0.5,
-        stuck_after_s: float = 60.0,
-        start_within_s: float = 600.0,
-    ) -> None:
-        self.config = config
-        self.poll_s = poll_s
-        self.stuck_after_s = stuck_after_s
-        self.start_within_s = start_within_s
-        self.stopping = threading.Event()
-        self.started: list[SpawnProcess] = []  # every process started, replacements included
-
-    def run(self) -> None:
-        sockets = listening_sockets(
-            self.config.host, self.config.port, self.config.workers, self.config.backlog
-        )
-        children: list[_Child] = []
-        try:
-            with self._stopped_by_signals():
-                children.extend(self._start(listening) for listening in sockets)
-                while not self.stopping.wait(self.poll_s):
-                    for slot, child in enumerate(children):
-                        if self._ended(child):
-                            children[slot] = self._start(sockets[slot])
-        finally:
-            for child in children:
-                if child.process.is_alive():
-                    child.process.terminate()
-            for child in children:
-                child.process.join()
-            for listening in sockets:
-                listening.close()
-
-    def _ended(self, child: _Child) -> bool:
-        """Whether ``child`` is gone (killed here if hung) and needs replacing."""
-        process = child.process
-        if process.is_alive():
-            hung = self._hung(child)
-            if hung is None:
-                return False
-            _log.error("serving process %s: %s; replacing it", process.pid, hung)
-            process.kill()
-            process.join()
-            return True
-        if process.exitcode == STARTUP_FAILURE:
-            raise RuntimeError(f"serving process {process.pid} failed to start (see its log)")
-        _log.warning(
-            "serving process %s ended (exit code %s); starting another", process.pid, process.exitcode
-        )
-        return True
-
-    def _hung(self, child: _Child) -> str | None:
-        if not child.serves():
-            starting = child.starting_for()
-            return f"not serving after {starting:.0f} s" if starting > self.start_within_s else None
-        silent = child.silent_for()
-        return f"its event loop has not run for {silent:.0f} s" if silent > self.stuck_after_s else None
-
-    def stop(self) -> None:
-        self.stopping.set()
-
-    def _start(self, listening: socket.socket) -> _Child:
-        pulse = _spawn.RawValue("d", _NOT_SERVING_YET)
-        process = _spawn.Process(target=_serve, args=(self.config, listening, pulse, os.getpid()))
-        process.start()
-        self.started.append(process)
-        return _Child(process, pulse, time.monotonic())
-
-    @contextmanager
-    def _stopped_by_signals(self) -> Iterator[None]:
-        def stop(_signal: int, _frame: FrameType | None) -> None:
-            self.stop()
-
-        if threading.current_thread() is not threading.main_thread():
-            yield  # signals reach the main thread only; the caller stops it with stop()
-            return
-        previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-        try:
-            yield
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
+    async def callback_notify(self) -> None:
+        self.started_serving.set()  # uvicorn calls this from its loop once started, then periodically
+        self.notify()

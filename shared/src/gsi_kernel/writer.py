@@ -1,33 +1,60 @@
 """Executing a decision on one stream: load, decide, append with the expected version, put the
-integration events in the outbox and, for a service whose projections are inline (ADR 16),
-apply the events to its read models — all in one transaction."""
+integration events in the outbox and apply the events to the service's read models — all in one
+transaction (read-your-writes, ADR 28)."""
 
 from __future__ import annotations
 
 import hashlib
-import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar, final, overload
 
 from sqlalchemy import Connection
 
 from gsi_kernel.clock import Clock
 from gsi_kernel.envelope import CommandContext, EventEnvelope
 from gsi_kernel.events import DomainEvent, EventRegistry
-from gsi_kernel.failures import describe, redacted_exc_info
 from gsi_kernel.heap import gc_paused
 from gsi_kernel.store.database import Database
 from gsi_kernel.store.event_store import EventStore
 from gsi_kernel.store.outbox import Outbox, Publication
 
-log = logging.getLogger(__name__)
+R = TypeVar("R")
 
+
+@final
+@dataclass(frozen=True, slots=True)
+class Decision(Generic[R]):
+    """What a decision returns when its caller needs more than the events: the events to record
+    and a result computed with them (e.g. the new file's number), which :meth:`StreamWriter.execute`
+    hands back once they are recorded."""
+
+    events: Sequence[DomainEvent]
+    result: R
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class Executed(Generic[R]):
+    """A recorded decision: its events as stored (envelopes, in order) and the decision's result
+    (None for a decision that returned its events alone)."""
+
+    events: list[EventEnvelope]
+    result: R
+
+
+# A decision on a stream's history: the events to record, or a Decision with a result too.
 Decide = Callable[[list[DomainEvent]], Sequence[DomainEvent]]
+DecideFor = Callable[[list[DomainEvent]], Decision[R]]
+NewStreams = Sequence[tuple[str, Sequence[DomainEvent]]]
+# Deprecated (issue 20), with execute_with: a decision that needs the transaction is taken in
+# the caller's own, passed to execute as ``connection``.
 DecideWith = Callable[[Connection, list[DomainEvent]], Sequence[DomainEvent]]
 # What an event publishes (integration events for the outbox). It sees the event as recorded,
 # except for its position in the store, which a command's event gets in the same statement.
 Publisher = Callable[[EventEnvelope], Sequence[Publication]]
-# Applies a command's recorded events to the read models inside its transaction (ADR 16).
-ProjectInline = Callable[[Connection, Sequence[EventEnvelope]], None]
+# Applies a command's recorded events to the read models inside its transaction (ADR 28).
+Project = Callable[[Connection, Sequence[EventEnvelope]], None]
 
 
 def no_publication(_event: EventEnvelope) -> Sequence[Publication]:
@@ -43,12 +70,11 @@ class StreamWriter:
         registry: EventRegistry,
         clock: Clock,
         publisher: Publisher = no_publication,
-        project: Callable[[tuple[int, int]], object] = lambda _cursor: None,
-        project_inline: ProjectInline | None = None,
+        project: Project | None = None,
     ) -> None:
-        """Read-your-writes (ADR 16): ``project_inline(connection, events)`` applies a command's
-        events in its transaction when given; otherwise ``project(cursor)``, after the commit,
-        returns once the read models include the event at that cursor."""
+        """Read-your-writes (ADR 28): ``project(connection, events)`` applies a command's events
+        to the read models in its transaction, and the events are stored as ``projected``.
+        Without it (a writer with no read models: tests, tools) they are left to the catch-up."""
         self._db = db
         self._store = store
         self._registry = registry
@@ -56,111 +82,144 @@ class StreamWriter:
         self._outbox = Outbox()
         self._publisher = publisher
         self._project = project
-        self._project_inline = project_inline
+
+    @overload
+    def execute(
+        self,
+        stream_id: str,
+        decide: DecideFor[R],
+        context: CommandContext,
+        *,
+        new_stream: bool = False,
+        connection: Connection | None = None,
+    ) -> Executed[R]: ...
+
+    @overload
+    def execute(
+        self,
+        stream_id: str,
+        decide: Decide,
+        context: CommandContext,
+        *,
+        new_stream: bool = False,
+        connection: Connection | None = None,
+    ) -> Executed[None]: ...
 
     def execute(
-        self, stream_id: str, decide: Decide, context: CommandContext, *, new_stream: bool = False
-    ) -> list[EventEnvelope]:
-        """Decide on the stream's history and record the outcome; raise the domain's errors as is."""
-        return self.execute_with(
-            stream_id, lambda _connection, history: decide(history), context, new_stream=new_stream
-        )
+        self,
+        stream_id: str,
+        decide: Callable[[list[DomainEvent]], Sequence[DomainEvent] | Decision[Any]],
+        context: CommandContext,
+        *,
+        new_stream: bool = False,
+        connection: Connection | None = None,
+    ) -> Executed[Any]:
+        """Decide on the stream's history and record the outcome (events, outbox rows, read
+        models) in one transaction; raise the domain's errors as is. Returns the recorded events,
+        and the decision's result when it returned a :class:`Decision`.
+
+        ``connection``: record in the caller's transaction, which commits it — a consumer's, or
+        a use case's whose decision also reads the read models or writes rows that must commit
+        with the events. ``new_stream``: the caller just made the id up, so there is no history
+        to load (a clash still conflicts)."""
+        if connection is not None:
+            return self._record(connection, stream_id, decide, context, new_stream=new_stream)
+        with self._db.transaction() as connection:
+            return self._record(connection, stream_id, decide, context, new_stream=new_stream)
+
+    def append_new_streams(
+        self,
+        streams: NewStreams,
+        context: CommandContext,
+        *,
+        skip_existing: bool = False,
+        connection: Connection | None = None,
+    ) -> list[str]:
+        """Append each stream's events as a new stream (versions 1..n), all in one transaction with
+        their outbox rows and read-model rows. Returns the ids of the streams written.
+        skip_existing: streams that already exist are left alone and left out of the result
+        (idempotent re-imports); otherwise an existing stream raises ConcurrencyConflict and nothing
+        is written. ``connection``: in the caller's transaction, which commits it (streams decided
+        from what it read, e.g. a group session's attendees)."""
+        if connection is not None:
+            return self._append_new_streams(connection, streams, context, skip_existing=skip_existing)
+        with self._db.transaction() as connection:
+            return self._append_new_streams(connection, streams, context, skip_existing=skip_existing)
 
     def execute_with(
         self, stream_id: str, decide: DecideWith, context: CommandContext, *, new_stream: bool = False
     ) -> list[EventEnvelope]:
-        """The same, for a decision that needs the transaction too (to read a read model, seal
-        personal data, or write a row that must commit with the events). ``new_stream``: the
-        caller just made the id up, so there is no history to load (a clash still conflicts)."""
+        """Deprecated (issue 20): take the decision in a transaction of the caller's, passed to
+        :meth:`execute` as ``connection``."""
         with self._db.transaction() as connection:
-            recorded = self._record(connection, stream_id, decide, context, new_stream=new_stream)
-        if recorded and self._project_inline is None:
-            self._project_safely(stream_id, recorded[-1].cursor)
-        return recorded
-
-    def append_new_streams(
-        self,
-        streams: Sequence[tuple[str, Sequence[DomainEvent]]],
-        context: CommandContext,
-        *,
-        skip_existing: bool = False,
-    ) -> list[str]:
-        """Append each stream's events as a new stream (versions 1..n), all in one transaction with
-        their outbox rows, then catch the read models up once. Returns the ids of the streams written.
-        skip_existing: streams that already exist are left alone and left out of the result
-        (idempotent re-imports); otherwise an existing stream raises ConcurrencyConflict and nothing
-        is written."""
-        return self.execute_new_streams(lambda _connection: streams, context, skip_existing=skip_existing)
-
-    def execute_new_streams(
-        self,
-        decide: Callable[[Connection], Sequence[tuple[str, Sequence[DomainEvent]]]],
-        context: CommandContext,
-        *,
-        skip_existing: bool = False,
-    ) -> list[str]:
-        """The same, for new streams decided inside the transaction (a decision that reads the
-        read models, e.g. a group session's attendees or an import's rows)."""
-        # A bulk append builds many young objects without cycles: the collector stays off meanwhile.
-        with self._db.transaction() as connection, gc_paused():
-            streams = decide(connection)
-            recorded = self._store.append_new_streams(
-                connection, streams, context, skip_existing=skip_existing, projected=self._inline
-            )
-            publications = [p for event in recorded for p in self._publisher(event)]
-            self._outbox.put(connection, publications, self._clock.now())
-            if self._project_inline is not None and recorded:
-                self._project_inline(connection, recorded)
-        if not recorded:
-            return []
-        if self._project_inline is None:
-            self._project_safely(f"{len(recorded)} new streams", max(e.cursor for e in recorded))
-        return list(dict.fromkeys(e.stream_id for e in recorded))
-
-    def _project_safely(self, stream_id: str, cursor: tuple[int, int]) -> None:
-        """Catch the read models up (read-your-writes), after the append's transaction: under
-        load one catch-up projects the events of many commands. A failing read model must not
-        fail a committed command: the background projection worker retries it."""
-        try:
-            self._project(cursor)
-        except Exception as exc:  # the events are committed; only the read model lags, and is retried
-            log.error(  # redacted: a database error's text carries the values it refused
-                "projecting after %s failed (%s); the projection worker will retry",
+            return self.execute(
                 stream_id,
-                describe(exc),
-                exc_info=redacted_exc_info(exc),
-            )
+                lambda history: decide(connection, history),
+                context,
+                new_stream=new_stream,
+                connection=connection,
+            ).events
 
     def execute_in(
         self, connection: Connection, stream_id: str, decide: Decide, context: CommandContext
     ) -> list[EventEnvelope]:
-        """The same, inside a transaction the caller owns (e.g. a consumer's)."""
-        return self._record(connection, stream_id, lambda _connection, history: decide(history), context)
+        """Deprecated (issue 20): :meth:`execute` with ``connection``."""
+        return self.execute(stream_id, decide, context, connection=connection).events
+
+    def execute_new_streams(
+        self,
+        decide: Callable[[Connection], NewStreams],
+        context: CommandContext,
+        *,
+        skip_existing: bool = False,
+    ) -> list[str]:
+        """Deprecated (issue 20): decide in a transaction of the caller's, passed to
+        :meth:`append_new_streams` as ``connection``."""
+        with self._db.transaction() as connection:
+            streams = decide(connection)
+            return self._append_new_streams(connection, streams, context, skip_existing=skip_existing)
+
+    def _append_new_streams(
+        self, connection: Connection, streams: NewStreams, context: CommandContext, *, skip_existing: bool
+    ) -> list[str]:
+        # A bulk append builds many young objects without cycles: the collector stays off meanwhile.
+        with gc_paused():
+            recorded = self._store.append_new_streams(
+                connection, streams, context, skip_existing=skip_existing, projected=self._projects
+            )
+            publications = [p for event in recorded for p in self._publisher(event)]
+            self._outbox.put(connection, publications, self._clock.now())
+            if self._project is not None and recorded:
+                self._project(connection, recorded)
+        return list(dict.fromkeys(e.stream_id for e in recorded))
 
     def _record(
         self,
         connection: Connection,
         stream_id: str,
-        decide: DecideWith,
+        decide: Callable[[list[DomainEvent]], Sequence[DomainEvent] | Decision[Any]],
         context: CommandContext,
         *,
         new_stream: bool = False,
-    ) -> list[EventEnvelope]:
+    ) -> Executed[Any]:
         history = [] if new_stream else self._store.load(connection, stream_id)
         expected = history[-1].stream_version if history else 0
-        decided = decide(
-            connection, [self._registry.decode(e.type, e.schema_version, e.payload) for e in history]
-        )
+        outcome = decide([self._registry.decode(e.type, e.schema_version, e.payload) for e in history])
+        if isinstance(outcome, Decision):
+            decided, result = outcome.events, outcome.result
+        else:
+            decided, result = outcome, None
+        projected = self._projects
         recorded = self._store.append(
-            connection, stream_id, expected, decided, context, publish=self._publisher, projected=self._inline
+            connection, stream_id, expected, decided, context, publish=self._publisher, projected=projected
         )
-        if self._project_inline is not None and recorded:
-            self._project_inline(connection, recorded)
-        return recorded
+        if self._project is not None and recorded:
+            self._project(connection, recorded)
+        return Executed(recorded, result)
 
     @property
-    def _inline(self) -> bool:
-        return self._project_inline is not None
+    def _projects(self) -> bool:
+        return self._project is not None
 
 
 def _uuid5(namespace: str, name: str) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from portal.settings import SERVICES, PortalSettings
-from portal.timing import backend_call
+from portal.timing import backend_call, call_label
 from portal.unread import UnreadCounts
 
 # A command sent again after no answer or a 503, with the same Idempotency-Key: twice more, a
@@ -112,7 +112,7 @@ class Backends:
         attempts = 1 + (RETRIES if command and files is None else 0)
         for attempt in range(1, attempts + 1):
             try:
-                with backend_call():
+                with backend_call(call_label(service, method, path)):
                     response = await self._clients[service].request(
                         method,
                         f"{self._urls[service]}{path}",
@@ -143,7 +143,8 @@ class Backends:
             "GET", f"{self._urls[service]}{path}", headers=_headers(token), params=params
         )
         try:
-            with backend_call():  # until the headers: the body streams to the browser after
+            # Until the headers: the body streams to the browser after.
+            with backend_call(call_label(service, "GET", path)):
                 response = await client.send(request, stream=True)
         except httpx.HTTPError as exc:
             raise BackendUnavailable(service, type(exc).__name__) from exc

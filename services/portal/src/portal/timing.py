@@ -8,10 +8,14 @@ calls go out together (:func:`asyncio.gather`), and three 10 ms calls made at on
 10 ms. ``app - backend`` is then the portal's own work (sessions, templates, the event loop's
 queue). A request's meter lives in a context variable, which the tasks ``gather`` makes copy:
 they all add to the one meter of their request.
+
+``slowest`` names the page's longest call (service, method, path with its ids as ``{id}``;
+never the query, which may hold a searched name): what to look at first when a page is slow.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,6 +26,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 Clock = Callable[[], float]
 HEADER = "Server-Timing"
+# A path segment that names one thing (a UUID, a number): shown as ``{id}``.
+_ID = re.compile(r"/(?:[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}|\d+)(?=/|$)")
+
+
+def call_label(service: str, method: str, path: str) -> str:
+    """What ``slowest`` says of a call: ``reporting GET /reports/org-x/2026-2027-Q3/integrity``."""
+    return f"{service} {method} {_ID.sub('/{id}', path.partition('?')[0])}"
 
 
 class BackendTime:
@@ -35,9 +46,10 @@ class BackendTime:
         self.waited = 0.0
         self._in_flight = 0
         self._busy_since = 0.0
+        self.slowest = (0.0, "")  # (seconds, call_label)
 
     @contextmanager
-    def call(self) -> Iterator[None]:
+    def call(self, label: str = "") -> Iterator[None]:
         started = self._clock()
         if self._in_flight == 0:
             self._busy_since = started
@@ -49,28 +61,35 @@ class BackendTime:
             self._in_flight -= 1
             self.calls += 1
             self.summed += ended - started
+            if ended - started > self.slowest[0]:
+                self.slowest = (ended - started, label)
             if self._in_flight == 0:
                 self.waited += ended - self._busy_since
 
     def header(self, total_seconds: float) -> str:
-        return (
+        header = (
             f"app;dur={total_seconds * 1000:.2f}, "
             f'backend;dur={self.waited * 1000:.2f};desc="{self.calls} calls, '
             f'{self.summed * 1000:.2f} ms summed"'
         )
+        seconds, label = self.slowest
+        if label:
+            header += f', slowest;dur={seconds * 1000:.2f};desc="{label.replace(chr(34), "")}"'
+        return header
 
 
 _meter: ContextVar[BackendTime | None] = ContextVar("portal_backend_time", default=None)
 
 
 @contextmanager
-def backend_call() -> Iterator[None]:
-    """Around one service call: counted in the current request's meter (none outside one)."""
+def backend_call(label: str = "") -> Iterator[None]:
+    """Around one service call (``label``: :func:`call_label`): counted in the current
+    request's meter (none outside one)."""
     meter = _meter.get()
     if meter is None:
         yield
         return
-    with meter.call():
+    with meter.call(label):
         yield
 
 

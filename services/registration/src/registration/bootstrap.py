@@ -1,21 +1,23 @@
-"""Registration's composition root: the only place that wires engines, keys, bus and handlers."""
+"""Registration's composition root: the only place that wires engines, keys, bus, handlers and
+use cases (ADR 26)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 
 from gsi_contracts import registration as contract
-from gsi_contracts import reporting
 from gsi_kernel.bus.port import Bus
 from gsi_kernel.clock import Clock
 from gsi_kernel.http.app import create_app
 from gsi_kernel.http.audit import only_fields
 from gsi_kernel.privacy.cipher import PiiCodec
 from gsi_kernel.privacy.keys import KeyStore
-from gsi_kernel.runtime import ConsumerSpec, Kernel, ServiceWiring
+from gsi_kernel.runtime import Kernel, ServiceWiring
 from registration.api import admin, changes, incidents, persons
 from registration.app.changes import MAX_DOCUMENT_BYTES, PersonChanges
 from registration.app.duplicates import DuplicatesQueue
@@ -28,6 +30,7 @@ from registration.app.registering import Registering
 from registration.app.retention import RetentionWorker
 from registration.app.rules import RuleBooks
 from registration.app.vault import PersonVault
+from registration.container import Container
 from registration.domain.registry import EVENTS
 from registration.projections import reviewers
 from registration.projections.incidents import IncidentsProjection
@@ -49,58 +52,73 @@ AUDIT_FIELDS = only_fields(
 DOCUMENT_BODY_BYTES = MAX_DOCUMENT_BYTES + 64 * 1024
 
 
-def build_kernel(
-    settings: RegistrationSettings, *, clock: Clock | None = None, bus: Bus | None = None
-) -> Kernel:
+def build(
+    settings: RegistrationSettings, *, clock: Clock | None = None, bus: Bus | None = None, **overrides: Any
+) -> Container:
+    """The kernel, registration's workers and every use case of the API, built once in
+    dependency order; ``overrides`` replace use cases by field name (a test's stand-in)."""
     master_key = settings.master_key_bytes()
-    codec = PiiCodec(KeyStore(master_key, clock=clock))
-    wiring = ServiceWiring(
+    codec = PiiCodec(KeyStore(master_key, clock=clock))  # the projection and the vault share it
+    kernel = Kernel(settings, _wiring(codec), clock=clock, bus=bus)
+    db, store, writer, clock_ = kernel.db, kernel.store, kernel.writer, kernel.clock
+    vault = PersonVault(codec, master_key)
+    rules = RuleBooks(db=db, store=store, writer=writer, clock=clock_)
+    queries = PersonQueries(db=db, store=store, clock=clock_, vault=vault)
+    privacy = Privacy(
+        db=db,
+        store=store,
+        writer=writer,
+        clock=clock_,
+        vault=vault,
+        queries=queries,
+        retention_years=settings.retention_years,
+    )
+    every = timedelta(hours=settings.retention_check_hours)
+    years = settings.retention_years
+    kernel.add_worker(
+        "retention",
+        lambda: RetentionWorker(db=db, clock=clock_, privacy=privacy, years=years, every=every),
+    )
+    # Numbers the files registered before files were numbered (after an upgrade), then rests.
+    kernel.add_worker("file-numbering", lambda: FileNumbering(db=db, writer=writer), idle_s=3600.0)
+    container = Container(
+        kernel=kernel,
+        vault=vault,
+        registering=Registering(db=db, writer=writer, clock=clock_, vault=vault, rules=rules),
+        queries=queries,
+        changes=PersonChanges(
+            db=db, store=store, writer=writer, clock=clock_, vault=vault, rules=rules, queries=queries
+        ),
+        rules=rules,
+        privacy=privacy,
+        duplicates=DuplicatesQueue(db=db, writer=writer),
+        incidents=IncidentRegister(db=db, store=store, writer=writer, clock=clock_),
+    )
+    return replace(container, **overrides) if overrides else container
+
+
+def _wiring(codec: PiiCodec) -> ServiceWiring:
+    return ServiceWiring(
         migrations=MIGRATIONS,
         registry=EVENTS,
         published_topics=[contract.TOPIC],
         publisher=publish,
         projections=[PersonsProjection(codec), RuleSetsProjection(), IncidentsProjection()],
         # Reviewers read the files of the organizations reporting assigns them (ADR 23).
-        consumers=[ConsumerSpec(reviewers.CONSUMER, [reporting.TOPIC], reviewers.HANDLERS)],
+        consumers=[reviewers.consumer()],
         reviewer_assignments=reviewers.reviewer_assignments,
     )
-    kernel = Kernel(settings, wiring, clock=clock, bus=bus)
-    kernel.extras["vault"] = PersonVault(codec, master_key)
-    return kernel
 
 
-def build_app(kernel: Kernel) -> FastAPI:
-    settings = kernel.settings
-    assert isinstance(settings, RegistrationSettings)
-    vault = kernel.extras["vault"]
-    assert isinstance(vault, PersonVault)
-    rules = RuleBooks(kernel)
-    queries = PersonQueries(kernel, vault)
-    privacy = Privacy(kernel, vault, queries, retention_years=settings.retention_years)
-    every = timedelta(hours=settings.retention_check_hours)
-    kernel.add_worker(
-        "retention", lambda: RetentionWorker(kernel, privacy, years=settings.retention_years, every=every)
-    )
-    # Numbers the files registered before files were numbered (after an upgrade), then rests.
-    kernel.add_worker("file-numbering", lambda: FileNumbering(kernel), idle_s=3600.0)
+def build_app(container: Container) -> FastAPI:
     return create_app(
-        kernel,
+        container,
         title="GSI — Inscription / Registration",
         description=(
             "Personnes immigrantes, admissibilité, doublons, consentements, vie privée (Loi 25) / "
             "Immigrant persons, eligibility, duplicates, consent, privacy (Loi 25)."
         ),
         routers=[persons.router, changes.router, admin.router, incidents.router],
-        state={
-            "vault": vault,
-            "rules": rules,
-            "queries": queries,
-            "registering": Registering(kernel, vault, rules),
-            "changes": PersonChanges(kernel, vault, rules, queries),
-            "privacy": privacy,
-            "duplicates": DuplicatesQueue(kernel),
-            "incidents": IncidentRegister(kernel),
-        },
         body_limits={"/persons/{person_id}/documents": DOCUMENT_BODY_BYTES},
         audit_details=AUDIT_FIELDS,
     )

@@ -3,17 +3,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 
-from gsi_contracts import interventions, registration
 from gsi_contracts import reporting as contract
 from gsi_kernel.bus.port import Bus
 from gsi_kernel.clock import Clock
 from gsi_kernel.envelope import EventEnvelope
 from gsi_kernel.http.app import create_app
-from gsi_kernel.runtime import ConsumerSpec, Kernel, ServiceWiring
+from gsi_kernel.runtime import Kernel, ServiceWiring
 from gsi_kernel.store.outbox import Publication
 from reporting.api import agreements, calendar, control, exports, organizations, reports, targets
 from reporting.app.calendar import Calendars
@@ -30,10 +31,11 @@ from reporting.app.registry_agreements import Agreements
 from reporting.app.registry_publication import publish_registry
 from reporting.app.targets import Performance
 from reporting.app.verification import Verifier
+from reporting.container import Container
 from reporting.domain.registry import EVENTS
 from reporting.projections import interventions as interventions_projection
-from reporting.projections import performance, regionalization
 from reporting.projections import persons as persons_projection
+from reporting.projections import regionalization
 from reporting.projections import registry as registry_projection
 from reporting.projections.reports import ReportsProjection
 from reporting.settings import ReportingSettings
@@ -45,35 +47,51 @@ def publish_all(event: EventEnvelope) -> list[Publication]:
     return [*publish(event), *publish_registry(event)]
 
 
-def build_kernel(
-    settings: ReportingSettings, *, clock: Clock | None = None, bus: Bus | None = None
-) -> Kernel:
-    wiring = ServiceWiring(
+def build(
+    settings: ReportingSettings, *, clock: Clock | None = None, bus: Bus | None = None, **overrides: Any
+) -> Container:
+    """The kernel and every use case of the API, built once in dependency order; ``overrides``
+    replace use cases by field name (a test's stand-in)."""
+    kernel = Kernel(settings, _wiring(), clock=clock, bus=bus)
+    db, writer, clock_ = kernel.db, kernel.writer, kernel.clock
+    program = settings.program
+    verifier = Verifier(Knowledge(program=program))
+    container = Container(
+        kernel=kernel,
+        reports=Reports(writer=writer, db=db, clock=clock_, verifier=verifier, program=program),
+        report_queries=ReportQueries(db=db, clock=clock_, program=program),
+        report_audit=Audit(db=db, store=kernel.store, clock=clock_, verifier=verifier),
+        report_lists=ReportLists(db=db, clock=clock_, program=program),
+        calendars=Calendars(writer=writer, db=db),
+        organizations=Organizations(writer=writer, db=db),
+        agreements=Agreements(writer=writer, db=db),
+        performance=Performance(db),
+        program_indicators=ProgramIndicators(db),
+        exports=AcceptedReportsExport(db),
+    )
+    return replace(container, **overrides) if overrides else container
+
+
+def _wiring() -> ServiceWiring:
+    return ServiceWiring(
         migrations=MIGRATIONS,
         registry=EVENTS,
         published_topics=[contract.TOPIC],
         publisher=publish_all,
         projections=[ReportsProjection(), registry_projection.RegistryProjection()],
         consumers=[
-            ConsumerSpec(
-                interventions_projection.CONSUMER, [interventions.TOPIC], interventions_projection.HANDLERS
-            ),
-            ConsumerSpec(persons_projection.CONSUMER, [registration.TOPIC], persons_projection.HANDLERS),
-            ConsumerSpec(performance.CONSUMER, [interventions.TOPIC], performance.HANDLERS),
-            ConsumerSpec(regionalization.CONSUMER, [interventions.TOPIC], regionalization.HANDLERS),
+            interventions_projection.consumer(),
+            persons_projection.consumer(),
+            regionalization.consumer(),
         ],
         # A reviewer's organizations: the registry's own assignments, on each request (ADR 23).
         reviewer_assignments=registry_projection.reviewer_assignments,
     )
-    return Kernel(settings, wiring, clock=clock, bus=bus)
 
 
-def build_app(kernel: Kernel) -> FastAPI:
-    settings = kernel.settings
-    assert isinstance(settings, ReportingSettings)
-    verifier = Verifier(Knowledge(program=settings.program))
+def build_app(container: Container) -> FastAPI:
     return create_app(
-        kernel,
+        container,
         title="GSI — Reddition de comptes / Reporting",
         description=(
             "Rapports trimestriels (vérification, soumission, contrôle, verrouillage), calendrier, "
@@ -92,16 +110,4 @@ def build_app(kernel: Kernel) -> FastAPI:
             exports.router,
             exports.indicators_router,
         ],
-        state={
-            "reports": Reports(kernel, verifier, program=settings.program),
-            "exports": AcceptedReportsExport(kernel),
-            "program_indicators": ProgramIndicators(kernel),
-            "report_queries": ReportQueries(kernel, program=settings.program),
-            "report_audit": Audit(kernel, verifier),
-            "report_lists": ReportLists(kernel, program=settings.program),
-            "calendars": Calendars(kernel),
-            "organizations": Organizations(kernel),
-            "agreements": Agreements(kernel),
-            "performance": Performance(kernel),
-        },
     )

@@ -1,14 +1,14 @@
 from __future__ import annotations
 
 from gsi_kernel.cli import app_factory_for, run_service
-from reporting.bootstrap import MIGRATIONS, build_app, build_kernel
+from reporting.bootstrap import MIGRATIONS, build, build_app
 from reporting.settings import ReportingSettings
 
-app_factory = app_factory_for(ReportingSettings, build_kernel, build_app)
+app_factory = app_factory_for(ReportingSettings, build, build_app)
 
 
 def main() -> None:
-    run_service(ReportingSettings, MIGRATIONS, build_kernel, build_app)
+    run_service(ReportingSettings, MIGRATIONS, build, build_app)
 
 
 if __name__ == "__main__":

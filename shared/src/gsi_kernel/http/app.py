@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any, Literal, TypeVar
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from opentelemetry.trace import Tracer
@@ -32,8 +32,9 @@ from gsi_kernel.http.limits import (
     route_limits,
 )
 from gsi_kernel.http.parked import parked_router
+from gsi_kernel.http.threads import WritersWait
 from gsi_kernel.http.tracing import TracingMiddleware
-from gsi_kernel.runtime import Kernel
+from gsi_kernel.runtime import Kernel, ServiceContainer
 from gsi_kernel.settings import ServiceSettings
 
 PUBLIC_PATHS = frozenset({"/health", "/ready", "/dev/token", "/.well-known/jwks.json"})
@@ -59,35 +60,62 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 T = TypeVar("T")
 
 
-def from_app_state(name: str, kind: type[T]) -> Callable[[Request], Awaitable[T]]:
-    """A dependency returning what the composition root put in ``app.state.<name>`` (async: a
-    lookup needs no thread of the pool)."""
+C = TypeVar("C", bound=ServiceContainer)
 
-    async def get(request: Request) -> T:
-        value = getattr(request.app.state, name)
+
+def container_of(kind: type[C]) -> Callable[[Request], Awaitable[C]]:
+    """The dependency a service's ``api/deps.py`` builds its own from: the container its
+    composition root built (``bootstrap.build``), checked once to be of the service's type."""
+
+    async def get(request: Request) -> C:
+        value = request.app.state.container
         assert isinstance(value, kind)
         return value
 
     return get
 
 
+def from_container(kind: type[C], pick: Callable[[C], T]) -> Callable[[Request], Awaitable[T]]:
+    """A route's dependency on one part of the service's container (async: a lookup needs no
+    thread)."""
+    container = container_of(kind)
+
+    async def get(request: Request) -> T:
+        return pick(await container(request))
+
+    return get
+
+
+def parts_of(kind: type[C]) -> Callable[[Callable[[C], Any]], Any]:
+    """What a service's ``api/deps.py`` declares its dependencies with: ``_of =
+    parts_of(Container)``, then ``RegisteringDep = Annotated[Registering, _of(lambda c:
+    c.registering)]`` (the lambda is checked against the container's fields)."""
+
+    def part(pick: Callable[[C], Any]) -> Any:
+        return Depends(from_container(kind, pick))
+
+    return part
+
+
 def create_app(
-    kernel: Kernel,
+    container: ServiceContainer,
     *,
     title: str,
     description: str,
     routers: Sequence[APIRouter],
-    state: Mapping[str, object] | None = None,
     version: str = "0.1.0",
     body_limits: Mapping[str, int] | None = None,
     audit_details: AuditDetails | None = None,
 ) -> FastAPI:
-    """The service's app; ``state`` is what its routers read through :func:`from_app_state`.
+    """The service's app over its ``container`` (``bootstrap.build``: the kernel and the use
+    cases), which its ``api/deps.py`` reads through :func:`from_container`.
 
     ``body_limits``: a route's own body limit in bytes, by path template (``{"/imports": n}``),
     instead of ``max_body_bytes`` (or ``upload_max_bytes`` for a route that receives a file).
     ``audit_details``: what of each event's payload ``GET /audit`` shows; by default all of it,
     and only the ``reason`` for a service that holds personal data."""
+
+    kernel = container.kernel
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -115,8 +143,7 @@ def create_app(
     app.state.kernel = kernel
     app.state.verifier = kernel.verifier
     app.state.reviewers = kernel.reviewers
-    for name, value in (state or {}).items():
-        setattr(app.state, name, value)
+    app.state.container = container
     install_error_handlers(app)
     app.include_router(_health_router(kernel))
     if kernel.dev_issuer is not None:
@@ -131,6 +158,8 @@ def create_app(
         app.include_router(router)
     document_idempotency(app, public_paths=PUBLIC_PATHS)
     add_edge_middleware(app, settings, body_limits or {}, tracer=kernel.telemetry.tracer)
+    # Outermost: every middleware and route knows where a short command runs (ADR 29).
+    app.add_middleware(WritersWait, serialised=kernel.db.serialises_writers)
     return app
 
 

@@ -23,6 +23,7 @@ from gsi_kernel.errors import InvalidInput
 from gsi_kernel.fields import Line
 from gsi_kernel.http.pagination import Page, Pagination
 from gsi_kernel.http.security import Admin, authenticated_router
+from gsi_kernel.http.threads import run_short
 from gsi_kernel.store.database import Database
 from gsi_kernel.store.queries import fetch_page
 from gsi_kernel.store.tables import events
@@ -129,7 +130,7 @@ def audit_router(db: Database, details: AuditDetails) -> APIRouter:
     router = authenticated_router(tags=["audit"])
 
     @router.get("/audit", response_model=Page[AuditEntry])
-    def audit(
+    async def audit(
         _admin: Admin,
         page: Pagination,
         actor: Annotated[Line | None, Query(max_length=200, description="Auteur / Actor")] = None,
@@ -158,7 +159,9 @@ def audit_router(db: Database, details: AuditDetails) -> APIRouter:
                 "The period is empty: 'from' must come before 'to'.",
                 details={"from": where.since.isoformat(), "to": where.until.isoformat()},
             )
-        entries, total = read_audit(db, where, details, offset=page.offset, limit=page.limit)
+        entries, total = await run_short(
+            lambda: read_audit(db, where, details, offset=page.offset, limit=page.limit)
+        )
         return Page(items=entries, total=total, offset=page.offset, limit=page.limit)
 
     return router

@@ -100,7 +100,7 @@ class IdempotencyMiddleware:
         key_hash = _digest(caller(scope), key)
         fingerprint = _digest(scope["method"], scope["path"], scope.get("query_string", b""), body)
         try:
-            outcome = await run_short(lambda: self._reserve(db, key_hash, fingerprint), db=db)
+            outcome = await run_short(lambda: self._reserve(db, key_hash, fingerprint))
         except Exception as exc:
             if not database_unavailable(exc):
                 raise
@@ -165,7 +165,7 @@ class IdempotencyMiddleware:
                     store.record(connection, claim, answer)
 
         try:
-            await run_short(record, db=db)
+            await run_short(record)
         except Exception as exc:  # the client has its answer; the key's lease runs out by itself
             log.warning(
                 "keeping an idempotent answer failed (%s)", describe(exc), exc_info=redacted_exc_info(exc)

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from gsi_kernel.fields import Lines, ProjectionName
 from gsi_kernel.http.pagination import Page, Pagination
 from gsi_kernel.http.security import Admin, authenticated_router
+from gsi_kernel.http.threads import run_short
 from gsi_kernel.parking import ParkedEvent, list_parked
 from gsi_kernel.projections import ProjectionRunner
 from gsi_kernel.store.database import Database
@@ -35,7 +36,7 @@ def parked_router(db: Database, runner: ProjectionRunner) -> APIRouter:
     router = authenticated_router(tags=["administration"])
 
     @router.get("/admin/parked-events", response_model=Page[ParkedEvent])
-    def parked_events(
+    async def parked_events(
         _admin: Admin,
         page: Pagination,
         projection: Annotated[
@@ -45,22 +46,24 @@ def parked_router(db: Database, runner: ProjectionRunner) -> APIRouter:
     ) -> Page[ParkedEvent]:
         """Événements mis de côté par une projection, non réglés d'abord / Events a projection
         parked, unresolved first."""
-        with db.transaction() as connection:
-            items, total = list_parked(
-                connection, projection=projection, offset=page.offset, limit=page.limit
-            )
+
+        def listed() -> tuple[list[ParkedEvent], int]:
+            with db.transaction() as connection:
+                return list_parked(connection, projection=projection, offset=page.offset, limit=page.limit)
+
+        items, total = await run_short(listed)
         return Page(items=items, total=total, offset=page.offset, limit=page.limit)
 
     @router.post("/admin/parked-events/{parked_id}/retry", response_model=ParkedEvent)
-    def retry(admin: Admin, parked_id: ParkedId) -> ParkedEvent:
+    async def retry(admin: Admin, parked_id: ParkedId) -> ParkedEvent:
         """Réappliquer l'événement à sa projection (409 s'il échoue encore) / Apply the event to
         its projection again (409 if it still fails)."""
-        return runner.retry_parked(parked_id, admin.user_id)
+        return await run_short(lambda: runner.retry_parked(parked_id, admin.user_id))
 
     @router.post("/admin/parked-events/{parked_id}/skip", response_model=ParkedEvent)
-    def skip(admin: Admin, parked_id: ParkedId, request: SkipRequest) -> ParkedEvent:
+    async def skip(admin: Admin, parked_id: ParkedId, request: SkipRequest) -> ParkedEvent:
         """Laisser l'événement hors de sa projection, avec un motif / Leave the event out of its
         projection, with a reason."""
-        return runner.skip_parked(parked_id, admin.user_id, request.reason)
+        return await run_short(lambda: runner.skip_parked(parked_id, admin.user_id, request.reason))
 
     return router

@@ -1,18 +1,18 @@
-"""Where a blocking command runs: off the event loop, in the request's context, or — a short
-one — on the event loop itself.
+"""Where a route's work runs: every route is ``async def`` and hands its work to one of two
+functions (ADR 29).
 
-- :func:`in_thread`: the hop FastAPI makes for a plain ``def`` endpoint, minus anyio's per-call
-  bookkeeping (limiter, cancel scope), which showed in the profile of a registration (ADR 10).
-  The context travels with it: the request's span stays the parent of what the command traces.
-- :func:`run_short`: for a short command that never waits on another request — a few
-  statements on one stream, its read models written in its own transaction (ADR 16), no
-  read-your-writes polling — on the event loop. Handing it to a thread cost more than it saves:
-  under load the GIL then changes hands at every wait on PostgreSQL, between the loop and a
-  dozen command threads (measured on declarations at 200/s: p99 ~370 ms in threads, ~25 ms on
-  the loop, and a third less CPU in the kernel, ADR 10). The loop waits for PostgreSQL
-  meanwhile; the service's other processes serve. Where writers wait for each other (SQLite:
-  one at a time, and an import's transaction lasts seconds) it still goes to a thread, so that
-  the loop never waits for another writer.
+- :func:`run_short`: a short command or read — a few statements, its read models written in
+  its own transaction (ADR 28), nothing to wait for once it commits — runs on the event loop.
+  Handing it to a thread cost more than it saves: under load the GIL then changes hands at every
+  wait on PostgreSQL, between the loop and a dozen command threads (ADR 25's A/B: the p99 at a
+  fixed rate below saturation). The loop waits for PostgreSQL meanwhile; the service's other
+  processes serve. Where writers wait for each other (SQLite: one at a time, and an import's
+  transaction lasts seconds) it goes to a thread instead, so that the loop never waits for
+  another writer: :class:`WritersWait`, installed by ``create_app``, says which for the request.
+- :func:`in_thread`: long work — an import, a bulk export, a file parsed — in the command
+  threads, in the request's context (the request's span stays the parent of what it traces),
+  minus anyio's per-call bookkeeping (limiter, cancel scope), which showed in the profile of a
+  registration (ADR 10).
 """
 
 from __future__ import annotations
@@ -23,22 +23,41 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-from gsi_kernel.store.database import Database
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 T = TypeVar("T")
 
 _COMMANDS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="command")
+# Whether this request's database makes writers wait for each other (set by WritersWait).
+_WRITERS_WAIT: contextvars.ContextVar[bool] = contextvars.ContextVar("gsi_writers_wait", default=False)
 
 
-async def run_short(command: Callable[[], T], *, db: Database) -> T:
+async def run_short(command: Callable[[], T]) -> T:
     """Run a short blocking ``command`` on the event loop, or in a thread on a database whose
     writers wait for each other (see the module's note)."""
-    if db.serialises_writers:
+    if _WRITERS_WAIT.get():
         return await in_thread(command)
     return command()
 
 
 async def in_thread(command: Callable[[], T]) -> T:
-    """Run a blocking ``command`` in the command threads, in this request's context."""
+    """Run a long blocking ``command`` in the command threads, in this request's context."""
     context = contextvars.copy_context()
     return await asyncio.get_running_loop().run_in_executor(_COMMANDS, context.run, command)
+
+
+class WritersWait:
+    """Tells :func:`run_short`, for each request, whether the service's database makes writers
+    wait for each other (``Database.serialises_writers``): outermost, so that every middleware
+    and route of the app sees it."""
+
+    def __init__(self, app: ASGIApp, *, serialised: bool) -> None:
+        self._app = app
+        self._serialised = serialised
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        token = _WRITERS_WAIT.set(self._serialised)
+        try:
+            await self._app(scope, receive, send)
+        finally:
+            _WRITERS_WAIT.reset(token)

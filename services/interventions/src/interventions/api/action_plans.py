@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import Depends, Query, status
+from fastapi import Query, status
 
 from gsi_kernel.fields import Line
-from gsi_kernel.http.app import from_app_state
 from gsi_kernel.http.context import context_for
 from gsi_kernel.http.pagination import Page, Pagination
 from gsi_kernel.http.policy import own_organization
 from gsi_kernel.http.security import OrgUser, Reader, authenticated_router
+from gsi_kernel.http.threads import run_short
+from interventions.api.deps import PlansDep
 from interventions.api.plan_schemas import (
     ActionPlanSummary,
     ActionPlanView,
@@ -28,16 +29,14 @@ from interventions.api.plan_schemas import (
     UpdateObjectiveRequest,
     UpdatePlannedServiceRequest,
 )
-from interventions.app.action_plans import ActionPlans, PlanInput, ServiceInput
+from interventions.app.action_plans import PlanInput, ServiceInput
 from interventions.domain.action_plan import UpdateObjective, UpdatePlannedService
 
 router = authenticated_router(prefix="/action-plans", tags=["plans d'action / action plans"])
 
-PlansDep = Annotated[ActionPlans, Depends(from_app_state("action_plans", ActionPlans))]
-
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=PlanCreated)
-def open_plan(body: OpenActionPlanRequest, principal: OrgUser, plans: PlansDep) -> PlanCreated:
+async def open_plan(body: OpenActionPlanRequest, principal: OrgUser, plans: PlansDep) -> PlanCreated:
     """Ouvrir un plan d'action (un seul actif par personne) / Open an action plan (one active per person)."""
     data = PlanInput(
         person_id=body.person_id,
@@ -46,18 +45,20 @@ def open_plan(body: OpenActionPlanRequest, principal: OrgUser, plans: PlansDep) 
         objectives=tuple(body.objectives),
         services=tuple(ServiceInput(s.code, s.planned_on, s.note) for s in body.planned_services),
     )
-    plan_id = plans.open(data, organization_id=own_organization(principal), context=context_for(principal))
+    plan_id = await run_short(
+        lambda: plans.open(data, organization_id=own_organization(principal), context=context_for(principal))
+    )
     return PlanCreated(plan_id=plan_id)
 
 
 @router.get("/{plan_id}", response_model=ActionPlanView)
-def get_plan(plan_id: Line, principal: Reader, plans: PlansDep) -> ActionPlanView:
+async def get_plan(plan_id: Line, principal: Reader, plans: PlansDep) -> ActionPlanView:
     """Un plan d'action et l'historique de ses changements / An action plan and its history of changes."""
-    return ActionPlanView.of(plans.get(plan_id, principal))
+    return await run_short(lambda: ActionPlanView.of(plans.get(plan_id, principal)))
 
 
 @router.get("", response_model=Page[ActionPlanSummary])
-def list_plans(
+async def list_plans(
     principal: Reader,
     plans: PlansDep,
     page: Pagination,
@@ -65,90 +66,102 @@ def list_plans(
     status_: Annotated[Literal["active", "closed"] | None, Query(alias="status")] = None,
 ) -> Page[ActionPlanSummary]:
     """Plans d'action visibles pour l'utilisateur / Action plans visible to the user."""
-    rows, total = plans.search(
-        principal, person_id=person_id, status=status_, offset=page.offset, limit=page.limit
+    rows, total = await run_short(
+        lambda: plans.search(
+            principal, person_id=person_id, status=status_, offset=page.offset, limit=page.limit
+        )
     )
     items = [ActionPlanSummary.of(r) for r in rows]
     return Page(items=items, total=total, offset=page.offset, limit=page.limit)
 
 
 @router.post("/{plan_id}/objectives", status_code=status.HTTP_201_CREATED, response_model=ObjectiveCreated)
-def add_objective(
+async def add_objective(
     plan_id: Line, body: AddObjectiveRequest, principal: OrgUser, plans: PlansDep
 ) -> ObjectiveCreated:
     """Ajouter un objectif / Add an objective."""
-    objective_id = plans.add_objective(
-        plan_id,
-        body.text,
-        body.reason,
-        organization_id=own_organization(principal),
-        context=context_for(principal),
+    objective_id = await run_short(
+        lambda: plans.add_objective(
+            plan_id,
+            body.text,
+            body.reason,
+            organization_id=own_organization(principal),
+            context=context_for(principal),
+        )
     )
     return ObjectiveCreated(objective_id=objective_id)
 
 
 @router.patch("/{plan_id}/objectives/{objective_id}", status_code=status.HTTP_204_NO_CONTENT)
-def update_objective(
+async def update_objective(
     plan_id: Line, objective_id: Line, body: UpdateObjectiveRequest, principal: OrgUser, plans: PlansDep
 ) -> None:
     """Modifier un objectif, avec un motif / Change an objective, with a reason."""
     command = UpdateObjective(own_organization(principal), objective_id, body.reason, body.text, body.status)
-    plans.update_objective(plan_id, command, context=context_for(principal))
+    await run_short(lambda: plans.update_objective(plan_id, command, context=context_for(principal)))
 
 
 @router.post(
     "/{plan_id}/planned-services", status_code=status.HTTP_201_CREATED, response_model=PlannedServiceCreated
 )
-def add_planned_service(
+async def add_planned_service(
     plan_id: Line, body: AddPlannedServiceRequest, principal: OrgUser, plans: PlansDep
 ) -> PlannedServiceCreated:
     """Prévoir un service / Plan a service."""
     service = ServiceInput(body.code, body.planned_on, body.note)
-    service_id = plans.add_planned_service(
-        plan_id,
-        service,
-        body.reason,
-        organization_id=own_organization(principal),
-        context=context_for(principal),
+    service_id = await run_short(
+        lambda: plans.add_planned_service(
+            plan_id,
+            service,
+            body.reason,
+            organization_id=own_organization(principal),
+            context=context_for(principal),
+        )
     )
     return PlannedServiceCreated(service_id=service_id)
 
 
 @router.patch("/{plan_id}/planned-services/{service_id}", status_code=status.HTTP_204_NO_CONTENT)
-def update_planned_service(
+async def update_planned_service(
     plan_id: Line, service_id: Line, body: UpdatePlannedServiceRequest, principal: OrgUser, plans: PlansDep
 ) -> None:
     """Modifier un service prévu, avec un motif / Change a planned service, with a reason."""
     command = UpdatePlannedService(
         own_organization(principal), service_id, body.reason, body.planned_on, body.note, body.status
     )
-    plans.update_planned_service(plan_id, command, context=context_for(principal))
+    await run_short(lambda: plans.update_planned_service(plan_id, command, context=context_for(principal)))
 
 
 @router.post("/{plan_id}/follow-ups", status_code=status.HTTP_201_CREATED, response_model=FollowUpCreated)
-def record_follow_up(
+async def record_follow_up(
     plan_id: Line, body: FollowUpRequest, principal: OrgUser, plans: PlansDep
 ) -> FollowUpCreated:
     """Consigner un suivi / Record a follow-up."""
-    follow_up_id = plans.record_follow_up(
-        plan_id,
-        body.held_on,
-        body.note,
-        body.staff_member,
-        organization_id=own_organization(principal),
-        context=context_for(principal),
+    follow_up_id = await run_short(
+        lambda: plans.record_follow_up(
+            plan_id,
+            body.held_on,
+            body.note,
+            body.staff_member,
+            organization_id=own_organization(principal),
+            context=context_for(principal),
+        )
     )
     return FollowUpCreated(follow_up_id=follow_up_id)
 
 
 @router.post("/{plan_id}/close", status_code=status.HTTP_204_NO_CONTENT)
-def close_plan(plan_id: Line, body: CloseActionPlanRequest, principal: OrgUser, plans: PlansDep) -> None:
+async def close_plan(
+    plan_id: Line, body: CloseActionPlanRequest, principal: OrgUser, plans: PlansDep
+) -> None:
     """Fermer le plan, avec le résultat et le motif / Close the plan, with its outcome and reason."""
-    plans.close(
-        plan_id,
-        body.closed_on,
-        body.outcome,
-        body.reason,
-        organization_id=own_organization(principal),
-        context=context_for(principal),
+    await run_short(
+        lambda: plans.close(
+            plan_id,
+            body.closed_on,
+            body.outcome,
+            body.reason,
+            organization_id=own_organization(principal),
+            context=context_for(principal),
+        )
     )

@@ -6,19 +6,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import Body, Depends, Path, Query, status
+from fastapi import Body, Path, Query, status
 from pydantic import BaseModel
 
 from gsi_kernel.document_changes import VersionChanges
 from gsi_kernel.fields import Document, Line, Lines, label
-from gsi_kernel.http.app import from_app_state
 from gsi_kernel.http.context import context_for
 from gsi_kernel.http.security import Admin, Reader, authenticated_router
-from interventions.app.catalogue import CatalogueAdmin
+from gsi_kernel.http.threads import run_short
+from interventions.api.deps import CatalogueDep
 
 router = authenticated_router(prefix="/catalogue", tags=["catalogue"])
 
-CatalogueDep = Annotated[CatalogueAdmin, Depends(from_app_state("catalogue", CatalogueAdmin))]
 CatalogueDocument = Annotated[Document, Body(description="Document du catalogue (format gsi_conformity)")]
 CatalogueVersionNumber = Annotated[
     Line, Path(examples=["2020.1"], json_schema_extra=label("Version", "Version"))
@@ -39,34 +38,36 @@ class CatalogueVersion(BaseModel):
 
 
 @router.get("")
-def catalogue_in_force(_principal: Reader, catalogue: CatalogueDep, on: date | None = None) -> dict[str, Any]:
+async def catalogue_in_force(
+    _principal: Reader, catalogue: CatalogueDep, on: date | None = None
+) -> dict[str, Any]:
     """Le catalogue en vigueur à une date (aujourd'hui par défaut) / The catalogue in force on a date."""
-    return catalogue.in_force(on)
+    return await run_short(lambda: catalogue.in_force(on))
 
 
 @router.get("/versions")
-def catalogue_versions(_principal: Reader, catalogue: CatalogueDep) -> list[dict[str, Any]]:
+async def catalogue_versions(_principal: Reader, catalogue: CatalogueDep) -> list[dict[str, Any]]:
     """Toutes les versions publiées / Every published version."""
-    return catalogue.versions()
+    return await run_short(lambda: catalogue.versions())
 
 
 @router.get("/history", response_model=list[CatalogueVersion])
-def catalogue_history(_admin: Admin, catalogue: CatalogueDep) -> list[dict[str, Any]]:
+async def catalogue_history(_admin: Admin, catalogue: CatalogueDep) -> list[dict[str, Any]]:
     """Les versions avec qui les a publiées, quand et pourquoi / The versions with who published
     them, when and why."""
-    return catalogue.history()
+    return await run_short(lambda: catalogue.history())
 
 
 @router.get("/versions/{catalogue_version}")
-def catalogue_version_document(
+async def catalogue_version_document(
     catalogue_version: CatalogueVersionNumber, _principal: Reader, catalogue: CatalogueDep
 ) -> dict[str, Any]:
     """Le document d'une version / One version's document."""
-    return catalogue.document(catalogue_version)
+    return await run_short(lambda: catalogue.document(catalogue_version))
 
 
 @router.get("/versions/{catalogue_version}/changes", response_model=VersionChanges)
-def compare_catalogues(
+async def compare_catalogues(
     catalogue_version: CatalogueVersionNumber,
     _admin: Admin,
     catalogue: CatalogueDep,
@@ -76,23 +77,27 @@ def compare_catalogues(
 ) -> dict[str, Any]:
     """Ce qui change d'une version (against) à une autre / What changes from one version
     (against) to another."""
-    return catalogue.compare(against, catalogue_version)
+    return await run_short(lambda: catalogue.compare(against, catalogue_version))
 
 
 @router.post("/preview", response_model=VersionChanges)
-def preview_catalogue(_admin: Admin, catalogue: CatalogueDep, document: CatalogueDocument) -> dict[str, Any]:
+async def preview_catalogue(
+    _admin: Admin, catalogue: CatalogueDep, document: CatalogueDocument
+) -> dict[str, Any]:
     """Aperçu sans rien publier : la version proposée, validée comme à la publication (mêmes
     refus 409/422), comparée à la version en vigueur à sa date d'effet — codes ajoutés, retirés
     ou modifiés / Dry run, nothing published: the proposed version, checked as publishing would
     (same 409/422 refusals), against the version in force on its effective date — codes added,
     removed or changed."""
-    return catalogue.preview(document)
+    return await run_short(lambda: catalogue.preview(document))
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-def publish_catalogue(
+async def publish_catalogue(
     principal: Admin, catalogue: CatalogueDep, document: CatalogueDocument, reason: PublishReason = None
 ) -> dict[str, Any]:
     """Publier une nouvelle version (en vigueur au plus tôt demain) / Publish a new version
     (in force from tomorrow at the earliest)."""
-    return catalogue.publish(document, context=context_for(principal), reason=reason or "")
+    return await run_short(
+        lambda: catalogue.publish(document, context=context_for(principal), reason=reason or "")
+    )

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import Depends
 from pydantic import BaseModel
 
-from gsi_kernel.http.app import from_app_state
 from gsi_kernel.http.policy import own_organization
 from gsi_kernel.http.security import OrgUser, authenticated_router
 from gsi_kernel.http.threads import run_short
+from interventions.api.deps import ChecksDep
 from interventions.api.schemas import DeclareBody, FlagView
-from interventions.app.declaration_checks import DeclarationChecks
 
 router = authenticated_router(prefix="/interventions", tags=["interventions"])
-
-ChecksDep = Annotated[DeclarationChecks, Depends(from_app_state("declaration_checks", DeclarationChecks))]
 
 
 class DeclarationCheck(BaseModel):
@@ -36,9 +32,7 @@ async def check_declaration(body: DeclareBody, principal: OrgUser, checks: Check
     declaration's very refusal (same status, same code)."""
     organization = own_organization(principal)
     details = body.to_details()
-    found = await run_short(
-        lambda: checks.flags(body.person_id, details, organization_id=organization), db=checks.db
-    )
+    found = await run_short(lambda: checks.flags(body.person_id, details, organization_id=organization))
     flags = [FlagView(**f.model_dump()) for f in found]
     return DeclarationCheck(
         outcome="flagged" if flags else "clean",

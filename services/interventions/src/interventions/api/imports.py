@@ -5,26 +5,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import Depends, File, Form, Query, Response, status
+from fastapi import File, Form, Query, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from starlette.concurrency import run_in_threadpool
 
 from gsi_kernel.fields import Line
-from gsi_kernel.http.app import from_app_state
 from gsi_kernel.http.context import context_for
 from gsi_kernel.http.pagination import Page, Pagination
 from gsi_kernel.http.policy import own_organization
 from gsi_kernel.http.security import OrgUser, Reader, authenticated_router
+from gsi_kernel.http.threads import in_thread, run_short
 from gsi_kernel.http.uploads import Upload
-from interventions.app.import_history import ImportHistory
-from interventions.app.imports import Imports
+from interventions.api.deps import HistoryDep, ImportsDep
 from interventions.domain.imports import ImportMode
 
 router = authenticated_router(prefix="/imports", tags=["imports"])
 
-ImportsDep = Annotated[Imports, Depends(from_app_state("imports", Imports))]
-HistoryDep = Annotated[ImportHistory, Depends(from_app_state("import_history", ImportHistory))]
 FormatQuery = Annotated[Literal["csv", "xlsx"], Query(description="csv ou xlsx / csv or xlsx")]
 _MEDIA = {
     "csv": "text/csv; charset=utf-8",
@@ -56,12 +52,14 @@ class ImportView(BaseModel):
 
 
 @router.get("/template", response_class=Response)
-def import_template(_principal: Reader, imports: ImportsDep, format: FormatQuery = "xlsx") -> Response:
+async def import_template(_principal: Reader, imports: ImportsDep, format: FormatQuery = "xlsx") -> Response:
     """Le gabarit à remplir / The template to fill in."""
-    return Response(
-        imports.template(format),
-        media_type=_MEDIA[format],
-        headers={"Content-Disposition": f'attachment; filename="gabarit-interventions.{format}"'},
+    return await in_thread(
+        lambda: Response(
+            imports.template(format),
+            media_type=_MEDIA[format],
+            headers={"Content-Disposition": f'attachment; filename="gabarit-interventions.{format}"'},
+        )
     )
 
 
@@ -77,21 +75,17 @@ async def start_import(
     """Importer un fichier ; suivre l'avancement sur /imports/{id} / Import a file; follow its progress."""
     organization = own_organization(principal)
     content = await file.read(imports.limits.max_bytes + 1)  # one byte more tells "too large"
-    import_id, new = await run_in_threadpool(
-        imports.start,
-        file.filename or "import",
-        content,
-        mode=mode,
-        organization_id=organization,
-        context=context_for(principal),
+    name, context = file.filename or "import", context_for(principal)
+    import_id, new = await in_thread(
+        lambda: imports.start(name, content, mode=mode, organization_id=organization, context=context)
     )
     return ImportStarted(import_id=import_id, new=new)
 
 
 @router.get("/{import_id}", response_model=ImportView)
-def get_import(import_id: Line, principal: Reader, imports: ImportsDep) -> ImportView:
+async def get_import(import_id: Line, principal: Reader, imports: ImportsDep) -> ImportView:
     """Avancement et résultat d'une importation / An import's progress and outcome."""
-    return ImportView.model_validate(imports.get(import_id, principal))
+    return await run_short(lambda: ImportView.model_validate(imports.get(import_id, principal)))
 
 
 class ImportErrorView(BaseModel):
@@ -104,7 +98,7 @@ class ImportErrorView(BaseModel):
 
 
 @router.get("", response_model=Page[ImportView])
-def list_imports(
+async def list_imports(
     principal: Reader,
     history: HistoryDep,
     page: Pagination,
@@ -113,7 +107,9 @@ def list_imports(
     ] = None,
 ) -> Page[ImportView]:
     """Les importations, les plus récentes d'abord / Imports, newest first."""
-    rows, total = history.imports(principal, status=status_, offset=page.offset, limit=page.limit)
+    rows, total = await run_short(
+        lambda: history.imports(principal, status=status_, offset=page.offset, limit=page.limit)
+    )
     items = [ImportView.model_validate(r) for r in rows]
     return Page(items=items, total=total, offset=page.offset, limit=page.limit)
 
@@ -123,7 +119,7 @@ def list_imports(
     response_class=Response,
     responses={200: {"model": Page[ImportErrorView], "content": {media: {} for media in _MEDIA.values()}}},
 )
-def import_errors(
+async def import_errors(
     import_id: Line,
     principal: Reader,
     imports: ImportsDep,
@@ -139,12 +135,15 @@ def import_errors(
     """Le fichier des erreurs (ligne, colonne, code, message), ou une page de ses lignes en JSON
     / The error file (row, column, code, message), or a page of its rows as JSON."""
     if format == "json":
-        rows, total = history.errors(import_id, principal, offset=page.offset, limit=page.limit)
+        rows, total = await run_short(
+            lambda: history.errors(import_id, principal, offset=page.offset, limit=page.limit)
+        )
         items = [ImportErrorView.model_validate(r) for r in rows]
         body = Page[ImportErrorView](items=items, total=total, offset=page.offset, limit=page.limit)
         return JSONResponse(body.model_dump(mode="json"))
+    report = await in_thread(lambda: imports.error_report(import_id, principal, format))  # a whole file
     return Response(
-        imports.error_report(import_id, principal, format),
+        report,
         media_type=_MEDIA[format],
         headers={"Content-Disposition": f'attachment; filename="erreurs-{import_id}.{format}"'},
     )

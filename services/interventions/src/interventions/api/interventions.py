@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import Depends, Query, status
+from fastapi import Query, status
 
 from gsi_kernel.fields import CheckCode, InterventionCode, Line, Quarter
-from gsi_kernel.http.app import from_app_state
 from gsi_kernel.http.context import context_for
 from gsi_kernel.http.pagination import Page, Pagination
 from gsi_kernel.http.policy import own_organization
 from gsi_kernel.http.security import OrgUser, Reader, authenticated_router
 from gsi_kernel.http.threads import run_short
+from interventions.api.deps import InterventionsDep, QueriesDep
 from interventions.api.schemas import (
     CorrectBody,
     DeclareBody,
@@ -24,15 +24,9 @@ from interventions.api.schemas import (
     QuarterSummary,
     ReasonBody,
 )
-from interventions.app.interventions import Interventions
-from interventions.app.queries import InterventionFilters, InterventionQueries
+from interventions.app.queries import InterventionFilters
 
 router = authenticated_router(prefix="/interventions", tags=["interventions"])
-
-InterventionsDep = Annotated[Interventions, Depends(from_app_state("interventions", Interventions))]
-QueriesDep = Annotated[
-    InterventionQueries, Depends(from_app_state("intervention_queries", InterventionQueries))
-]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=DeclaredView)
@@ -45,14 +39,13 @@ async def declare_intervention(
     intervention_id, flags = await run_short(  # one person, one stream, read models inline
         lambda: handlers.declare(
             body.person_id, body.to_details(), organization_id=organization, context=context
-        ),
-        db=handlers.db,
+        )
     )
     return DeclaredView(intervention_id=intervention_id, flags=[FlagView(**f.model_dump()) for f in flags])
 
 
 @router.get("/summary", response_model=QuarterSummary)
-def quarter_summary(
+async def quarter_summary(
     principal: Reader,
     queries: QueriesDep,
     quarter: Annotated[Quarter, Query(description="ex. 2026-2027-Q3")],
@@ -60,19 +53,25 @@ def quarter_summary(
     """Les interventions actives du trimestre visibles pour l'utilisateur, et combien portent une
     erreur ou un avertissement, en un appel / The quarter's active interventions visible to the
     user, and how many carry an error or a warning, in one call."""
-    return QuarterSummary.model_validate(queries.summary(principal, quarter))
+    return await run_short(lambda: QuarterSummary.model_validate(queries.summary(principal, quarter)))
 
 
 @router.get("/{intervention_id}", response_model=InterventionDetail)
-def get_intervention(intervention_id: Line, principal: Reader, queries: QueriesDep) -> InterventionDetail:
+async def get_intervention(
+    intervention_id: Line, principal: Reader, queries: QueriesDep
+) -> InterventionDetail:
     """Une intervention et ses signalements / One intervention and its flags."""
-    return InterventionDetail.model_validate(queries.get(intervention_id, principal))
+    return await run_short(lambda: InterventionDetail.model_validate(queries.get(intervention_id, principal)))
 
 
 @router.get("/{intervention_id}/history", response_model=list[HistoryEntry])
-def intervention_history(intervention_id: Line, principal: Reader, queries: QueriesDep) -> list[HistoryEntry]:
+async def intervention_history(
+    intervention_id: Line, principal: Reader, queries: QueriesDep
+) -> list[HistoryEntry]:
     """Toutes les versions : quoi, qui, quand, pourquoi / Every version: what, who, when, why."""
-    return [HistoryEntry.model_validate(e) for e in queries.history(intervention_id, principal)]
+    return await run_short(
+        lambda: [HistoryEntry.model_validate(e) for e in queries.history(intervention_id, principal)]
+    )
 
 
 @router.post("/{intervention_id}/corrections", status_code=status.HTTP_204_NO_CONTENT)
@@ -83,8 +82,7 @@ async def correct_intervention(
     own_organization(principal)
     details, context = body.details.to_details(), context_for(principal)
     await run_short(  # one stream, read models inline: as short as a declaration
-        lambda: handlers.correct(intervention_id, details, reason=body.reason, context=context),
-        db=handlers.db,
+        lambda: handlers.correct(intervention_id, details, reason=body.reason, context=context)
     )
 
 
@@ -95,9 +93,7 @@ async def cancel_intervention(
     """Annuler une intervention, avec un motif / Cancel an intervention, with a reason."""
     own_organization(principal)
     context = context_for(principal)
-    await run_short(
-        lambda: handlers.cancel(intervention_id, reason=body.reason, context=context), db=handlers.db
-    )
+    await run_short(lambda: handlers.cancel(intervention_id, reason=body.reason, context=context))
 
 
 Sort = Literal[
@@ -107,7 +103,7 @@ Sort = Literal[
 
 
 @router.get("", response_model=Page[InterventionDetail])
-def list_interventions(
+async def list_interventions(
     principal: Reader,
     queries: QueriesDep,
     page: Pagination,
@@ -141,6 +137,8 @@ def list_interventions(
         date_from,
         date_to,
     )
-    rows, total = queries.list(principal, filters, offset=page.offset, limit=page.limit, sort=sort)
+    rows, total = await run_short(
+        lambda: queries.list(principal, filters, offset=page.offset, limit=page.limit, sort=sort)
+    )
     items = [InterventionDetail.model_validate(r) for r in rows]
     return Page(items=items, total=total, offset=page.offset, limit=page.limit)

@@ -4,23 +4,21 @@ the ministry's decision."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import Depends, status
+from fastapi import status
 from pydantic import BaseModel, ConfigDict, Field
 
 from gsi_kernel.fields import Line, Lines, MaybeLines, Quarter, label
-from gsi_kernel.http.app import from_app_state
 from gsi_kernel.http.context import context_for
 from gsi_kernel.http.pagination import Page, Pagination
 from gsi_kernel.http.policy import own_organization
 from gsi_kernel.http.security import Ministry, OrgUser, Reader, authenticated_router
+from gsi_kernel.http.threads import run_short
+from interventions.api.deps import ExceptionsDep
 from interventions.api.schemas import Created, ReasonBody
-from interventions.app.lock_exceptions import LockExceptions
 
 router = authenticated_router(prefix="/lock-exceptions", tags=["lock exceptions"])
-
-ExceptionsDep = Annotated[LockExceptions, Depends(from_app_state("lock_exceptions", LockExceptions))]
 
 
 class RequestBody(BaseModel):
@@ -69,58 +67,70 @@ class LockExceptionView(BaseModel):
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=Created)
-def request_exception(body: RequestBody, principal: OrgUser, exceptions: ExceptionsDep) -> Created:
+async def request_exception(body: RequestBody, principal: OrgUser, exceptions: ExceptionsDep) -> Created:
     """Demander une exception au verrouillage / Request a lock exception."""
-    exception_id = exceptions.request(
-        body.quarter,
-        reason=body.reason,
-        intervention_ids=body.intervention_ids,
-        organization_id=own_organization(principal),
-        context=context_for(principal),
+    exception_id = await run_short(
+        lambda: exceptions.request(
+            body.quarter,
+            reason=body.reason,
+            intervention_ids=body.intervention_ids,
+            organization_id=own_organization(principal),
+            context=context_for(principal),
+        )
     )
     return Created(id=exception_id)
 
 
 @router.get("/{exception_id}", response_model=LockExceptionView)
-def get_exception(exception_id: Line, principal: Reader, exceptions: ExceptionsDep) -> LockExceptionView:
+async def get_exception(
+    exception_id: Line, principal: Reader, exceptions: ExceptionsDep
+) -> LockExceptionView:
     """Une demande d'exception / One lock exception."""
-    return LockExceptionView.model_validate(exceptions.get(exception_id, principal))
+    return await run_short(lambda: LockExceptionView.model_validate(exceptions.get(exception_id, principal)))
 
 
 @router.get("", response_model=Page[LockExceptionView])
-def list_exceptions(
+async def list_exceptions(
     principal: Reader,
     exceptions: ExceptionsDep,
     page: Pagination,
     status: Literal["requested", "granted", "refused"] | None = None,
 ) -> Page[LockExceptionView]:
     """Demandes d'exception visibles / Visible lock exceptions."""
-    rows, total = exceptions.list(principal, status=status, offset=page.offset, limit=page.limit)
+    rows, total = await run_short(
+        lambda: exceptions.list(principal, status=status, offset=page.offset, limit=page.limit)
+    )
     items = [LockExceptionView.model_validate(r) for r in rows]
     return Page(items=items, total=total, offset=page.offset, limit=page.limit)
 
 
 @router.post("/{exception_id}/grant", response_model=LockExceptionView)
-def grant_exception(
+async def grant_exception(
     exception_id: Line, body: GrantBody, principal: Ministry, exceptions: ExceptionsDep
 ) -> LockExceptionView:
     """Accorder l'exception jusqu'à une date ; la demande telle qu'elle est désormais / Grant the
     exception until a date; the exception as it now stands."""
-    exceptions.grant(
-        exception_id,
-        valid_until=body.valid_until,
-        reason=body.reason,
-        principal=principal,
-        context=context_for(principal),
+    await run_short(
+        lambda: exceptions.grant(
+            exception_id,
+            valid_until=body.valid_until,
+            reason=body.reason,
+            principal=principal,
+            context=context_for(principal),
+        )
     )
-    return LockExceptionView.model_validate(exceptions.get(exception_id, principal))
+    return await run_short(lambda: LockExceptionView.model_validate(exceptions.get(exception_id, principal)))
 
 
 @router.post("/{exception_id}/refusal", response_model=LockExceptionView)
-def refuse_exception(
+async def refuse_exception(
     exception_id: Line, body: ReasonBody, principal: Ministry, exceptions: ExceptionsDep
 ) -> LockExceptionView:
     """Refuser l'exception, avec un motif ; la demande telle qu'elle est désormais / Refuse the
     exception, with a reason; the exception as it now stands."""
-    exceptions.refuse(exception_id, reason=body.reason, principal=principal, context=context_for(principal))
-    return LockExceptionView.model_validate(exceptions.get(exception_id, principal))
+    await run_short(
+        lambda: exceptions.refuse(
+            exception_id, reason=body.reason, principal=principal, context=context_for(principal)
+        )
+    )
+    return await run_short(lambda: LockExceptionView.model_validate(exceptions.get(exception_id, principal)))

@@ -5,25 +5,22 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from fastapi import Depends, Query, status
+from fastapi import Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from gsi_kernel.fields import Line, MaybeLines, Region, label
-from gsi_kernel.http.app import from_app_state
 from gsi_kernel.http.context import context_for
 from gsi_kernel.http.pagination import Page, Pagination
 from gsi_kernel.http.policy import own_organization
 from gsi_kernel.http.security import OrgUser, Reader, authenticated_router
-from interventions.app.regionalization import RegionalizationFollowUps
+from gsi_kernel.http.threads import run_short
+from interventions.api.deps import FollowUpsDep
 from interventions.domain.regionalization import CHECKPOINT_MONTHS, CheckpointOutcome
 
 router = authenticated_router(
     prefix="/regionalization-follow-ups", tags=["suivis de régionalisation / regionalization follow-ups"]
 )
 
-FollowUpsDep = Annotated[
-    RegionalizationFollowUps, Depends(from_app_state("regionalization", RegionalizationFollowUps))
-]
 
 _REGION = "Région administrative du Québec, 01 à 17"
 _RECORDED_ON = label("Date du contact", "Contact date")
@@ -120,44 +117,50 @@ class DueCheckpointView(BaseModel):
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=FollowUpCreated)
-def open_follow_up(
+async def open_follow_up(
     body: OpenFollowUpRequest, principal: OrgUser, follow_ups: FollowUpsDep
 ) -> FollowUpCreated:
     """Ouvrir un suivi de régionalisation (jalons à 3, 6 et 12 mois) / Open a regionalization
     follow-up (checkpoints at 3, 6 and 12 months)."""
-    follow_up_id = follow_ups.open(
-        body.person_id,
-        body.destination_region,
-        body.opened_on,
-        organization_id=own_organization(principal),
-        context=context_for(principal),
+    follow_up_id = await run_short(
+        lambda: follow_ups.open(
+            body.person_id,
+            body.destination_region,
+            body.opened_on,
+            organization_id=own_organization(principal),
+            context=context_for(principal),
+        )
     )
     return FollowUpCreated(follow_up_id=follow_up_id)
 
 
 @router.get("/due", response_model=Page[DueCheckpointView])
-def due_checkpoints(
+async def due_checkpoints(
     principal: Reader,
     follow_ups: FollowUpsDep,
     page: Pagination,
     before: Annotated[date, Query(description="Échus avant cette date / Due before this date")],
 ) -> Page[DueCheckpointView]:
     """Jalons échus sans résultat consigné / Checkpoints due with no outcome recorded yet."""
-    rows, total = follow_ups.due(principal, before=before, offset=page.offset, limit=page.limit)
+    rows, total = await run_short(
+        lambda: follow_ups.due(principal, before=before, offset=page.offset, limit=page.limit)
+    )
     items = [DueCheckpointView.model_validate(r) for r in rows]
     return Page(items=items, total=total, offset=page.offset, limit=page.limit)
 
 
 @router.get("/{follow_up_id}", response_model=RegionalizationFollowUpView)
-def get_follow_up(
+async def get_follow_up(
     follow_up_id: Line, principal: Reader, follow_ups: FollowUpsDep
 ) -> RegionalizationFollowUpView:
     """Un suivi et ses jalons / A follow-up and its checkpoints."""
-    return RegionalizationFollowUpView.model_validate(follow_ups.get(follow_up_id, principal))
+    return await run_short(
+        lambda: RegionalizationFollowUpView.model_validate(follow_ups.get(follow_up_id, principal))
+    )
 
 
 @router.get("", response_model=Page[FollowUpSummary])
-def list_follow_ups(
+async def list_follow_ups(
     principal: Reader,
     follow_ups: FollowUpsDep,
     page: Pagination,
@@ -165,25 +168,29 @@ def list_follow_ups(
     status_: Annotated[Literal["open", "complete"] | None, Query(alias="status")] = None,
 ) -> Page[FollowUpSummary]:
     """Suivis visibles pour l'utilisateur / Follow-ups visible to the user."""
-    rows, total = follow_ups.search(
-        principal, person_id=person_id, status=status_, offset=page.offset, limit=page.limit
+    rows, total = await run_short(
+        lambda: follow_ups.search(
+            principal, person_id=person_id, status=status_, offset=page.offset, limit=page.limit
+        )
     )
     items = [FollowUpSummary.model_validate(r) for r in rows]
     return Page(items=items, total=total, offset=page.offset, limit=page.limit)
 
 
 @router.post("/{follow_up_id}/checkpoints", status_code=status.HTTP_204_NO_CONTENT)
-def record_checkpoint(
+async def record_checkpoint(
     follow_up_id: Line, body: RecordCheckpointRequest, principal: OrgUser, follow_ups: FollowUpsDep
 ) -> None:
     """Consigner le résultat d'un jalon / Record a checkpoint's outcome."""
-    follow_ups.record_checkpoint(
-        follow_up_id,
-        months=body.months,
-        outcome=body.outcome,
-        recorded_on=body.recorded_on,
-        new_region=body.new_region,
-        note=body.note,
-        organization_id=own_organization(principal),
-        context=context_for(principal),
+    await run_short(
+        lambda: follow_ups.record_checkpoint(
+            follow_up_id,
+            months=body.months,
+            outcome=body.outcome,
+            recorded_on=body.recorded_on,
+            new_region=body.new_region,
+            note=body.note,
+            organization_id=own_organization(principal),
+            context=context_for(principal),
+        )
     )

@@ -12,13 +12,15 @@ from typing import Any
 from sqlalchemy import Connection, delete, select
 
 from gsi_kernel.auth import Principal, may_read_organization
-from gsi_kernel.clock import montreal_date
+from gsi_kernel.clock import Clock, montreal_date
 from gsi_kernel.envelope import CommandContext
 from gsi_kernel.errors import InvalidInput, NotFound
 from gsi_kernel.events import DomainEvent
-from gsi_kernel.runtime import Kernel
 from gsi_kernel.store.backend import backend_of
+from gsi_kernel.store.database import Database
+from gsi_kernel.store.event_store import EventStore
 from gsi_kernel.store.queries import fetch_one, fetch_page, scoped_to_principal
+from gsi_kernel.writer import StreamWriter
 from interventions.domain import action_plan as plan
 from interventions.domain.registry import EVENTS
 from interventions.projections.plans import PLAN_STREAM, action_plan_claims, action_plans
@@ -64,8 +66,11 @@ class PlanDetail:
 
 
 class ActionPlans:
-    def __init__(self, kernel: Kernel) -> None:
-        self._kernel = kernel
+    def __init__(self, *, db: Database, store: EventStore, writer: StreamWriter, clock: Clock) -> None:
+        self._db = db
+        self._store = store
+        self._writer = writer
+        self._clock = clock
 
     def open(self, data: PlanInput, *, organization_id: str, context: CommandContext) -> str:
         """Open a plan for a person the organization registered; return its id."""
@@ -86,7 +91,7 @@ class ActionPlans:
             holder = _claim(connection, organization_id, data.person_id, plan_id)
             return plan.open_plan(history, command, active_plan_id=holder)
 
-        self._kernel.writer.execute_with(_stream(plan_id), decide, context, new_stream=True)
+        self._writer.execute_with(_stream(plan_id), decide, context, new_stream=True)
         return plan_id
 
     def add_objective(
@@ -157,12 +162,12 @@ class ActionPlans:
             connection.execute(delete(action_plan_claims).where(action_plan_claims.c.plan_id == plan_id))
             return closed
 
-        self._kernel.writer.execute_with(_stream(plan_id), decide, context)
+        self._writer.execute_with(_stream(plan_id), decide, context)
 
     def get(self, plan_id: str, principal: Principal) -> PlanDetail:
         """The plan folded from its stream, with every change: who, when, what."""
-        with self._kernel.db.transaction() as connection:
-            recorded = self._kernel.store.load(connection, _stream(plan_id))
+        with self._db.transaction() as connection:
+            recorded = self._store.load(connection, _stream(plan_id))
         state = plan.fold([EVENTS.decode(e.type, e.schema_version, e.payload) for e in recorded])
         if state is None or not may_read_organization(principal, state.organization_id):
             raise NotFound("plan.not_found", "Plan d'action introuvable.", "Action plan not found.")
@@ -187,14 +192,14 @@ class ActionPlans:
         if status is not None:
             query = query.where(action_plans.c.status == status)
         order = (action_plans.c.opened_on.desc(), action_plans.c.plan_id)
-        return fetch_page(self._kernel.db, query, *order, offset=offset, limit=limit)
+        return fetch_page(self._db, query, *order, offset=offset, limit=limit)
 
     def _execute(self, plan_id: str, decide: Decision, context: CommandContext) -> None:
-        self._kernel.writer.execute(_stream(plan_id), decide, context)
+        self._writer.execute(_stream(plan_id), decide, context)
 
     def _known_person(self, person_id: str, organization_id: str) -> None:
         query = select(known_persons.c.organization_id).where(known_persons.c.person_id == person_id)
-        row = fetch_one(self._kernel.db, query)
+        row = fetch_one(self._db, query)
         # Another organization's person is reported exactly like an unknown one: no leak.
         if row is None or row["organization_id"] != organization_id:
             raise InvalidInput(
@@ -205,7 +210,7 @@ class ActionPlans:
             )
 
     def _today(self) -> date:
-        return montreal_date(self._kernel.clock.now())
+        return montreal_date(self._clock.now())
 
 
 def _claim(connection: Connection, organization_id: str, person_id: str, plan_id: str) -> str | None:

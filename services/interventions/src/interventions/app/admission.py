@@ -8,9 +8,8 @@ from datetime import date
 
 from sqlalchemy import Connection
 
-from gsi_kernel.clock import montreal_date
+from gsi_kernel.clock import Clock, montreal_date
 from gsi_kernel.fiscal import FiscalQuarter
-from gsi_kernel.runtime import Kernel
 from gsi_kernel.store.prepared import prefetch
 from interventions.app.checking import Candidate, Checker, declaration_reads
 from interventions.app.knowledge import Knowledge
@@ -22,14 +21,14 @@ class Admission:
     """What every write is decided with: the person on file, the facts the aggregate's hard
     errors need, the refusals asked before the checks, and the checks of what passes them."""
 
-    def __init__(self, kernel: Kernel, knowledge: Knowledge, checker: Checker, *, program: str) -> None:
-        self._kernel = kernel
+    def __init__(self, *, clock: Clock, knowledge: Knowledge, checker: Checker, program: str) -> None:
+        self._clock = clock
         self.knowledge = knowledge
         self.checker = checker
         self._program = program
 
     def today(self) -> date:
-        return montreal_date(self._kernel.clock.now())
+        return montreal_date(self._clock.now())
 
     def read_ahead(
         self, connection: Connection, organization_id: str, person_id: str, details: Details

@@ -14,7 +14,9 @@ from gsi_kernel.document_changes import compare
 from gsi_kernel.envelope import CommandContext
 from gsi_kernel.errors import InvalidInput
 from gsi_kernel.events import DomainEvent
-from gsi_kernel.runtime import Kernel
+from gsi_kernel.store.database import Database
+from gsi_kernel.store.event_store import EventStore
+from gsi_kernel.writer import StreamWriter
 from interventions.app.admission import Admission
 from interventions.domain import catalogue
 from interventions.projections.tables import interventions
@@ -26,8 +28,12 @@ IN_USE_DAYS = 365
 
 
 class CatalogueAdmin:
-    def __init__(self, kernel: Kernel, admission: Admission, *, program: str) -> None:
-        self._kernel = kernel
+    def __init__(
+        self, *, db: Database, store: EventStore, writer: StreamWriter, admission: Admission, program: str
+    ) -> None:
+        self._db = db
+        self._store = store
+        self._writer = writer
         self._admission = admission
         self._program = program
 
@@ -36,8 +42,8 @@ class CatalogueAdmin:
 
     def history(self) -> list[dict[str, Any]]:
         """Every version with who published it, when and why (a shipped version: no one)."""
-        with self._kernel.db.transaction() as connection:
-            recorded = self._kernel.store.load(connection, catalogue.stream_id(self._program))
+        with self._db.transaction() as connection:
+            recorded = self._store.load(connection, catalogue.stream_id(self._program))
         published = {
             e.payload["version"]: {
                 "published_at": e.recorded_at,
@@ -62,7 +68,7 @@ class CatalogueAdmin:
 
     def in_force(self, day: date | None) -> dict[str, Any]:
         today = self._admission.today()
-        with self._kernel.db.transaction() as connection:
+        with self._db.transaction() as connection:
             book = self._admission.knowledge.catalogue_book(connection, today)
         return book.for_date(self._program, day or today).to_document()
 
@@ -95,7 +101,7 @@ class CatalogueAdmin:
             .where(interventions.c.status == "active")
             .group_by(interventions.c.code)
         )
-        with self._kernel.db.transaction() as connection:
+        with self._db.transaction() as connection:
             counted = {str(code): int(n) for code, n in connection.execute(query)}
         return {code: counted.get(code, 0) for code in codes}
 
@@ -112,12 +118,12 @@ class CatalogueAdmin:
             book = gate.knowledge.catalogue_book(connection, today)
             return catalogue.publish(history, book=book, catalogue=new, today=today, reason=reason)
 
-        self._kernel.writer.execute_with(catalogue.stream_id(new.program), decide, context)
+        self._writer.execute_with(catalogue.stream_id(new.program), decide, context)
         gate.knowledge.forget_books()
         return new.to_document()
 
     def _book(self) -> CatalogueBook:
-        with self._kernel.db.transaction() as connection:
+        with self._db.transaction() as connection:
             return self._admission.knowledge.catalogue_book(connection, self._admission.today())
 
 

@@ -13,17 +13,16 @@ from __future__ import annotations
 
 import uuid
 
-from gsi_kernel.runtime import Kernel
+from gsi_kernel.store.database import Database
 from interventions.app.admission import Admission
 from interventions.app.checking import Candidate
 from interventions.domain.intervention import Details, Flag
 
 
 class DeclarationChecks:
-    def __init__(self, kernel: Kernel, admission: Admission) -> None:
-        self._kernel = kernel
+    def __init__(self, *, db: Database, admission: Admission) -> None:
+        self.db = db
         self._admission = admission
-        self.db = kernel.db
 
     def flags(self, person_id: str, details: Details, *, organization_id: str) -> tuple[Flag, ...]:
         """The flags declaring ``details`` for the person would record now; what would refuse

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from gsi_kernel.auth import Principal
-from gsi_kernel.runtime import Kernel
+from gsi_kernel.store.database import Database
 from gsi_kernel.store.queries import fetch_page, scoped_to_principal
 from interventions.app.imports import Imports
 from interventions.projections.tables import import_errors
@@ -16,8 +16,8 @@ from interventions.projections.tables import imports as import_jobs
 
 
 class ImportHistory:
-    def __init__(self, kernel: Kernel, imports: Imports) -> None:
-        self._kernel = kernel
+    def __init__(self, *, db: Database, imports: Imports) -> None:
+        self._db = db
         self._imports = imports
 
     def imports(
@@ -28,7 +28,7 @@ class ImportHistory:
         if status is not None:
             query = query.where(import_jobs.c.status == status)
         order = (import_jobs.c.started_at.desc(), import_jobs.c.import_id)
-        return fetch_page(self._kernel.db, query, *order, offset=offset, limit=limit)
+        return fetch_page(self._db, query, *order, offset=offset, limit=limit)
 
     def errors(
         self, import_id: str, principal: Principal, *, offset: int, limit: int
@@ -36,4 +36,4 @@ class ImportHistory:
         """A page of the import's errors in file order (the import must be readable)."""
         self._imports.get(import_id, principal)
         query = select(import_errors).where(import_errors.c.import_id == import_id)
-        return fetch_page(self._kernel.db, query, import_errors.c.seq, offset=offset, limit=limit)
+        return fetch_page(self._db, query, import_errors.c.seq, offset=offset, limit=limit)

@@ -22,10 +22,12 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from gsi_kernel.auth import Principal, may_read_organization
+from gsi_kernel.clock import Clock
 from gsi_kernel.envelope import CommandContext
 from gsi_kernel.errors import GsiError, NotFound
 from gsi_kernel.events import DomainEvent
-from gsi_kernel.runtime import Kernel
+from gsi_kernel.store.database import Database
+from gsi_kernel.writer import StreamWriter
 from interventions.app.admission import Admission
 from interventions.app.checking import Candidate
 from interventions.app.import_files import ImportFiles, ImportRow, ParsedFile, RowError
@@ -58,9 +60,19 @@ class _Job:
 
 class Imports:
     def __init__(
-        self, kernel: Kernel, admission: Admission, *, files: ImportFiles, limits: Limits, executor: Executor
+        self,
+        *,
+        db: Database,
+        writer: StreamWriter,
+        clock: Clock,
+        admission: Admission,
+        files: ImportFiles,
+        limits: Limits,
+        executor: Executor,
     ) -> None:
-        self._kernel = kernel
+        self._db = db
+        self._writer = writer
+        self._clock = clock
         self._admission = admission
         self._files = files
         self.limits = limits
@@ -81,13 +93,13 @@ class Imports:
         parsed = self._files.parse(
             file_name, content, max_bytes=self.limits.max_bytes, max_rows=self.limits.max_rows
         )
-        with self._kernel.db.transaction() as connection:
+        with self._db.transaction() as connection:
             if mode is not ImportMode.DRY_RUN:
                 previous = _completed_import(connection, organization_id, parsed.sha256, mode)
                 if previous is not None:
                     return previous, False
             job = _Job(str(uuid.uuid4()), organization_id, file_name[:300], mode, parsed, context)
-            connection.execute(insert(import_jobs).values(**_new_job_row(job, self._kernel.clock.now())))
+            connection.execute(insert(import_jobs).values(**_new_job_row(job, self._clock.now())))
         self._executor.submit(self._run_safely, job)
         return job.import_id, True
 
@@ -100,7 +112,7 @@ class Imports:
         return self._files.error_report(self.errors(import_id, principal), format)
 
     def get(self, import_id: str, principal: Principal) -> dict[str, Any]:
-        with self._kernel.db.transaction() as connection:
+        with self._db.transaction() as connection:
             row = connection.execute(select(import_jobs).where(import_jobs.c.import_id == import_id)).first()
         if row is None or not may_read_organization(principal, row.organization_id):
             raise NotFound("import.not_found", "Importation introuvable.", "Import not found.")
@@ -108,7 +120,7 @@ class Imports:
 
     def errors(self, import_id: str, principal: Principal) -> list[RowError]:
         self.get(import_id, principal)
-        with self._kernel.db.transaction() as connection:
+        with self._db.transaction() as connection:
             rows = connection.execute(
                 select(import_errors)
                 .where(import_errors.c.import_id == import_id)
@@ -149,10 +161,10 @@ class Imports:
                 total_rows=parsed.total_rows,
                 **counts,
             )
-            self._kernel.writer.execute(
+            self._writer.execute(
                 imports.stream_id(job.import_id), lambda _history: [completed], job.context, new_stream=True
             )
-        self._update(job.import_id, status="done", finished_at=self._kernel.clock.now(), **counts)
+        self._update(job.import_id, status="done", finished_at=self._clock.now(), **counts)
 
     def _validate(self, job: _Job) -> tuple[list[_Accepted], list[RowError]]:
         """Every row through the hard errors of a declaration; the valid ones as candidates,
@@ -168,7 +180,7 @@ class Imports:
         rows = job.parsed.rows
         for start in range(0, len(rows), CHUNK_ROWS):
             chunk = rows[start : start + CHUNK_ROWS]
-            with self._kernel.db.transaction() as connection:
+            with self._db.transaction() as connection:
                 persons = gate.knowledge.persons(connection, (r.person_id for r in chunk))
                 refuse = _RowGate(gate, connection, job.organization_id)
                 for row in chunk:
@@ -185,13 +197,13 @@ class Imports:
         """Check the accepted rows together (they count against each other and against what is
         already declared), then write them; return how many were new."""
         gate = self._admission
-        with self._kernel.db.transaction() as connection:
+        with self._db.transaction() as connection:
             checked = gate.checker.check(connection, [c for c, _ in accepted], today=gate.today())
         streams = [_declared(c, checked[c.intervention_id], facts, job.import_id) for c, facts in accepted]
         chunks = [streams] if job.mode is ImportMode.ALL_OR_NOTHING else list(_chunked(streams, CHUNK_ROWS))
         created = 0
         for chunk in chunks:
-            created += len(self._kernel.writer.append_new_streams(chunk, job.context, skip_existing=True))
+            created += len(self._writer.append_new_streams(chunk, job.context, skip_existing=True))
             self._update(job.import_id, created=created)
         return created
 
@@ -200,11 +212,11 @@ class Imports:
             {"import_id": import_id, "seq": seq, **_error_columns(e)} for seq, e in enumerate(errors, start=1)
         ]
         if rows:
-            with self._kernel.db.transaction() as connection:
+            with self._db.transaction() as connection:
                 connection.execute(insert(import_errors), rows)
 
     def _update(self, import_id: str, **values: Any) -> None:
-        with self._kernel.db.transaction() as connection:
+        with self._db.transaction() as connection:
             connection.execute(
                 update(import_jobs).where(import_jobs.c.import_id == import_id).values(**values)
             )

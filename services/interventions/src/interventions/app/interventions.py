@@ -11,7 +11,8 @@ from sqlalchemy import Connection
 
 from gsi_kernel.envelope import CommandContext
 from gsi_kernel.events import DomainEvent
-from gsi_kernel.runtime import Kernel
+from gsi_kernel.store.database import Database
+from gsi_kernel.writer import StreamWriter
 from interventions.app.admission import Admission
 from interventions.app.checking import Candidate
 from interventions.domain import intervention
@@ -23,10 +24,10 @@ def stream_id(intervention_id: str) -> str:
 
 
 class Interventions:
-    def __init__(self, kernel: Kernel, admission: Admission) -> None:
-        self._kernel = kernel
+    def __init__(self, *, db: Database, writer: StreamWriter, admission: Admission) -> None:
+        self.db = db  # the route asks it where a command runs (run_short)
+        self._writer = writer
         self._admission = admission
-        self.db = kernel.db
 
     def declare(
         self, person_id: str, details: Details, *, organization_id: str, context: CommandContext
@@ -54,7 +55,7 @@ class Interventions:
             )
             return intervention.declare(history, command)
 
-        self._kernel.writer.execute_with(stream_id(intervention_id), decide, context, new_stream=True)
+        self._writer.execute_with(stream_id(intervention_id), decide, context, new_stream=True)
         return intervention_id, verdict[-1].flags
 
     def correct(
@@ -80,7 +81,7 @@ class Interventions:
             )
             return intervention.correct(history, command)
 
-        self._kernel.writer.execute_with(stream_id(intervention_id), decide, context)
+        self._writer.execute_with(stream_id(intervention_id), decide, context)
 
     def cancel(self, intervention_id: str, *, reason: str, context: CommandContext) -> None:
         """Cancel the intervention (it stays in its history, out of every count)."""
@@ -91,7 +92,7 @@ class Interventions:
             locks = gate.locks(connection, state.organization_id, state.details.service_date)
             return intervention.cancel(history, intervention.CancelIntervention(reason, gate.today(), locks))
 
-        self._kernel.writer.execute_with(stream_id(intervention_id), decide, context)
+        self._writer.execute_with(stream_id(intervention_id), decide, context)
 
 
 def _owned(history: list[DomainEvent], context: CommandContext) -> intervention.Intervention:

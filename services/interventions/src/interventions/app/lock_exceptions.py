@@ -15,8 +15,9 @@ from gsi_kernel.envelope import CommandContext
 from gsi_kernel.errors import Forbidden, NotFound
 from gsi_kernel.events import DomainEvent
 from gsi_kernel.fiscal import FiscalQuarter
-from gsi_kernel.runtime import Kernel
+from gsi_kernel.store.database import Database
 from gsi_kernel.store.queries import fetch_one, fetch_page, scoped_to_principal
+from gsi_kernel.writer import StreamWriter
 from interventions.app.admission import Admission
 from interventions.domain import lock_exception
 from interventions.domain.lock_exception import covers
@@ -28,8 +29,9 @@ def stream_id(exception_id: str) -> str:
 
 
 class LockExceptions:
-    def __init__(self, kernel: Kernel, admission: Admission) -> None:
-        self._kernel = kernel
+    def __init__(self, *, db: Database, writer: StreamWriter, admission: Admission) -> None:
+        self._db = db
+        self._writer = writer
         self._admission = admission
 
     def request(
@@ -56,7 +58,7 @@ class LockExceptions:
                 quarter_locked=_is_locked(connection, organization_id, quarter),
             )
 
-        self._kernel.writer.execute_with(stream_id(exception_id), decide, context, new_stream=True)
+        self._writer.execute_with(stream_id(exception_id), decide, context, new_stream=True)
         return exception_id
 
     def grant(
@@ -70,7 +72,7 @@ class LockExceptions:
     ) -> None:
         self._may_decide(exception_id, principal)
         today = self._admission.today()
-        self._kernel.writer.execute(
+        self._writer.execute(
             stream_id(exception_id),
             lambda history: lock_exception.grant(
                 history, valid_until=valid_until, today=today, reason=reason
@@ -82,13 +84,13 @@ class LockExceptions:
         self, exception_id: str, *, reason: str, principal: Principal, context: CommandContext
     ) -> None:
         self._may_decide(exception_id, principal)
-        self._kernel.writer.execute(
+        self._writer.execute(
             stream_id(exception_id), lambda history: lock_exception.refuse(history, reason=reason), context
         )
 
     def get(self, exception_id: str, principal: Principal) -> dict[str, Any]:
         row = fetch_one(
-            self._kernel.db, select(lock_exceptions).where(lock_exceptions.c.exception_id == exception_id)
+            self._db, select(lock_exceptions).where(lock_exceptions.c.exception_id == exception_id)
         )
         if row is None or not may_read_organization(principal, row["organization_id"]):
             raise NotFound(
@@ -103,7 +105,7 @@ class LockExceptions:
         if status is not None:
             query = query.where(lock_exceptions.c.status == status)
         order = (lock_exceptions.c.requested_at.desc(), lock_exceptions.c.exception_id)
-        rows, total = fetch_page(self._kernel.db, query, *order, offset=offset, limit=limit)
+        rows, total = fetch_page(self._db, query, *order, offset=offset, limit=limit)
         today = self._admission.today()
         return [_with_state(r, today) for r in rows], total
 

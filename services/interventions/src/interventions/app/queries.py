@@ -11,7 +11,8 @@ from sqlalchemy import Select, exists, func, select
 
 from gsi_kernel.auth import Principal, may_read_organization
 from gsi_kernel.errors import NotFound
-from gsi_kernel.runtime import Kernel
+from gsi_kernel.store.database import Database
+from gsi_kernel.store.event_store import EventStore
 from gsi_kernel.store.queries import fetch_page, scoped_to_principal
 from interventions.app.interventions import stream_id
 from interventions.projections.tables import intervention_flags, interventions
@@ -33,12 +34,13 @@ class InterventionFilters:
 
 
 class InterventionQueries:
-    def __init__(self, kernel: Kernel) -> None:
-        self._kernel = kernel
+    def __init__(self, *, db: Database, store: EventStore) -> None:
+        self._db = db
+        self._store = store
 
     def get(self, intervention_id: str, principal: Principal) -> dict[str, Any]:
         """The intervention with its current flags, if the principal may see it."""
-        with self._kernel.db.transaction() as connection:
+        with self._db.transaction() as connection:
             row = connection.execute(
                 select(interventions).where(interventions.c.intervention_id == intervention_id)
             ).first()
@@ -56,8 +58,8 @@ class InterventionQueries:
     def history(self, intervention_id: str, principal: Principal) -> list[dict[str, Any]]:
         """Every version of the intervention: what changed, who, when and why."""
         self.get(intervention_id, principal)
-        with self._kernel.db.transaction() as connection:
-            events = self._kernel.store.load(connection, stream_id(intervention_id))
+        with self._db.transaction() as connection:
+            events = self._store.load(connection, stream_id(intervention_id))
         return [
             {
                 "version": e.stream_version,
@@ -88,8 +90,8 @@ class InterventionQueries:
         column = SORTABLE[sort.removeprefix("-")]
         first = column.desc() if sort.startswith("-") else column.asc()
         order = (first, interventions.c.service_date.desc(), interventions.c.intervention_id)
-        rows, total = fetch_page(self._kernel.db, query, *order, offset=offset, limit=limit)
-        flags = _flags_of(self._kernel, [r["intervention_id"] for r in rows])
+        rows, total = fetch_page(self._db, query, *order, offset=offset, limit=limit)
+        flags = _flags_of(self._db, [r["intervention_id"] for r in rows])
         return [{**r, "flags": flags.get(r["intervention_id"], [])} for r in rows], total
 
     def summary(self, principal: Principal, quarter: str) -> dict[str, Any]:
@@ -103,7 +105,7 @@ class InterventionQueries:
             func.count().filter(c.warnings > 0),
         ).where(c.quarter == quarter, c.status == "active")
         query = scoped_to_principal(cast("Select[Any]", counts), c.organization_id, principal)
-        with self._kernel.db.transaction() as connection:
+        with self._db.transaction() as connection:
             row = connection.execute(query).one()
         active, with_errors, with_warnings = (int(n) for n in row)
         return {
@@ -114,12 +116,12 @@ class InterventionQueries:
         }
 
 
-def _flags_of(kernel: Kernel, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+def _flags_of(db: Database, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
     """The current flags of these interventions, by intervention, in one query."""
     found: dict[str, list[dict[str, Any]]] = {}
     if not ids:
         return found
-    with kernel.db.transaction() as connection:
+    with db.transaction() as connection:
         rows = connection.execute(
             select(intervention_flags)
             .where(intervention_flags.c.intervention_id.in_(ids))

@@ -10,11 +10,12 @@ from typing import Any
 from sqlalchemy import select
 
 from gsi_kernel.auth import Principal, may_read_organization
-from gsi_kernel.clock import montreal_date
+from gsi_kernel.clock import Clock, montreal_date
 from gsi_kernel.envelope import CommandContext
 from gsi_kernel.errors import InvalidInput, NotFound
-from gsi_kernel.runtime import Kernel
+from gsi_kernel.store.database import Database
 from gsi_kernel.store.queries import fetch_one, fetch_page, scoped_to_principal
+from gsi_kernel.writer import StreamWriter
 from interventions.domain import regionalization as reg
 from interventions.projections.plans import (
     REGIONALIZATION_STREAM,
@@ -25,8 +26,17 @@ from interventions.projections.tables import known_persons
 
 
 class RegionalizationFollowUps:
-    def __init__(self, kernel: Kernel, checkpoint_months: tuple[int, ...] = reg.CHECKPOINT_MONTHS) -> None:
-        self._kernel = kernel
+    def __init__(
+        self,
+        *,
+        db: Database,
+        writer: StreamWriter,
+        clock: Clock,
+        checkpoint_months: tuple[int, ...] = reg.CHECKPOINT_MONTHS,
+    ) -> None:
+        self._db = db
+        self._writer = writer
+        self._clock = clock
         self._checkpoint_months = checkpoint_months
 
     def open(
@@ -50,7 +60,7 @@ class RegionalizationFollowUps:
             today=self._today(),
             checkpoint_months=self._checkpoint_months,
         )
-        self._kernel.writer.execute(
+        self._writer.execute(
             _stream(follow_up_id), lambda h: reg.open_follow_up(h, command), context, new_stream=True
         )
         return follow_up_id
@@ -70,16 +80,12 @@ class RegionalizationFollowUps:
         command = reg.RecordCheckpoint(
             organization_id, months, outcome, recorded_on, self._today(), new_region, note
         )
-        self._kernel.writer.execute(
-            _stream(follow_up_id), lambda h: reg.record_checkpoint(h, command), context
-        )
+        self._writer.execute(_stream(follow_up_id), lambda h: reg.record_checkpoint(h, command), context)
 
     def get(self, follow_up_id: str, principal: Principal) -> dict[str, Any]:
         """The follow-up with its checkpoints (planned and recorded)."""
         f = regionalization_follow_ups.c
-        row = fetch_one(
-            self._kernel.db, select(regionalization_follow_ups).where(f.follow_up_id == follow_up_id)
-        )
+        row = fetch_one(self._db, select(regionalization_follow_ups).where(f.follow_up_id == follow_up_id))
         if row is None or not may_read_organization(principal, row["organization_id"]):
             raise NotFound(
                 "regionalization.not_found",
@@ -88,7 +94,7 @@ class RegionalizationFollowUps:
             )
         c = regionalization_checkpoints.c
         query = select(regionalization_checkpoints).where(c.follow_up_id == follow_up_id).order_by(c.months)
-        with self._kernel.db.transaction() as connection:
+        with self._db.transaction() as connection:
             row["checkpoints"] = [dict(r._mapping) for r in connection.execute(query)]
         return row
 
@@ -107,9 +113,7 @@ class RegionalizationFollowUps:
             query = query.where(f.person_id == person_id)
         if status is not None:
             query = query.where(f.status == status)
-        return fetch_page(
-            self._kernel.db, query, f.opened_on.desc(), f.follow_up_id, offset=offset, limit=limit
-        )
+        return fetch_page(self._db, query, f.opened_on.desc(), f.follow_up_id, offset=offset, limit=limit)
 
     def due(
         self, principal: Principal, *, before: date, offset: int, limit: int
@@ -119,11 +123,11 @@ class RegionalizationFollowUps:
         query = scoped_to_principal(select(regionalization_checkpoints), c.organization_id, principal)
         query = query.where(c.outcome.is_(None), c.due_on < before)
         order = (c.due_on, c.follow_up_id, c.months)
-        return fetch_page(self._kernel.db, query, *order, offset=offset, limit=limit)
+        return fetch_page(self._db, query, *order, offset=offset, limit=limit)
 
     def _known_person(self, person_id: str, organization_id: str) -> None:
         query = select(known_persons.c.organization_id).where(known_persons.c.person_id == person_id)
-        row = fetch_one(self._kernel.db, query)
+        row = fetch_one(self._db, query)
         # Another organization's person is reported exactly like an unknown one: no leak.
         if row is None or row["organization_id"] != organization_id:
             raise InvalidInput(
@@ -134,7 +138,7 @@ class RegionalizationFollowUps:
             )
 
     def _today(self) -> date:
-        return montreal_date(self._kernel.clock.now())
+        return montreal_date(self._clock.now())
 
 
 def _stream(follow_up_id: str) -> str:

@@ -10,7 +10,7 @@ from sqlalchemy import Connection
 
 from gsi_kernel.envelope import CommandContext
 from gsi_kernel.events import DomainEvent
-from gsi_kernel.runtime import Kernel
+from gsi_kernel.writer import StreamWriter
 from interventions.app.admission import Admission
 from interventions.app.checking import Candidate
 from interventions.app.interventions import stream_id
@@ -19,8 +19,8 @@ from interventions.domain.intervention import Details, Facts, Mode
 
 
 class GroupSessions:
-    def __init__(self, kernel: Kernel, admission: Admission) -> None:
-        self._kernel = kernel
+    def __init__(self, *, writer: StreamWriter, admission: Admission) -> None:
+        self._writer = writer
         self._admission = admission
 
     def hold(
@@ -75,5 +75,5 @@ class GroupSessions:
                 streams.append((stream_id(c.intervention_id), intervention.declare([], command)))
             return streams
 
-        self._kernel.writer.execute_new_streams(decide, context)
+        self._writer.execute_new_streams(decide, context)
         return session_id, attendance

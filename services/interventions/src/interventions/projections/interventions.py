@@ -42,9 +42,6 @@ _TABLES = (interventions, intervention_flags, group_sessions, lock_exceptions, c
 class InterventionsProjection:
     name = "interventions.interventions"
 
-    def apply(self, connection: Connection, event: EventEnvelope) -> None:
-        self.apply_batch(connection, [event])
-
     def apply_batch(self, connection: Connection, batch: Sequence[EventEnvelope]) -> None:
         rows: list[dict[str, Any]] = []
         flags: list[dict[str, Any]] = []

@@ -3,8 +3,12 @@ idempotent consumer runner (``gsi_readmodels.persons``, the same follower report
 
 from __future__ import annotations
 
+from gsi_contracts import registration
+from gsi_kernel.runtime import ConsumerSpec
 from gsi_readmodels.persons import PersonFollower
 from interventions.projections.tables import PERSONS
 
-CONSUMER = "interventions.persons"
-HANDLERS = PersonFollower(PERSONS).handlers
+
+def consumer() -> ConsumerSpec:
+    """The consumer of registration's topic that keeps :data:`PERSONS`."""
+    return ConsumerSpec("interventions.persons", [registration.TOPIC], PersonFollower(PERSONS).handlers)

@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 
 from gsi_kernel.envelope import EventEnvelope
+from gsi_kernel.projections import EventByEvent
 from gsi_kernel.store.types import UtcDateTime
 from interventions.domain import action_plan as plan
 from interventions.domain import regionalization as reg
@@ -128,7 +129,7 @@ def active_plan_periods(
     return tuple((row.opened_on, row.closed_on) for row in connection.execute(query))
 
 
-class ActionPlansProjection:
+class ActionPlansProjection(EventByEvent):
     name = "interventions.action_plans"
 
     def apply(self, connection: Connection, event: EventEnvelope) -> None:
@@ -178,7 +179,7 @@ def _opened_row(e: plan.ActionPlanOpened, at: datetime, actor: str) -> dict[str,
     }
 
 
-class RegionalizationProjection:
+class RegionalizationProjection(EventByEvent):
     name = "interventions.regionalization"
 
     def apply(self, connection: Connection, event: EventEnvelope) -> None:

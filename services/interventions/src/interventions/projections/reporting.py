@@ -8,10 +8,9 @@ from sqlalchemy import Connection, delete, insert
 
 from gsi_contracts import reporting as contract
 from gsi_kernel.envelope import EventEnvelope
+from gsi_kernel.runtime import ConsumerSpec
 from gsi_readmodels.reviewers import ReviewerFollower
 from interventions.projections.tables import agreements, quarter_locks, reviewer_assignments
-
-CONSUMER = "interventions.reporting"
 
 
 def on_agreement_recorded(connection: Connection, event: EventEnvelope) -> None:
@@ -61,9 +60,13 @@ def _set_lock(
     )
 
 
-HANDLERS = {
-    contract.AgreementRecorded.event_type: on_agreement_recorded,
-    contract.QuarterLocked.event_type: on_quarter_locked,
-    contract.QuarterUnlocked.event_type: on_quarter_unlocked,
-    **ReviewerFollower(reviewer_assignments).handlers,
-}
+def consumer() -> ConsumerSpec:
+    """The consumer of reporting's topic that keeps agreements, quarter locks and reviewer
+    assignments."""
+    handlers = {
+        contract.AgreementRecorded.event_type: on_agreement_recorded,
+        contract.QuarterLocked.event_type: on_quarter_locked,
+        contract.QuarterUnlocked.event_type: on_quarter_unlocked,
+        **ReviewerFollower(reviewer_assignments).handlers,
+    }
+    return ConsumerSpec("interventions.reporting", [contract.TOPIC], handlers)

@@ -5,20 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import Depends, Path, Query
+from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from gsi_kernel.fields import Line, label
-from gsi_kernel.http.app import from_app_state
 from gsi_kernel.http.context import context_for
 from gsi_kernel.http.pagination import Page, Pagination
 from gsi_kernel.http.security import Admin, authenticated_router
-from notifications.app.deliveries import DeliveryFilters, DeliveryLog
+from gsi_kernel.http.threads import run_short
+from notifications.api.deps import DeliveryLogDep as LogDep
+from notifications.app.deliveries import DeliveryFilters
 from notifications.domain.notice import NoticeKind
 
 router = authenticated_router(prefix="/deliveries", tags=["envois de courriels / e-mail deliveries"])
 
-LogDep = Annotated[DeliveryLog, Depends(from_app_state("delivery_log", DeliveryLog))]
 DeliveryId = Annotated[Line, Path(min_length=36, max_length=36, description="Envoi / Delivery")]
 _EXAMPLE: dict[str, JsonValue] = {
     "delivery_id": "3b0f5c0e-7d43-5f7e-9a1e-2c4b6d8f0a12",
@@ -72,7 +72,7 @@ class DeliveryView(BaseModel):
 
 
 @router.get("", response_model=Page[DeliveryView])
-def list_deliveries(
+async def list_deliveries(
     _principal: Admin,
     log: LogDep,
     page: Pagination,
@@ -86,7 +86,7 @@ def list_deliveries(
     """Journal des envois de courriels, du plus récent au plus ancien, filtré / The e-mail delivery
     log, newest first, filtered."""
     filters = DeliveryFilters(status, kind, organization_id, address)
-    rows, total = log.list(filters, offset=page.offset, limit=page.limit)
+    rows, total = await run_short(lambda: log.list(filters, offset=page.offset, limit=page.limit))
     return Page(
         items=[DeliveryView.model_validate(r) for r in rows],
         total=total,
@@ -96,14 +96,18 @@ def list_deliveries(
 
 
 @router.get("/{delivery_id}", response_model=DeliveryView)
-def get_delivery(delivery_id: DeliveryId, _principal: Admin, log: LogDep) -> DeliveryView:
+async def get_delivery(delivery_id: DeliveryId, _principal: Admin, log: LogDep) -> DeliveryView:
     """Un envoi / One delivery."""
-    return DeliveryView.model_validate(log.get(delivery_id))
+    return await run_short(lambda: DeliveryView.model_validate(log.get(delivery_id)))
 
 
 @router.post("/{delivery_id}/retry", response_model=DeliveryView)
-def retry_delivery(delivery_id: DeliveryId, principal: Admin, log: LogDep) -> DeliveryView:
+async def retry_delivery(delivery_id: DeliveryId, principal: Admin, log: LogDep) -> DeliveryView:
     """Renvoyer un courriel en lettre morte (nouvelle série de tentatives, même Message-ID) /
     Send a dead-lettered e-mail again (a new round of attempts, the same Message-ID)."""
-    row = log.get(delivery_id)
-    return DeliveryView.model_validate(log.retry(delivery_id, context_for(principal, row["organization_id"])))
+    row = await run_short(lambda: log.get(delivery_id))
+    return await run_short(
+        lambda: DeliveryView.model_validate(
+            log.retry(delivery_id, context_for(principal, row["organization_id"]))
+        )
+    )

@@ -5,18 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Query
+from fastapi import Query
 from pydantic import BaseModel, Field
 
 from gsi_kernel.fields import Line, label
-from gsi_kernel.http.app import from_app_state
 from gsi_kernel.http.pagination import Page, Pagination
 from gsi_kernel.http.security import Reader, authenticated_router
-from notifications.app.handlers import Inbox
+from gsi_kernel.http.threads import run_short
+from notifications.api.deps import InboxDep
 
 router = authenticated_router(prefix="/inbox", tags=["boîte de réception / inbox"])
-
-InboxDep = Annotated[Inbox, Depends(from_app_state("inbox", Inbox))]
 
 
 class NoticeView(BaseModel):
@@ -43,7 +41,7 @@ class UnreadCount(BaseModel):
 
 
 @router.get("", response_model=Page[NoticeView])
-def list_notices(
+async def list_notices(
     principal: Reader,
     handlers: InboxDep,
     page: Pagination,
@@ -53,25 +51,27 @@ def list_notices(
     ] = False,
 ) -> Page[NoticeView]:
     """Avis destinés à l'utilisateur, les plus récents d'abord / The user's notices, newest first."""
-    rows, total = handlers.list(principal, offset=page.offset, limit=page.limit, unread_only=unread)
+    rows, total = await run_short(
+        lambda: handlers.list(principal, offset=page.offset, limit=page.limit, unread_only=unread)
+    )
     return Page(
         items=[NoticeView.model_validate(r) for r in rows], total=total, offset=page.offset, limit=page.limit
     )
 
 
 @router.get("/unread-count", response_model=UnreadCount)
-def unread_count(principal: Reader, handlers: InboxDep) -> UnreadCount:
+async def unread_count(principal: Reader, handlers: InboxDep) -> UnreadCount:
     """Nombre d'avis non lus / Number of unread notices."""
-    return UnreadCount(unread=handlers.unread_count(principal))
+    return await run_short(lambda: UnreadCount(unread=handlers.unread_count(principal)))
 
 
 @router.get("/{notice_id}", response_model=NoticeView)
-def get_notice(notice_id: Line, principal: Reader, handlers: InboxDep) -> NoticeView:
+async def get_notice(notice_id: Line, principal: Reader, handlers: InboxDep) -> NoticeView:
     """Un avis, avec son contenu et son lien / A notice, with its content and link."""
-    return NoticeView.model_validate(handlers.one(principal, notice_id))
+    return await run_short(lambda: NoticeView.model_validate(handlers.one(principal, notice_id)))
 
 
 @router.post("/{notice_id}/read", response_model=NoticeView)
-def mark_read(notice_id: Line, principal: Reader, handlers: InboxDep) -> NoticeView:
+async def mark_read(notice_id: Line, principal: Reader, handlers: InboxDep) -> NoticeView:
     """Marquer un avis comme lu (idempotent) / Mark a notice read (idempotent)."""
-    return NoticeView.model_validate(handlers.mark_read(principal, notice_id))
+    return await run_short(lambda: NoticeView.model_validate(handlers.mark_read(principal, notice_id)))

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Path
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from gsi_kernel.fields import Document, Line, MaybeName, label
-from gsi_kernel.http.app import from_app_state
 from gsi_kernel.http.security import Admin, authenticated_router
+from gsi_kernel.http.threads import run_short
+from notifications.api.deps import RendererDep
 from notifications.app.samples import preview
-from notifications.app.templates import Renderer
 from notifications.domain.notice import Audience, Language
 
 router = authenticated_router(prefix="/templates", tags=["modèles de courriels / e-mail templates"])
 
-RendererDep = Annotated[Renderer, Depends(from_app_state("renderer", Renderer))]
 Kind = Annotated[
     Line, Path(max_length=60, description="Type d'avis / Notice kind", examples=["report_rejected"])
 ]
@@ -79,16 +78,20 @@ class PreviewView(BaseModel):
 
 
 @router.post("/{kind}/preview", response_model=PreviewView)
-def preview_template(kind: Kind, body: PreviewBody, _principal: Admin, renderer: RendererDep) -> PreviewView:
+async def preview_template(
+    kind: Kind, body: PreviewBody, _principal: Admin, renderer: RendererDep
+) -> PreviewView:
     """Aperçu du courriel d'un type d'avis : objet, texte et HTML / Preview of a notice kind's
     e-mail: subject, plain text and HTML."""
-    rendered = preview(
-        renderer,
-        kind,
-        body.language,
-        body.data,
-        recipient_name=body.recipient_name,
-        audience=body.audience,
+    rendered = await run_short(
+        lambda: preview(
+            renderer,
+            kind,
+            body.language,
+            body.data,
+            recipient_name=body.recipient_name,
+            audience=body.audience,
+        )
     )
     return PreviewView(
         kind=kind, language=body.language, subject=rendered.subject, text=rendered.text, html=rendered.html

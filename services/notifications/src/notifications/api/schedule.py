@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Path
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from gsi_kernel.fields import Line, Lines, label
-from gsi_kernel.http.app import from_app_state
 from gsi_kernel.http.security import Admin, authenticated_router
-from notifications.app.schedule_admin import ScheduleAdmin
+from gsi_kernel.http.threads import run_short
+from notifications.api.deps import ScheduleAdminDep as AdminDep
 from notifications.domain.contacts import MinistryContact
 from notifications.domain.schedule import Schedule
 
 router = authenticated_router(tags=["rappels / reminders"])
 
-AdminDep = Annotated[ScheduleAdmin, Depends(from_app_state("schedule", ScheduleAdmin))]
 UserId = Annotated[Line, Path(min_length=1, max_length=200, examples=["nadia@mifi"])]
 
 
@@ -46,26 +45,26 @@ class ScheduleChange(BaseModel):
 
 
 @router.get("/schedule", response_model=Schedule)
-def get_schedule(_principal: Admin, admin: AdminDep) -> Schedule:
+async def get_schedule(_principal: Admin, admin: AdminDep) -> Schedule:
     """Calendrier des rappels en vigueur / The reminder schedule in force."""
-    return admin.schedule()
+    return await run_short(lambda: admin.schedule())
 
 
 @router.put("/schedule", response_model=Schedule)
-def put_schedule(change: ScheduleChange, principal: Admin, admin: AdminDep) -> Schedule:
+async def put_schedule(change: ScheduleChange, principal: Admin, admin: AdminDep) -> Schedule:
     """Modifier les délais des rappels (avec motif) / Change the reminder offsets (with a reason)."""
-    return admin.configure(principal, change.schedule, change.reason)
+    return await run_short(lambda: admin.configure(principal, change.schedule, change.reason))
 
 
 @router.get("/ministry-contacts/{user_id}", response_model=MinistryContact)
-def get_contact(user_id: UserId, _principal: Admin, admin: AdminDep) -> MinistryContact:
+async def get_contact(user_id: UserId, _principal: Admin, admin: AdminDep) -> MinistryContact:
     """Adresse et langue d'un utilisateur du ministère / A ministry user's address and language."""
-    return admin.contact(user_id)
+    return await run_short(lambda: admin.contact(user_id))
 
 
 @router.put("/ministry-contacts/{user_id}", response_model=MinistryContact)
-def put_contact(
+async def put_contact(
     user_id: UserId, contact: MinistryContact, principal: Admin, admin: AdminDep
 ) -> MinistryContact:
     """Définir l'adresse et la langue d'un utilisateur du ministère / Set a ministry user's address."""
-    return admin.set_contact(principal, user_id, contact)
+    return await run_short(lambda: admin.set_contact(principal, user_id, contact))

@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 
 from gsi_kernel.envelope import CommandContext
 from gsi_kernel.errors import ConcurrencyConflict, NotFound
-from gsi_kernel.runtime import Kernel
+from gsi_kernel.store.database import Database
 from gsi_kernel.store.queries import fetch_one, fetch_page
+from gsi_kernel.writer import StreamWriter
 from notifications.domain import delivery
 from notifications.projections.deliveries import deliveries
 
@@ -27,8 +28,9 @@ class DeliveryFilters:
 
 
 class DeliveryLog:
-    def __init__(self, kernel: Kernel) -> None:
-        self._kernel = kernel
+    def __init__(self, *, db: Database, writer: StreamWriter) -> None:
+        self._db = db
+        self._writer = writer
 
     def list(self, filters: DeliveryFilters, *, offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
         """Newest first."""
@@ -42,12 +44,10 @@ class DeliveryLog:
             query = query.where(c.organization_id == filters.organization_id)
         if filters.address:
             query = query.where(func.lower(c.address) == filters.address.strip().lower())
-        return fetch_page(
-            self._kernel.db, query, c.created_at.desc(), c.delivery_id, offset=offset, limit=limit
-        )
+        return fetch_page(self._db, query, c.created_at.desc(), c.delivery_id, offset=offset, limit=limit)
 
     def get(self, delivery_id: str) -> dict[str, Any]:
-        row = fetch_one(self._kernel.db, select(deliveries).where(deliveries.c.delivery_id == delivery_id))
+        row = fetch_one(self._db, select(deliveries).where(deliveries.c.delivery_id == delivery_id))
         if row is None:
             raise NotFound(
                 "delivery.not_found",
@@ -62,7 +62,7 @@ class DeliveryLog:
         row = self.get(delivery_id)
         for attempt in range(CONFLICT_RETRIES):
             try:
-                self._kernel.writer.execute(
+                self._writer.execute(
                     row["stream_id"],
                     lambda history: delivery.request_retry(history, row["recipient"], context.actor),
                     context,

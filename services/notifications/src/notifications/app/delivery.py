@@ -27,13 +27,14 @@ from email.message import Message
 
 from sqlalchemy import or_, select, update
 
+from gsi_kernel.clock import Clock
 from gsi_kernel.envelope import CommandContext, EventEnvelope
 from gsi_kernel.errors import ConcurrencyConflict
 from gsi_kernel.events import DomainEvent
-from gsi_kernel.runtime import Kernel
 from gsi_kernel.store.backend import backend_of
-from gsi_kernel.telemetry import context_from_traceparent, current_traceparent
-from gsi_kernel.writer import Decide
+from gsi_kernel.store.database import Database
+from gsi_kernel.telemetry import Telemetry, context_from_traceparent, current_traceparent
+from gsi_kernel.writer import Decide, StreamWriter
 from notifications.app.mailer import Mailer, Sender, SendFailure, compose
 from notifications.app.templates import Renderer, TemplateError
 from notifications.domain import delivery
@@ -74,17 +75,32 @@ class Outcome:
     failure: SendFailure | None
 
 
+@dataclass(frozen=True, slots=True)
+class DeliveryDeps:
+    """What a delivery worker uses of the service: it claims rows of the delivery log (``db``),
+    records each attempt on the notice's stream (``writer``, which writes the log's rows in the
+    same transaction, ADR 28) and traces each e-mail (``telemetry``)."""
+
+    db: Database
+    writer: StreamWriter
+    clock: Clock
+    telemetry: Telemetry
+
+
 class DeliveryWorker:
     def __init__(
         self,
-        kernel: Kernel,
+        deps: DeliveryDeps,
         settings: NotificationsSettings,
         renderer: Renderer,
         mailer: Mailer,
         *,
         holder: str | None = None,
     ) -> None:
-        self._kernel = kernel
+        self._db = deps.db
+        self._writer = deps.writer
+        self._clock = deps.clock
+        self._telemetry = deps.telemetry
         self._renderer = renderer
         self._mailer = mailer
         self._sender = Sender.parse(settings.mail_from)
@@ -105,14 +121,11 @@ class DeliveryWorker:
         nothing due, paused after a failure of the server, or the database down)."""
         if not self._record_unrecorded():
             return 0
-        now = self._kernel.clock.now()
+        now = self._clock.now()
         if self._paused_until is not None:
             if now < self._paused_until:
                 return 0
             self._paused_until = None
-        # The log is a projection: bring it up to date first, rather than wait for the
-        # projection worker's next look, so a notice's e-mail leaves as soon as it is recorded.
-        self._catch_up()
         claimed = self._claim(now)
         deadline = time.monotonic() + self._lease.total_seconds() / 2
         handled, untouched = 0, []
@@ -125,7 +138,6 @@ class DeliveryWorker:
                     untouched.append(row)
         finally:
             self._release([*untouched, *claimed[handled:]])
-            self._catch_up()
         return handled - len(untouched)
 
     def close(self) -> None:
@@ -139,11 +151,11 @@ class DeliveryWorker:
 
     def _deliver(self, row: Claimed) -> bool:
         """Deliver one row; False if nothing was recorded (the row is released)."""
-        tracer = self._kernel.telemetry.tracer
+        tracer = self._telemetry.tracer
         parent = context_from_traceparent(row.traceparent)
         with tracer.start_as_current_span("deliver e-mail", context=parent):
             prepared: list[tuple[EmailAttemptStarted, Message]] = []
-            now = self._kernel.clock.now()
+            now = self._clock.now()
             recorded = self._execute(row, lambda history: self._begin(history, row, now, prepared))
             if not recorded:
                 return False
@@ -219,7 +231,7 @@ class DeliveryWorker:
         if failure is None:
             self._execute(outcome.row, lambda history: delivery.conclude_sent(history, started))
             return
-        now = self._kernel.clock.now()
+        now = self._clock.now()
         self._execute(
             outcome.row,
             lambda history: delivery.conclude_failed(
@@ -249,8 +261,8 @@ class DeliveryWorker:
         )
         for attempt in range(CONFLICT_RETRIES):
             try:
-                with self._kernel.db.transaction() as connection:
-                    recorded = self._kernel.writer.execute_in(connection, row.stream_id, decide, context)
+                with self._db.transaction() as connection:
+                    recorded = self._writer.execute_in(connection, row.stream_id, decide, context)
             except ConcurrencyConflict:
                 if attempt == CONFLICT_RETRIES - 1:
                     raise
@@ -275,7 +287,7 @@ class DeliveryWorker:
             .order_by(c.next_attempt_at)
             .limit(self._batch)
         )
-        with self._kernel.db.transaction() as connection:
+        with self._db.transaction() as connection:
             query = backend_of(connection).claim_rows(query)
             rows = [Claimed(**r._mapping) for r in connection.execute(query)]
             if rows:
@@ -292,7 +304,7 @@ class DeliveryWorker:
             return
         c = deliveries.c
         try:
-            with self._kernel.db.transaction() as connection:
+            with self._db.transaction() as connection:
                 connection.execute(
                     update(deliveries)
                     .where(c.delivery_id.in_([r.delivery_id for r in rows]), c.claimed_by == self.holder)
@@ -300,12 +312,3 @@ class DeliveryWorker:
                 )
         except Exception:  # they are released anyway when the lease runs out
             log.warning("releasing %d delivery leases failed", len(rows), exc_info=True)
-
-    def _catch_up(self) -> None:
-        """Project what is committed, without waiting: the log shows this pass's outcomes and
-        their leases are released, and the next pass sees new notices at once. (Waiting for
-        events behind a still-open transaction would hold every delivery up; they come next.)"""
-        try:
-            self._kernel.projections.run_once()
-        except Exception:  # a failing read model must not stop the e-mails already in the log
-            log.warning("catching the read models up around a delivery pass failed", exc_info=True)

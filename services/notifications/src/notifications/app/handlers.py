@@ -10,8 +10,9 @@ from sqlalchemy import ColumnElement, and_, false, func, or_, select
 from gsi_kernel.auth import ORG_ROLES, Principal, Role
 from gsi_kernel.envelope import CommandContext
 from gsi_kernel.errors import NotFound
-from gsi_kernel.runtime import Kernel
+from gsi_kernel.store.database import Database
 from gsi_kernel.store.queries import fetch_one, fetch_page
+from gsi_kernel.writer import StreamWriter
 from notifications.app.links import notice_link
 from notifications.app.templates import Renderer, TemplateError
 from notifications.domain import notice
@@ -47,8 +48,9 @@ def _read_by(principal: Principal) -> Any:
 
 
 class Inbox:
-    def __init__(self, kernel: Kernel, renderer: Renderer) -> None:
-        self._kernel = kernel
+    def __init__(self, *, db: Database, writer: StreamWriter, renderer: Renderer) -> None:
+        self._db = db
+        self._writer = writer
         self._renderer = renderer
 
     def list(
@@ -60,7 +62,7 @@ class Inbox:
         if unread_only:
             query = query.where(inbox_reads.c.read_at.is_(None))
         rows, total = fetch_page(
-            self._kernel.db, query, inbox.c.created_at.desc(), inbox.c.notice_id, offset=offset, limit=limit
+            self._db, query, inbox.c.created_at.desc(), inbox.c.notice_id, offset=offset, limit=limit
         )
         return [self._with_content(r) for r in rows], total
 
@@ -76,14 +78,14 @@ class Inbox:
             .select_from(_read_by(principal))
             .where(visible_to(principal), inbox_reads.c.read_at.is_(None))
         )
-        with self._kernel.db.transaction() as connection:
+        with self._db.transaction() as connection:
             return int(connection.execute(query).scalar_one())
 
     def mark_read(self, principal: Principal, notice_id: str) -> dict[str, Any]:
         row = self._one(principal, notice_id)
         if row is None:  # another's notice is answered the same as one that does not exist
             raise _not_found(notice_id)
-        self._kernel.writer.execute(
+        self._writer.execute(
             notice.notice_stream(row["dedupe_key"]),
             lambda history: notice.mark_read(history, principal.user_id),
             CommandContext.new(principal.user_id, principal.organization),
@@ -113,7 +115,7 @@ class Inbox:
             .select_from(_read_by(principal))
             .where(inbox.c.notice_id == notice_id, visible_to(principal))
         )
-        return fetch_one(self._kernel.db, query)
+        return fetch_one(self._db, query)
 
 
 def _not_found(notice_id: str) -> NotFound:

@@ -3,15 +3,14 @@ granted or refused and finished imports turned into notices to the organization.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Connection
 
 from gsi_contracts import interventions
-from gsi_kernel.consumer import Handler
 from gsi_kernel.envelope import EventEnvelope
 from gsi_kernel.http.context import context_caused_by
+from gsi_kernel.runtime import ConsumerSpec
 from gsi_kernel.writer import StreamWriter
 from notifications.app.notices import prepare, record_in
 from notifications.domain.notice import Audience, NoticeKind
@@ -20,7 +19,9 @@ from notifications.projections import workflow
 CONSUMER = "notifications.interventions"
 
 
-def handlers(writer: StreamWriter) -> Mapping[str, Handler]:
+def consumer(writer: StreamWriter) -> ConsumerSpec:
+    """Interventions' topic, its notices recorded with ``writer`` in the consumer's transaction."""
+
     def notify(
         connection: Connection, event: EventEnvelope, kind: NoticeKind, organization_id: str,
         quarter: str | None, **data: Any,
@@ -67,10 +68,11 @@ def handlers(writer: StreamWriter) -> Mapping[str, Handler]:
             unchanged=e.unchanged, rejected=e.rejected,
         )  # fmt: skip
 
-    return {
+    handlers = {
         interventions.RegionalizationFollowUpOpened.event_type: on_follow_up,
         interventions.RegionalizationCheckpointRecorded.event_type: on_checkpoint,
         interventions.LockExceptionGranted.event_type: on_granted,
         interventions.LockExceptionRefused.event_type: on_refused,
         interventions.ImportFinished.event_type: on_import,
     }
+    return ConsumerSpec(CONSUMER, [interventions.TOPIC], handlers)

@@ -7,7 +7,7 @@ causing event), so a redelivered event records nothing new."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection
@@ -17,6 +17,7 @@ from gsi_kernel.clock import montreal_date
 from gsi_kernel.consumer import Handler
 from gsi_kernel.envelope import EventEnvelope
 from gsi_kernel.http.context import context_caused_by
+from gsi_kernel.runtime import ConsumerSpec
 from gsi_kernel.writer import StreamWriter
 from gsi_readmodels.reviewers import ReviewerFollower
 from notifications.app.notices import prepare, record_in
@@ -26,7 +27,9 @@ from notifications.projections import workflow
 CONSUMER = "notifications.reporting"
 
 
-def handlers(writer: StreamWriter) -> Mapping[str, Handler]:
+def consumer(writer: StreamWriter) -> ConsumerSpec:
+    """Reporting's topic, its notices recorded with ``writer`` in the consumer's transaction."""
+
     def notify(
         connection: Connection,
         event: EventEnvelope,
@@ -115,7 +118,7 @@ def handlers(writer: StreamWriter) -> Mapping[str, Handler]:
                 e.quarter, reason=e.reason,
             )  # fmt: skip
 
-    return {
+    handlers = {
         reporting.ReportSubmitted.event_type: on_submitted,
         reporting.ReportUnderControl.event_type: on_under_control,
         reporting.ReportAccepted.event_type: on_accepted,
@@ -124,6 +127,7 @@ def handlers(writer: StreamWriter) -> Mapping[str, Handler]:
         reporting.QuarterUnlocked.event_type: on_unlocked,
         **_registry_handlers(),
     }
+    return ConsumerSpec(CONSUMER, [reporting.TOPIC], handlers)
 
 
 def _registry_handlers() -> dict[str, Handler]:

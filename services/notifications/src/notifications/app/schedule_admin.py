@@ -3,33 +3,40 @@ contact directory."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from gsi_kernel.auth import Principal
 from gsi_kernel.envelope import CommandContext
 from gsi_kernel.errors import NotFound
-from gsi_kernel.runtime import Kernel
+from gsi_kernel.store.database import Database
+from gsi_kernel.store.event_store import EventStore
 from gsi_kernel.store.queries import fetch_one
+from gsi_kernel.writer import StreamWriter
 from notifications.domain import contacts, schedule
 from notifications.domain.contacts import MinistryContact
+from notifications.domain.registry import EVENTS
 from notifications.domain.schedule import Schedule
 from notifications.projections.workflow import ministry_contacts
 
 
+def schedule_in(store: EventStore, connection: Connection) -> Schedule:
+    """The schedule in force, from its stream (the defaults while none was configured)."""
+    history = store.load(connection, schedule.SCHEDULE_STREAM)
+    return schedule.current_schedule([EVENTS.decode(e.type, e.schema_version, e.payload) for e in history])
+
+
 class ScheduleAdmin:
-    def __init__(self, kernel: Kernel) -> None:
-        self._kernel = kernel
+    def __init__(self, *, db: Database, store: EventStore, writer: StreamWriter) -> None:
+        self._db = db
+        self._store = store
+        self._writer = writer
 
     def schedule(self) -> Schedule:
-        with self._kernel.db.transaction() as connection:
-            history = self._kernel.store.load(connection, schedule.SCHEDULE_STREAM)
-            registry = self._kernel.wiring.registry
-            return schedule.current_schedule(
-                [registry.decode(e.type, e.schema_version, e.payload) for e in history]
-            )
+        with self._db.transaction() as connection:
+            return schedule_in(self._store, connection)
 
     def configure(self, principal: Principal, new: Schedule, reason: str) -> Schedule:
-        self._kernel.writer.execute(
+        self._writer.execute(
             schedule.SCHEDULE_STREAM,
             lambda history: schedule.configure(history, new, reason),
             CommandContext.new(principal.user_id, None),
@@ -37,7 +44,7 @@ class ScheduleAdmin:
         return new
 
     def set_contact(self, principal: Principal, user_id: str, contact: MinistryContact) -> MinistryContact:
-        self._kernel.writer.execute(
+        self._writer.execute(
             contacts.contact_stream(user_id),
             lambda history: contacts.set_contact(history, user_id, contact),
             CommandContext.new(principal.user_id, None),
@@ -45,9 +52,7 @@ class ScheduleAdmin:
         return contact
 
     def contact(self, user_id: str) -> MinistryContact:
-        row = fetch_one(
-            self._kernel.db, select(ministry_contacts).where(ministry_contacts.c.user_id == user_id)
-        )
+        row = fetch_one(self._db, select(ministry_contacts).where(ministry_contacts.c.user_id == user_id))
         if row is None:
             raise NotFound(
                 "contact.not_found",

@@ -1,5 +1,5 @@
 """The reminder scheduler: on each tick, the instance holding the lease records the reminders
-due today (Montréal time, from the kernel's clock, which tests move).
+due today (Montréal time, from the business clock, which tests move).
 
 Exactly once: the lease keeps a second instance from doing the work at the same time; and each
 reminder is a new stream named by its deduplication key, appended with ``skip_existing``, so a
@@ -15,23 +15,18 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import Connection, and_, or_, select, update
 
-from gsi_kernel.clock import montreal_date
+from gsi_kernel.clock import Clock, montreal_date
 from gsi_kernel.envelope import CommandContext
 from gsi_kernel.events import DomainEvent
 from gsi_kernel.fiscal import FiscalQuarter
-from gsi_kernel.runtime import Kernel
 from gsi_kernel.store.backend import backend_of
+from gsi_kernel.store.database import Database
+from gsi_kernel.store.event_store import EventStore
+from gsi_kernel.writer import StreamWriter
 from notifications.app.notices import prepare
+from notifications.app.schedule_admin import schedule_in
 from notifications.domain import notice
-from notifications.domain.schedule import (
-    SCHEDULE_STREAM,
-    OpenCheckpoint,
-    OrganizationQuarter,
-    ReportState,
-    Schedule,
-    current_schedule,
-    due_reminders,
-)
+from notifications.domain.schedule import OpenCheckpoint, OrganizationQuarter, ReportState, due_reminders
 from notifications.projections.workflow import (
     agreements,
     deadlines,
@@ -46,27 +41,38 @@ _HORIZON = timedelta(days=160)  # further than any offset (120 days) plus the gr
 
 
 class Scheduler:
-    """A kernel worker; ``run_once`` is one tick and returns how many reminders it recorded."""
+    """A kernel worker; ``run_once`` is one tick and returns how many reminders it recorded.
+
+    ``clock`` says what day it is (the business clock, which GSI_CLOCK_OFFSET_DAYS shifts);
+    ``lease_clock`` times the lease between instances (unshifted, see :meth:`run_once`)."""
 
     def __init__(
         self,
-        kernel: Kernel,
         *,
+        db: Database,
+        store: EventStore,
+        writer: StreamWriter,
+        clock: Clock,
+        lease_clock: Clock,
         lease_seconds: float,
         holder: str | None = None,
         default_due_days: int = 30,
     ) -> None:
-        self._kernel = kernel
+        self._db = db
+        self._store = store
+        self._writer = writer
+        self._clock = clock
+        self._lease_clock = lease_clock
         self._default_due_days = default_due_days
         self._lease = timedelta(seconds=lease_seconds)
         self.holder = holder or f"scheduler-{uuid.uuid4()}"
 
     def run_once(self) -> int:
         # The lease is between instances, on the unshifted clock; "today" is the business day.
-        if not self._take_lease(self._kernel.lease_clock.now()):
+        if not self._take_lease(self._lease_clock.now()):
             return 0
-        today = montreal_date(self._kernel.clock.now())
-        written = self._kernel.writer.execute_new_streams(
+        today = montreal_date(self._clock.now())
+        written = self._writer.execute_new_streams(
             lambda connection: self._decide(connection, today),
             CommandContext.new(ACTOR, None),
             skip_existing=True,
@@ -78,7 +84,7 @@ class Scheduler:
 
     def _take_lease(self, now: datetime) -> bool:
         expires = now + self._lease
-        with self._kernel.db.transaction() as connection:
+        with self._db.transaction() as connection:
             taken = connection.execute(
                 update(scheduler_lease)
                 .where(
@@ -101,9 +107,8 @@ class Scheduler:
             return created is not None
 
     def _decide(self, connection: Connection, today: date) -> list[tuple[str, Sequence[DomainEvent]]]:
-        schedule = _schedule(self._kernel, connection)
         due = due_reminders(
-            schedule,
+            schedule_in(self._store, connection),
             today,
             _quarters(connection, today, self._default_due_days),
             _checkpoints(connection, today),
@@ -121,13 +126,6 @@ class Scheduler:
             )
             streams.append((notice.notice_stream(command.dedupe_key), notice.record([], command)))
         return streams
-
-
-def _schedule(kernel: Kernel, connection: Connection) -> Schedule:
-    history = kernel.store.load(connection, SCHEDULE_STREAM)
-    return current_schedule(
-        [kernel.wiring.registry.decode(e.type, e.schema_version, e.payload) for e in history]
-    )
 
 
 def _quarters(connection: Connection, today: date, default_due_days: int) -> list[OrganizationQuarter]:

@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 
 from gsi_kernel.envelope import EventEnvelope
+from gsi_kernel.projections import EventByEvent
 from gsi_kernel.store.types import UtcDateTime
 from notifications.domain.addresses import delivery_id
 from notifications.domain.delivery import (
@@ -76,7 +77,7 @@ deliveries = Table(
 _RELEASED: dict[str, Any] = {"claimed_by": None, "claimed_until": None}
 
 
-class DeliveryLogProjection:
+class DeliveryLogProjection(EventByEvent):
     name = "notifications.deliveries"
 
     def apply(self, connection: Connection, event: EventEnvelope) -> None:

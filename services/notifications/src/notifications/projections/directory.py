@@ -5,12 +5,13 @@ from __future__ import annotations
 from sqlalchemy import Connection, delete
 
 from gsi_kernel.envelope import EventEnvelope
+from gsi_kernel.projections import EventByEvent
 from notifications.domain.contacts import MinistryContactSet
 from notifications.domain.registry import EVENTS
 from notifications.projections.workflow import keep_ministry_contact, ministry_contacts
 
 
-class DirectoryProjection:
+class DirectoryProjection(EventByEvent):
     name = "notifications.directory"
 
     def apply(self, connection: Connection, event: EventEnvelope) -> None:

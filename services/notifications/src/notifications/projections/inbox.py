@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import JSON, Column, Connection, MetaData, String, Table, delete, insert
 
 from gsi_kernel.envelope import EventEnvelope
+from gsi_kernel.projections import EventByEvent
 from gsi_kernel.store.backend import backend_of
 from gsi_kernel.store.types import UtcDateTime
 from notifications.domain.notice import NoticeRead, NoticeRecorded, notice_key
@@ -50,7 +51,7 @@ _NOTICE_FIELDS = (
 )
 
 
-class InboxProjection:
+class InboxProjection(EventByEvent):
     name = "notifications.inbox"
 
     def apply(self, connection: Connection, event: EventEnvelope) -> None:

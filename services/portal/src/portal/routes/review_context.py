@@ -24,7 +24,13 @@ from portal.routes.interventions_common import CHECKS
 from portal.routes.persons_choices import gettext_for
 from portal.routes.persons_common import take_flash
 from portal.routes.review_queue import ministry_unread, organizations
-from portal.routes.review_submission import frozen, rejection_action, submission_page, table_page
+from portal.routes.review_submission import (
+    flagged,
+    frozen,
+    rejection_action,
+    submission_page,
+    table_page,
+)
 
 REASON_MAX = 2000  # reporting's longest reason per intervention
 GLOBAL_REASON_MAX = 4000
@@ -143,16 +149,17 @@ async def control_context(
     check = str(request.query_params.get("controle", ""))
     check = check if check in CHECKS else ""
     number = table_page(request.query_params)
-    history, integrity, page, orgs, unread, window = await asyncio.gather(
+    history, integrity, page, samples, orgs, unread, window = await asyncio.gather(
         backends.get("reporting", f"{path}/history", token=who.token),
         _integrity(backends, who.token, path, version),
         submission_page(backends, who.token, path, version, check, number),
+        flagged(backends, who.token, path, version),
         organizations(backends, who),
         ministry_unread(backends, who.token),
         _resubmission_window(backends, who.token, path, str(report["state"])),
     )
     address = control_path(organization_id, season)
-    shown = await frozen(backends, who.token, path, page, integrity, (address, check, number))
+    shown = await frozen(backends, who.token, page, samples, integrity, (address, check, number))
     organization = orgs.get(organization_id, {"name": organization_id, "regions": []})
     return {
         "report": report,

@@ -9,8 +9,8 @@ not read, named and drawn whole on every visit.
 - The integrity's changed and removed interventions are named too (their current version, from
   interventions; at most :data:`NAMED_CHANGES`).
 
-Three rounds of calls after the report: the page with the rest of the page's calls, then every
-check's first interventions together with the changed ones, then their persons in one lookup.
+Three rounds of calls after the report: the page and every check's first interventions with the
+rest of the page's calls, then the changed ones, then their persons in one lookup.
 """
 
 from __future__ import annotations
@@ -75,11 +75,21 @@ async def submission_page(
     return found
 
 
+async def flagged(backends: Backends, token: str, path: str, version: int) -> dict[str, Any]:
+    """Each check's first :data:`SAMPLES` flagged interventions (none before any submission)."""
+    if not version:
+        return {}
+    found: dict[str, Any] = await backends.get(
+        "reporting", f"{path}/submissions/{version}/flagged", token=token, limit=SAMPLES
+    )
+    return dict(found["by_check"])
+
+
 async def frozen(
     backends: Backends,
     token: str,
-    path: str,
     page: dict[str, Any] | None,
+    samples: dict[str, Any],
     integrity: dict[str, Any] | None,
     at: tuple[str, str, int],
 ) -> Frozen:
@@ -88,7 +98,6 @@ async def frozen(
         return Frozen.empty()
     address, check, number = at
     counts = {str(c): int(n) for c, n in sorted(page["by_check"].items()) if int(n)}
-    version = int(page["submission_version"])
     items: list[dict[str, Any]] = page["items"]
     by_id = {str(i["intervention_id"]): i for i in items}
     changed = [
@@ -96,13 +105,11 @@ async def frozen(
         for m in (*(integrity or {}).get("changed", []), *(integrity or {}).get("removed", []))
         if str(m["intervention_id"]) not in by_id
     ][:NAMED_CHANGES]
-    samples, current = await asyncio.gather(
-        asyncio.gather(*(_first_flagged(backends, token, path, version, c) for c in counts)),
-        asyncio.gather(*(_current(backends, token, i) for i in changed)),
-    )
-    for item in [*(i for found in samples for i in found), *(i for i in current if i)]:
+    current = await asyncio.gather(*(_current(backends, token, i) for i in changed))
+    firsts = [samples.get(check, []) for check in counts]
+    for item in [*(i for found in firsts for i in found), *(i for i in current if i)]:
         by_id.setdefault(str(item["intervention_id"]), item)
-    groups = [(c, _findings_of(found, c)) for c, found in zip(counts, samples, strict=True)]
+    groups = [(c, _findings_of(found, c)) for c, found in zip(counts, firsts, strict=True)]
     persons = await person_labels(backends, token, (i.get("person_id") for i in by_id.values()))
     pager = Pager(number, int(page["matching"]), {"controle": check}, address, size=ROWS)
     return Frozen(
@@ -114,15 +121,6 @@ def _findings_of(items: list[dict[str, Any]], check: str) -> list[dict[str, Any]
     """The check's findings on these interventions, errors before warnings."""
     found = [f for i in items for f in i["flags"] if f["check"] == check]
     return sorted(found, key=lambda f: f["severity"] != "error")
-
-
-async def _first_flagged(
-    backends: Backends, token: str, path: str, version: int, check: str
-) -> list[dict[str, Any]]:
-    found = await backends.get(
-        "reporting", f"{path}/submissions/{version}", token=token, check=check, limit=SAMPLES
-    )
-    return list(found["items"])
 
 
 async def _current(backends: Backends, token: str, intervention_id: str) -> dict[str, Any] | None:

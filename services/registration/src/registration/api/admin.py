@@ -6,28 +6,21 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import Body, Depends, Path, Query, status
+from fastapi import Body, Path, Query, status
 from pydantic import BaseModel
 
 from gsi_kernel.document_changes import VersionChanges
 from gsi_kernel.fields import Document, Line, Lines, label
-from gsi_kernel.http.app import from_app_state as from_state
 from gsi_kernel.http.context import context_for
 from gsi_kernel.http.pagination import Page, Pagination
 from gsi_kernel.http.security import Admin, authenticated_router
+from gsi_kernel.http.threads import in_thread, run_short
+from registration.api.deps import DuplicatesDep, PrivacyDep, QueriesDep, RulesDep
 from registration.api.erasure import ErasureRecord, PersonExport
 from registration.api.schemas import ReasonRequest
-from registration.app.duplicates import DuplicatesQueue
-from registration.app.privacy import Privacy
-from registration.app.queries import PersonQueries
-from registration.app.rules import RuleBooks
 
 router = authenticated_router(tags=["administration"])
 
-DuplicatesDep = Annotated[DuplicatesQueue, Depends(from_state("duplicates", DuplicatesQueue))]
-PrivacyDep = Annotated[Privacy, Depends(from_state("privacy", Privacy))]
-QueriesDep = Annotated[PersonQueries, Depends(from_state("queries", PersonQueries))]
-RulesDep = Annotated[RuleBooks, Depends(from_state("rules", RuleBooks))]
 CandidateId = Annotated[Line, Path(json_schema_extra=label("Dossier candidat", "Candidate file"))]
 
 
@@ -84,9 +77,9 @@ class RetentionRun(BaseModel):
 
 
 @router.get("/duplicates", response_model=Page[DuplicatePair])
-def pending_duplicates(_admin: Admin, queue: DuplicatesDep, page: Pagination) -> Page[DuplicatePair]:
+async def pending_duplicates(_admin: Admin, queue: DuplicatesDep, page: Pagination) -> Page[DuplicatePair]:
     """Doublons probables à examiner / Probable duplicates to review."""
-    rows, total = queue.pending(offset=page.offset, limit=page.limit)
+    rows, total = await run_short(lambda: queue.pending(offset=page.offset, limit=page.limit))
     return Page(
         items=[DuplicatePair.model_validate(r) for r in rows],
         total=total,
@@ -96,38 +89,38 @@ def pending_duplicates(_admin: Admin, queue: DuplicatesDep, page: Pagination) ->
 
 
 @router.post("/duplicates/{person_id}/{candidate_person_id}/merge", status_code=status.HTTP_204_NO_CONTENT)
-def merge_duplicate(
+async def merge_duplicate(
     person_id: Line, candidate_person_id: CandidateId, body: ReasonRequest, admin: Admin, queue: DuplicatesDep
 ) -> None:
     """Fusionner le dossier récent dans le dossier existant / Merge the newer file into the existing one."""
-    queue.merge(person_id, candidate_person_id, body.reason, context_for(admin))
+    await run_short(lambda: queue.merge(person_id, candidate_person_id, body.reason, context_for(admin)))
 
 
 @router.post("/duplicates/{person_id}/{candidate_person_id}/dismiss", status_code=status.HTTP_204_NO_CONTENT)
-def dismiss_duplicate(
+async def dismiss_duplicate(
     person_id: Line, candidate_person_id: CandidateId, body: ReasonRequest, admin: Admin, queue: DuplicatesDep
 ) -> None:
     """Ce ne sont pas la même personne / Not the same person."""
-    queue.dismiss(person_id, candidate_person_id, body.reason, context_for(admin))
+    await run_short(lambda: queue.dismiss(person_id, candidate_person_id, body.reason, context_for(admin)))
 
 
 @router.post("/persons/{person_id}/erase", status_code=status.HTTP_204_NO_CONTENT)
-def erase_person(person_id: Line, body: ReasonRequest, admin: Admin, privacy: PrivacyDep) -> None:
+async def erase_person(person_id: Line, body: ReasonRequest, admin: Admin, privacy: PrivacyDep) -> None:
     """Effacer les renseignements personnels (Loi 25), puis purger ce que les fichiers de la base
     en gardaient / Erase the personal data (Loi 25), then purge what the database files kept."""
-    privacy.erase(person_id, body.reason, admin, context_for(admin))
+    await in_thread(lambda: privacy.erase(person_id, body.reason, admin, context_for(admin)))
 
 
 @router.get("/persons/{person_id}/export", response_model=PersonExport | ErasureRecord)
-def export_person(person_id: Line, admin: Admin, privacy: PrivacyDep) -> dict[str, Any]:
+async def export_person(person_id: Line, admin: Admin, privacy: PrivacyDep) -> dict[str, Any]:
     """Tout ce qui est détenu sur une personne (JSON) ; une personne effacée : la trace de
     l'effacement seulement / Everything held on a person (JSON); an erased person: the erasure
     record only."""
-    return privacy.export(person_id, admin)
+    return await run_short(lambda: privacy.export(person_id, admin))
 
 
 @router.get("/access-log", response_model=Page[AccessLogEntry])
-def read_access_log(
+async def read_access_log(
     _admin: Admin,
     queries: QueriesDep,
     page: Pagination,
@@ -136,8 +129,10 @@ def read_access_log(
     since: datetime | None = None,
 ) -> Page[AccessLogEntry]:
     """Journal des consultations de dossiers / Log of file reads."""
-    rows, total = queries.access_log(
-        person_id=person_id, actor=actor, since=since, offset=page.offset, limit=page.limit
+    rows, total = await run_short(
+        lambda: queries.access_log(
+            person_id=person_id, actor=actor, since=since, offset=page.offset, limit=page.limit
+        )
     )
     return Page(
         items=[AccessLogEntry.model_validate(r) for r in rows],
@@ -148,17 +143,17 @@ def read_access_log(
 
 
 @router.get("/rule-sets", response_model=list[RuleSetVersion])
-def rule_set_versions(_admin: Admin, rules: RulesDep) -> list[RuleSetVersion]:
+async def rule_set_versions(_admin: Admin, rules: RulesDep) -> list[RuleSetVersion]:
     """Versions des règles d'admissibilité / Eligibility rule-set versions."""
-    return [RuleSetVersion.model_validate(v) for v in rules.versions()]
+    return await run_short(lambda: [RuleSetVersion.model_validate(v) for v in rules.versions()])
 
 
 @router.post("/rule-sets", status_code=status.HTTP_201_CREATED, response_model=RuleSetVersion)
-def publish_rule_set(
+async def publish_rule_set(
     document: RuleSetDocument, admin: Admin, rules: RulesDep, reason: PublishReason = None
 ) -> RuleSetVersion:
     """Publier une version datée des règles / Publish an effective-dated rule-set version."""
-    published = rules.publish(document, context_for(admin), reason or "")
+    published = await run_short(lambda: rules.publish(document, context_for(admin), reason or ""))
     return RuleSetVersion(
         program=published.program,
         version=published.version,
@@ -168,25 +163,25 @@ def publish_rule_set(
 
 
 @router.post("/rule-sets/preview", response_model=VersionChanges)
-def preview_rule_set(document: RuleSetDocument, _admin: Admin, rules: RulesDep) -> dict[str, Any]:
+async def preview_rule_set(document: RuleSetDocument, _admin: Admin, rules: RulesDep) -> dict[str, Any]:
     """Aperçu sans rien publier : la version proposée, validée comme à la publication (mêmes
     refus 409/422), comparée à la version en vigueur à sa date d'effet — règles, volets et
     statuts ajoutés, retirés ou modifiés / Dry run, nothing published: the proposed version,
     checked as publishing would (same 409/422 refusals), against the version in force on its
     effective date — clauses, volets and statuses added, removed or changed."""
-    return rules.preview(document)
+    return await run_short(lambda: rules.preview(document))
 
 
 @router.get("/rule-sets/{program}/{rule_set_version}")
-def rule_set_document(
+async def rule_set_document(
     program: Program, rule_set_version: RuleSetVersionNumber, _admin: Admin, rules: RulesDep
 ) -> dict[str, Any]:
     """Le document d'une version / One version's document."""
-    return rules.document(program, rule_set_version)
+    return await run_short(lambda: rules.document(program, rule_set_version))
 
 
 @router.get("/rule-sets/{program}/{rule_set_version}/changes", response_model=VersionChanges)
-def compare_rule_sets(
+async def compare_rule_sets(
     program: Program,
     rule_set_version: RuleSetVersionNumber,
     _admin: Admin,
@@ -197,11 +192,11 @@ def compare_rule_sets(
 ) -> dict[str, Any]:
     """Ce qui change d'une version (against) à une autre / What changes from one version
     (against) to another."""
-    return rules.compare(program, against, rule_set_version)
+    return await run_short(lambda: rules.compare(program, against, rule_set_version))
 
 
 @router.post("/retention/run", response_model=RetentionRun)
-def run_retention(
+async def run_retention(
     admin: Admin,
     privacy: PrivacyDep,
     years: Annotated[
@@ -216,4 +211,6 @@ def run_retention(
 ) -> RetentionRun:
     """Effacer les personnes inactives depuis N années / Erase persons inactive for N years."""
     chosen = years or privacy.retention_years
-    return RetentionRun(erased=privacy.run_retention(chosen, context_for(admin)), years=chosen)
+    return await in_thread(
+        lambda: RetentionRun(erased=privacy.run_retention(chosen, context_for(admin)), years=chosen)
+    )

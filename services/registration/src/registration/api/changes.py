@@ -6,14 +6,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import Depends, File, Form, Query, Response, status
-from starlette.concurrency import run_in_threadpool
+from fastapi import File, Form, Query, Response, status
 
 from gsi_kernel.fields import InterventionCode, Line, VoletCode
-from gsi_kernel.http.app import from_app_state as from_state
 from gsi_kernel.http.context import context_for
 from gsi_kernel.http.security import OrgUser, Reader, authenticated_router
+from gsi_kernel.http.threads import in_thread, run_short
 from gsi_kernel.http.uploads import Upload
+from registration.api.deps import ChangesDep
 from registration.api.erasure import GONE
 from registration.api.schemas import (
     ChangeAddressRequest,
@@ -24,7 +24,7 @@ from registration.api.schemas import (
     EvaluationOut,
     WithdrawConsentRequest,
 )
-from registration.app.changes import MAX_DOCUMENT_BYTES, Address, Document, PersonChanges, new_document_id
+from registration.app.changes import MAX_DOCUMENT_BYTES, Address, Document, new_document_id
 from registration.app.queries import AccessPurpose, default_purpose
 from registration.domain.events import StatusPeriod
 from registration.domain.values import ConsentPurpose, DocumentKind
@@ -32,31 +32,33 @@ from registration.domain.values import ConsentPurpose, DocumentKind
 # An erased person's file answers 410 with the erasure record, to every read and change.
 router = authenticated_router(prefix="/persons/{person_id}", tags=["personnes / persons"], responses=GONE)
 
-ChangesDep = Annotated[PersonChanges, Depends(from_state("changes", PersonChanges))]
-
 
 @router.post("/status", status_code=status.HTTP_204_NO_CONTENT)
-def change_status(
+async def change_status(
     person_id: Line, body: ChangeStatusRequest, principal: OrgUser, changes: ChangesDep
 ) -> None:
     """Nouveau statut à partir d'une date (historique conservé) / New status from a date (history kept)."""
     period = StatusPeriod(**body.model_dump(exclude={"reason"}))
-    changes.change_status(person_id, period, body.reason, principal, context_for(principal))
+    await run_short(
+        lambda: changes.change_status(person_id, period, body.reason, principal, context_for(principal))
+    )
 
 
 @router.post("/address", status_code=status.HTTP_204_NO_CONTENT)
-def change_address(
+async def change_address(
     person_id: Line, body: ChangeAddressRequest, principal: OrgUser, changes: ChangesDep
 ) -> None:
     """Changement d'adresse / Address change."""
     address = Address(body.region, body.street, body.municipality, body.postal_code)
-    changes.change_address(
-        person_id, address, body.effective_from, body.reason, principal, context_for(principal)
+    await run_short(
+        lambda: changes.change_address(
+            person_id, address, body.effective_from, body.reason, principal, context_for(principal)
+        )
     )
 
 
 @router.get("/eligibility", response_model=list[EvaluationOut])
-def check_eligibility(
+async def check_eligibility(
     person_id: Line,
     principal: Reader,
     changes: ChangesDep,
@@ -71,31 +73,35 @@ def check_eligibility(
     règle échouée, sans rien enregistrer ; un code hors du catalogue en vigueur ce jour-là est
     refusé (422) / Eligibility on a date (today in Montréal by default), with each failed rule's
     reasons, recording nothing; a code outside the catalogue in force that day is refused (422)."""
-    evaluations = changes.evaluate(person_id, on, principal, volet, code)
+    evaluations = await run_short(lambda: changes.evaluate(person_id, on, principal, volet, code))
     return [EvaluationOut.model_validate(e.to_dict()) for e in evaluations]
 
 
 @router.post("/eligibility-checks", status_code=status.HTTP_201_CREATED, response_model=list[EvaluationOut])
-def record_eligibility_check(
+async def record_eligibility_check(
     person_id: Line, body: EligibilityCheckRequest, principal: OrgUser, changes: ChangesDep
 ) -> list[EvaluationOut]:
     """Évaluer l'admissibilité à une date et l'enregistrer au dossier (événement
     ``EligibilityEvaluated``) / Evaluate eligibility on a date and record it on the file (an
     ``EligibilityEvaluated`` event)."""
-    evaluations = changes.record_evaluation(
-        person_id, body.on, principal, context_for(principal), body.volet, body.code
+    evaluations = await run_short(
+        lambda: changes.record_evaluation(
+            person_id, body.on, principal, context_for(principal), body.volet, body.code
+        )
     )
     return [EvaluationOut.model_validate(e.to_dict()) for e in evaluations]
 
 
 @router.post("/consents", status_code=status.HTTP_204_NO_CONTENT)
-def give_consent(person_id: Line, body: ConsentRequest, principal: OrgUser, changes: ChangesDep) -> None:
+async def give_consent(
+    person_id: Line, body: ConsentRequest, principal: OrgUser, changes: ChangesDep
+) -> None:
     """Consentement pour une finalité / Consent for a purpose."""
-    changes.give_consent(person_id, body.purpose, principal, context_for(principal))
+    await run_short(lambda: changes.give_consent(person_id, body.purpose, principal, context_for(principal)))
 
 
 @router.post("/consents/{purpose}/withdraw", status_code=status.HTTP_204_NO_CONTENT)
-def withdraw_consent(
+async def withdraw_consent(
     person_id: Line,
     purpose: ConsentPurpose,
     body: WithdrawConsentRequest,
@@ -103,7 +109,9 @@ def withdraw_consent(
     changes: ChangesDep,
 ) -> None:
     """Retrait du consentement / Consent withdrawal."""
-    changes.withdraw_consent(person_id, purpose, body.reason, principal, context_for(principal))
+    await run_short(
+        lambda: changes.withdraw_consent(person_id, purpose, body.reason, principal, context_for(principal))
+    )
 
 
 @router.post("/documents", status_code=status.HTTP_201_CREATED, response_model=DocumentCreated)
@@ -117,14 +125,13 @@ async def attach_document(
     """Joindre une pièce justificative (chiffrée au repos) / Attach a proof document (encrypted at rest)."""
     content = await file.read(MAX_DOCUMENT_BYTES + 1)  # one byte more tells "too large"
     document = Document(new_document_id(), file.content_type or "", content, file.filename or "")
-    await run_in_threadpool(
-        changes.attach_document, person_id, kind, document, principal, context_for(principal)
-    )
+    context = context_for(principal)
+    await in_thread(lambda: changes.attach_document(person_id, kind, document, principal, context))
     return DocumentCreated(document_id=document.document_id)
 
 
 @router.get("/documents/{document_id}", response_class=Response)
-def read_document(
+async def read_document(
     person_id: Line,
     document_id: Line,
     principal: Reader,
@@ -132,8 +139,10 @@ def read_document(
     purpose: AccessPurpose | None = None,
 ) -> Response:
     """Télécharger une pièce (journalisé) / Download a document (logged)."""
-    media_type, content = changes.read_document(
-        person_id, document_id, principal, purpose or default_purpose(principal)
+    media_type, content = await in_thread(
+        lambda: changes.read_document(
+            person_id, document_id, principal, purpose or default_purpose(principal)
+        )
     )
     return Response(
         content,

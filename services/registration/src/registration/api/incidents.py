@@ -5,22 +5,21 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, Path, Query, status
+from fastapi import Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from gsi_kernel.fields import Line, Lines, label
-from gsi_kernel.http.app import from_app_state as from_state
 from gsi_kernel.http.context import context_for
 from gsi_kernel.http.pagination import Page, Pagination
 from gsi_kernel.http.security import Admin, authenticated_router
-from registration.app.incidents import IncidentRegister
+from gsi_kernel.http.threads import run_short
+from registration.api.deps import IncidentsDep
 from registration.domain.incident import IncidentFacts, NoticeRecipient
 
 router = authenticated_router(
     prefix="/incidents", tags=["incidents de confidentialité / confidentiality incidents"]
 )
 
-RegisterDep = Annotated[IncidentRegister, Depends(from_state("incidents", IncidentRegister))]
 IncidentId = Annotated[Line, Path(max_length=36, description="Identifiant de l'incident / Incident id")]
 
 _REASON = Field(min_length=3, max_length=500, description="Motif / Reason")
@@ -148,16 +147,18 @@ class IncidentDetail(IncidentOut):
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=IncidentDetail)
-def record_incident(body: IncidentIn, admin: Admin, register: RegisterDep) -> Any:
+async def record_incident(body: IncidentIn, admin: Admin, register: IncidentsDep) -> Any:
     """Inscrire un incident de confidentialité au registre / Record a confidentiality incident."""
-    incident_id = register.record(IncidentFacts.model_validate(body.model_dump()), context_for(admin))
-    return register.get(incident_id)
+    incident_id = await run_short(
+        lambda: register.record(IncidentFacts.model_validate(body.model_dump()), context_for(admin))
+    )
+    return await run_short(lambda: register.get(incident_id))
 
 
 @router.get("", response_model=Page[IncidentOut])
-def list_incidents(
+async def list_incidents(
     _admin: Admin,
-    register: RegisterDep,
+    register: IncidentsDep,
     page: Pagination,
     state: Annotated[Literal["open", "closed"] | None, Query(alias="status")] = None,
     detected_from: Annotated[
@@ -168,12 +169,14 @@ def list_incidents(
     ] = None,
 ) -> Page[IncidentOut]:
     """Le registre, les plus récents d'abord / The register, most recently detected first."""
-    rows, total = register.list(
-        status=state,
-        detected_from=detected_from,
-        detected_to=detected_to,
-        offset=page.offset,
-        limit=page.limit,
+    rows, total = await run_short(
+        lambda: register.list(
+            status=state,
+            detected_from=detected_from,
+            detected_to=detected_to,
+            offset=page.offset,
+            limit=page.limit,
+        )
     )
     return Page(
         items=[IncidentOut.model_validate(r) for r in rows], total=total, offset=page.offset, limit=page.limit
@@ -181,39 +184,45 @@ def list_incidents(
 
 
 @router.get("/{incident_id}", response_model=IncidentDetail)
-def read_incident(incident_id: IncidentId, _admin: Admin, register: RegisterDep) -> Any:
+async def read_incident(incident_id: IncidentId, _admin: Admin, register: IncidentsDep) -> Any:
     """Une inscription du registre et son historique / A register entry and its history."""
-    return register.get(incident_id)
+    return await run_short(lambda: register.get(incident_id))
 
 
 @router.patch("/{incident_id}", response_model=IncidentDetail)
-def correct_incident(
-    incident_id: IncidentId, body: IncidentChanges, admin: Admin, register: RegisterDep
+async def correct_incident(
+    incident_id: IncidentId, body: IncidentChanges, admin: Admin, register: IncidentsDep
 ) -> Any:
     """Corriger des éléments de l'inscription, avec le motif / Correct items, with the reason."""
     changes = body.model_dump(exclude_unset=True, exclude={"reason"})
-    register.correct(incident_id, changes, body.reason, context_for(admin))
-    return register.get(incident_id)
+    await run_short(lambda: register.correct(incident_id, changes, body.reason, context_for(admin)))
+    return await run_short(lambda: register.get(incident_id))
 
 
 @router.post("/{incident_id}/notices", response_model=IncidentDetail)
-def record_notice(incident_id: IncidentId, body: NoticeIn, admin: Admin, register: RegisterDep) -> Any:
+async def record_notice(incident_id: IncidentId, body: NoticeIn, admin: Admin, register: IncidentsDep) -> Any:
     """Avis transmis à la Commission, aux personnes ou au public / Notice sent to the Commission,
     the persons or the public."""
-    register.send_notice(incident_id, body.recipient, body.sent_on, context_for(admin))
-    return register.get(incident_id)
+    await run_short(
+        lambda: register.send_notice(incident_id, body.recipient, body.sent_on, context_for(admin))
+    )
+    return await run_short(lambda: register.get(incident_id))
 
 
 @router.post("/{incident_id}/measures", response_model=IncidentDetail)
-def record_measure(incident_id: IncidentId, body: MeasureIn, admin: Admin, register: RegisterDep) -> Any:
+async def record_measure(
+    incident_id: IncidentId, body: MeasureIn, admin: Admin, register: IncidentsDep
+) -> Any:
     """Mesure prise pour diminuer le risque de préjudice / Measure taken to reduce the risk of injury."""
-    register.take_measure(incident_id, body.description, body.taken_on, context_for(admin))
-    return register.get(incident_id)
+    await run_short(
+        lambda: register.take_measure(incident_id, body.description, body.taken_on, context_for(admin))
+    )
+    return await run_short(lambda: register.get(incident_id))
 
 
 @router.post("/{incident_id}/close", response_model=IncidentDetail)
-def close_incident(incident_id: IncidentId, body: CloseIn, admin: Admin, register: RegisterDep) -> Any:
+async def close_incident(incident_id: IncidentId, body: CloseIn, admin: Admin, register: IncidentsDep) -> Any:
     """Fermer le dossier (avis faits si le risque est sérieux) / Close the file (notices sent if the
     risk is serious)."""
-    register.close(incident_id, body.reason, context_for(admin))
-    return register.get(incident_id)
+    await run_short(lambda: register.close(incident_id, body.reason, context_for(admin)))
+    return await run_short(lambda: register.get(incident_id))

@@ -5,16 +5,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import Depends, Query, Response, status
+from fastapi import Query, Response, status
 
 from gsi_contracts.registration import file_reference, parse_file_reference
 from gsi_kernel.fields import Format, Line, Name, Region, VoletCode, label
-from gsi_kernel.http.app import from_app_state as from_state
 from gsi_kernel.http.context import context_for
 from gsi_kernel.http.pagination import Page, Pagination
 from gsi_kernel.http.policy import own_organization
 from gsi_kernel.http.security import OrgUser, Reader, authenticated_router
-from gsi_kernel.http.threads import in_thread
+from gsi_kernel.http.threads import run_short
+from registration.api.deps import QueriesDep, RegisteringDep, VaultDep
 from registration.api.erasure import GONE
 from registration.api.schemas import (
     EvaluationOut,
@@ -23,10 +23,9 @@ from registration.api.schemas import (
     RegisteredOut,
     RegisterPersonRequest,
 )
-from registration.app.queries import AccessPurpose, PersonQueries, default_purpose
-from registration.app.registering import NewPerson, Pii, Registering
+from registration.app.queries import AccessPurpose, default_purpose
+from registration.app.registering import NewPerson, Pii
 from registration.app.search import SearchFilters
-from registration.app.vault import PersonVault
 from registration.domain.events import StatusPeriod
 from registration.domain.values import Status
 
@@ -38,10 +37,6 @@ _FILE_REFERENCE = Format(
     "a file number, e.g. D-000123 or 123",
 )
 
-RegisteringDep = Annotated[Registering, Depends(from_state("registering", Registering))]
-QueriesDep = Annotated[PersonQueries, Depends(from_state("queries", PersonQueries))]
-VaultDep = Annotated[PersonVault, Depends(from_state("vault", PersonVault))]
-
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=RegisteredOut)
 async def register_person(
@@ -50,7 +45,7 @@ async def register_person(
     """Inscrire une personne immigrante; l'admissibilité est évaluée aussitôt / Register an
     immigrant person; eligibility is evaluated at once."""
     new, organization, context = _new_person(body), own_organization(principal), context_for(principal)
-    registered = await in_thread(
+    registered = await run_short(  # one stream, read models in its transaction (ADR 28)
         lambda: registering.register(new, organization_id=organization, context=context)
     )
     out = RegisteredOut(
@@ -89,7 +84,7 @@ def _new_person(body: RegisterPersonRequest) -> NewPerson:
 
 
 @router.get("/{person_id}", response_model=PersonFile, responses=GONE)
-def get_person(
+async def get_person(
     person_id: Line,
     principal: Reader,
     queries: QueriesDep,
@@ -99,12 +94,12 @@ def get_person(
 ) -> PersonFile:
     """Dossier d'une personne (consultation journalisée) ; effacée : 410 et la trace de
     l'effacement / A person's file (every read is logged); erased: 410 and the erasure record."""
-    row = queries.file(person_id, principal, purpose or default_purpose(principal))
+    row = await run_short(lambda: queries.file(person_id, principal, purpose or default_purpose(principal)))
     return PersonFile.model_validate({**row, **PersonSummary.of(row).model_dump()})
 
 
 @router.get("", response_model=Page[PersonSummary])
-def search_persons(
+async def search_persons(
     principal: Reader,
     queries: QueriesDep,
     vault: VaultDep,
@@ -156,16 +151,20 @@ def search_persons(
     number = parse_file_reference(file_number) if file_number else None
     if file_number and number is None:  # D-000000: no file has it
         return Page(items=[], total=0, offset=page.offset, limit=page.limit)
-    filters = SearchFilters(
-        name=name,
-        uci_hash=vault.uci_hash(uci) if uci else None,
-        status=status_,
-        region=region,
-        eligible_for=eligible_for,
-        registered_from=registered_from,
-        registered_to=registered_to,
-        file_number=number,
-        person_ids=tuple(person_id or ()),
+    filters = await run_short(
+        lambda: SearchFilters(
+            name=name,
+            uci_hash=vault.uci_hash(uci) if uci else None,
+            status=status_,
+            region=region,
+            eligible_for=eligible_for,
+            registered_from=registered_from,
+            registered_to=registered_to,
+            file_number=number,
+            person_ids=tuple(person_id or ()),
+        )
     )
-    rows, total = queries.search(principal, filters, offset=page.offset, limit=page.limit)
+    rows, total = await run_short(
+        lambda: queries.search(principal, filters, offset=page.offset, limit=page.limit)
+    )
     return Page(items=[PersonSummary.of(r) for r in rows], total=total, offset=page.offset, limit=page.limit)

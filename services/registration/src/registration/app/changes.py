@@ -10,18 +10,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import insert, select
 
 from gsi_conformity import CatalogueBook, load_default_catalogue
 from gsi_eligibility.model import Evaluation
 from gsi_eligibility.rules import RuleBook
 from gsi_kernel.auth import Principal
-from gsi_kernel.clock import montreal_date
+from gsi_kernel.clock import Clock, montreal_date
 from gsi_kernel.envelope import CommandContext
 from gsi_kernel.errors import NotFound, PayloadTooLarge, UnsupportedMediaType
 from gsi_kernel.events import DomainEvent
-from gsi_kernel.runtime import Kernel
-from gsi_kernel.writer import Decide
+from gsi_kernel.store.database import Database
+from gsi_kernel.store.event_store import EventStore
+from gsi_kernel.writer import Decide, StreamWriter
 from registration.app.queries import AccessPurpose, PersonQueries
 from registration.app.rules import RuleBooks
 from registration.app.vault import PersonVault
@@ -55,7 +56,11 @@ class Document:
 class PersonChanges:
     def __init__(
         self,
-        kernel: Kernel,
+        *,
+        db: Database,
+        store: EventStore,
+        writer: StreamWriter,
+        clock: Clock,
         vault: PersonVault,
         rules: RuleBooks,
         queries: PersonQueries,
@@ -63,7 +68,10 @@ class PersonChanges:
     ) -> None:
         """``catalogues``: the intervention catalogue versions registration knows — those shipped
         in ``gsi_conformity`` (it does not follow interventions' ``CataloguePublished`` yet)."""
-        self._kernel = kernel
+        self._db = db
+        self._store = store
+        self._writer = writer
+        self._clock = clock
         self._vault = vault
         self._rules = rules
         self._queries = queries
@@ -95,25 +103,29 @@ class PersonChanges:
         details = _details(address)
         book = self._rules.current()
 
-        def decide(connection: Connection, history: list[DomainEvent]) -> list[DomainEvent]:
+        today = self._today()
+        with self._db.transaction() as connection:
             sealed = self._vault.seal(connection, person_id, details)
-            return person.change_address(
-                history,
-                region=address.region,
-                effective_from=effective_from,
-                pii=sealed,
-                reason=reason,
-                today=self._today(),
-                rules=book,
+            self._writer.execute(
+                f"person-{person_id}",
+                lambda history: person.change_address(
+                    history,
+                    region=address.region,
+                    effective_from=effective_from,
+                    pii=sealed,
+                    reason=reason,
+                    today=today,
+                    rules=book,
+                ),
+                context,
+                connection=connection,
             )
-
-        self._kernel.writer.execute_with(f"person-{person_id}", decide, context)
 
     def give_consent(
         self, person_id: str, purpose: ConsentPurpose, principal: Principal, context: CommandContext
     ) -> None:
         self._own(person_id, principal)
-        now = self._kernel.clock.now()
+        now = self._clock.now()
         self._execute(person_id, lambda h: person.give_consent(h, purpose, now), context)
 
     def withdraw_consent(
@@ -125,7 +137,7 @@ class PersonChanges:
         context: CommandContext,
     ) -> None:
         self._own(person_id, principal)
-        now = self._kernel.clock.now()
+        now = self._clock.now()
         self._execute(person_id, lambda h: person.withdraw_consent(h, purpose, now, reason), context)
 
     def evaluate(
@@ -164,8 +176,8 @@ class PersonChanges:
         return on_date, self._rules.current()
 
     def _history(self, person_id: str) -> list[DomainEvent]:
-        with self._kernel.db.transaction() as connection:
-            stored = self._kernel.store.load(connection, f"person-{person_id}")
+        with self._db.transaction() as connection:
+            stored = self._store.load(connection, f"person-{person_id}")
         return [ev.EVENTS.decode(e.type, e.schema_version, e.payload) for e in stored]
 
     @staticmethod
@@ -188,31 +200,34 @@ class PersonChanges:
         _check_document(document)
         digest = hashlib.sha256(document.content).hexdigest()
 
-        def decide(connection: Connection, history: list[DomainEvent]) -> list[DomainEvent]:
-            decided = person.attach_document(
-                history,
-                document_id=document.document_id,
-                kind=kind,
-                media_type=document.media_type,
-                size=len(document.content),
-                sha256=digest,
+        with self._db.transaction() as connection:
+            self._writer.execute(
+                f"person-{person_id}",
+                lambda history: person.attach_document(
+                    history,
+                    document_id=document.document_id,
+                    kind=kind,
+                    media_type=document.media_type,
+                    size=len(document.content),
+                    sha256=digest,
+                ),
+                context,
+                connection=connection,
             )
+            # After the decision, so that its refusals come first; committed with its events.
             sealed = self._vault.seal_document(connection, person_id, document.content)
             connection.execute(
                 insert(document_contents).values(
                     document_id=document.document_id, person_id=person_id, sealed=sealed
                 )
             )
-            return decided
-
-        self._kernel.writer.execute_with(f"person-{person_id}", decide, context)
         return document.document_id
 
     def read_document(
         self, person_id: str, document_id: str, principal: Principal, purpose: AccessPurpose
     ) -> tuple[str, bytes]:
         self._queries.visible(person_id, principal)
-        with self._kernel.db.transaction() as connection:
+        with self._db.transaction() as connection:
             meta = connection.execute(
                 select(documents.c.media_type, documents.c.sha256).where(
                     documents.c.document_id == document_id, documents.c.person_id == person_id
@@ -234,10 +249,10 @@ class PersonChanges:
             raise NotFound("person.not_found", "Personne introuvable.", "Person not found.")
 
     def _execute(self, person_id: str, decide: Decide, context: CommandContext) -> None:
-        self._kernel.writer.execute(f"person-{person_id}", decide, context)
+        self._writer.execute(f"person-{person_id}", decide, context)
 
     def _today(self) -> date:
-        return montreal_date(self._kernel.clock.now())
+        return montreal_date(self._clock.now())
 
 
 def new_document_id() -> str:

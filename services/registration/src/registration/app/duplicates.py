@@ -9,15 +9,17 @@ from sqlalchemy.orm import aliased
 
 from gsi_kernel.envelope import CommandContext
 from gsi_kernel.errors import NotFound
-from gsi_kernel.runtime import Kernel
+from gsi_kernel.store.database import Database
 from gsi_kernel.store.queries import fetch_one, fetch_page
+from gsi_kernel.writer import StreamWriter
 from registration.domain import person
 from registration.projections.tables import duplicate_queue, persons
 
 
 class DuplicatesQueue:
-    def __init__(self, kernel: Kernel) -> None:
-        self._kernel = kernel
+    def __init__(self, *, db: Database, writer: StreamWriter) -> None:
+        self._db = db
+        self._writer = writer
 
     def pending(self, *, offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
         new, old = aliased(persons), aliased(persons)
@@ -43,25 +45,25 @@ class DuplicatesQueue:
             .join(old, old.c.person_id == q.candidate_person_id)
             .where(q.state == "open")
         )
-        return fetch_page(self._kernel.db, query, q.flagged_at, q.person_id, offset=offset, limit=limit)
+        return fetch_page(self._db, query, q.flagged_at, q.person_id, offset=offset, limit=limit)
 
     def merge(self, person_id: str, candidate_person_id: str, reason: str, context: CommandContext) -> None:
         """The newer file ``person_id`` is the same person as ``candidate_person_id``: merge it there."""
         self._open(person_id, candidate_person_id)
-        self._kernel.writer.execute(
+        self._writer.execute(
             f"person-{person_id}", lambda h: person.merge_into(h, candidate_person_id, reason), context
         )
 
     def dismiss(self, person_id: str, candidate_person_id: str, reason: str, context: CommandContext) -> None:
         self._open(person_id, candidate_person_id)
-        self._kernel.writer.execute(
+        self._writer.execute(
             f"person-{person_id}", lambda h: person.dismiss_duplicate(h, candidate_person_id, reason), context
         )
 
     def _open(self, person_id: str, candidate_person_id: str) -> None:
         q = duplicate_queue.c
         row = fetch_one(
-            self._kernel.db,
+            self._db,
             select(q.state).where(q.person_id == person_id, q.candidate_person_id == candidate_person_id),
         )
         if row is None:

@@ -22,10 +22,9 @@ from sqlalchemy import Connection, delete, select, update
 
 from gsi_kernel.envelope import CommandContext
 from gsi_kernel.errors import NotFound
-from gsi_kernel.events import DomainEvent
-from gsi_kernel.runtime import Kernel
 from gsi_kernel.store.backend import backend_of
-from gsi_kernel.writer import DecideWith
+from gsi_kernel.store.database import Database
+from gsi_kernel.writer import StreamWriter
 from registration.domain import person
 from registration.domain.duplicates import ExistingFile
 from registration.projections.tables import file_number_counter, file_number_sequence, persons, uci_claims
@@ -83,12 +82,13 @@ class FileNumbering:
     """A worker that numbers the files registered before files were numbered, oldest first, a
     batch per step; once there are none left, a step is one indexed look."""
 
-    def __init__(self, kernel: Kernel, *, batch: int = 200) -> None:
-        self._kernel = kernel
+    def __init__(self, *, db: Database, writer: StreamWriter, batch: int = 200) -> None:
+        self._db = db
+        self._writer = writer
         self._batch = batch
 
     def run_once(self) -> int:
-        with self._kernel.db.transaction() as connection:
+        with self._db.transaction() as connection:
             unnumbered = connection.execute(
                 select(persons.c.person_id, persons.c.organization_id)
                 .where(persons.c.file_number.is_(None))
@@ -99,27 +99,25 @@ class FileNumbering:
         for person_id, organization_id in unnumbered:
             context = CommandContext.new(ACTOR, organization_id)  # the file's organization, as published
             try:
-                recorded = self._kernel.writer.execute_with(
-                    f"person-{person_id}", _numbered(person_id), context
-                )
+                written += self._number(person_id, context)
             except NotFound:  # a read-model row with no stream behind it: nothing to number
                 log.warning("file numbering: no events for person %s; left unnumbered", person_id)
-                continue
-            written += len(recorded)
         return written  # 0 when the read model lags behind numbers already given: rest a while
+
+    def _number(self, person_id: str, context: CommandContext) -> int:
+        with self._db.transaction() as connection:
+            number = next_file_number(connection)
+            recorded = self._writer.execute(
+                f"person-{person_id}",
+                lambda history: person.assign_file_number(history, number),
+                context,
+                connection=connection,
+            ).events
+            if recorded:
+                connection.execute(
+                    update(uci_claims).where(uci_claims.c.person_id == person_id).values(file_number=number)
+                )
+        return len(recorded)
 
     def close(self) -> None:
         """Nothing held between steps."""
-
-
-def _numbered(person_id: str) -> DecideWith:
-    def decide(connection: Connection, history: list[DomainEvent]) -> list[DomainEvent]:
-        number = next_file_number(connection)
-        decided = person.assign_file_number(history, number)
-        if decided:
-            connection.execute(
-                update(uci_claims).where(uci_claims.c.person_id == person_id).values(file_number=number)
-            )
-        return decided
-
-    return decide

@@ -9,27 +9,31 @@ from typing import Any
 
 from sqlalchemy import Select, select
 
-from gsi_kernel.clock import montreal_date
+from gsi_kernel.clock import Clock, montreal_date
 from gsi_kernel.envelope import CommandContext
 from gsi_kernel.errors import NotFound
-from gsi_kernel.runtime import Kernel
+from gsi_kernel.store.database import Database
+from gsi_kernel.store.event_store import EventStore
 from gsi_kernel.store.queries import fetch_one, fetch_page
-from gsi_kernel.writer import Decide
+from gsi_kernel.writer import Decide, StreamWriter
 from registration.domain import incident as inc
 from registration.projections.incidents import incidents
 
 
 class IncidentRegister:
-    def __init__(self, kernel: Kernel) -> None:
-        self._kernel = kernel
+    def __init__(self, *, db: Database, store: EventStore, writer: StreamWriter, clock: Clock) -> None:
+        self._db = db
+        self._store = store
+        self._writer = writer
+        self._clock = clock
 
     def _today(self) -> date:
-        return montreal_date(self._kernel.clock.now())
+        return montreal_date(self._clock.now())
 
     def record(self, facts: inc.IncidentFacts, context: CommandContext) -> str:
         incident_id = str(uuid.uuid4())
         today = self._today()
-        self._kernel.writer.execute(
+        self._writer.execute(
             inc.incident_stream(incident_id),
             lambda history: inc.record(history, incident_id, facts, today),
             context,
@@ -63,15 +67,15 @@ class IncidentRegister:
         self._execute(incident_id, lambda history: inc.close(history, reason), context)
 
     def _execute(self, incident_id: str, decide: Decide, context: CommandContext) -> None:
-        self._kernel.writer.execute(inc.incident_stream(incident_id), decide, context)
+        self._writer.execute(inc.incident_stream(incident_id), decide, context)
 
     def get(self, incident_id: str) -> dict[str, Any]:
         """The register entry, and its history: every change, who made it and when."""
-        row = fetch_one(self._kernel.db, select(incidents).where(incidents.c.incident_id == incident_id))
+        row = fetch_one(self._db, select(incidents).where(incidents.c.incident_id == incident_id))
         if row is None:
             raise NotFound("incident.not_found", "Incident introuvable.", "Incident not found.")
-        with self._kernel.db.transaction() as connection:
-            history = self._kernel.store.load(connection, inc.incident_stream(incident_id))
+        with self._db.transaction() as connection:
+            history = self._store.load(connection, inc.incident_stream(incident_id))
         row["history"] = [
             {"event": e.type, "at": e.recorded_at, "by": e.actor, "reason": e.payload.get("reason")}
             for e in history
@@ -96,7 +100,7 @@ class IncidentRegister:
         if detected_to:
             query = query.where(incidents.c.detected_on <= detected_to)
         rows, total = fetch_page(
-            self._kernel.db,
+            self._db,
             query,
             incidents.c.detected_on.desc(),
             incidents.c.recorded_at.desc(),

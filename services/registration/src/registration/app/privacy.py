@@ -15,11 +15,13 @@ from typing import Any
 from sqlalchemy import Connection, delete, select
 
 from gsi_kernel.auth import Principal
+from gsi_kernel.clock import Clock
 from gsi_kernel.envelope import CommandContext
-from gsi_kernel.events import DomainEvent
 from gsi_kernel.privacy.tables import subject_keys
-from gsi_kernel.runtime import Kernel
+from gsi_kernel.store.database import Database
+from gsi_kernel.store.event_store import EventStore
 from gsi_kernel.store.purge import Purge
+from gsi_kernel.writer import StreamWriter
 from registration.app.file_numbers import release_uci
 from registration.app.queries import AccessPurpose, PersonQueries
 from registration.app.vault import PersonVault
@@ -41,13 +43,24 @@ PURGED_ON_ERASURE = (persons, name_tokens, subject_keys)
 
 class Privacy:
     def __init__(
-        self, kernel: Kernel, vault: PersonVault, queries: PersonQueries, *, retention_years: int
+        self,
+        *,
+        db: Database,
+        store: EventStore,
+        writer: StreamWriter,
+        clock: Clock,
+        vault: PersonVault,
+        queries: PersonQueries,
+        retention_years: int,
     ) -> None:
         self.retention_years = retention_years
-        self._kernel = kernel
+        self._db = db
+        self._store = store
+        self._writer = writer
+        self._clock = clock
         self._vault = vault
         self._queries = queries
-        self._purge = Purge(kernel.db, ERASURE_PURGE, PURGED_ON_ERASURE, kernel.clock)
+        self._purge = Purge(db, ERASURE_PURGE, PURGED_ON_ERASURE, clock)
 
     def erase(self, person_id: str, reason: str, principal: Principal, context: CommandContext) -> None:
         """Destroy the person's key (their personal data becomes unreadable in every event and
@@ -62,14 +75,12 @@ class Privacy:
         return self._purge.pay()
 
     def _erase(self, person_id: str, reason: str, context: CommandContext) -> None:
-        def decide(connection: Connection, history: list[DomainEvent]) -> list[DomainEvent]:
-            decided = person.erase(history, reason)
-            self._vault.shred(connection, person_id, self._kernel.clock.now())
+        with self._db.transaction() as connection:
+            stream = f"person-{person_id}"
+            self._writer.execute(stream, lambda h: person.erase(h, reason), context, connection=connection)
+            self._vault.shred(connection, person_id, self._clock.now())
             release_uci(connection, person_id)
             connection.execute(delete(document_contents).where(document_contents.c.person_id == person_id))
-            return decided
-
-        self._kernel.writer.execute_with(f"person-{person_id}", decide, context)
 
     def export(self, person_id: str, principal: Principal) -> dict[str, Any]:
         """Everything held on the person, in one structured document (Loi 25, art. 27); for an
@@ -78,8 +89,8 @@ class Privacy:
         self._queries.log_access(person_id, principal, AccessPurpose.PERSON_REQUEST, "export")
         if row["erased"]:
             return self._queries.erasure(person_id).record()
-        with self._kernel.db.transaction() as connection:
-            history = self._kernel.store.load(connection, f"person-{person_id}")
+        with self._db.transaction() as connection:
+            history = self._store.load(connection, f"person-{person_id}")
             events = [
                 self._exported_event(connection, person_id, e.type, e.schema_version, e.payload)
                 for e in history
@@ -104,7 +115,7 @@ class Privacy:
             ]
         return {
             "format": "gsi.person-export.v1",
-            "exported_at": self._kernel.clock.now(),
+            "exported_at": self._clock.now(),
             "person": row,
             "history": [
                 {"type": e.type, "occurred_at": e.occurred_at, "actor": e.actor, "data": data}
@@ -124,8 +135,8 @@ class Privacy:
 
     def run_retention(self, years: int, context: CommandContext) -> list[str]:
         """Erase every person with no activity for ``years`` years; return their ids."""
-        cutoff = self._kernel.clock.now() - timedelta(days=round(365.25 * years))
-        with self._kernel.db.transaction() as connection:
+        cutoff = self._clock.now() - timedelta(days=round(365.25 * years))
+        with self._db.transaction() as connection:
             stale = [
                 r.person_id
                 for r in connection.execute(

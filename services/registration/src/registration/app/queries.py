@@ -11,8 +11,10 @@ from pydantic_core import to_jsonable_python
 from sqlalchemy import insert, select
 
 from gsi_kernel.auth import Principal, Role, may_read_organization
+from gsi_kernel.clock import Clock
 from gsi_kernel.errors import GsiError, NotFound
-from gsi_kernel.runtime import Kernel
+from gsi_kernel.store.database import Database
+from gsi_kernel.store.event_store import EventStore
 from gsi_kernel.store.queries import fetch_one, fetch_page
 from registration.app.person_file import file_details
 from registration.app.search import SearchFilters, search
@@ -70,8 +72,10 @@ class PersonGone(GsiError):
 
 
 class PersonQueries:
-    def __init__(self, kernel: Kernel, vault: PersonVault) -> None:
-        self._kernel = kernel
+    def __init__(self, *, db: Database, store: EventStore, clock: Clock, vault: PersonVault) -> None:
+        self._db = db
+        self._store = store
+        self._clock = clock
         self._vault = vault
 
     def visible(self, person_id: str, principal: Principal) -> dict[str, Any]:
@@ -84,15 +88,15 @@ class PersonQueries:
 
     def row(self, person_id: str, principal: Principal) -> dict[str, Any]:
         """The row, erased or not, if the principal may see it: for the erasure and the export."""
-        row = fetch_one(self._kernel.db, select(persons).where(persons.c.person_id == person_id))
+        row = fetch_one(self._db, select(persons).where(persons.c.person_id == person_id))
         if row is None or not may_read_organization(principal, row["organization_id"]):
             raise NotFound("person.not_found", "Personne introuvable.", "Person not found.")
         return row
 
     def erasure(self, person_id: str) -> Erasure:
         """The erasure record, from the person's stream (its last PersonErased event)."""
-        with self._kernel.db.transaction() as connection:
-            history = self._kernel.store.load(connection, f"person-{person_id}")
+        with self._db.transaction() as connection:
+            history = self._store.load(connection, f"person-{person_id}")
         erased = next((e for e in reversed(history) if e.type == ev.PersonErased.event_type), None)
         if erased is None:  # the read model says erased, the stream does not: a broken invariant
             raise RuntimeError(f"person {person_id} is erased in the read model but not in its stream")
@@ -102,7 +106,7 @@ class PersonQueries:
         """The person's file, with consents, documents, status history and identity (unsealed:
         whoever may read the file reads it whole); the read is logged."""
         row = self.visible(person_id, principal)
-        with self._kernel.db.transaction() as connection:
+        with self._db.transaction() as connection:
             row["consents"] = [
                 dict(r._mapping)
                 for r in connection.execute(
@@ -117,13 +121,13 @@ class PersonQueries:
                     .order_by(documents.c.uploaded_at)
                 )
             ]
-            history = self._kernel.store.load(connection, f"person-{person_id}")
+            history = self._store.load(connection, f"person-{person_id}")
             row |= file_details(history, lambda token: self._vault.open(connection, person_id, token))
         self.log_access(person_id, principal, purpose, "read")
         return row
 
     def log_access(self, person_id: str, principal: Principal, purpose: AccessPurpose, action: str) -> None:
-        with self._kernel.db.transaction() as connection:
+        with self._db.transaction() as connection:
             connection.execute(
                 insert(access_log).values(
                     person_id=person_id,
@@ -132,14 +136,14 @@ class PersonQueries:
                     roles=",".join(sorted(principal.roles)),
                     purpose=purpose,
                     action=action,
-                    at=self._kernel.clock.now(),
+                    at=self._clock.now(),
                 )
             )
 
     def search(
         self, principal: Principal, filters: SearchFilters, *, offset: int, limit: int
     ) -> tuple[list[dict[str, Any]], int]:
-        return search(self._kernel.db, principal, filters, offset=offset, limit=limit)
+        return search(self._db, principal, filters, offset=offset, limit=limit)
 
     def access_log(
         self, *, person_id: str | None, actor: str | None, since: datetime | None, offset: int, limit: int
@@ -152,5 +156,5 @@ class PersonQueries:
         if since:
             query = query.where(access_log.c.at >= since)
         return fetch_page(
-            self._kernel.db, query, access_log.c.at.desc(), access_log.c.id.desc(), offset=offset, limit=limit
+            self._db, query, access_log.c.at.desc(), access_log.c.id.desc(), offset=offset, limit=limit
         )

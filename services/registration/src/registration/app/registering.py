@@ -1,10 +1,11 @@
 """Registering a person: refuse a UCI the organization's files already hold, seal the personal
 data under the person's new key, look for the same person elsewhere (UCI, or probable match),
-number the file, decide, and evaluate eligibility — one transaction."""
+number the file, claim its UCI, decide, and evaluate eligibility — one transaction."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
@@ -12,10 +13,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Select, bindparam, or_, select
 
 from gsi_eligibility.model import Evaluation
-from gsi_kernel.clock import montreal_date
+from gsi_eligibility.rules import RuleBook
+from gsi_kernel.clock import Clock, montreal_date
 from gsi_kernel.envelope import CommandContext
 from gsi_kernel.events import DomainEvent
-from gsi_kernel.runtime import Kernel
+from gsi_kernel.store.database import Database
+from gsi_kernel.writer import Decision, StreamWriter
 from registration.app import file_numbers
 from registration.app.rules import RuleBooks
 from registration.app.vault import PersonVault
@@ -65,16 +68,49 @@ class Registered:
 
 
 class Registering:
-    def __init__(self, kernel: Kernel, vault: PersonVault, rules: RuleBooks) -> None:
-        self._kernel = kernel
+    def __init__(
+        self, *, db: Database, writer: StreamWriter, clock: Clock, vault: PersonVault, rules: RuleBooks
+    ) -> None:
+        self._db = db
+        self._writer = writer
+        self._clock = clock
         self._vault = vault
         self._rules = rules
 
     def register(self, new: NewPerson, *, organization_id: str, context: CommandContext) -> Registered:
         person_id = str(uuid.uuid4())
-        now = self._kernel.clock.now()
         book = self._rules.current()
         uci_hash = self._vault.uci_hash(new.pii.uci) if new.pii.uci else None
+        with self._db.transaction() as connection:
+            same_uci = file_numbers.uci_holder(connection, organization_id, uci_hash) if uci_hash else None
+            if same_uci is not None:  # refused before anything is sealed or numbered
+                raise duplicates.duplicate_uci(same_uci)
+            command, candidates = self._command(connection, person_id, organization_id, new, uci_hash)
+            if uci_hash:  # a registration of the same UCI running at the same time: one wins
+                holder = file_numbers.claim_uci(
+                    connection, organization_id, uci_hash, person_id, command.file_number
+                )
+                if holder is not None:
+                    raise duplicates.duplicate_uci(holder)
+
+            def decide(history: list[DomainEvent]) -> Decision[Registered]:
+                decided = person.register(history, command, duplicates=candidates, rules=book)
+                return Decision(decided, _registered(decided, command.today, book))
+
+            return self._writer.execute(
+                f"person-{person_id}", decide, context, new_stream=True, connection=connection
+            ).result
+
+    def _command(
+        self,
+        connection: Connection,
+        person_id: str,
+        organization_id: str,
+        new: NewPerson,
+        uci_hash: str | None,
+    ) -> tuple[person.RegisterPerson, list[person.DuplicateCandidate]]:
+        """The command, with its personal data sealed and its file numbered, and the files that
+        could be the same person."""
         identity = duplicates.Identity(
             person_id,
             duplicates.name_key(new.pii.family_name, new.pii.given_name),
@@ -82,45 +118,35 @@ class Registering:
             new.sex,
             uci_hash,
         )
+        found = duplicates.matches(identity, _candidates(connection, identity))
+        now = self._clock.now()
+        command = person.RegisterPerson(
+            person_id=person_id,
+            organization_id=organization_id,
+            birth_date=new.birth_date,
+            sex=new.sex,
+            country_of_birth=new.country_of_birth,
+            languages=new.languages,
+            french_level=new.french_level,
+            status=new.status,
+            region=new.region,
+            uci_hash=uci_hash,
+            pii=self._vault.seal(connection, person_id, new.pii.as_dict(), new=True),
+            consents=new.consents,
+            today=montreal_date(now),
+            now=now,
+            file_number=file_numbers.next_file_number(connection),
+        )
+        return command, [person.DuplicateCandidate(m.person_id, m.match, m.score) for m in found]
 
-        def decide(connection: Connection, history: list[DomainEvent]) -> list[DomainEvent]:
-            same_uci = file_numbers.uci_holder(connection, organization_id, uci_hash) if uci_hash else None
-            if same_uci is not None:  # refused before anything is sealed or numbered
-                raise duplicates.duplicate_uci(same_uci)
-            found = duplicates.matches(identity, _candidates(connection, identity))
-            number = file_numbers.next_file_number(connection)
-            command = person.RegisterPerson(
-                person_id=person_id,
-                organization_id=organization_id,
-                birth_date=new.birth_date,
-                sex=new.sex,
-                country_of_birth=new.country_of_birth,
-                languages=new.languages,
-                french_level=new.french_level,
-                status=new.status,
-                region=new.region,
-                uci_hash=uci_hash,
-                pii=self._vault.seal(connection, person_id, new.pii.as_dict(), new=True),
-                consents=new.consents,
-                today=montreal_date(now),
-                now=now,
-                file_number=number,
-            )
-            candidates = [person.DuplicateCandidate(m.person_id, m.match, m.score) for m in found]
-            decided[:] = person.register(history, command, duplicates=candidates, rules=book)
-            if uci_hash:  # a registration of the same UCI running at the same time: one wins
-                holder = file_numbers.claim_uci(connection, organization_id, uci_hash, person_id, number)
-                if holder is not None:
-                    raise duplicates.duplicate_uci(holder)
-            return decided
 
-        decided: list[DomainEvent] = []
-        self._kernel.writer.execute_with(f"person-{person_id}", decide, context, new_stream=True)
-        state = person.fold(decided)
-        assert state is not None
-        flagged = any(isinstance(e, ev.PossibleDuplicateFlagged) for e in decided)
-        assert state.file_number is not None
-        return Registered(person_id, state.file_number, flagged, explain(state, montreal_date(now), book))
+def _registered(decided: Sequence[DomainEvent], today: date, book: RuleBook) -> Registered:
+    """What the registering organization learns of the new file."""
+    state = person.fold(decided)
+    assert state is not None
+    assert state.file_number is not None
+    flagged = any(isinstance(e, ev.PossibleDuplicateFlagged) for e in decided)
+    return Registered(state.person_id, state.file_number, flagged, explain(state, today, book))
 
 
 def _candidates(connection: Connection, identity: duplicates.Identity) -> list[duplicates.Identity]:

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from gsi_kernel.clock import Clock
 from gsi_kernel.envelope import CommandContext
-from gsi_kernel.runtime import Kernel
+from gsi_kernel.store.database import Database
 from gsi_kernel.store.tracking import ensure_checkpoint, read_checkpoint, write_checkpoint
 from registration.app.privacy import Privacy
 
@@ -15,16 +16,17 @@ CHECKPOINT = "registration.retention"
 
 
 class RetentionWorker:
-    def __init__(self, kernel: Kernel, privacy: Privacy, *, years: int, every: timedelta) -> None:
-        self._kernel = kernel
+    def __init__(self, *, db: Database, clock: Clock, privacy: Privacy, years: int, every: timedelta) -> None:
+        self._db = db
+        self._clock = clock
         self._privacy = privacy
         self._years = years
         self._every = every
 
     def run_once(self) -> int:
         self._privacy.purge()
-        now = self._kernel.clock.now()
-        with self._kernel.db.transaction() as connection:
+        now = self._clock.now()
+        with self._db.transaction() as connection:
             ensure_checkpoint(connection, CHECKPOINT, now)
             last_run = read_checkpoint(connection, CHECKPOINT, for_update=True)  # epoch seconds
             if now.timestamp() - last_run < self._every.total_seconds():

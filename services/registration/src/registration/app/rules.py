@@ -10,10 +10,12 @@ from typing import Any
 from sqlalchemy import select
 
 from gsi_eligibility.rules import RuleBook, RuleSet, load_default_rulebook
-from gsi_kernel.clock import montreal_date
+from gsi_kernel.clock import Clock, montreal_date
 from gsi_kernel.document_changes import compare
 from gsi_kernel.envelope import CommandContext
-from gsi_kernel.runtime import Kernel
+from gsi_kernel.store.database import Database
+from gsi_kernel.store.event_store import EventStore
+from gsi_kernel.writer import StreamWriter
 from registration.domain import rule_sets
 from registration.projections.tables import rule_sets as rule_sets_table
 
@@ -24,8 +26,11 @@ COLLECTIONS = ("rules", "volets", "statuses")
 
 
 class RuleBooks:
-    def __init__(self, kernel: Kernel) -> None:
-        self._kernel = kernel
+    def __init__(self, *, db: Database, store: EventStore, writer: StreamWriter, clock: Clock) -> None:
+        self._db = db
+        self._store = store
+        self._writer = writer
+        self._clock = clock
         self._lock = threading.Lock()
         self._book: RuleBook | None = None
         self._loaded_at = 0.0
@@ -41,12 +46,12 @@ class RuleBooks:
         """Validate and publish a new rule-set version (admin); return it."""
         program = str(document.get("program", ""))
         book = self._load()  # fresh, not cached: the check must see every published version
-        today = montreal_date(self._kernel.clock.now())
-        recorded = self._kernel.writer.execute(
+        today = montreal_date(self._clock.now())
+        recorded = self._writer.execute(
             rule_sets.rule_book_stream(program),
             lambda history: rule_sets.publish(history, document, book, today, reason),
             context,
-        )
+        ).events
         with self._lock:
             self._book = None
         return RuleSet.from_document(recorded[0].payload["document"])
@@ -56,7 +61,7 @@ class RuleBooks:
         effective date, after the very checks publishing makes (their refusals raised as is);
         nothing is recorded."""
         book = self._load()
-        today = montreal_date(self._kernel.clock.now())
+        today = montreal_date(self._clock.now())
         rule_sets.publish((), document, book, today)
         proposed = RuleSet.from_document(document)
         earlier = [r for r in book.versions(proposed.program) if r.effective_from <= proposed.effective_from]
@@ -87,12 +92,12 @@ class RuleBooks:
         """Every version, shipped or published, with who published it, when and why."""
         query = select(rule_sets_table)
         book = self._load()
-        with self._kernel.db.transaction() as connection:
+        with self._db.transaction() as connection:
             published = {(r.program, r.version): dict(r._mapping) for r in connection.execute(query)}
             reasons = {
                 (e.payload["program"], e.payload["version"]): str(e.payload.get("reason", ""))
                 for program in book.programs()
-                for e in self._kernel.store.load(connection, rule_sets.rule_book_stream(program))
+                for e in self._store.load(connection, rule_sets.rule_book_stream(program))
             }
         return [
             {
@@ -104,7 +109,7 @@ class RuleBooks:
 
     def _load(self) -> RuleBook:
         query = select(rule_sets_table.c.document).order_by(rule_sets_table.c.effective_from)
-        with self._kernel.db.transaction() as connection:
+        with self._db.transaction() as connection:
             published = [RuleSet.from_document(d) for (d,) in connection.execute(query)]
         return RuleBook((*load_default_rulebook(), *published))
 

@@ -24,6 +24,7 @@ from sqlalchemy import (
 
 from gsi_kernel.envelope import EventEnvelope
 from gsi_kernel.events import EventRegistry
+from gsi_kernel.projections import EventByEvent
 from gsi_kernel.store.types import UtcDateTime
 from registration.domain import incident as inc
 
@@ -65,7 +66,7 @@ _NOTICE_COLUMNS = {
 }
 
 
-class IncidentsProjection:
+class IncidentsProjection(EventByEvent):
     name = "registration.incidents"
 
     def apply(self, connection: Connection, event: EventEnvelope) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, bindparam, delete, insert, update
 
 from gsi_kernel.envelope import EventEnvelope
 from gsi_kernel.events import DomainEvent
+from gsi_kernel.projections import EventByEvent
 from gsi_kernel.store.backend import backend_of
 from gsi_kernel.store.ports import Backend
 from gsi_kernel.store.purge import owe as owe_purge
@@ -60,9 +61,6 @@ class PersonsProjection:
             ev.PersonMerged: _merged,
             ev.PersonErased: _erased,
         }
-
-    def apply(self, connection: Connection, event: EventEnvelope) -> None:
-        self.apply_batch(connection, [event])
 
     def apply_batch(self, connection: Connection, batch: Sequence[EventEnvelope]) -> None:
         """Apply the events, then mark each person's latest activity once (not once per event).
@@ -323,7 +321,7 @@ def _erased(c: Connection, person_id: str, _e: ev.PersonErased, at: datetime, _a
     owe_purge(c, ERASURE_PURGE, at)
 
 
-class RuleSetsProjection:
+class RuleSetsProjection(EventByEvent):
     """Published eligibility rule sets, for the rule book every evaluation uses."""
 
     name = "registration.rule_sets"

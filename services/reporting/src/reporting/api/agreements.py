@@ -6,21 +6,20 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, Path, Query, status
+from fastapi import Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from gsi_kernel.fields import Line, Lines, label
-from gsi_kernel.http.app import from_app_state
 from gsi_kernel.http.context import context_for
 from gsi_kernel.http.pagination import Page, Pagination
 from gsi_kernel.http.security import Admin, Reader, authenticated_router
+from gsi_kernel.http.threads import run_short
+from reporting.api.deps import AgreementsDep
 from reporting.api.organizations import Created
-from reporting.app.registry_agreements import Agreements
 from reporting.domain.agreement import Funding, Target, Terms
 
 router = authenticated_router(prefix="/agreements", tags=["conventions / agreements"])
 
-AgreementsDep = Annotated[Agreements, Depends(from_app_state("agreements", Agreements))]
 AgreementId = Annotated[
     Line, Path(min_length=1, max_length=36, json_schema_extra=label("Convention", "Agreement"))
 ]
@@ -174,21 +173,23 @@ class VersionView(BaseModel):
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=Created)
-def record_agreement(body: RecordBody, principal: Admin, agreements: AgreementsDep) -> Created:
+async def record_agreement(body: RecordBody, principal: Admin, agreements: AgreementsDep) -> Created:
     """Enregistrer une convention / Record an agreement."""
-    agreement_id = agreements.record(
-        body.organization_id,
-        program=body.program,
-        starts_on=body.starts_on,
-        ends_on=body.ends_on,
-        terms=body.terms(),
-        context=context_for(principal, body.organization_id),
+    agreement_id = await run_short(
+        lambda: agreements.record(
+            body.organization_id,
+            program=body.program,
+            starts_on=body.starts_on,
+            ends_on=body.ends_on,
+            terms=body.terms(),
+            context=context_for(principal, body.organization_id),
+        )
     )
     return Created(id=agreement_id)
 
 
 @router.get("", response_model=Page[AgreementView])
-def list_agreements(
+async def list_agreements(
     principal: Reader,
     agreements: AgreementsDep,
     page: Pagination,
@@ -196,38 +197,46 @@ def list_agreements(
     program: Annotated[Line | None, Query(max_length=20)] = None,
 ) -> Page[AgreementView]:
     """Conventions visibles / Visible agreements."""
-    rows, total = agreements.page(
-        principal, organization_id=organization_id, program=program, offset=page.offset, limit=page.limit
+    rows, total = await run_short(
+        lambda: agreements.page(
+            principal, organization_id=organization_id, program=program, offset=page.offset, limit=page.limit
+        )
     )
     items = [AgreementView.model_validate(r) for r in rows]
     return Page(items=items, total=total, offset=page.offset, limit=page.limit)
 
 
 @router.get("/{agreement_id}", response_model=AgreementView)
-def get_agreement(agreement_id: AgreementId, principal: Reader, agreements: AgreementsDep) -> AgreementView:
+async def get_agreement(
+    agreement_id: AgreementId, principal: Reader, agreements: AgreementsDep
+) -> AgreementView:
     """Une convention, dans sa version courante / One agreement, current version."""
-    return AgreementView.model_validate(agreements.get(agreement_id, principal))
+    return await run_short(lambda: AgreementView.model_validate(agreements.get(agreement_id, principal)))
 
 
 @router.post("/{agreement_id}/amendments", response_model=AgreementView)
-def amend_agreement(
+async def amend_agreement(
     agreement_id: AgreementId, body: AmendBody, principal: Admin, agreements: AgreementsDep
 ) -> AgreementView:
     """Modifier cibles, financement ou volets (nouvelle version) / Amend (a new version)."""
-    agreements.amend(
-        agreement_id,
-        reason=body.reason,
-        volets=body.volets,
-        funding=None if body.funding is None else [f.to_funding() for f in body.funding],
-        targets=None if body.targets is None else [t.to_target() for t in body.targets],
-        context=context_for(principal),
+    await run_short(
+        lambda: agreements.amend(
+            agreement_id,
+            reason=body.reason,
+            volets=body.volets,
+            funding=None if body.funding is None else [f.to_funding() for f in body.funding],
+            targets=None if body.targets is None else [t.to_target() for t in body.targets],
+            context=context_for(principal),
+        )
     )
-    return AgreementView.model_validate(agreements.get(agreement_id, principal))
+    return await run_short(lambda: AgreementView.model_validate(agreements.get(agreement_id, principal)))
 
 
 @router.get("/{agreement_id}/versions", response_model=list[VersionView])
-def agreement_versions(
+async def agreement_versions(
     agreement_id: AgreementId, principal: Reader, agreements: AgreementsDep
 ) -> list[VersionView]:
     """Toutes les versions, avec les motifs / Every version, with the reasons."""
-    return [VersionView.model_validate(r) for r in agreements.versions(agreement_id, principal)]
+    return await run_short(
+        lambda: [VersionView.model_validate(r) for r in agreements.versions(agreement_id, principal)]
+    )

@@ -7,20 +7,20 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import Depends, Path
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from gsi_kernel.fields import Line, Name, label
-from gsi_kernel.http.app import from_app_state
 from gsi_kernel.http.context import context_for
 from gsi_kernel.http.security import Admin, Reader, authenticated_router
-from reporting.app.calendar import CalendarInfo, Calendars
+from gsi_kernel.http.threads import run_short
+from reporting.api.deps import CalendarsDep
+from reporting.app.calendar import CalendarInfo
 from reporting.domain import calendar, report_period
 from reporting.domain.calendar import FiscalYearCalendar, Holiday, QuarterDeadline
 
 router = authenticated_router(prefix="/calendar", tags=["calendrier / calendar"])
 
-CalendarsDep = Annotated[Calendars, Depends(from_app_state("calendars", Calendars))]
 FiscalYear = Annotated[
     Line, Path(examples=["2026-2027"], description="Exercice financier (1er avril – 31 mars) / Fiscal year")
 ]
@@ -217,16 +217,18 @@ def _view(found: CalendarInfo) -> CalendarView:
 
 
 @router.get("/{fiscal_year}", response_model=CalendarView)
-def get_calendar(fiscal_year: FiscalYear, principal: Reader, calendars: CalendarsDep) -> CalendarView:
+async def get_calendar(fiscal_year: FiscalYear, principal: Reader, calendars: CalendarsDep) -> CalendarView:
     """Calendrier de l'exercice : échéances, délais, jours fériés / The fiscal year's calendar:
     deadlines, windows, holidays."""
     del principal
-    return _view(calendars.get(fiscal_year))
+    return await run_short(lambda: _view(calendars.get(fiscal_year)))
 
 
 @router.put("/{fiscal_year}", response_model=CalendarView)
-def set_calendar(
+async def set_calendar(
     fiscal_year: FiscalYear, body: CalendarBody, principal: Admin, calendars: CalendarsDep
 ) -> CalendarView:
     """Fixer le calendrier de l'exercice (administration) / Set the fiscal year's calendar (admins)."""
-    return _view(calendars.set(body.to_calendar(fiscal_year), context=context_for(principal)))
+    return await run_short(
+        lambda: _view(calendars.set(body.to_calendar(fiscal_year), context=context_for(principal)))
+    )

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import Depends, Query
+from fastapi import Query
 
 from gsi_kernel.fields import FiscalYear, Line, Region
 from gsi_kernel.fields import Quarter as QuarterCode
-from gsi_kernel.http.app import from_app_state
 from gsi_kernel.http.context import context_for
 from gsi_kernel.http.pagination import Page, Pagination
 from gsi_kernel.http.security import Admin, Ministry, Reader, authenticated_router
-from reporting.api.reports import OrganizationId, Quarter, QueriesDep, ReportsDep, report_view
+from gsi_kernel.http.threads import run_short
+from reporting.api.deps import ListsDep, QueriesDep, ReportsDep
+from reporting.api.reports import OrganizationId, Quarter, report_view
 from reporting.api.schemas import (
     AcceptBody,
     QuarterOverview,
@@ -28,17 +29,16 @@ from reporting.api.schemas import (
     ResubmissionWindowView,
 )
 from reporting.app.handlers import parse_quarter
-from reporting.app.queue import QueueFilters, ReportFilters, ReportLists
+from reporting.app.queue import QueueFilters, ReportFilters
 from reporting.domain.report_events import RejectedItem
 
 router = authenticated_router(prefix="/reports", tags=["contrôle / control"])
 
-ListsDep = Annotated[ReportLists, Depends(from_app_state("report_lists", ReportLists))]
 State = Literal["draft", "submitted", "under_control", "accepted", "rejected", "locked"]
 
 
 @router.get("/queue", response_model=Page[QueueEntry])
-def work_queue(
+async def work_queue(
     principal: Ministry,
     lists: ListsDep,
     page: Pagination,
@@ -53,14 +53,16 @@ def work_queue(
     organizations, late ones first, then by control deadline, with their age; filtered by
     quarter, state, organization or region served."""
     filters = QueueFilters(quarter, state, organization_id, region)
-    rows, total = lists.queue(principal, filters, offset=page.offset, limit=page.limit)
+    rows, total = await run_short(
+        lambda: lists.queue(principal, filters, offset=page.offset, limit=page.limit)
+    )
     return Page(
         items=[QueueEntry.model_validate(r) for r in rows], total=total, offset=page.offset, limit=page.limit
     )
 
 
 @router.get("", response_model=Page[ReportRow])
-def list_reports(
+async def list_reports(
     principal: Reader,
     lists: ListsDep,
     page: Pagination,
@@ -70,25 +72,29 @@ def list_reports(
 ) -> Page[ReportRow]:
     """Rapports visibles, filtrés / Visible reports, filtered."""
     filters = ReportFilters(quarter, state, organization_id)
-    rows, total = lists.listing(principal, filters, offset=page.offset, limit=page.limit)
+    rows, total = await run_short(
+        lambda: lists.listing(principal, filters, offset=page.offset, limit=page.limit)
+    )
     return Page(
         items=[ReportRow.model_validate(r) for r in rows], total=total, offset=page.offset, limit=page.limit
     )
 
 
 @router.get("/overview", response_model=list[QuarterOverview])
-def overview(
+async def overview(
     principal: Reader,
     lists: ListsDep,
     fiscal_year: Annotated[FiscalYear, Query(examples=["2026-2027"])],
 ) -> list[QuarterOverview]:
     """Par trimestre de l'exercice : rapports par état, soumissions en retard / Per quarter of the
     fiscal year: reports by state, late submissions."""
-    return [QuarterOverview.model_validate(q) for q in lists.overview(principal, fiscal_year)]
+    return await run_short(
+        lambda: [QuarterOverview.model_validate(q) for q in lists.overview(principal, fiscal_year)]
+    )
 
 
 @router.post("/{organization_id}/{quarter}/take", response_model=ReportView)
-def take_report(
+async def take_report(
     organization_id: OrganizationId,
     quarter: Quarter,
     principal: Ministry,
@@ -96,12 +102,16 @@ def take_report(
     queries: QueriesDep,
 ) -> ReportView:
     """Prendre le rapport en contrôle / Take the report under control."""
-    reports.take(organization_id, parse_quarter(quarter), principal, context_for(principal, organization_id))
-    return report_view(queries, organization_id, quarter, principal)
+    await run_short(
+        lambda: reports.take(
+            organization_id, parse_quarter(quarter), principal, context_for(principal, organization_id)
+        )
+    )
+    return await run_short(lambda: report_view(queries, organization_id, quarter, principal))
 
 
 @router.post("/{organization_id}/{quarter}/accept", response_model=ReportView)
-def accept_report(
+async def accept_report(
     organization_id: OrganizationId,
     quarter: Quarter,
     body: AcceptBody,
@@ -111,18 +121,20 @@ def accept_report(
 ) -> ReportView:
     """Accepter ; s'il reste des erreurs bloquantes, seulement avec un motif explicite / Accept;
     while blocking errors remain, only with an explicit reason."""
-    reports.accept(
-        organization_id,
-        parse_quarter(quarter),
-        body.override_reason,
-        principal,
-        context_for(principal, organization_id),
+    await run_short(
+        lambda: reports.accept(
+            organization_id,
+            parse_quarter(quarter),
+            body.override_reason,
+            principal,
+            context_for(principal, organization_id),
+        )
     )
-    return report_view(queries, organization_id, quarter, principal)
+    return await run_short(lambda: report_view(queries, organization_id, quarter, principal))
 
 
 @router.post("/{organization_id}/{quarter}/reject", response_model=ReportView)
-def reject_report(
+async def reject_report(
     organization_id: OrganizationId,
     quarter: Quarter,
     body: RejectBody,
@@ -133,31 +145,35 @@ def reject_report(
     """Refuser : motif global et motifs par intervention ; l'organisme a un délai pour resoumettre /
     Reject: a global reason and reasons per intervention; the organization has a deadline to resubmit."""
     items = [RejectedItem(intervention_id=i.intervention_id, reason=i.reason) for i in body.items]
-    reports.reject(
-        organization_id,
-        parse_quarter(quarter),
-        body.reason,
-        items,
-        principal,
-        context_for(principal, organization_id),
-        resubmission_due=body.resubmission_due,
+    await run_short(
+        lambda: reports.reject(
+            organization_id,
+            parse_quarter(quarter),
+            body.reason,
+            items,
+            principal,
+            context_for(principal, organization_id),
+            resubmission_due=body.resubmission_due,
+        )
     )
-    return report_view(queries, organization_id, quarter, principal)
+    return await run_short(lambda: report_view(queries, organization_id, quarter, principal))
 
 
 @router.get("/{organization_id}/{quarter}/resubmission-window", response_model=ResubmissionWindowView)
-def resubmission_window(
+async def resubmission_window(
     organization_id: OrganizationId, quarter: Quarter, principal: Ministry, reports: ReportsDep
 ) -> ResubmissionWindowView:
     """Délai de resoumission qu'un refus fait aujourd'hui donnerait par défaut, et les jours
     qu'on peut choisir / The resubmission deadline a rejection made today would give by default,
     and the days one may choose instead."""
-    w = reports.resubmission_window(organization_id, parse_quarter(quarter), principal)
+    w = await run_short(
+        lambda: reports.resubmission_window(organization_id, parse_quarter(quarter), principal)
+    )
     return ResubmissionWindowView(default=w.default, earliest=w.earliest, latest=w.latest)
 
 
 @router.post("/{organization_id}/{quarter}/lock", response_model=ReportView)
-def lock_report(
+async def lock_report(
     organization_id: OrganizationId,
     quarter: Quarter,
     principal: Ministry,
@@ -166,12 +182,16 @@ def lock_report(
 ) -> ReportView:
     """Verrouiller le trimestre : plus aucune intervention ne peut y changer / Lock the quarter: no
     intervention may change in it any more."""
-    reports.lock(organization_id, parse_quarter(quarter), principal, context_for(principal, organization_id))
-    return report_view(queries, organization_id, quarter, principal)
+    await run_short(
+        lambda: reports.lock(
+            organization_id, parse_quarter(quarter), principal, context_for(principal, organization_id)
+        )
+    )
+    return await run_short(lambda: report_view(queries, organization_id, quarter, principal))
 
 
 @router.post("/{organization_id}/{quarter}/unlock", response_model=ReportView)
-def unlock_report(
+async def unlock_report(
     organization_id: OrganizationId,
     quarter: Quarter,
     body: ReasonBody,
@@ -182,7 +202,9 @@ def unlock_report(
     """Déverrouiller (administration seulement, avec un motif) : le rapport redevient accepté et le
     trimestre s'ouvre aux corrections / Unlock (admins only, with a reason): the report is accepted
     again and the quarter open to corrections."""
-    reports.unlock(
-        organization_id, parse_quarter(quarter), body.reason, context_for(principal, organization_id)
+    await run_short(
+        lambda: reports.unlock(
+            organization_id, parse_quarter(quarter), body.reason, context_for(principal, organization_id)
+        )
     )
-    return report_view(queries, organization_id, quarter, principal)
+    return await run_short(lambda: report_view(queries, organization_id, quarter, principal))

@@ -5,19 +5,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, Path, Response
+from fastapi import Path, Response
 
 from gsi_kernel.fields import Line
-from gsi_kernel.http.app import from_app_state
 from gsi_kernel.http.security import Ministry, authenticated_router
-from reporting.app.exports import AcceptedReportsExport
-from reporting.app.program_indicators import ProgramIndicators
+from gsi_kernel.http.threads import in_thread, run_short
+from reporting.api.deps import ExportDep, IndicatorsDep
 
 router = authenticated_router(prefix="/exports", tags=["exports"])
 indicators_router = authenticated_router(prefix="/indicators", tags=["cibles / targets"])
-
-ExportDep = Annotated[AcceptedReportsExport, Depends(from_app_state("exports", AcceptedReportsExport))]
-IndicatorsDep = Annotated[ProgramIndicators, Depends(from_app_state("program_indicators", ProgramIndicators))]
 
 
 @router.get(
@@ -25,7 +21,7 @@ IndicatorsDep = Annotated[ProgramIndicators, Depends(from_app_state("program_ind
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}, "description": "CSV (UTF-8)"}},
 )
-def accepted_reports_csv(
+async def accepted_reports_csv(
     fiscal_year: Annotated[Line, Path(max_length=9, examples=["2026-2027"])],
     principal: Ministry,
     export: ExportDep,
@@ -34,11 +30,15 @@ def accepted_reports_csv(
     year's accepted reports, as submitted (CSV): one row per intervention. Reviewers get their
     assigned organizations' reports; admins all."""
     headers = {"Content-Disposition": f'attachment; filename="accepted-reports-{fiscal_year}.csv"'}
-    return Response(export.csv(fiscal_year, principal), media_type="text/csv; charset=utf-8", headers=headers)
+    return await in_thread(
+        lambda: Response(
+            export.csv(fiscal_year, principal), media_type="text/csv; charset=utf-8", headers=headers
+        )
+    )
 
 
 @indicators_router.get("/{fiscal_year}/integration")
-def integration_indicators(
+async def integration_indicators(
     fiscal_year: Annotated[Line, Path(max_length=9, examples=["2026-2027"])],
     _principal: Ministry,
     indicators: IndicatorsDep,
@@ -46,4 +46,4 @@ def integration_indicators(
     """Personnes servies par région, délai de l'arrivée au premier service (référence : 5 jours
     ouvrables), taux de refus par trimestre / Persons served per region, time from arrival to
     first service (reference: 5 business days), rejection rate per quarter (ministry)."""
-    return indicators.compute(fiscal_year)
+    return await run_short(lambda: indicators.compute(fiscal_year))

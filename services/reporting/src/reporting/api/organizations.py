@@ -6,21 +6,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends, Path, Query, status
+from fastapi import Path, Query, status
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from gsi_kernel.fields import Line, Lines, Name, Region, label
-from gsi_kernel.http.app import from_app_state
 from gsi_kernel.http.context import context_for
 from gsi_kernel.http.pagination import Page, Pagination
 from gsi_kernel.http.security import Admin, Reader, authenticated_router
-from reporting.app.registry import Organizations
+from gsi_kernel.http.threads import run_short
+from reporting.api.deps import OrganizationsDep
 from reporting.domain.organization import Contact, Description
 
 router = authenticated_router(prefix="/organizations", tags=["organismes / organizations"])
 reviewers_router = authenticated_router(prefix="/reviewers", tags=["organismes / organizations"])
 
-OrganizationsDep = Annotated[Organizations, Depends(from_app_state("organizations", Organizations))]
 OrganizationId = Annotated[Line, Path(min_length=1, max_length=100, examples=["org-sherbrooke"])]
 ReviewerId = Annotated[Line, Path(min_length=1, max_length=200, examples=["nadia@mifi"])]
 
@@ -132,73 +131,91 @@ class AssignedOrganizationView(BaseModel):
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=Created)
-def register_organization(body: RegisterBody, principal: Admin, organizations: OrganizationsDep) -> Created:
+async def register_organization(
+    body: RegisterBody, principal: Admin, organizations: OrganizationsDep
+) -> Created:
     """Inscrire un organisme au registre / Register an organization."""
     description = Description(body.name, tuple(body.regions), tuple(c.to_contact() for c in body.contacts))
-    organizations.register(
-        body.organization_id, description, context=context_for(principal, body.organization_id)
+    await run_short(
+        lambda: organizations.register(
+            body.organization_id, description, context=context_for(principal, body.organization_id)
+        )
     )
     return Created(id=body.organization_id)
 
 
 @router.get("", response_model=Page[OrganizationView])
-def list_organizations(
+async def list_organizations(
     principal: Reader,
     organizations: OrganizationsDep,
     page: Pagination,
     region: Annotated[Region | None, Query(description="Région desservie / Region")] = None,
 ) -> Page[OrganizationView]:
     """Organismes visibles / Visible organizations."""
-    rows, total = organizations.page(principal, region=region, offset=page.offset, limit=page.limit)
+    rows, total = await run_short(
+        lambda: organizations.page(principal, region=region, offset=page.offset, limit=page.limit)
+    )
     items = [OrganizationView.model_validate(r) for r in rows]
     return Page(items=items, total=total, offset=page.offset, limit=page.limit)
 
 
 @router.get("/{organization_id}", response_model=OrganizationView)
-def get_organization(
+async def get_organization(
     organization_id: OrganizationId, principal: Reader, organizations: OrganizationsDep
 ) -> OrganizationView:
     """Un organisme / One organization."""
-    return OrganizationView.model_validate(organizations.get(organization_id, principal))
+    return await run_short(
+        lambda: OrganizationView.model_validate(organizations.get(organization_id, principal))
+    )
 
 
 @router.patch("/{organization_id}", response_model=OrganizationView)
-def update_organization(
+async def update_organization(
     organization_id: OrganizationId, body: UpdateBody, principal: Admin, organizations: OrganizationsDep
 ) -> OrganizationView:
     """Modifier nom, régions ou contacts, avec un motif / Change name, regions or contacts, with a reason."""
-    organizations.update(
-        organization_id,
-        name=body.name,
-        regions=body.regions,
-        contacts=None if body.contacts is None else [c.to_contact() for c in body.contacts],
-        reason=body.reason,
-        context=context_for(principal, organization_id),
+    await run_short(
+        lambda: organizations.update(
+            organization_id,
+            name=body.name,
+            regions=body.regions,
+            contacts=None if body.contacts is None else [c.to_contact() for c in body.contacts],
+            reason=body.reason,
+            context=context_for(principal, organization_id),
+        )
     )
-    return OrganizationView.model_validate(organizations.get(organization_id, principal))
+    return await run_short(
+        lambda: OrganizationView.model_validate(organizations.get(organization_id, principal))
+    )
 
 
 @router.get("/{organization_id}/reviewers", response_model=list[ReviewerView])
-def list_reviewers(
+async def list_reviewers(
     organization_id: OrganizationId, principal: Reader, organizations: OrganizationsDep
 ) -> list[ReviewerView]:
     """Conseillères et conseillers assignés / Assigned ministry reviewers."""
-    return [ReviewerView.model_validate(r) for r in organizations.reviewers(organization_id, principal)]
+    return await run_short(
+        lambda: [ReviewerView.model_validate(r) for r in organizations.reviewers(organization_id, principal)]
+    )
 
 
 @router.put("/{organization_id}/reviewers/{reviewer_id}", status_code=status.HTTP_204_NO_CONTENT)
-def assign_reviewer(
+async def assign_reviewer(
     organization_id: OrganizationId,
     reviewer_id: ReviewerId,
     principal: Admin,
     organizations: OrganizationsDep,
 ) -> None:
     """Assigner une conseillère ou un conseiller (idempotent) / Assign a reviewer (idempotent)."""
-    organizations.assign(organization_id, reviewer_id, context=context_for(principal, organization_id))
+    await run_short(
+        lambda: organizations.assign(
+            organization_id, reviewer_id, context=context_for(principal, organization_id)
+        )
+    )
 
 
 @router.delete("/{organization_id}/reviewers/{reviewer_id}", status_code=status.HTTP_204_NO_CONTENT)
-def unassign_reviewer(
+async def unassign_reviewer(
     organization_id: OrganizationId,
     reviewer_id: ReviewerId,
     principal: Admin,
@@ -206,16 +223,18 @@ def unassign_reviewer(
     reason: Annotated[Line | None, Query(max_length=1000, description="Motif / Reason")] = None,
 ) -> None:
     """Retirer l'assignation / Remove the assignment."""
-    organizations.unassign(
-        organization_id, reviewer_id, reason=reason, context=context_for(principal, organization_id)
+    await run_short(
+        lambda: organizations.unassign(
+            organization_id, reviewer_id, reason=reason, context=context_for(principal, organization_id)
+        )
     )
 
 
 @reviewers_router.get("/{reviewer_id}/organizations", response_model=list[AssignedOrganizationView])
-def organizations_of_reviewer(
+async def organizations_of_reviewer(
     reviewer_id: ReviewerId, principal: Reader, organizations: OrganizationsDep
 ) -> list[AssignedOrganizationView]:
     """Organismes assignés à une conseillère ou un conseiller (elle-même ou l'administration) /
     A reviewer's organizations (the reviewer themself, or an admin)."""
-    rows = organizations.organizations_of(reviewer_id, principal)
+    rows = await run_short(lambda: organizations.organizations_of(reviewer_id, principal))
     return [AssignedOrganizationView.model_validate(r) for r in rows]

@@ -7,17 +7,18 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import Depends, Path, Query
-from starlette.concurrency import run_in_threadpool
 
 from gsi_kernel.auth import Principal, Role
 from gsi_kernel.fields import CheckCode, Line
-from gsi_kernel.http.app import from_app_state
 from gsi_kernel.http.context import context_for
 from gsi_kernel.http.pagination import Page, Pagination
 from gsi_kernel.http.security import Reader, authenticated_router, require_roles
+from gsi_kernel.http.threads import in_thread, run_short
+from reporting.api.deps import AuditDep, QueriesDep, ReportsDep
 from reporting.api.schemas import (
     AnswersBody,
     FindingView,
+    FlaggedView,
     HistoryEntry,
     IntegrityView,
     ReportView,
@@ -25,17 +26,13 @@ from reporting.api.schemas import (
     SummaryView,
     VerificationView,
 )
-from reporting.app.handlers import Reports, parse_quarter
-from reporting.app.integrity import Audit
+from reporting.app.handlers import parse_quarter
 from reporting.app.queries import ReportQueries
 from reporting.app.verification import Verdict
 from reporting.domain.report_events import ItemAnswer, report_id
 
 router = authenticated_router(prefix="/reports", tags=["rapports / reports"])
 
-ReportsDep = Annotated[Reports, Depends(from_app_state("reports", Reports))]
-QueriesDep = Annotated[ReportQueries, Depends(from_app_state("report_queries", ReportQueries))]
-AuditDep = Annotated[Audit, Depends(from_app_state("report_audit", Audit))]
 Manager = Annotated[Principal, Depends(require_roles(Role.ORG_MANAGER))]
 OrganizationId = Annotated[Line, Path(min_length=1, max_length=100, examples=["org-sherbrooke"])]
 Quarter = Annotated[Line, Path(examples=["2026-2027-Q3"], description="Trimestre financier / Fiscal quarter")]
@@ -49,12 +46,12 @@ def report_view(
 
 
 @router.get("/{organization_id}/{quarter}", response_model=ReportView)
-def get_report(
+async def get_report(
     organization_id: OrganizationId, quarter: Quarter, principal: Reader, queries: QueriesDep
 ) -> ReportView:
     """Rapport trimestriel : état, échéances, décomptes, refus en cours / Quarterly report: state,
     deadlines, counts, open rejection."""
-    return report_view(queries, organization_id, quarter, principal)
+    return await run_short(lambda: report_view(queries, organization_id, quarter, principal))
 
 
 @router.post("/{organization_id}/{quarter}/verify", response_model=VerificationView)
@@ -64,13 +61,8 @@ async def verify_report(
     """Vérifier : contrôles C1–C8 sur les interventions du trimestre, toutes les non-conformités et
     le résumé (autant de fois que voulu) / Verify: checks C1–C8 over the quarter's interventions,
     every non-conformity and the summary (as often as wanted)."""
-    verdict = await run_in_threadpool(
-        reports.verify,
-        organization_id,
-        parse_quarter(quarter),
-        principal,
-        context_for(principal, organization_id),
-    )
+    period, context = parse_quarter(quarter), context_for(principal, organization_id)
+    verdict = await in_thread(lambda: reports.verify(organization_id, period, principal, context))
     return _verification_view(verdict)
 
 
@@ -85,18 +77,13 @@ async def submit_report(
     """Soumettre (ou resoumettre après un refus) : les contrôles sont refaits, l'instantané et son
     empreinte SHA-256 figés / Submit (or resubmit after a rejection): the checks run again, the
     snapshot and its SHA-256 are frozen."""
-    await run_in_threadpool(
-        reports.submit,
-        organization_id,
-        parse_quarter(quarter),
-        principal,
-        context_for(principal, organization_id),
-    )
-    return report_view(queries, organization_id, quarter, principal)
+    period, context = parse_quarter(quarter), context_for(principal, organization_id)
+    await in_thread(lambda: reports.submit(organization_id, period, principal, context))  # every check
+    return await run_short(lambda: report_view(queries, organization_id, quarter, principal))
 
 
 @router.post("/{organization_id}/{quarter}/answers", response_model=ReportView)
-def answer_rejection(
+async def answer_rejection(
     organization_id: OrganizationId,
     quarter: Quarter,
     body: AnswersBody,
@@ -106,14 +93,20 @@ def answer_rejection(
 ) -> ReportView:
     """Répondre au refus, intervention par intervention / Answer the rejection, item by item."""
     answers = [ItemAnswer(intervention_id=a.intervention_id, answer=a.answer) for a in body.answers]
-    reports.answer(
-        organization_id, parse_quarter(quarter), answers, principal, context_for(principal, organization_id)
+    await run_short(
+        lambda: reports.answer(
+            organization_id,
+            parse_quarter(quarter),
+            answers,
+            principal,
+            context_for(principal, organization_id),
+        )
     )
-    return report_view(queries, organization_id, quarter, principal)
+    return await run_short(lambda: report_view(queries, organization_id, quarter, principal))
 
 
 @router.get("/{organization_id}/{quarter}/submissions/{version}", response_model=SubmissionView)
-def get_submission(
+async def get_submission(
     organization_id: OrganizationId,
     quarter: Quarter,
     version: Version,
@@ -129,20 +122,40 @@ def get_submission(
     et le motif de refus ; ``check`` : seulement celles que ce contrôle a signalées (``matching`` :
     combien) / Exactly what was submitted: each intervention at its submitted version, its flags
     and the rejection reason; ``check``: only those that check flagged (``matching``: how many)."""
-    found = queries.submission(
-        organization_id,
-        parse_quarter(quarter),
-        version,
-        principal,
-        offset=page.offset,
-        limit=page.limit,
-        check=check,
+    found = await run_short(
+        lambda: queries.submission(
+            organization_id,
+            parse_quarter(quarter),
+            version,
+            principal,
+            offset=page.offset,
+            limit=page.limit,
+            check=check,
+        )
     )
     return SubmissionView.model_validate(found)
 
 
+@router.get("/{organization_id}/{quarter}/submissions/{version}/flagged", response_model=FlaggedView)
+async def flagged_by_check(
+    organization_id: OrganizationId,
+    quarter: Quarter,
+    version: Version,
+    principal: Reader,
+    queries: QueriesDep,
+    limit: Annotated[int, Query(ge=1, le=100, description="Par contrôle / Per check")] = 20,
+) -> FlaggedView:
+    """Pour chaque contrôle qui a signalé quelque chose, ses ``limit`` premières interventions
+    signalées, telles que soumises / For each check that flagged anything, its first ``limit``
+    flagged interventions, as submitted."""
+    found = await run_short(
+        lambda: queries.flagged(organization_id, parse_quarter(quarter), version, principal, limit=limit)
+    )
+    return FlaggedView.model_validate({"by_check": found})
+
+
 @router.get("/{organization_id}/{quarter}/submissions/{version}/findings", response_model=Page[FindingView])
-def submission_findings(
+async def submission_findings(
     organization_id: OrganizationId,
     quarter: Quarter,
     version: Version,
@@ -153,21 +166,23 @@ def submission_findings(
     check: CheckCode | None = None,
 ) -> Page[FindingView]:
     """Les non-conformités figées à la soumission / The findings frozen at submission."""
-    rows, total = queries.findings(
-        organization_id,
-        parse_quarter(quarter),
-        version,
-        principal,
-        severity=severity,
-        check=check,
-        offset=page.offset,
-        limit=page.limit,
+    rows, total = await run_short(
+        lambda: queries.findings(
+            organization_id,
+            parse_quarter(quarter),
+            version,
+            principal,
+            severity=severity,
+            check=check,
+            offset=page.offset,
+            limit=page.limit,
+        )
     )
     return Page(items=[FindingView(**r) for r in rows], total=total, offset=page.offset, limit=page.limit)
 
 
 @router.get("/{organization_id}/{quarter}/integrity", response_model=IntegrityView)
-def report_integrity(
+async def report_integrity(
     organization_id: OrganizationId,
     quarter: Quarter,
     principal: Reader,
@@ -178,20 +193,24 @@ def report_integrity(
 ) -> IntegrityView:
     """Intégrité : « intact », ou les interventions ajoutées, retirées ou modifiées depuis la
     soumission / Integrity: "intact", or the interventions added, removed or changed since."""
-    return IntegrityView.model_validate(
-        audit.integrity(organization_id, parse_quarter(quarter), version, principal)
+    return await run_short(
+        lambda: IntegrityView.model_validate(
+            audit.integrity(organization_id, parse_quarter(quarter), version, principal)
+        )
     )
 
 
 @router.get("/{organization_id}/{quarter}/history", response_model=list[HistoryEntry])
-def report_history(
+async def report_history(
     organization_id: OrganizationId, quarter: Quarter, principal: Reader, audit: AuditDep
 ) -> list[HistoryEntry]:
     """Chaque étape : quoi, qui, quand, pourquoi / Every step: what, who, when, why."""
-    return [
-        HistoryEntry.model_validate(s)
-        for s in audit.history(organization_id, parse_quarter(quarter), principal)
-    ]
+    return await run_short(
+        lambda: [
+            HistoryEntry.model_validate(s)
+            for s in audit.history(organization_id, parse_quarter(quarter), principal)
+        ]
+    )
 
 
 def _verification_view(verdict: Verdict) -> VerificationView:

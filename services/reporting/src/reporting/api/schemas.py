@@ -231,6 +231,12 @@ class SubmittedItemView(BaseModel):
     rejection_reason: str | None
 
 
+class FlaggedView(BaseModel):
+    """Each check that flagged anything in a submission: its first flagged interventions."""
+
+    by_check: dict[str, list[SubmittedItemView]]
+
+
 class SubmissionView(BaseModel):
     """What a submission froze; ``items`` is one page of its interventions."""
 

@@ -5,19 +5,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Path, Query
+from fastapi import Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 
 from gsi_kernel.fields import Line
-from gsi_kernel.http.app import from_app_state
 from gsi_kernel.http.security import Ministry, Reader, authenticated_router
-from reporting.app.targets import Performance
+from gsi_kernel.http.threads import in_thread, run_short
+from reporting.api.deps import PerformanceDep
 
 router = authenticated_router(prefix="/targets", tags=["cibles / targets"])
 indicators_router = authenticated_router(prefix="/indicators", tags=["cibles / targets"])
 
-PerformanceDep = Annotated[Performance, Depends(from_app_state("performance", Performance))]
 OrganizationId = Annotated[Line, Path(min_length=1, max_length=100, examples=["org-sherbrooke"])]
 FiscalYear = Annotated[Line, Path(max_length=9, examples=["2026-2027"], description="Exercice / Fiscal year")]
 Program = Annotated[Line, Query(max_length=20, description="Programme / Program")]
@@ -88,7 +87,7 @@ class IndicatorsView(BaseModel):
 
 
 @router.get("/{organization_id}/{fiscal_year}", response_model=OrganizationPerformanceView)
-def organization_performance(
+async def organization_performance(
     organization_id: OrganizationId,
     fiscal_year: FiscalYear,
     principal: Reader,
@@ -97,7 +96,9 @@ def organization_performance(
 ) -> OrganizationPerformanceView:
     """Réalisations vs cibles, par trimestre et cumul annuel / Performance vs targets, per quarter
     and year to date (the organization, its assigned reviewers, admins)."""
-    result = performance.organization(organization_id, fiscal_year, principal, program=program)
+    result = await run_short(
+        lambda: performance.organization(organization_id, fiscal_year, principal, program=program)
+    )
     return OrganizationPerformanceView.model_validate(result)
 
 
@@ -107,22 +108,26 @@ def organization_performance(
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}, "description": "CSV (UTF-8)"}},
 )
-def indicators_csv(
+async def indicators_csv(
     fiscal_year: FiscalYear, principal: Ministry, performance: PerformanceDep, program: Program = "PASI"
 ) -> Response:
     """Indicateurs en CSV, format long / Indicators as long-form CSV: scope, organization_id,
     fiscal_year, period, measure, code, actual, target, pct."""
-    body = performance.indicators_csv(fiscal_year, program=program, principal=principal)
+    body = await in_thread(
+        lambda: performance.indicators_csv(fiscal_year, program=program, principal=principal)
+    )
     headers = {"Content-Disposition": f'attachment; filename="indicators-{fiscal_year}.csv"'}
     return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
 
 
 @indicators_router.get("/{fiscal_year}", response_model=IndicatorsView)
-def indicators(
+async def indicators(
     fiscal_year: FiscalYear, principal: Ministry, performance: PerformanceDep, program: Program = "PASI"
 ) -> IndicatorsView:
     """Indicateurs du programme; par organisme : celles assignées au réviseur / Program-wide
     indicators; per organization: those assigned to the reviewer (admins: all)."""
-    return IndicatorsView.model_validate(
-        performance.indicators(fiscal_year, program=program, principal=principal)
+    return await run_short(
+        lambda: IndicatorsView.model_validate(
+            performance.indicators(fiscal_year, program=program, principal=principal)
+        )
     )

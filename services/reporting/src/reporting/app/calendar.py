@@ -11,7 +11,8 @@ from sqlalchemy import Connection, select
 
 from gsi_kernel.envelope import CommandContext
 from gsi_kernel.fiscal import FiscalQuarter
-from gsi_kernel.runtime import Kernel
+from gsi_kernel.store.database import Database
+from gsi_kernel.writer import StreamWriter
 from reporting.domain import calendar, resubmission
 from reporting.domain.calendar import FiscalYearCalendar
 from reporting.domain.report import Deadlines
@@ -28,18 +29,19 @@ class CalendarInfo:
 
 
 class Calendars:
-    def __init__(self, kernel: Kernel) -> None:
-        self._kernel = kernel
+    def __init__(self, *, writer: StreamWriter, db: Database) -> None:
+        self._writer = writer
+        self._db = db
 
     def get(self, fiscal_year: str) -> CalendarInfo:
         start_year = calendar.parse_fiscal_year(fiscal_year)
-        with self._kernel.db.transaction() as connection:
+        with self._db.transaction() as connection:
             return info(connection, start_year)
 
     def set(self, new: FiscalYearCalendar, *, context: CommandContext) -> CalendarInfo:
         """Set the fiscal year's calendar (the same calendar again records nothing)."""
         calendar.refuse_invalid(new)
-        self._kernel.writer.execute(
+        self._writer.execute(
             calendar.stream_id(new.fiscal_year), lambda history: calendar.set_calendar(history, new), context
         )
         return self.get(new.fiscal_year)

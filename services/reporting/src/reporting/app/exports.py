@@ -12,7 +12,7 @@ from sqlalchemy import and_, select
 from gsi_kernel.auth import Principal
 from gsi_kernel.errors import InvalidInput
 from gsi_kernel.fiscal import FiscalQuarter
-from gsi_kernel.runtime import Kernel
+from gsi_kernel.store.database import Database
 from gsi_kernel.store.queries import scoped_to_principal
 from reporting.projections.tables import intervention_versions, reports, submission_items
 
@@ -36,8 +36,8 @@ COLUMNS = (
 
 
 class AcceptedReportsExport:
-    def __init__(self, kernel: Kernel) -> None:
-        self._kernel = kernel
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
     def rows(self, fiscal_year: str, principal: Principal) -> list[dict[str, Any]]:
         """The rows of the export, oldest quarter first, within what the principal may read."""
@@ -75,7 +75,7 @@ class AcceptedReportsExport:
         query = scoped_to_principal(query, r.organization_id, principal).order_by(
             r.quarter, r.organization_id, v.service_date, i.intervention_id
         )
-        with self._kernel.db.transaction() as connection:
+        with self._db.transaction() as connection:
             return [dict(row._mapping) for row in connection.execute(query)]
 
     def csv(self, fiscal_year: str, principal: Principal) -> bytes:

@@ -17,12 +17,13 @@ from datetime import date
 from sqlalchemy import Connection, select
 
 from gsi_kernel.auth import Principal
-from gsi_kernel.clock import montreal_date
+from gsi_kernel.clock import Clock, montreal_date
 from gsi_kernel.envelope import CommandContext
 from gsi_kernel.errors import InvalidInput
 from gsi_kernel.events import DomainEvent
 from gsi_kernel.fiscal import FiscalQuarter
-from gsi_kernel.runtime import Kernel
+from gsi_kernel.store.database import Database
+from gsi_kernel.writer import StreamWriter
 from reporting.app import calendar
 from reporting.app.access import require_controller, require_member
 from reporting.app.coverage import quarter_facts
@@ -48,13 +49,17 @@ def parse_quarter(text: str) -> FiscalQuarter:
 
 
 class Reports:
-    def __init__(self, kernel: Kernel, verifier: Verifier, *, program: str) -> None:
-        self._kernel = kernel
+    def __init__(
+        self, *, writer: StreamWriter, db: Database, clock: Clock, verifier: Verifier, program: str
+    ) -> None:
+        self._writer = writer
+        self._db = db
+        self._clock = clock
         self._verifier = verifier
         self._program = program
 
     def today(self) -> date:
-        return montreal_date(self._kernel.clock.now())
+        return montreal_date(self._clock.now())
 
     # ---- the organization ------------------------------------------------------------------
 
@@ -163,7 +168,7 @@ class Reports:
     ) -> ResubmissionWindow:
         """What a rejection made today would give by default, and the days a reviewer may choose."""
         require_controller(principal, organization_id)
-        with self._kernel.db.transaction() as connection:
+        with self._db.transaction() as connection:
             return calendar.resubmission_window(connection, quarter, self.today())
 
     def lock(
@@ -192,7 +197,7 @@ class Reports:
     # ---- helpers -------------------------------------------------------------------------------
 
     def _run(self, organization_id: str, quarter: FiscalQuarter) -> Verdict:
-        with self._kernel.db.transaction() as connection:
+        with self._db.transaction() as connection:
             return self._verifier.run(connection, organization_id, quarter, self.today())
 
     def _facts(
@@ -204,7 +209,7 @@ class Reports:
         """Refuse early what the report's state or its quarter refuses anyway, before running the
         checks."""
         query = select(reports.c.state).where(reports.c.report_id == report_id(organization_id, quarter))
-        with self._kernel.db.transaction() as connection:
+        with self._db.transaction() as connection:
             state = connection.execute(query).scalar()
             facts = self._facts(connection, organization_id, quarter)
         report.ensure_allowed(ReportState(state or ReportState.DRAFT), action)
@@ -217,4 +222,4 @@ class Reports:
         context: CommandContext,
         decide: Callable[[Connection, list[DomainEvent]], Sequence[DomainEvent]],
     ) -> None:
-        self._kernel.writer.execute_with(report_id(organization_id, quarter), decide, context)
+        self._writer.execute_with(report_id(organization_id, quarter), decide, context)

@@ -13,11 +13,12 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from gsi_kernel.auth import Principal
-from gsi_kernel.clock import montreal_date
+from gsi_kernel.clock import Clock, montreal_date
 from gsi_kernel.errors import NotFound
 from gsi_kernel.events import DomainEvent
 from gsi_kernel.fiscal import FiscalQuarter
-from gsi_kernel.runtime import Kernel
+from gsi_kernel.store.database import Database
+from gsi_kernel.store.event_store import EventStore
 from reporting.app.access import require_reader
 from reporting.app.verification import Verifier
 from reporting.domain import report_events as ev
@@ -26,17 +27,19 @@ from reporting.domain.snapshot import compare, sha256
 
 
 class Audit:
-    def __init__(self, kernel: Kernel, verifier: Verifier) -> None:
-        self._kernel = kernel
+    def __init__(self, *, db: Database, store: EventStore, clock: Clock, verifier: Verifier) -> None:
+        self._db = db
+        self._store = store
+        self._clock = clock
         self._verifier = verifier
 
     def integrity(
         self, organization_id: str, quarter: FiscalQuarter, version: int | None, principal: Principal
     ) -> dict[str, Any]:
         require_reader(principal, organization_id)
-        today = montreal_date(self._kernel.clock.now())
-        with self._kernel.db.transaction() as connection:
-            submitted = _submission(self._history(connection, organization_id, quarter), version)
+        today = montreal_date(self._clock.now())
+        with self._db.transaction() as connection:
+            submitted = self._submission(connection, organization_id, quarter, version)
             current = self._verifier.current_snapshot(connection, organization_id, quarter, today)
         differences = compare(submitted.snapshot, current)
         recomputed = sha256(submitted.snapshot)
@@ -62,8 +65,8 @@ class Audit:
         """Every step: what, who, when, and why where a reason was given."""
         require_reader(principal, organization_id)
         stream = ev.report_id(organization_id, quarter)
-        with self._kernel.db.transaction() as connection:
-            envelopes = self._kernel.store.load(connection, stream)
+        with self._db.transaction() as connection:
+            envelopes = self._store.load(connection, stream)
         steps = []
         for envelope in envelopes:
             if not EVENTS.knows(envelope.type):
@@ -79,22 +82,24 @@ class Audit:
             )
         return steps
 
-    def _history(self, connection: Any, organization_id: str, quarter: FiscalQuarter) -> list[DomainEvent]:
-        envelopes = self._kernel.store.load(connection, ev.report_id(organization_id, quarter))
-        return [EVENTS.decode(e.type, e.schema_version, e.payload) for e in envelopes if EVENTS.knows(e.type)]
-
-
-def _submission(history: list[DomainEvent], version: int | None) -> ev.ReportSubmitted:
-    submissions = [e for e in history if isinstance(e, ev.ReportSubmitted)]
-    found = [s for s in submissions if version is None or s.submission_version == version]
-    if not found:
+    def _submission(
+        self, connection: Any, organization_id: str, quarter: FiscalQuarter, version: int | None
+    ) -> ev.ReportSubmitted:
+        """The submission asked for (the last one by default), the only event decoded: each
+        submission holds its frozen items and findings, thousands of them in a large report."""
+        envelopes = self._store.load(connection, ev.report_id(organization_id, quarter))
+        for envelope in reversed(envelopes):
+            if envelope.type != ev.ReportSubmitted.event_type:
+                continue
+            event = EVENTS.decode(envelope.type, envelope.schema_version, envelope.payload)
+            if isinstance(event, ev.ReportSubmitted) and version in (None, event.submission_version):
+                return event
         raise NotFound(
             "report.submission_not_found",
             "Aucune soumission correspondante de ce rapport.",
             "No such submission of this report.",
             details={"submission_version": version},
         )
-    return found[-1]
 
 
 class _SubmittedStep(BaseModel):

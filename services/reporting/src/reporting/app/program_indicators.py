@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from gsi_kernel.runtime import Kernel
+from gsi_kernel.store.database import Database
 from reporting.app.first_service import first_service_delays
 from reporting.app.retention import regional_retention
 from reporting.app.targets import parse_fiscal_year
@@ -26,14 +26,14 @@ FIRST_MEETING_BUSINESS_DAYS = 5  # [src] reference for the first meeting after a
 
 
 class ProgramIndicators:
-    def __init__(self, kernel: Kernel) -> None:
-        self._kernel = kernel
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
     def compute(self, fiscal_year: str) -> dict[str, Any]:
         """The year's persons served per region, arrival-to-first-service delays of the persons
         first served this year, each quarter's rejection rate and the 12-month retention."""
         _first_day, last_day = parse_fiscal_year(fiscal_year)
-        with self._kernel.db.transaction() as connection:
+        with self._db.transaction() as connection:
             regions = _persons_per_region(connection, fiscal_year)
             delays = first_service_delays(connection, fiscal_year, last_day)
             rejection = _rejection_rates(connection, fiscal_year)

@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import Connection, case, or_, select
 
 from gsi_kernel.auth import Principal, Role, readable_organizations
-from gsi_kernel.clock import montreal_date
+from gsi_kernel.clock import Clock, montreal_date
 from gsi_kernel.fiscal import FiscalQuarter
-from gsi_kernel.runtime import Kernel
+from gsi_kernel.store.database import Database
 from gsi_kernel.store.queries import fetch_page, scoped_to_principal
 from reporting.app.calendar import calendar_of
 from reporting.app.coverage import covered, late
@@ -74,12 +74,13 @@ class QueueFilters:
 
 
 class ReportLists:
-    def __init__(self, kernel: Kernel, *, program: str) -> None:
-        self._kernel = kernel
+    def __init__(self, *, db: Database, clock: Clock, program: str) -> None:
+        self._db = db
+        self._clock = clock
         self._program = program
 
     def today(self) -> date:
-        return montreal_date(self._kernel.clock.now())
+        return montreal_date(self._clock.now())
 
     def queue(
         self, principal: Principal, filters: QueueFilters, *, offset: int, limit: int
@@ -104,7 +105,7 @@ class ReportLists:
         # In the queue's states a report is late when its submission was (``report_period``).
         behind = case((or_(r.control_due < today, r.late.is_(True)), 0), else_=1)
         rows, total = fetch_page(
-            self._kernel.db,
+            self._db,
             query,
             behind,
             r.control_due,
@@ -128,7 +129,7 @@ class ReportLists:
         today = self.today()
         if filters.state not in (None, "draft"):  # no untouched draft to add: one page of the table
             rows, total = fetch_page(
-                self._kernel.db,
+                self._db,
                 query.where(r.state == filters.state),
                 r.quarter.desc(),
                 r.organization_id,
@@ -136,7 +137,7 @@ class ReportLists:
                 limit=limit,
             )
             return [{**row, "late": late(row, today)} for row in rows], total
-        with self._kernel.db.transaction() as connection:
+        with self._db.transaction() as connection:
             quarters = [FiscalQuarter.parse(filters.quarter)] if filters.quarter else None
             owed = self._owed(connection, principal, filters.organization_id, quarters)
             # Every state read: a quarter with a report in any state has no untouched draft.
@@ -169,7 +170,7 @@ class ReportLists:
             for q in labels
         }
         today = self.today()
-        with self._kernel.db.transaction() as connection:
+        with self._db.transaction() as connection:
             owed = self._owed(connection, principal, None, quarters)
             made = [dict(row._mapping, submission_due=None) for row in connection.execute(query)]
             rows = _reports_owed_or_made(made, owed)

@@ -13,8 +13,9 @@ from sqlalchemy import select
 from gsi_kernel.auth import Principal, Role
 from gsi_kernel.envelope import CommandContext
 from gsi_kernel.errors import Forbidden
-from gsi_kernel.runtime import Kernel
+from gsi_kernel.store.database import Database
 from gsi_kernel.store.queries import fetch_one, fetch_page
+from gsi_kernel.writer import StreamWriter
 from reporting.domain import organization
 from reporting.domain.organization import Contact, Description, organization_not_found
 from reporting.projections.registry import organization_regions, organizations, reviewer_assignments
@@ -27,12 +28,13 @@ def sees_every_organization(principal: Principal) -> bool:
 
 
 class Organizations:
-    def __init__(self, kernel: Kernel) -> None:
-        self._kernel = kernel
+    def __init__(self, *, writer: StreamWriter, db: Database) -> None:
+        self._writer = writer
+        self._db = db
 
     def register(self, organization_id: str, description: Description, *, context: CommandContext) -> None:
         """Enter an organization in the registry."""
-        self._kernel.writer.execute(
+        self._writer.execute(
             organization.stream_id(organization_id),
             lambda history: organization.register(
                 history, organization_id=organization_id, description=description
@@ -51,7 +53,7 @@ class Organizations:
         context: CommandContext,
     ) -> None:
         """Change an organization's name, regions or contacts, with a reason."""
-        self._kernel.writer.execute(
+        self._writer.execute(
             organization.stream_id(organization_id),
             lambda history: organization.update(
                 history, name=name, regions=regions, contacts=contacts, reason=reason
@@ -60,7 +62,7 @@ class Organizations:
         )
 
     def assign(self, organization_id: str, reviewer_id: str, *, context: CommandContext) -> None:
-        self._kernel.writer.execute(
+        self._writer.execute(
             organization.stream_id(organization_id),
             lambda history: organization.assign_reviewer(history, reviewer_id=reviewer_id),
             context,
@@ -69,7 +71,7 @@ class Organizations:
     def unassign(
         self, organization_id: str, reviewer_id: str, *, reason: str | None, context: CommandContext
     ) -> None:
-        self._kernel.writer.execute(
+        self._writer.execute(
             organization.stream_id(organization_id),
             lambda history: organization.unassign_reviewer(history, reviewer_id=reviewer_id, reason=reason),
             context,
@@ -79,7 +81,7 @@ class Organizations:
         if not (sees_every_organization(principal) or principal.organization == organization_id):
             raise organization_not_found(organization_id)
         row = fetch_one(
-            self._kernel.db, select(organizations).where(organizations.c.organization_id == organization_id)
+            self._db, select(organizations).where(organizations.c.organization_id == organization_id)
         )
         if row is None:
             raise organization_not_found(organization_id)
@@ -96,7 +98,7 @@ class Organizations:
                 organization_regions.c.region == region
             )
             query = query.where(organizations.c.organization_id.in_(serving))
-        return fetch_page(self._kernel.db, query, organizations.c.organization_id, offset=offset, limit=limit)
+        return fetch_page(self._db, query, organizations.c.organization_id, offset=offset, limit=limit)
 
     def reviewers(self, organization_id: str, principal: Principal) -> list[dict[str, Any]]:
         """The organization's assigned reviewers (whoever may see the organization)."""
@@ -105,7 +107,7 @@ class Organizations:
         query = select(a.reviewer_id, a.assigned_at, a.assigned_by).where(
             a.organization_id == organization_id
         )
-        with self._kernel.db.transaction() as connection:
+        with self._db.transaction() as connection:
             rows = connection.execute(query.order_by(a.reviewer_id)).all()
         return [dict(r._mapping) for r in rows]
 
@@ -124,12 +126,12 @@ class Organizations:
             .where(a.reviewer_id == reviewer_id)
             .order_by(a.organization_id)
         )
-        with self._kernel.db.transaction() as connection:
+        with self._db.transaction() as connection:
             rows = connection.execute(query).all()
         return [dict(r._mapping) for r in rows]
 
 
-def is_assigned(kernel: Kernel, reviewer_id: str, organization_id: str) -> bool:
+def is_assigned(db: Database, reviewer_id: str, organization_id: str) -> bool:
     a = reviewer_assignments.c
     query = select(a.reviewer_id).where(a.organization_id == organization_id, a.reviewer_id == reviewer_id)
-    return fetch_one(kernel.db, query) is not None
+    return fetch_one(db, query) is not None

@@ -15,8 +15,9 @@ from gsi_kernel.auth import Principal
 from gsi_kernel.envelope import CommandContext
 from gsi_kernel.events import DomainEvent
 from gsi_kernel.http.policy import Scope, organizations_in_scope, require_in_scope
-from gsi_kernel.runtime import Kernel
+from gsi_kernel.store.database import Database
 from gsi_kernel.store.queries import fetch_one, fetch_page
+from gsi_kernel.writer import StreamWriter
 from reporting.domain import agreement
 from reporting.domain.agreement import Funding, Target, Terms, agreement_not_found
 from reporting.domain.organization import organization_not_found
@@ -24,8 +25,9 @@ from reporting.projections.registry import agreement_versions, agreements, organ
 
 
 class Agreements:
-    def __init__(self, kernel: Kernel) -> None:
-        self._kernel = kernel
+    def __init__(self, *, writer: StreamWriter, db: Database) -> None:
+        self._writer = writer
+        self._db = db
 
     def record(
         self,
@@ -52,7 +54,7 @@ class Agreements:
                 terms=terms,
             )
 
-        self._kernel.writer.execute_with(agreement.stream_id(organization_id, program), decide, context)
+        self._writer.execute_with(agreement.stream_id(organization_id, program), decide, context)
         return agreement_id
 
     def amend(
@@ -68,7 +70,7 @@ class Agreements:
         """New terms for an agreement (a new version), with the reason."""
         row = self._row(agreement_id)
         context = replace(context, organization=row["organization_id"])  # whose agreement changed
-        self._kernel.writer.execute(
+        self._writer.execute(
             agreement.stream_id(row["organization_id"], row["program"]),
             lambda history: agreement.amend(
                 history,
@@ -92,7 +94,7 @@ class Agreements:
         """Every version of the agreement, oldest first, with each amendment's reason."""
         self.get(agreement_id, principal)
         v = agreement_versions.c
-        with self._kernel.db.transaction() as connection:
+        with self._db.transaction() as connection:
             rows = connection.execute(
                 select(agreement_versions).where(v.agreement_id == agreement_id).order_by(v.version)
             ).all()
@@ -117,10 +119,10 @@ class Agreements:
         if program is not None:
             query = query.where(a.program == program)
         order = (a.organization_id, a.program, a.starts_on)
-        return fetch_page(self._kernel.db, query, *order, offset=offset, limit=limit)
+        return fetch_page(self._db, query, *order, offset=offset, limit=limit)
 
     def _row(self, agreement_id: str) -> dict[str, Any]:
-        row = fetch_one(self._kernel.db, select(agreements).where(agreements.c.agreement_id == agreement_id))
+        row = fetch_one(self._db, select(agreements).where(agreements.c.agreement_id == agreement_id))
         if row is None:
             raise agreement_not_found(agreement_id)
         return row

@@ -1,5 +1,6 @@
-"""Targets and performance: what organizations did (from the ``perf_*`` projection of
-interventions' events) against what their agreements set.
+"""Targets and performance: what organizations did (the current interventions and plans
+reporting keeps from interventions' events, counted by person as merges leave them) against what
+their agreements set.
 
 Per organization and quarter: the quarter's counts against the quarter's targets, and the year
 to date (April 1 through the quarter's end) against the year's targets — the share of the annual
@@ -20,14 +21,14 @@ from sqlalchemy import Connection, Select, and_, func, select
 from gsi_kernel.auth import ORG_ROLES, Principal, Role
 from gsi_kernel.errors import Forbidden, InvalidInput
 from gsi_kernel.http.policy import Scope, organizations_in_scope
-from gsi_kernel.runtime import Kernel
+from gsi_kernel.store.database import Database
 from reporting.app import program_counts
 from reporting.app.program_counts import QUARTERS, Key
 from reporting.app.registry import is_assigned
 from reporting.domain.agreement_terms import fiscal_year_bounds
 from reporting.domain.progress import progress, targets_by_key
-from reporting.projections.performance_tables import perf_action_plans, perf_interventions
 from reporting.projections.registry import agreement_targets, agreements
+from reporting.projections.tables import known_action_plans, quarter_interventions
 
 
 def parse_fiscal_year(text: str) -> tuple[date, date]:
@@ -43,8 +44,8 @@ def parse_fiscal_year(text: str) -> tuple[date, date]:
 
 
 class Performance:
-    def __init__(self, kernel: Kernel) -> None:
-        self._kernel = kernel
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
     def organization(
         self, organization_id: str, fiscal_year: str, principal: Principal, *, program: str
@@ -53,7 +54,7 @@ class Performance:
         self._may_see(organization_id, principal)
         parse_fiscal_year(fiscal_year)
         t = agreement_targets.c
-        with self._kernel.db.transaction() as connection:
+        with self._db.transaction() as connection:
             counts = _organization_counts(connection, organization_id, fiscal_year)
             rows = connection.execute(
                 select(t.period, t.measure, t.code, t.value).where(
@@ -94,7 +95,7 @@ class Performance:
         """Program-wide figures of the year, and each organization's year against its targets
         (a reviewer: the organizations assigned to them)."""
         parse_fiscal_year(fiscal_year)
-        with self._kernel.db.transaction() as connection:
+        with self._db.transaction() as connection:
             counts = program_counts.read_counts(connection, fiscal_year)
             targets = program_counts.read_targets(connection, fiscal_year, program)
         visible = organizations_in_scope(principal, Scope.ASSIGNED_ORGANIZATIONS)
@@ -103,7 +104,7 @@ class Performance:
     def indicators_csv(self, fiscal_year: str, *, program: str, principal: Principal) -> str:
         """The year in long form for the data warehouse (:func:`program_counts.indicators_csv`)."""
         parse_fiscal_year(fiscal_year)
-        with self._kernel.db.transaction() as connection:
+        with self._db.transaction() as connection:
             counts = program_counts.read_counts(connection, fiscal_year)
             targets = program_counts.read_targets(connection, fiscal_year, program)
             visible = organizations_in_scope(principal, Scope.ASSIGNED_ORGANIZATIONS)
@@ -129,7 +130,7 @@ class Performance:
             return
         if Role.MINISTRY_REVIEWER in principal.roles and (
             organization_id in principal.assigned_organizations
-            or is_assigned(self._kernel, principal.user_id, organization_id)
+            or is_assigned(self._db, principal.user_id, organization_id)
         ):
             return
         raise Forbidden(
@@ -145,10 +146,11 @@ def _organization_counts(
 ) -> tuple[dict[Key, int], dict[Key, int], dict[Key, int], dict[Key, int]]:
     """Per quarter number: distinct persons, persons first served that quarter (their running sum
     is the year to date's distinct persons), interventions per code, and plans opened."""
-    i, p = perf_interventions.c, perf_action_plans.c
+    i, p = quarter_interventions.c, known_action_plans.c
     mine = and_(i.organization_id == organization_id, i.fiscal_year == fiscal_year, i.status == "active")
-    persons = _grouped(connection, select(i.quarter_number, func.count(i.person_id.distinct())).where(mine))
-    first = select(func.min(i.quarter_number).label("q")).where(mine).group_by(i.person_id).subquery()
+    person = i.counted_person_id
+    persons = _grouped(connection, select(i.quarter_number, func.count(person.distinct())).where(mine))
+    first = select(func.min(i.quarter_number).label("q")).where(mine).group_by(person).subquery()
     newcomers = _grouped(connection, select(first.c.q, func.count()))
     codes = _grouped(connection, select(i.quarter_number, i.code, func.count()).where(mine))
     plans = select(p.quarter_number, func.count()).where(

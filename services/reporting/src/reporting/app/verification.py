@@ -75,7 +75,14 @@ class Verifier:
         context = self._context(connection, organization_id, quarter, today)
         findings = check(items, persons.records, context, others=others)
         summary = summarize(findings)
-        snapshot = self._snapshot(context, organization_id, quarter, rows)
+        snapshot = _snapshot(
+            organization_id,
+            quarter,
+            [(row[0], row[4], row[-1]) for row in rows],
+            catalogues=context.catalogues,
+            rules=context.rules,
+            program=context.program,
+        )
         verification = Verification(
             organization_id=organization_id,
             quarter=quarter,
@@ -91,10 +98,21 @@ class Verifier:
     def current_snapshot(
         self, connection: Connection, organization_id: str, quarter: FiscalQuarter, today: date
     ) -> Snapshot:
-        """What a submission made now would freeze (no checks run)."""
-        rows = _rows(connection, q.organization_id == organization_id, q.quarter == str(quarter))
-        context = self._context(connection, organization_id, quarter, today)
-        return self._snapshot(context, organization_id, quarter, rows)
+        """What a submission made now would freeze (no checks run: only what the snapshot
+        names is read — each intervention's id, day and version, and the books in force)."""
+        query = select(q.intervention_id, q.service_date, q.version).where(
+            q.status == "active", q.organization_id == organization_id, q.quarter == str(quarter)
+        )
+        rows = connection.execute(query).all()
+        knowledge = self._knowledge
+        return _snapshot(
+            organization_id,
+            quarter,
+            [(row[0], row[1], row[2]) for row in rows],
+            catalogues=knowledge.catalogue_book(connection, today),
+            rules=knowledge.rule_book(connection, today),
+            program=knowledge.program,
+        )
 
     def _context(
         self, connection: Connection, organization_id: str, quarter: FiscalQuarter, today: date
@@ -116,17 +134,25 @@ class Verifier:
             quarter=quarter,
         )
 
-    def _snapshot(
-        self, context: CheckContext, organization_id: str, quarter: FiscalQuarter, rows: Sequence[Any]
-    ) -> Snapshot:
-        days = {row[4] for row in rows}
-        return freeze(
-            organization_id,
-            str(quarter),
-            ((row[0], row[-1]) for row in rows),
-            catalogue_versions=_versions_in_force(context.catalogues, context.program, days),
-            rule_set_versions=_versions_in_force(context.rules, context.program, days),
-        )
+
+def _snapshot(
+    organization_id: str,
+    quarter: FiscalQuarter,
+    rows: Sequence[tuple[str, date, int]],
+    *,
+    catalogues: DatedBook[Any],
+    rules: DatedBook[Any],
+    program: str,
+) -> Snapshot:
+    """``rows``: each intervention's id, day and version."""
+    days = {day for _id, day, _version in rows}
+    return freeze(
+        organization_id,
+        str(quarter),
+        ((intervention_id, version) for intervention_id, _day, version in rows),
+        catalogue_versions=_versions_in_force(catalogues, program, days),
+        rule_set_versions=_versions_in_force(rules, program, days),
+    )
 
 
 def _rows(connection: Connection, *conditions: Any) -> Sequence[Any]:

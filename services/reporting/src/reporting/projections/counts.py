@@ -1,7 +1,7 @@
 """Keeping the counting tables as interventions, plans and persons change, one event at a time
 (what they count: :mod:`reporting.domain.counting`).
 
-Each change of a person's counts runs under that person's lock: the performance consumer
+Each change of a person's counts runs under that person's lock: the interventions consumer
 (interventions and plans) and the persons consumer (regions and arrival days) may run in other
 processes at the same time, and each reads what the other writes ("has this person a plan?",
 "in which region do they live?"). On PostgreSQL the lock is an advisory transaction lock, taken
@@ -46,14 +46,13 @@ from reporting.domain.counting import (
     fiscal_year_of,
     quarter_number_of,
 )
-from reporting.projections.performance_tables import (
-    perf_action_plans,
-    perf_counts,
-    perf_first_services,
-    perf_interventions,
-    perf_presence,
+from reporting.projections.performance_tables import perf_counts, perf_first_services, perf_presence
+from reporting.projections.tables import (
+    known_action_plans,
+    known_person_statuses,
+    known_persons,
+    quarter_interventions,
 )
-from reporting.projections.tables import known_person_statuses, known_persons
 
 _PRESENCE_KEY = ("person_id", "fiscal_year", "quarter_number", "organization_id")
 _COUNT_KEY = ("fiscal_year", "quarter_number", "organization_id", "measure", "code")
@@ -70,7 +69,7 @@ def lock_persons(connection: Connection, person_ids: Iterable[str]) -> None:
 
 def apply_change(connection: Connection, change: Change) -> None:
     """Presences and counters moved by one intervention's change; the first services of the
-    persons concerned recomputed (``perf_interventions`` already holds the new state)."""
+    persons concerned recomputed (``quarter_interventions`` already holds the new state)."""
     lock_persons(connection, change.persons)
     counts = dict(change.interventions)
     if change.presence:
@@ -107,10 +106,10 @@ def _add_presence(connection: Connection, presence: Mapping[PresenceKey, int]) -
 @cache
 def _presence_upsert(backend: Backend) -> Any:
     """One statement for all (compiled once): the rows of a call go as one multi-row INSERT."""
-    t, p, k = perf_presence.c, perf_action_plans.c, known_persons.c
+    t, p, k = perf_presence.c, known_action_plans.c, known_persons.c
     person, fy = bindparam("person_id", type_=String()), bindparam("fiscal_year", type_=String())
     year_row = bindparam("year_row", type_=Boolean())
-    planned = exists().where(p.person_id == person, p.fiscal_year <= fy)
+    planned = exists().where(p.counted_person_id == person, p.fiscal_year <= fy)
     region = func.coalesce(select(k.region).where(k.person_id == person).scalar_subquery(), "")
     statement = backend.insert(perf_presence).values(
         person_id=person,
@@ -176,12 +175,12 @@ def _counts_upsert(backend: Backend) -> Any:
 def refresh_first_service(connection: Connection, person_id: str) -> None:
     """The person's first active service of all (none: no row), and their arrival day: one
     statement while they have an active intervention, a second when they may have none left."""
-    i = perf_interventions.c
+    i = quarter_interventions.c
     # the fiscal year grows with the date: the first day's year is the smallest year
     first = (
-        select(i.person_id, func.min(i.service_date), func.min(i.fiscal_year), _arrival(person_id))
-        .where(i.person_id == person_id, i.status == "active")
-        .group_by(i.person_id)
+        select(i.counted_person_id, func.min(i.service_date), func.min(i.fiscal_year), _arrival(person_id))
+        .where(i.counted_person_id == person_id, i.status == "active")
+        .group_by(i.counted_person_id)
     )
     statement = (
         backend_of(connection)
@@ -203,8 +202,8 @@ def refresh_first_service(connection: Connection, person_id: str) -> None:
 
 def forget_first_service(connection: Connection, person_id: str) -> None:
     """No row for a person left without any active intervention."""
-    i, f = perf_interventions.c, perf_first_services.c
-    active = exists().where(i.person_id == person_id, i.status == "active")
+    i, f = quarter_interventions.c, perf_first_services.c
+    active = exists().where(i.counted_person_id == person_id, i.status == "active")
     connection.execute(delete(perf_first_services).where(f.person_id == person_id, ~active))
 
 
@@ -268,12 +267,15 @@ def persons_merged(connection: Connection, merged: str, survivor: str) -> None:
     under ``survivor`` from now on — their interventions and plans, their presences (a cell where
     both were present now counts one person, in the survivor's region), their first service.
     Runs after the persons tables recorded the merge. The merged file is locked first, as an
-    event about it is (:mod:`reporting.projections.performance`), then the survivor."""
+    event about it is (:mod:`reporting.projections.interventions`), then the survivor."""
     lock_persons(connection, [merged])
     lock_persons(connection, [survivor])
-    i, p, t = perf_interventions.c, perf_action_plans.c, perf_presence.c
-    connection.execute(update(perf_interventions).where(i.person_id == merged).values(person_id=survivor))
-    moved_plans = update(perf_action_plans).where(p.person_id == merged).values(person_id=survivor)
+    i, p, t = quarter_interventions.c, known_action_plans.c, perf_presence.c
+    moved = update(quarter_interventions).where(i.counted_person_id == merged)
+    connection.execute(moved.values(counted_person_id=survivor))
+    moved_plans = (
+        update(known_action_plans).where(p.counted_person_id == merged).values(counted_person_id=survivor)
+    )
     first_plan_year = min(connection.execute(moved_plans.returning(p.fiscal_year)).scalars(), default=None)
     if first_plan_year is not None:  # the merged file's plans are the survivor's now
         add_counts(connection, _with_a_plan_from(connection, survivor, first_plan_year))

@@ -1,9 +1,9 @@
 """What the performance dashboards and the program indicators read, kept from interventions' and
-registration's published events (:mod:`.performance`, :mod:`.regionalization`, :mod:`.persons`):
+registration's published events (:mod:`.interventions`, :mod:`.regionalization`, :mod:`.persons`):
 
-- ``perf_interventions`` and ``perf_action_plans``, the current state of each intervention and
-  plan — the source the counting tables are rebuilt from;
-- the counting tables (:mod:`reporting.domain.counting`): ``perf_presence``, a person's number of
+- the counting tables (:mod:`reporting.domain.counting`), which follow ``quarter_interventions``
+  and ``known_action_plans`` (the current state of each intervention and plan, :mod:`.tables`)
+  and are rebuilt from them (:func:`.performance.rebuild`): ``perf_presence``, a person's number of
   active interventions in each cell, and ``perf_counts``, each cell's counts — so that a
   program-wide figure reads a few thousand counters instead of a year of interventions;
 - ``perf_first_services``, each person's first service of all and arrival day;
@@ -15,45 +15,6 @@ from __future__ import annotations
 from sqlalchemy import Boolean, Column, Date, Index, Integer, SmallInteger, String, Table
 
 from reporting.projections.tables import metadata
-
-perf_interventions = Table(
-    "perf_interventions",
-    metadata,
-    Column("intervention_id", String(36), primary_key=True),
-    Column("organization_id", String(100), nullable=False),
-    Column("person_id", String(36), nullable=False),
-    Column("code", String(10), nullable=False),
-    Column("service_date", Date, nullable=False),
-    Column("fiscal_year", String(9), nullable=False),
-    Column("quarter_number", SmallInteger, nullable=False),
-    Column("status", String(10), nullable=False),  # active | cancelled
-    Column("version", Integer, nullable=False),
-    # person_id last: distinct persons per organization and quarter are read from the index alone
-    Index(
-        "ix_perf_interventions_org_year",
-        "organization_id",
-        "fiscal_year",
-        "status",
-        "quarter_number",
-        "person_id",
-    ),
-    Index("ix_perf_interventions_year_person", "fiscal_year", "status", "person_id"),
-    # a person's first service of all, recomputed when one of their interventions changes
-    Index("ix_perf_interventions_person", "person_id", "status", "service_date"),
-)
-
-perf_action_plans = Table(
-    "perf_action_plans",
-    metadata,
-    Column("plan_id", String(36), primary_key=True),
-    Column("organization_id", String(100), nullable=False),
-    Column("person_id", String(36), nullable=False),
-    Column("opened_on", Date, nullable=False),
-    Column("fiscal_year", String(9), nullable=False),
-    Column("quarter_number", SmallInteger, nullable=False),
-    Index("ix_perf_action_plans_org_year", "organization_id", "fiscal_year", "quarter_number"),
-    Index("ix_perf_action_plans_person", "person_id", "opened_on"),
-)
 
 # A row while the person has active interventions in the cell; person first, so every change of
 # one person (a plan, a region) finds their rows on the key.

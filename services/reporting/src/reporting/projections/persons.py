@@ -14,12 +14,11 @@ from sqlalchemy import Connection
 from gsi_contracts import registration as contract
 from gsi_kernel.consumer import Handler
 from gsi_kernel.envelope import EventEnvelope
+from gsi_kernel.runtime import ConsumerSpec
 from gsi_readmodels.persons import PersonFollower
 from reporting.projections import counts
 from reporting.projections.tables import PERSONS
 
-CONSUMER = "reporting.persons"
-_FOLLOWER = PersonFollower(PERSONS)
 _COUNTED = (
     contract.PersonRegistered.event_type,
     contract.PersonStatusChanged.event_type,
@@ -35,14 +34,23 @@ def _and_counts(follow: Handler) -> Handler:
     return apply
 
 
-def _merged(connection: Connection, envelope: EventEnvelope) -> None:
-    _FOLLOWER.handlers[contract.PersonsMerged.event_type](connection, envelope)
-    merge = contract.PersonsMerged.model_validate(envelope.payload)
-    counts.persons_merged(connection, merge.person_id, merge.into_person_id)
+def _merged(follow: Handler) -> Handler:
+    def apply(connection: Connection, envelope: EventEnvelope) -> None:
+        follow(connection, envelope)
+        merge = contract.PersonsMerged.model_validate(envelope.payload)
+        counts.persons_merged(connection, merge.person_id, merge.into_person_id)
+
+    return apply
 
 
-HANDLERS: dict[str, Handler] = {
-    **_FOLLOWER.handlers,
-    **{event_type: _and_counts(_FOLLOWER.handlers[event_type]) for event_type in _COUNTED},
-    contract.PersonsMerged.event_type: _merged,
-}
+def consumer() -> ConsumerSpec:
+    """The ``reporting.persons`` consumer of registration's topic: the shared follower, and the
+    counts it moves."""
+    follows = PersonFollower(PERSONS).handlers
+    merged = contract.PersonsMerged.event_type
+    handlers: dict[str, Handler] = {
+        **follows,
+        **{event_type: _and_counts(follows[event_type]) for event_type in _COUNTED},
+        merged: _merged(follows[merged]),
+    }
+    return ConsumerSpec("reporting.persons", [contract.TOPIC], handlers)

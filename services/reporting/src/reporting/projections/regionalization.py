@@ -13,11 +13,10 @@ from sqlalchemy import Connection
 
 from gsi_contracts import interventions as contract
 from gsi_kernel.envelope import EventEnvelope
+from gsi_kernel.runtime import ConsumerSpec
 from gsi_kernel.store.backend import backend_of
 from reporting.domain.counting import RETENTION_MONTHS, fiscal_year_of
 from reporting.projections.performance_tables import regionalization_checkpoints, regionalization_follow_ups
-
-CONSUMER = "reporting.regionalization"
 
 
 def on_follow_up_opened(connection: Connection, envelope: EventEnvelope) -> None:
@@ -50,7 +49,12 @@ def on_checkpoint_recorded(connection: Connection, envelope: EventEnvelope) -> N
     )
 
 
-HANDLERS = {
-    contract.RegionalizationFollowUpOpened.event_type: on_follow_up_opened,
-    contract.RegionalizationCheckpointRecorded.event_type: on_checkpoint_recorded,
-}
+def consumer() -> ConsumerSpec:
+    return ConsumerSpec(
+        "reporting.regionalization",
+        [contract.TOPIC],
+        {
+            contract.RegionalizationFollowUpOpened.event_type: on_follow_up_opened,
+            contract.RegionalizationCheckpointRecorded.event_type: on_checkpoint_recorded,
+        },
+    )

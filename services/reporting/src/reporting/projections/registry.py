@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 
 from gsi_kernel.envelope import EventEnvelope
+from gsi_kernel.projections import EventByEvent
 from gsi_kernel.store.types import UtcDateTime
 from reporting.domain import agreement, organization
 from reporting.domain.agreement import AgreementAmended, AgreementRecorded, Target
@@ -126,7 +127,7 @@ _OWN_TABLES = (
 )
 
 
-class RegistryProjection:
+class RegistryProjection(EventByEvent):
     name = "reporting.registry"
 
     def apply(self, connection: Connection, envelope: EventEnvelope) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, delete, insert, update
 
 from gsi_kernel.envelope import EventEnvelope
 from gsi_kernel.events import DomainEvent
+from gsi_kernel.projections import EventByEvent
 from reporting.domain import report_events as ev
 from reporting.domain.calendar import FiscalYearCalendarSet
 from reporting.domain.registry import EVENTS
@@ -35,7 +36,7 @@ _TABLES = (
 Apply = Callable[[Connection, Any, EventEnvelope], dict[str, Any]]
 
 
-class ReportsProjection:
+class ReportsProjection(EventByEvent):
     name = "reporting.reports"
 
     def apply(self, connection: Connection, envelope: EventEnvelope) -> None:

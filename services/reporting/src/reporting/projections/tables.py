@@ -9,7 +9,19 @@ findings), rejections, fiscal-year calendars — rebuildable from the events.
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Column, Date, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+)
 
 from gsi_kernel.store.types import UtcDateTime
 from gsi_readmodels.catalogues import catalogue_table
@@ -37,7 +49,11 @@ def _intervention_fields() -> list[Column[object]]:
 
 # ---- from interventions' events ------------------------------------------------------------
 
-# The current version of each intervention (a cancelled one stays, marked, out of every count).
+# The current version of each intervention (a cancelled one stays, marked, out of every count):
+# what a quarter's verification reads, and the source the counting tables follow and are rebuilt
+# from (ADR 31). ``person_id`` is the person as declared (what the checks and a snapshot name);
+# ``counted_person_id`` the one it counts under — the surviving file once registration merged
+# the declared one (ADR 17).
 quarter_interventions = Table(
     "quarter_interventions",
     metadata,
@@ -45,8 +61,23 @@ quarter_interventions = Table(
     *_intervention_fields(),
     Column("version", Integer, nullable=False),
     Column("status", String(10), nullable=False),  # active | cancelled
+    Column("counted_person_id", String(36), nullable=False),
+    Column("fiscal_year", String(9), nullable=False),  # of service_date
+    Column("quarter_number", SmallInteger, nullable=False),
     Index("ix_quarter_interventions_org_quarter", "organization_id", "quarter", "status"),
     Index("ix_quarter_interventions_person", "person_id"),
+    # counted person last: distinct persons per organization and quarter are read from the index
+    Index(
+        "ix_quarter_interventions_org_year",
+        "organization_id",
+        "fiscal_year",
+        "status",
+        "quarter_number",
+        "counted_person_id",
+    ),
+    Index("ix_quarter_interventions_year_person", "fiscal_year", "status", "counted_person_id"),
+    # a person's first service of all, recomputed when one of their interventions changes
+    Index("ix_quarter_interventions_counted_person", "counted_person_id", "status", "service_date"),
 )
 
 # Every declared or corrected version, never updated: what a snapshot's (id, version) names.
@@ -58,14 +89,21 @@ intervention_versions = Table(
     *_intervention_fields(),
 )
 
+# Each action plan: its periods for check C5 (by declared person), and the plans opened that the
+# counts follow (by counted person, in the cell of ``opened_on``), as interventions above.
 known_action_plans = Table(
     "known_action_plans",
     metadata,
     Column("plan_id", String(36), primary_key=True),
-    Column("organization_id", String(100), nullable=False, index=True),
+    Column("organization_id", String(100), nullable=False),
     Column("person_id", String(36), nullable=False),
     Column("opened_on", Date, nullable=False),
     Column("closed_on", Date),
+    Column("counted_person_id", String(36), nullable=False),
+    Column("fiscal_year", String(9), nullable=False),  # of opened_on
+    Column("quarter_number", SmallInteger, nullable=False),
+    Index("ix_known_action_plans_org_year", "organization_id", "fiscal_year", "quarter_number"),
+    Index("ix_known_action_plans_counted_person", "counted_person_id", "opened_on"),
 )
 
 catalogue_versions = catalogue_table(metadata)
