@@ -22,6 +22,7 @@ on past it. An unreachable database parks nothing: the step fails and is tried a
 from __future__ import annotations
 
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from functools import partial
 from typing import Protocol
@@ -54,14 +55,15 @@ class Projection(Protocol):
         """Delete every row of the read model."""
 
 
-class EventByEvent:
+class EventByEvent(ABC):
     """The batch as one event after another: the base of a projection with nothing better to do
     with a batch than fold its events in turn (it defines :meth:`apply` only)."""
 
     name: str
 
+    @abstractmethod
     def apply(self, connection: Connection, event: EventEnvelope) -> None:
-        raise NotImplementedError
+        """Fold one event into the read model (ignore types it does not use)."""
 
     def apply_batch(self, connection: Connection, batch: Sequence[EventEnvelope]) -> None:
         for event in batch:
