@@ -11,7 +11,7 @@ setup:
 	scripts/setup.sh
 
 lint: setup
-	uv run ruff check . && uv run ruff format --check . && uv run mypy shared/src services/*/src scripts bench && uv run lint-imports
+	uv run ruff check . && uv run ruff format --check . && uv run mypy shared/src services/*/src scripts bench deploy/observability && uv run lint-imports
 
 bench: setup        ## throughput figures on PostgreSQL + Kafka, with raw-driver ratios
 	scripts/bench.sh
@@ -27,6 +27,13 @@ infra-up:
 
 infra-down:
 	deploy/local/kafka.sh stop; deploy/local/postgres.sh stop
+
+.PHONY: cluster-up cluster-down
+cluster-up: setup   ## the replicated topology: 3 Kafka brokers, 2 replicas of each service, HAProxy (deploy/local/README.md)
+	deploy/local/cluster.sh start
+
+cluster-down:       ## stop it (PostgreSQL stays: infra-down stops it)
+	deploy/local/cluster.sh stop
 
 contracts: setup    ## regenerate docs/contracts/asyncapi.json from the published contracts
 	uv run python -m scripts.contracts

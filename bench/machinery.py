@@ -223,10 +223,11 @@ class Instance:
     token: str = ""
 
 
-def start(service: Service, value: str, workers: int) -> Instance:
+def start(service: Service, value: str, workers: int, python: str = sys.executable) -> Instance:
     """An instance with the piece's switch set to ``value``, as ``bench.registration``'s
     ``start_service`` starts one, given minutes to start (a machine loaded by others may need
-    them); its log shown if it does not."""
+    them); its log shown if it does not. ``python``: another checkout's interpreter
+    (:mod:`bench.revisions`)."""
     from scripts.launcher import get_json
 
     port, application = free_port(), f"gsi-ab-{uuid.uuid4().hex[:8]}"
@@ -248,9 +249,7 @@ def start(service: Service, value: str, workers: int) -> Instance:
     }
     path = data_dir / "interventions.log"
     with path.open("ab") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "interventions", "serve"], env=env, stdout=log, stderr=log
-        )
+        process = subprocess.Popen([python, "-m", "interventions", "serve"], env=env, stdout=log, stderr=log)
     deadline = time.monotonic() + 600
     while get_json(f"http://127.0.0.1:{port}/ready") is None:
         if time.monotonic() > deadline or process.poll() is not None:

@@ -34,11 +34,13 @@ from gsi_kernel.bus.kafka import KafkaBus
 from gsi_kernel.bus.port import Message, Producer
 from gsi_kernel.envelope import CommandContext, EventEnvelope
 from gsi_kernel.events import DomainEvent
-from notifications.app.mailer import SmtpMailer
-from notifications.app.samples import sample
-from notifications.app.templates import Renderer
 from notifications.bootstrap import build, delivery_worker
-from notifications.domain.notice import Audience, NoticeKind, NoticeRecorded, Recipient, notice_stream
+from notifications.deliveries.mailer import SmtpMailer
+from notifications.emails.samples import sample
+from notifications.emails.templates import Renderer
+from notifications.notices.domain import notice_stream
+from notifications.notices.events import NoticeRecorded
+from notifications.notices.values import Audience, NoticeKind, Recipient
 from notifications.settings import NotificationsSettings
 
 QUARTER = "2026-2027-Q1"

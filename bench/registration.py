@@ -39,7 +39,7 @@ def start_service(
     }
     log = (data_dir / f"{service}.log").open("ab")
     process = subprocess.Popen([sys.executable, "-m", service, "serve"], env=env, stdout=log, stderr=log)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # a loaded machine starts slowly
     while get_json(f"http://127.0.0.1:{port}/ready") is None:
         if time.monotonic() > deadline or process.poll() is not None:
             raise RuntimeError(f"{service} did not start; see {data_dir / f'{service}.log'}")

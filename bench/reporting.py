@@ -37,9 +37,10 @@ from gsi_kernel.clock import FixedClock
 from gsi_kernel.fiscal import FiscalQuarter
 from gsi_kernel.runtime import Kernel
 from reporting.bootstrap import build, build_app
-from reporting.domain.counting import fiscal_year_of, quarter_number_of
-from reporting.projections.registry import reviewer_assignments
-from reporting.projections.tables import (
+from reporting.counting.domain import fiscal_year_of, quarter_number_of
+from reporting.registry_projection import reviewer_assignments
+from reporting.settings import ReportingSettings
+from reporting.tables import (
     intervention_versions,
     known_action_plans,
     known_person_statuses,
@@ -47,7 +48,6 @@ from reporting.projections.tables import (
     quarter_interventions,
     reports,
 )
-from reporting.settings import ReportingSettings
 
 ORG = "org-bench"
 REVIEWER = "nadia"

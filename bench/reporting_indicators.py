@@ -24,8 +24,8 @@ from gsi_contracts import interventions as contract
 from gsi_kernel.envelope import EventEnvelope
 from gsi_kernel.events import DomainEvent
 from gsi_kernel.runtime import Kernel
-from reporting.projections import interventions as interventions_projection
-from reporting.projections import performance
+from reporting.counting import rebuild as performance
+from reporting.knowledge import interventions as interventions_projection
 
 FISCAL_YEAR = "2025-2026"  # the year measured: complete, with the year before as history
 ORGANIZATIONS = 120

@@ -19,8 +19,8 @@ from typing import Any
 from sqlalchemy import create_engine, insert
 
 from bench.registration import drop_schema, mint, start_service
-from registration.domain.names import name_key, normalize, search_keys
-from registration.projections.tables import name_tokens, persons
+from registration.persons.names import name_key, normalize, search_keys
+from registration.tables import name_tokens, persons
 
 FAMILIES = [
     "Haddad",

@@ -21,5 +21,6 @@ exec scripts/with-infra.sh bash -c '
   echo "== notifications: e-mail delivery on PostgreSQL + Kafka"; uv run python -m bench.notifications
   echo "== portal: page server time, 50 signed-in users, on PostgreSQL + Kafka"; uv run python -m bench.portal_pages
   echo "== portal: reviewer pages, 20 signed-in reviewers, a 2,000-intervention report"; uv run python -m bench.portal_reviewers
+  echo "== deadline week: 120 organizations, one replica vs three per service behind HAProxy (issue 22)"; uv run python -m bench.deadline_week
   echo "== performance machinery, each piece on vs off, interleaved (ADR 24)"; uv run python -m bench.machinery
 '

@@ -14,10 +14,16 @@ fi
 export UV_PYTHON_DOWNLOADS=never
 uv sync --frozen --quiet
 
-# The portal's browser tests drive Debian's Chromium (Playwright's own browser download is not
-# reachable from here), as deploy/local/postgres.sh installs PostgreSQL.
-if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then
-  echo "setup: installing chromium (Debian) for the portal's browser tests" >&2
+# Debian's packages the tests drive: chromium for the portal's browser tests (Playwright's own
+# browser download is not reachable from here), haproxy in front of the replicated topology's
+# service replicas (deploy/local/cluster.sh), and promtool (package prometheus) to check the
+# alert rules of deploy/observability. As deploy/local/postgres.sh installs PostgreSQL.
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+if [ "${#missing[@]}" -gt 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "setup: installing ${missing[*]} (Debian)" >&2
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi

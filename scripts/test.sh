@@ -8,7 +8,7 @@ scripts/setup.sh
 echo "== lint (ruff), types (mypy), architecture (import-linter)"
 uv run ruff check .
 uv run ruff format --check .
-uv run mypy shared/src services/*/src scripts bench
+uv run mypy shared/src services/*/src scripts bench deploy/observability
 uv run lint-imports
 
 echo "== tests (unit, contract, integration, api, e2e) against PostgreSQL and Kafka"

@@ -17,15 +17,15 @@ from sqlalchemy import select
 from gsi_kernel.clock import FixedClock
 from gsi_kernel.envelope import CommandContext, EventEnvelope
 from gsi_kernel.runtime import Kernel
-from notifications.app.delivery import DeliveryWorker
-from notifications.app.mailer import Mailer, SmtpMailer
-from notifications.app.samples import sample
-from notifications.app.templates import Renderer
 from notifications.bootstrap import build, delivery_worker
 from notifications.container import Container
-from notifications.domain import notice
-from notifications.domain.notice import Audience, NoticeKind, Recipient
-from notifications.projections.deliveries import deliveries
+from notifications.deliveries.mailer import Mailer, SmtpMailer
+from notifications.deliveries.projection import deliveries
+from notifications.deliveries.worker import DeliveryWorker
+from notifications.emails.samples import sample
+from notifications.emails.templates import Renderer
+from notifications.notices import domain as notice
+from notifications.notices.values import Audience, NoticeKind, Recipient
 from notifications.settings import NotificationsSettings
 from tests.databases import postgres_schema
 

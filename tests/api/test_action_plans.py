@@ -18,10 +18,10 @@ from gsi_kernel.clock import FixedClock
 from gsi_kernel.envelope import CommandContext
 from gsi_kernel.errors import Conflict
 from gsi_kernel.store.tables import outbox
-from interventions.app.action_plans import PlanInput
+from interventions.action_plans.app import PlanInput
+from interventions.action_plans.domain import Need
+from interventions.action_plans.projection import action_plans, active_plan_periods
 from interventions.bootstrap import build, build_app
-from interventions.domain.action_plan import Need
-from interventions.projections.plans import action_plans, active_plan_periods
 from interventions.settings import InterventionsSettings
 from tests.api.conftest import NOW, InterventionsService
 from tests.api.test_http_behaviour import assert_error

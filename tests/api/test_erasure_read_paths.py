@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from registration.app.queries import AccessPurpose
+from registration.persons.queries import AccessPurpose
 from tests.api.conftest import Registration
 from tests.api.test_http_behaviour import assert_error
 

@@ -27,22 +27,22 @@ from gsi_kernel.clock import FixedClock
 from gsi_kernel.envelope import EventEnvelope
 from gsi_kernel.fiscal import FiscalQuarter
 from gsi_kernel.migrations import upgrade
-from reporting.app.first_service import first_service_delays
 from reporting.bootstrap import MIGRATIONS, build, build_app
-from reporting.domain.business_days import business_days_between
-from reporting.domain.calendar import default_calendar, load_defaults
-from reporting.domain.counting import fiscal_year_of
-from reporting.projections import interventions as interventions_projection
-from reporting.projections import performance
-from reporting.projections import persons as persons_projection
-from reporting.projections.performance_tables import perf_counts, perf_first_services, perf_presence
-from reporting.projections.tables import (
+from reporting.calendar.business_days import business_days_between
+from reporting.calendar.domain import default_calendar, load_defaults
+from reporting.counting import rebuild as performance
+from reporting.counting.domain import fiscal_year_of
+from reporting.knowledge import interventions as interventions_projection
+from reporting.knowledge import persons as persons_projection
+from reporting.performance.first_service import first_service_delays
+from reporting.performance_tables import perf_counts, perf_first_services, perf_presence
+from reporting.settings import ReportingSettings
+from reporting.tables import (
     known_action_plans,
     known_person_statuses,
     known_persons,
     quarter_interventions,
 )
-from reporting.settings import ReportingSettings
 from tests.api.conftest import ReportingService
 from tests.consumers import published
 from tests.databases import postgres_schema

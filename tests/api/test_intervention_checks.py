@@ -10,7 +10,7 @@ import pytest
 
 from gsi_conformity import TEMPLATES
 from gsi_contracts import reporting as reporting_contract
-from interventions.domain.remedies import BY_CHECK, GENERIC, REMEDIES, remedy
+from interventions.checks.remedies import BY_CHECK, GENERIC, REMEDIES, remedy
 from tests.api.conftest import InterventionsService
 from tests.consumers import outbox_events
 

@@ -12,7 +12,7 @@ import pytest
 from gsi_contracts import registration as registration_contract
 from gsi_contracts import reporting as reporting_contract
 from gsi_eligibility import load_default_rulebook
-from interventions.app.interventions import Interventions
+from interventions.declarations.app import Interventions
 from tests.api.conftest import InterventionsService
 from tests.consumers import outbox_events
 

@@ -16,10 +16,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.exc import OperationalError
 
-from notifications.app.mailer import Mailer
 from notifications.bootstrap import build_app
-from notifications.domain.notice import NoticeKind
-from notifications.projections.inbox import inbox
+from notifications.deliveries.mailer import Mailer
+from notifications.inbox.projection import inbox
+from notifications.notices.values import NoticeKind
 from tests.e2e.flow import token
 from tests.notifications_support import (
     Notifications,
@@ -298,17 +298,17 @@ def test_an_outcome_the_database_refuses_is_kept_and_recorded_later(
 ) -> None:
     stream = service.notice([recipient("sophie@org-estrie.example"), recipient("ana@org-estrie.example")])
     writer = service.kernel.writer
-    execute_in = writer.execute_in
+    execute = writer.execute
     outage = {"left": 2}
 
-    def failing(connection: Any, stream_id: str, decide: Any, context: Any) -> Any:
-        recorded = execute_in(connection, stream_id, decide, context)
-        if any(e.type == "EmailSent" for e in recorded) and outage["left"]:
+    def failing(stream_id: str, decide: Any, context: Any, **options: Any) -> Any:
+        executed = execute(stream_id, decide, context, **options)
+        if any(e.type == "EmailSent" for e in executed.events) and outage["left"]:
             outage["left"] -= 1
             raise OperationalError("INSERT", {}, Exception("the database is gone"))
-        return recorded
+        return executed
 
-    monkeypatch.setattr(writer, "execute_in", failing)
+    monkeypatch.setattr(writer, "execute", failing)
     worker = service.worker()
     assert worker.run_once() == 1  # sent, its outcome refused: the batch stops there
     assert worker.run_once() == 0  # still refused

@@ -468,8 +468,8 @@ def test_each_notice_in_the_inbox_says_what_it_is_about_and_links_to_it(
 def test_a_rejection_email_names_interventions_by_file_date_and_code_and_links_to_the_report(
     notifications: NotificationsService,
 ) -> None:
-    from notifications.app.templates import Renderer
-    from notifications.domain.notice import NoticeRecorded
+    from notifications.emails.templates import Renderer
+    from notifications.notices.events import NoticeRecorded
 
     set_up_program(notifications)
     notifications.receive(named_rejection())

@@ -26,10 +26,10 @@ from gsi_kernel.fiscal import FiscalQuarter
 from gsi_kernel.runtime import Kernel
 from gsi_kernel.store.tables import events
 from reporting.bootstrap import build, build_app
-from reporting.projections import performance
-from reporting.projections.registry import agreement_targets
-from reporting.projections.tables import known_action_plans, quarter_interventions
+from reporting.counting import rebuild as performance
+from reporting.registry_projection import agreement_targets
 from reporting.settings import ReportingSettings
+from reporting.tables import known_action_plans, quarter_interventions
 from tests.api.test_http_behaviour import assert_error
 from tests.consumers import deliver, outbox_events, published
 from tests.e2e.flow import token

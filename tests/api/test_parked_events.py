@@ -23,8 +23,8 @@ from gsi_kernel.clock import FixedClock
 from gsi_kernel.envelope import CommandContext
 from registration.bootstrap import build, build_app
 from registration.container import Container
-from registration.domain import events as ev
-from registration.domain.values import FrenchLevel, Sex, Status
+from registration.persons import events as ev
+from registration.persons.values import FrenchLevel, Sex, Status
 from registration.settings import RegistrationSettings
 from tests.api.conftest import NOW, Registration
 from tests.api.test_http_behaviour import assert_error

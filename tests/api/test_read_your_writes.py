@@ -23,19 +23,19 @@ from gsi_kernel.runtime import Kernel
 from gsi_kernel.settings import ServiceSettings
 from interventions.bootstrap import build as build_interventions
 from interventions.bootstrap import build_app as build_interventions_app
-from interventions.projections.tables import interventions
 from interventions.settings import InterventionsSettings
+from interventions.tables import interventions
 from notifications.bootstrap import build as build_notifications
 from notifications.bootstrap import build_app as build_notifications_app
-from notifications.projections.workflow import ministry_contacts
 from notifications.settings import NotificationsSettings
+from notifications.workflow.tables import ministry_contacts
 from registration.bootstrap import build as build_registration
 from registration.bootstrap import build_app as build_registration_app
-from registration.projections.tables import persons
 from registration.settings import RegistrationSettings
+from registration.tables import persons
 from reporting.bootstrap import build as build_reporting
 from reporting.bootstrap import build_app as build_reporting_app
-from reporting.projections.registry import organizations
+from reporting.registry_projection import organizations
 from reporting.settings import ReportingSettings
 from tests.api.conftest import NOW, ServiceUnderTest
 from tests.api.test_interventions import details

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select, text
 
 from gsi_kernel.store.tables import outbox
-from interventions.projections.plans import regionalization_checkpoints, regionalization_follow_ups
+from interventions.regionalization.projection import regionalization_checkpoints, regionalization_follow_ups
 from tests.api.conftest import InterventionsService
 from tests.api.test_http_behaviour import assert_error
 

@@ -502,7 +502,7 @@ def test_the_retention_worker_runs_at_most_once_per_interval(
 ) -> None:
     from datetime import timedelta
 
-    from registration.app.retention import RetentionWorker
+    from registration.privacy.retention import RetentionWorker
 
     built = registration.client.app.state.container  # type: ignore[attr-defined]
     register(registration, staff)
@@ -609,9 +609,9 @@ def test_a_name_is_found_whatever_its_punctuation(registration: Registration, st
 
 
 def _new_person(index: int, uci: str | None) -> Any:
-    from registration.app.registering import NewPerson, Pii
-    from registration.domain.events import StatusPeriod
-    from registration.domain.values import FrenchLevel, Sex, Status
+    from registration.persons.app import NewPerson, Pii
+    from registration.persons.events import StatusPeriod
+    from registration.persons.values import FrenchLevel, Sex, Status
 
     return NewPerson(
         pii=Pii(family_name=f"Nom{index}", given_name="Prénom", uci=uci),
@@ -670,7 +670,7 @@ def test_an_upgraded_database_numbers_old_files_and_finds_old_names(
     """A database from before revision 0005 — events without file numbers, name keys that kept
     punctuation as separators — is upgraded: old persons are found as new ones are, their UCI is
     held, and the file-numbering worker numbers them (and publishes the numbers)."""
-    from registration.app.file_numbers import FileNumbering
+    from registration.persons.file_numbers import FileNumbering
     from tests.consumers import outbox_events
 
     with ExitStack() as stack:
@@ -714,7 +714,7 @@ def test_an_upgraded_database_numbers_old_files_and_finds_old_names(
 def _registered_before_0005(settings: RegistrationSettings, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Two persons registered, their events stored as the code before 0005 stored them."""
     from gsi_kernel.events import DomainEvent
-    from registration.domain.events import PersonRegistered
+    from registration.persons.events import PersonRegistered
 
     def without_number(event: DomainEvent) -> dict[str, Any]:
         return {k: v for k, v in event.model_dump(mode="json").items() if k != "file_number"}

@@ -27,7 +27,7 @@ from gsi_kernel.auth import Principal, Role
 from gsi_kernel.clock import FixedClock
 from notifications.bootstrap import build as build_notifications
 from notifications.bootstrap import scheduler
-from notifications.domain.contacts import MinistryContact
+from notifications.notices.contacts import MinistryContact
 from notifications.settings import NotificationsSettings
 from reporting.bootstrap import build as build_reporting
 from reporting.bootstrap import build_app as build_reporting_app

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from gsi_kernel.clock import FixedClock
 from reporting.bootstrap import build, build_app
-from reporting.domain import report_events
+from reporting.reports import events as report_events
 from reporting.settings import ReportingSettings
 from tests.api.conftest import NOW, ReportingService
 from tests.api.test_reports import URL, manager, reviewer, seed

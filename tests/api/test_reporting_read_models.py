@@ -26,11 +26,11 @@ from gsi_kernel.consumer import ConsumerRunner, Outcome
 from gsi_kernel.migrations import upgrade
 from gsi_kernel.store.tables import dead_letters, processed
 from reporting.bootstrap import MIGRATIONS, build, build_app
-from reporting.projections import interventions as interventions_projection
-from reporting.projections import performance
-from reporting.projections.performance_tables import perf_counts, perf_first_services, perf_presence
-from reporting.projections.tables import known_action_plans, known_persons, quarter_interventions
+from reporting.counting import rebuild as performance
+from reporting.knowledge import interventions as interventions_projection
+from reporting.performance_tables import perf_counts, perf_first_services, perf_presence
 from reporting.settings import ReportingSettings
+from reporting.tables import known_action_plans, known_persons, quarter_interventions
 from tests.api.conftest import ReportingService
 from tests.consumers import deliver, published
 from tests.databases import postgres_schema

@@ -108,17 +108,3 @@ def test_new_streams_in_the_callers_transaction_roll_back_with_it(database: Data
     assert texts(database, "new-1") == ["a"]
     assert texts(database, "new-2") == []
     assert outbox_count(database) == 1
-
-
-def test_the_deprecated_entry_points_keep_their_shapes(database: Database) -> None:
-    """Until every service moved to ``execute`` / ``append_new_streams`` (issue 20)."""
-    w = writer(database)
-    recorded = w.execute_with("old-1", lambda _c, _history: [Noted(text="with")], CONTEXT)
-    assert [e.payload["text"] for e in recorded] == ["with"]
-    with database.transaction() as c:
-        recorded = w.execute_in(c, "old-1", lambda _history: [Noted(text="in")], CONTEXT)
-    assert [e.stream_version for e in recorded] == [2]
-    written = w.execute_new_streams(lambda _c: [("old-2", [Noted(text="bulk")])], CONTEXT)
-    assert written == ["old-2"]
-    assert texts(database, "old-1") == ["with", "in"]
-    assert texts(database, "old-2") == ["bulk"]

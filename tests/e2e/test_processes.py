@@ -107,8 +107,12 @@ def test_journey_across_four_processes_over_postgres_and_kafka_is_one_trace(
     assert {"CONSUMER", "SERVER", "PRODUCER"} <= kinds["interventions"]
     assert {"CONSUMER", "SERVER", "PRODUCER"} <= kinds["reporting"]
     assert "CONSUMER" in kinds["notifications"]
-    consumed = [sp["name"] for sp in spans["notifications"] if sp["kind"] == "CONSUMER"]
-    assert consumed == ["consume reporting.ReportSubmitted"]
+    consumed = [
+        (sp["name"], sp["attributes"]["cloudevents.event_type"])
+        for sp in spans["notifications"]
+        if sp["kind"] == "CONSUMER"
+    ]
+    assert consumed == [("process gsi.reporting", "reporting.ReportSubmitted")]
 
 
 @pytest.mark.e2e

@@ -21,10 +21,10 @@ from gsi_kernel.clock import FixedClock
 from gsi_kernel.privacy.tables import subject_keys
 from gsi_kernel.runtime import Kernel
 from gsi_kernel.store.purge import Purge, owe
-from registration.app.retention import RetentionWorker
 from registration.bootstrap import build, build_app
-from registration.projections.tables import ERASURE_PURGE
+from registration.privacy.retention import RetentionWorker
 from registration.settings import RegistrationSettings
+from registration.tables import ERASURE_PURGE
 from tests.disk import database_files, found_on_disk
 from tests.e2e.flow import token
 

@@ -16,10 +16,9 @@ from sqlalchemy import select
 from gsi_kernel.bus.port import TopicSpec
 from gsi_kernel.clock import FixedClock, SystemClock
 from gsi_kernel.envelope import CommandContext, EventEnvelope
-from gsi_kernel.relay import LEASE, OutboxRelay
+from gsi_kernel.relay import OutboxRelay
 from gsi_kernel.store.outbox import Outbox
 from gsi_kernel.store.tables import leases
-from gsi_kernel.store.tracking import release_lease
 from gsi_kernel.telemetry import Telemetry
 from tests.integration.conftest import Infra
 from tests.integration.support import Tallied, counter, create_tables, read_tallies, tally, writer
@@ -162,15 +161,26 @@ def test_a_standby_relay_looks_at_a_taken_lease_again_only_after_a_tenth_of_it(i
     tally(w, "s", 1)
     assert first.run_once() == 1
     assert second.run_once() == 0  # taken: the second relay stands by for 3 s
+    second.close()  # a relay that does not hold the lease leaves it alone when it stops
+    assert _lease(infra)[0] == "first"
+    second = OutboxRelay(
+        db=infra.db,
+        producer=infra.bus.producer(),
+        clock=clock,
+        telemetry=Telemetry("test"),
+        lease_ttl=timedelta(seconds=30),
+        holder="second",
+    )
+    assert second.run_once() == 0  # taken: it stands by for 3 s
+    first.close()  # the first one stops cleanly: it gives the lease back
     with infra.db.transaction() as connection:
-        release_lease(connection, LEASE, "first")  # the first one stops cleanly
+        assert connection.execute(select(leases.c.holder)).all() == []
     tally(w, "s", 2)
     clock.advance(timedelta(seconds=2))
     assert second.run_once() == 0  # still standing by: it did not look
     clock.advance(timedelta(seconds=1, milliseconds=1))
     assert second.run_once() == 1  # it looked, took the free lease and published
     assert _lease(infra) == ("second", clock.now() + timedelta(seconds=30))
-    first.close()
     second.close()
 
 

@@ -96,7 +96,7 @@ def _with_hand_written_migration(service: str, tmp_path: Path, *statements: str)
 def test_a_new_migration_is_generated_from_the_tables(postgres_url: str, tmp_path: Path) -> None:
     """``make migration``: a table added to the metadata comes out as the next revision, which
     then builds the tables exactly (on a copy of reporting's migrations)."""
-    from reporting.projections.tables import metadata
+    from reporting.tables import metadata
 
     migrations = tmp_path / "migrations"
     shutil.copytree(_migrations("reporting"), migrations, ignore=shutil.ignore_patterns("__pycache__"))

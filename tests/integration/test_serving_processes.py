@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from tests.metrics_support import value
 from tests.processes import children_of, running
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -284,6 +285,13 @@ def test_ready_from_any_serving_process_reports_the_supervisors_workers(tmp_path
         answers = [httpx.get(f"{base}/ready", timeout=5).json() for _ in range(6)]  # either process
         assert all({"outbox-relay", "projections"} <= a["checks"].keys() for a in answers), answers
         assert all(v == "ok" for a in answers for v in a["checks"].values()), answers
+        # /metrics from either process: the supervisor's relay, and every process's requests
+        # added up from the run's multiprocess directory (issue 22, docs/metrics.md).
+        pages = [httpx.get(f"{base}/metrics", timeout=5).text for _ in range(4)]
+        assert all(value(p, "gsi_relay_lease_held", service="registration") == 1 for p in pages)
+        readies = {value(p, "gsi_http_requests_total", route="/ready", status="200") for p in pages}
+        assert len(readies) == 1, readies  # the same count whichever process answered
+        assert (readies.pop() or 0) >= len(answers)
 
         os.kill(process.pid, signal.SIGSTOP)  # the supervisor and its workers stop; serving goes on
         try:

@@ -10,8 +10,8 @@ import pytest
 
 from gsi_kernel.errors import Conflict, GsiError, InvalidInput, NotFound
 from gsi_kernel.events import DomainEvent
-from interventions.domain import action_plan as plan
-from interventions.domain.action_plan import Need, ObjectiveStatus, Outcome, ServiceStatus
+from interventions.action_plans import domain as plan
+from interventions.action_plans.domain import Need, ObjectiveStatus, Outcome, ServiceStatus
 
 TODAY = date(2026, 11, 20)
 OPENED_ON = date(2026, 11, 2)

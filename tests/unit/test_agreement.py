@@ -11,8 +11,9 @@ import pytest
 
 from gsi_kernel.errors import Conflict, InvalidInput, NotFound
 from gsi_kernel.events import DomainEvent
-from reporting.domain import agreement, progress
-from reporting.domain.agreement import AgreementAmended, AgreementRecorded, Funding, Target, Terms
+from reporting.agreements import domain as agreement
+from reporting.agreements.domain import AgreementAmended, AgreementRecorded, Funding, Target, Terms
+from reporting.performance import progress
 
 ORG = "org-sherbrooke"
 YEAR = Target(

@@ -9,8 +9,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from reporting.domain import business_days, calendar
-from reporting.domain.business_days import BusinessDayCount, HolidayRule, business_days_between
+from reporting.calendar import business_days
+from reporting.calendar import domain as calendar
+from reporting.calendar.business_days import BusinessDayCount, HolidayRule, business_days_between
 
 DEFAULTS = calendar.load_defaults()
 

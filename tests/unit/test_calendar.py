@@ -9,8 +9,8 @@ import pytest
 
 from gsi_kernel.errors import InvalidInput
 from gsi_kernel.fiscal import FiscalQuarter
-from reporting.domain import calendar
-from reporting.domain.calendar import (
+from reporting.calendar import domain as calendar
+from reporting.calendar.domain import (
     FiscalYearCalendar,
     FiscalYearCalendarSet,
     Holiday,

@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from registration.domain.duplicates import Identity, matches, name_key, normalize
-from registration.domain.names import compact, search_keys, search_words
+from registration.duplicates.domain import Identity, matches, name_key, normalize
+from registration.persons.names import compact, search_keys, search_words
 
 BORN = date(1984, 3, 12)
 
@@ -59,7 +59,7 @@ def test_a_person_never_matches_itself_and_best_matches_come_first() -> None:
     assert [m.person_id for m in found] == ["c", "b"]
 
 
-# ---- one normalization for search and duplicates (registration.domain.names) ----------------
+# ---- one normalization for search and duplicates (registration.persons.names) ----------------
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ import pytest
 
 from gsi_kernel.errors import GsiError, InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from interventions.adapters.spreadsheets.import_file import COLUMNS, error_report, parse_upload, template
-from interventions.app.import_files import ImportRow, ParsedFile, RowError
+from interventions.imports.files import ImportRow, ParsedFile, RowError
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "imports"
 HEADER = [c.name for c in COLUMNS]

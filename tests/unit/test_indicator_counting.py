@@ -9,10 +9,10 @@ from datetime import date
 
 import pytest
 
-from reporting.domain import counting
-from reporting.domain.counting import Served, change
-from reporting.domain.progress import median_of
-from reporting.domain.retention import Retention, retention
+from reporting.counting import domain as counting
+from reporting.counting.domain import Served, change
+from reporting.performance.progress import median_of
+from reporting.retention.domain import Retention, retention
 
 FY = "2026-2027"
 A = Served("p-a", "org-a", "ACC", date(2026, 5, 4))  # Q1

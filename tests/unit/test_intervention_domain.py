@@ -14,9 +14,11 @@ import pytest
 from gsi_eligibility import PersonFacts
 from gsi_kernel.errors import Conflict, GsiError, InvalidInput, Locked, NotFound
 from gsi_kernel.events import DomainEvent
-from interventions.domain import imports, lock_exception, session
-from interventions.domain import intervention as iv
-from interventions.domain.intervention import Checked, Details, Facts, Flag, Mode, QuarterLocks, Volet
+from interventions.declarations import domain as iv
+from interventions.declarations.domain import Checked, Details, Facts, Flag, Mode, QuarterLocks, Volet
+from interventions.imports import domain as imports
+from interventions.lock_exceptions import domain as lock_exception
+from interventions.sessions import domain as session
 
 TODAY = date(2026, 11, 20)
 ORG, OTHER_ORG = "org-a", "org-b"

@@ -17,9 +17,9 @@ from fastapi.testclient import TestClient
 from gsi_contracts import registration, reporting
 from gsi_kernel.auth import Principal
 from gsi_kernel.clock import FixedClock
-from interventions.app.queries import InterventionQueries
 from interventions.bootstrap import build, build_app
 from interventions.container import Container
+from interventions.queries import InterventionQueries
 from interventions.settings import InterventionsSettings
 from tests.e2e.flow import token
 

@@ -11,22 +11,21 @@ import pytest
 
 from gsi_kernel.errors import Conflict
 from gsi_kernel.events import DomainEvent
-from notifications.app.mailer import Sender, SendFailure, SmtpMailer, compose
-from notifications.app.templates import RenderedEmail
-from notifications.domain import delivery
-from notifications.domain.addresses import address_problem, message_id
-from notifications.domain.delivery import (
+from notifications.deliveries import domain as delivery
+from notifications.deliveries.addresses import address_problem, message_id
+from notifications.deliveries.domain import Failure, RetryPolicy, Status
+from notifications.deliveries.events import (
     EmailAttemptFailed,
     EmailAttemptStarted,
     EmailDeadLettered,
     EmailRetryRequested,
     EmailSent,
-    Failure,
-    RetryPolicy,
-    Status,
 )
-from notifications.domain.notice import Audience, NoticeKind, NoticeRecorded, Recipient
-from notifications.domain.registry import EVENTS
+from notifications.deliveries.mailer import Sender, SendFailure, SmtpMailer, compose
+from notifications.emails.templates import RenderedEmail
+from notifications.event_registry import EVENTS
+from notifications.notices.events import NoticeRecorded
+from notifications.notices.values import Audience, NoticeKind, Recipient
 from notifications.settings import NotificationsSettings
 from tests.smtp import SmtpServer, smtp_server
 

@@ -9,8 +9,8 @@ import pytest
 from pydantic import ValidationError
 
 from gsi_kernel.fiscal import FiscalQuarter
-from notifications.domain.notice import Audience, NoticeKind
-from notifications.domain.schedule import (
+from notifications.notices.values import Audience, NoticeKind
+from notifications.reminders.domain import (
     OpenCheckpoint,
     OrganizationQuarter,
     ReportState,

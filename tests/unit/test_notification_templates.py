@@ -11,13 +11,14 @@ from typing import Any
 
 import pytest
 
-from notifications.app import formatting
-from notifications.app.links import notice_link
-from notifications.app.samples import SAMPLES, sample
-from notifications.app.templates import TEMPLATES, Renderer, TemplateError
-from notifications.domain.french import de
-from notifications.domain.messages import titles
-from notifications.domain.notice import Audience, NoticeKind, NoticeRecorded, Recipient
+from notifications.emails import formatting
+from notifications.emails.links import notice_link
+from notifications.emails.samples import SAMPLES, sample
+from notifications.emails.templates import TEMPLATES, Renderer, TemplateError
+from notifications.notices.events import NoticeRecorded
+from notifications.notices.french import de
+from notifications.notices.messages import titles
+from notifications.notices.values import Audience, NoticeKind, Recipient
 
 RENDERER = Renderer()
 KINDS = list(NoticeKind)

@@ -21,11 +21,11 @@ from gsi_kernel.auth import Principal
 from gsi_kernel.clock import FixedClock
 from gsi_kernel.consumer import dead_letter_topic
 from gsi_kernel.runtime import ConsumerSpec
-from notifications.app import on_interventions, on_reporting
-from notifications.app.handlers import Inbox
 from notifications.bootstrap import build, build_app, delivery_worker, scheduler
 from notifications.container import Container
+from notifications.inbox.app import Inbox
 from notifications.settings import NotificationsSettings
+from notifications.workflow import interventions_consumer, reporting_consumer
 from tests.consumers import deliver, published
 from tests.e2e.flow import token
 
@@ -120,8 +120,8 @@ def test_a_consumer_records_its_notice_with_the_kernels_writer(container: Contai
 
 def test_each_consumer_is_built_by_its_module(container: Container) -> None:
     for module, name, topic in (
-        (on_reporting, "notifications.reporting", reporting.TOPIC),
-        (on_interventions, "notifications.interventions", interventions.TOPIC),
+        (reporting_consumer, "notifications.reporting", reporting.TOPIC),
+        (interventions_consumer, "notifications.interventions", interventions.TOPIC),
     ):
         spec = module.consumer(container.kernel.writer)
         assert isinstance(spec, ConsumerSpec)
@@ -136,7 +136,7 @@ def test_a_consumer_added_once_the_kernel_started_is_refused(tmp_path: Path) -> 
     kernel.start()
     try:
         with pytest.raises(RuntimeError, match="after the kernel started"):
-            kernel.add_consumer(on_reporting.consumer(kernel.writer))
+            kernel.add_consumer(reporting_consumer.consumer(kernel.writer))
     finally:
         kernel.stop()
 

@@ -9,8 +9,8 @@ import pytest
 
 from gsi_kernel.errors import Conflict, GsiError, InvalidInput, NotFound
 from gsi_kernel.events import DomainEvent
-from reporting.domain import organization
-from reporting.domain.organization import (
+from reporting.organizations import domain as organization
+from reporting.organizations.domain import (
     Contact,
     Description,
     OrganizationRegistered,

@@ -10,8 +10,8 @@ import pytest
 
 from gsi_kernel.errors import Conflict, GsiError, InvalidInput, NotFound
 from gsi_kernel.events import DomainEvent
-from interventions.domain import regionalization as reg
-from interventions.domain.regionalization import CheckpointOutcome as Outcome
+from interventions.regionalization import domain as reg
+from interventions.regionalization.domain import CheckpointOutcome as Outcome
 
 TODAY = date(2026, 11, 20)
 ORG = "org-a"

@@ -17,10 +17,10 @@ from fastapi.testclient import TestClient
 from gsi_contracts import reporting
 from gsi_kernel.clock import FixedClock
 from gsi_kernel.runtime import Kernel
-from registration.app.rules import RuleBooks
 from registration.bootstrap import build, build_app
 from registration.container import Container
-from registration.projections import reviewers
+from registration.reviewers import projection as reviewers
+from registration.rule_sets.app import RuleBooks
 from registration.settings import RegistrationSettings
 from tests.e2e.flow import token
 

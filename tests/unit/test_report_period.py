@@ -11,10 +11,10 @@ import pytest
 from gsi_kernel.errors import Conflict
 from gsi_kernel.events import DomainEvent
 from gsi_kernel.fiscal import FiscalQuarter
-from reporting.domain import report
-from reporting.domain.report import Action, Deadlines, QuarterFacts, ReportState
-from reporting.domain.report_events import ReportAccepted, ReportLocked, ReportSubmitted, ReportVerified
-from reporting.domain.report_period import is_late
+from reporting.reports import domain as report
+from reporting.reports.domain import Action, Deadlines, QuarterFacts, ReportState
+from reporting.reports.events import ReportAccepted, ReportLocked, ReportSubmitted, ReportVerified
+from reporting.reports.period import is_late
 from tests.unit.test_report_state_machine import ORG, Q, verification
 
 LAST_DAY = date(2026, 6, 30)  # Q (2026-2027-Q1) ends; its report is due July 30

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from reporting.domain import snapshot
-from reporting.domain.snapshot import Snapshot
+from reporting.reports import snapshot
+from reporting.reports.snapshot import Snapshot
 
 
 @pytest.mark.parametrize(

@@ -12,9 +12,10 @@ import pytest
 from gsi_kernel.errors import Conflict, GsiError, InvalidInput
 from gsi_kernel.events import DomainEvent
 from gsi_kernel.fiscal import FiscalQuarter
-from reporting.domain import report, snapshot
-from reporting.domain.report import Action, Deadlines, QuarterFacts, ReportState, Verification
-from reporting.domain.report_events import (
+from reporting.reports import domain as report
+from reporting.reports import snapshot
+from reporting.reports.domain import Action, Deadlines, QuarterFacts, ReportState, Verification
+from reporting.reports.events import (
     CheckSummary,
     FindingRecord,
     ItemAnswer,

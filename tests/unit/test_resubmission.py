@@ -1,4 +1,4 @@
-"""The resubmission deadline a rejection gives (``reporting.domain.resubmission``): the calendar's
+"""The resubmission deadline a rejection gives (``reporting.reports.resubmission``): the calendar's
 by default; a day the reviewer chooses, once it is a business day after today within the longest
 window a calendar may set."""
 
@@ -9,7 +9,8 @@ from datetime import date
 import pytest
 
 from gsi_kernel.errors import InvalidInput
-from reporting.domain import calendar, resubmission
+from reporting.calendar import domain as calendar
+from reporting.reports import resubmission
 
 TUESDAY = date(2026, 10, 20)
 YEAR = calendar.default_calendar(2026, calendar.load_defaults())

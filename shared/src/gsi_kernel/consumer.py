@@ -28,7 +28,6 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 
-from opentelemetry.trace import SpanKind
 from sqlalchemy import Connection
 from sqlalchemy.exc import OperationalError
 
@@ -39,9 +38,11 @@ from gsi_kernel.dead_letters import DeadLetters, dead_letter_topic
 from gsi_kernel.envelope import EventEnvelope
 from gsi_kernel.failures import describe
 from gsi_kernel.inbound import Unreadable, read_event
+from gsi_kernel.message_spans import messaging_system, process_span
+from gsi_kernel.metrics.instruments import ConsumerMetrics
 from gsi_kernel.store.database import Database
 from gsi_kernel.store.tracking import mark_processed, processed_outcome
-from gsi_kernel.telemetry import Telemetry, context_from_traceparent
+from gsi_kernel.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,9 @@ class ConsumerRunner:
         backoff_s: float = 0.1,
         poll_timeout_s: float = 0.5,
         watch: ConsumerWatch | None = None,
+        service: str = "",
     ) -> None:
+        """``service``: the ``service`` label of its metrics (docs/metrics.md)."""
         self.name = name
         self._db = db
         self._handlers = dict(handlers)
@@ -86,11 +89,13 @@ class ConsumerRunner:
         self._watch.built()
         self._consumer: Consumer = bus.consumer(name, topics)
         self._dead_letters = DeadLetters(consumer=name, db=db, bus=bus, clock=clock)
+        self._metrics = ConsumerMetrics(service, name)
 
     def run_once(self) -> int:
         self._restart_if_stalled()
         records = self._consumer.poll(self._poll_timeout_s)
         self._watch.polled(len(records), self._consumer.assignment())
+        self._metrics.read_lag(self._consumer.partition_lag)
         if not records:
             return 0
         next_offsets: dict[TopicPartition, int] = {}
@@ -116,26 +121,23 @@ class ConsumerRunner:
             raise
         except Exception as exc:  # whatever else a record made fail: it must not stop us
             self._dead_letters.send(record, _place_id(record), f"consumer failed: {describe(exc)}", 1)
+            self._metrics.handled(record.topic, "dead_lettered")
             return Outcome.DEAD_LETTERED
 
     def _handle(self, record: Record) -> Outcome:
         read = read_event(record)
         if isinstance(read, Unreadable):
             self._dead_letters.send(record, _place_id(record), f"unreadable event: {read.reason}", 1)
+            self._metrics.handled(record.topic, "dead_lettered")
             return Outcome.DEAD_LETTERED
         envelope = read.envelope
         handler = self._handlers.get(envelope.type)
         if handler is None:
+            self._metrics.handled(record.topic, "ignored")
             return Outcome.IGNORED
-        with self._tracer.start_as_current_span(
-            f"consume {envelope.type[:120]}",
-            context=context_from_traceparent(read.traceparent),
-            kind=SpanKind.CONSUMER,
-            attributes={
-                "messaging.system": "kafka",
-                "messaging.consumer.group.name": self.name,
-                "messaging.message.id": envelope.event_id,
-            },
+        system = messaging_system(self._bus)
+        with process_span(
+            self._tracer, record, envelope, group=self.name, traceparent=read.traceparent, system=system
         ):
             return self._apply_with_retries(record, envelope, handler)
 
@@ -143,7 +145,7 @@ class ConsumerRunner:
         error = ""
         for attempt in range(1, self._max_attempts + 1):
             try:
-                return self._apply(envelope, handler)
+                return self._apply(record.topic, envelope, handler)
             except OperationalError:
                 raise  # the database is unreachable: not this message's fault
             except Exception as exc:  # any handler failure is retried, then dead-lettered
@@ -157,15 +159,18 @@ class ConsumerRunner:
                 )
                 time.sleep(self._backoff_s * 2 ** (attempt - 1))
         self._dead_letters.send(record, envelope.event_id, error, self._max_attempts)
+        self._metrics.handled(record.topic, "dead_lettered")
         return Outcome.DEAD_LETTERED
 
-    def _apply(self, envelope: EventEnvelope, handler: Handler) -> Outcome:
+    def _apply(self, topic: str, envelope: EventEnvelope, handler: Handler) -> Outcome:
         with self._db.transaction() as connection:
             done = processed_outcome(connection, self.name, envelope.event_id)
             if done is not None:  # delivered again: what was done the first time stands
+                self._metrics.handled(topic, "duplicate")
                 return Outcome(done)
             handler(connection, envelope)
             mark_processed(connection, self.name, envelope.event_id, "applied", self._clock.now())
+        self._metrics.handled(topic, "applied")
         return Outcome.APPLIED
 
     def _restart_if_stalled(self) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from gsi_kernel.metrics.multiprocess import process_ended
 from gsi_kernel.serving import SUPERVISOR_PID, end_with_parent
 
 worker_class = "gsi_kernel.serving.Worker"
@@ -33,3 +34,9 @@ def post_fork(_arbiter: Any, worker: Any) -> None:
     Watched from the fork on, not from ``post_worker_init``: importing and building the app can
     take minutes on a loaded machine, and an orphan should not finish its start."""
     end_with_parent(worker.ppid, "serving process")
+
+
+def child_exit(_arbiter: Any, worker: Any) -> None:
+    """A serving process ended: its live gauges (requests in progress) leave the metrics of
+    the run (:mod:`gsi_kernel.metrics.multiprocess`)."""
+    process_ended(worker.pid)

@@ -3,9 +3,9 @@
 By the time a service answers its first request it holds some 150,000–200,000 objects that live
 as long as the process: modules, classes, FastAPI's routes and models, SQLAlchemy's metadata,
 compiled statements. CPython's full collection walks all of them, and it runs on the thread
-that allocated last — the event loop that serves declarations. Measured on the bench machine
-under load, one full collection held the loop for 130–320 ms, and every request of that process
-waited behind it (ADR 10). :func:`settle` collects once, then moves what survived into the
+that allocated last — the event loop that serves declarations: under load, one full collection
+held the loop long enough for every request of that process to wait behind it (ADR 10 and 25
+have the figures). :func:`settle` collects once, then moves what survived into the
 permanent generation (:func:`gc.freeze`): later collections walk only what the process made
 since, which is small. Only objects alive at that point are frozen; the collector still finds
 every cycle made afterwards.

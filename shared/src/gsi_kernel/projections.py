@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Protocol
 
@@ -101,6 +101,8 @@ class ProjectionRunner:
         self._batch_size = batch_size
         self._attempts = attempts
         self._ensured = False
+        self._observers: list[Callable[[Sequence[EventEnvelope]], None]] = []
+        self._read: Sequence[EventEnvelope] = ()  # the step's batch, told once committed
 
     def run_once(self) -> int:
         """One batch, in one transaction (the background worker's step): how many events it
@@ -112,11 +114,32 @@ class ProjectionRunner:
         while self._step()[1] >= self._batch_size:
             pass
 
+    def observe(self, observer: Callable[[Sequence[EventEnvelope]], None]) -> None:
+        """``observer`` is told each batch the catch-up passed, once committed: every event of
+        the store once, in the one process whose catch-up took it (the checkpoint's lock) — how a
+        service counts what its events say happened (docs/metrics.md). It must be quick, and
+        its failure is only logged."""
+        self._observers.append(observer)
+
     def _step(self) -> tuple[int, int]:
         """One batch in its own transaction (if an event's failure rolls it back, again event by
         event, the failing ones parked): how many events were applied, and how many read."""
         if not self._projections:
             return 0, 0
+        counts = self._step_in_transactions()
+        self._tell_observers()
+        return counts
+
+    def _tell_observers(self) -> None:
+        batch, self._read = self._read, ()
+        for observer in self._observers if batch else ():
+            try:
+                observer(batch)
+            except Exception as exc:  # an observer counts: it must not stop the catch-up
+                log.warning("%s: an observer failed: %s", self.name, describe(exc))
+
+    def _step_in_transactions(self) -> tuple[int, int]:
+        self._read = ()
         try:
             with self._db.transaction() as connection:
                 return self._catch_up_from(connection, self._lock_checkpoint(connection))
@@ -146,6 +169,7 @@ class ProjectionRunner:
             _apply_each(self._projections, connection, pending)
         if batch:
             write_cursor(connection, self.name, batch[-1].cursor, self._clock.now())
+        self._read = batch
         return len(pending), len(batch)
 
     def rebuild(self, name: str) -> int:

@@ -16,21 +16,28 @@ row lock several times a second).
 
 from __future__ import annotations
 
+import logging
+import os
+import socket
 import time
 import uuid
 from datetime import datetime, timedelta
 
-from opentelemetry.trace import SpanKind
 from sqlalchemy import Connection
 
-from gsi_kernel.bus.port import Message, Producer
+from gsi_kernel.bus.port import Producer
 from gsi_kernel.clock import Clock
+from gsi_kernel.failures import redacted_exc_info
+from gsi_kernel.message_spans import SendSpans, messaging_system
+from gsi_kernel.metrics.instruments import RELAY_ERRORS, RELAY_LEASE_HELD, RELAY_PUBLISHED
 from gsi_kernel.store.database import Database
 from gsi_kernel.store.outbox import Outbox, PendingMessage
-from gsi_kernel.store.tracking import try_acquire_lease
-from gsi_kernel.telemetry import Telemetry, context_from_traceparent, current_traceparent
+from gsi_kernel.store.tracking import release_lease, try_acquire_lease
+from gsi_kernel.telemetry import Telemetry
 
 LEASE = "outbox-relay"
+
+log = logging.getLogger(__name__)
 
 
 class OutboxRelay:
@@ -45,7 +52,9 @@ class OutboxRelay:
         lease_ttl: timedelta = timedelta(seconds=30),
         holder: str | None = None,
         linger: timedelta = timedelta(0),
+        service: str = "",
     ) -> None:
+        """``service``: the ``service`` label of its metrics (docs/metrics.md)."""
         self._db = db
         self._producer = producer
         self._clock = clock
@@ -53,23 +62,37 @@ class OutboxRelay:
         self._outbox = Outbox()
         self._batch_size = batch_size
         self._lease_ttl = lease_ttl
-        self.holder = holder or f"relay-{uuid.uuid4()}"
+        # Which process holds the lease, for an operator reading the leases table (a pod's
+        # hostname, the pid on a machine running several replicas), and unique all the same.
+        self.holder = holder or f"relay-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:12]}"
         self._linger_s = linger.total_seconds()
         self._lease_until: datetime | None = None  # while ours for sure, no renewal needed
         self._standby_until: datetime | None = None  # another holder had it: no look before
+        self._service = service
+        self._lease_held = RELAY_LEASE_HELD.labels(service)
+        self._errors = RELAY_ERRORS.labels(service)
 
     def run_once(self) -> int:
         """Publish one batch; return how many messages were published (0 when idle)."""
+        try:
+            return self._publish_batch()
+        except Exception:
+            self._errors.inc()
+            self._lease_held.set(0)  # the worker thread builds a new relay, which takes it again
+            raise
+
+    def _publish_batch(self) -> int:
         with self._db.transaction() as connection:
             if not self._holds_lease(connection):
                 return 0
             pending = self._outbox.unsent(connection, self._batch_size)
         if not pending:
             return 0
-        spans: dict[tuple[str, str], str] = {}  # one publish span per trace, topic and batch
-        self._producer.publish([self._traced(p, spans) for p in pending])
+        with SendSpans(self._tracer, messaging_system(self._producer)) as spans:  # one per trace and topic
+            self._producer.publish([spans.traced(p.message) for p in pending])
         with self._db.transaction() as connection:
             self._outbox.mark_sent(connection, [p.id for p in pending], self._clock.now())
+        self._count_published(pending)
         if len(pending) < self._batch_size and self._linger_s:
             time.sleep(self._linger_s)  # let the next batch gather more than one command's messages
         return len(pending)
@@ -84,36 +107,31 @@ class OutboxRelay:
         self._lease_until = None
         if not try_acquire_lease(connection, LEASE, self.holder, now, self._lease_ttl):
             self._standby_until = now + self._lease_ttl / 10
+            self._lease_held.set(0)
             return False
         self._standby_until = None
         self._lease_until = now + self._lease_ttl
+        self._lease_held.set(1)
         return True
 
-    def _traced(self, pending: PendingMessage, spans: dict[tuple[str, str], str]) -> Message:
-        """The message, with a traceparent naming a publish span child of the event's trace:
-        one span for the messages of a batch that share their parent and topic (``spans``:
-        (parent, topic) -> the span's traceparent), so that an import's 100,000 messages make
-        200 spans, not 100,000, while each declaration still has its own."""
-        message = pending.message
-        parent = next((v.decode() for k, v in message.headers if k == "traceparent"), None)
-        if parent is None:
-            return message
-        traceparent = spans.get((parent, message.topic))
-        if traceparent is None:
-            with self._tracer.start_as_current_span(
-                f"publish {message.topic}",
-                context=context_from_traceparent(parent),
-                kind=SpanKind.PRODUCER,
-                attributes={"messaging.system": "kafka", "messaging.destination.name": message.topic},
-            ):
-                traceparent = spans[parent, message.topic] = current_traceparent() or parent
-        headers = tuple((k, v) for k, v in message.headers if k != "traceparent")
-        return Message(
-            message.topic,
-            message.key,
-            message.value,
-            (*headers, ("traceparent", traceparent.encode())),
-        )
+    def _count_published(self, pending: list[PendingMessage]) -> None:
+        by_topic: dict[str, int] = {}
+        for p in pending:
+            by_topic[p.message.topic] = by_topic.get(p.message.topic, 0) + 1
+        for topic, count in by_topic.items():
+            RELAY_PUBLISHED.labels(self._service, topic).inc(count)
 
     def close(self) -> None:
-        self._producer.close()
+        """Stop publishing. A lease this relay holds is given back, so that another replica
+        takes over at its next look rather than after the lease's time to live (a rolling
+        restart would otherwise pause publication for up to that long at each holder)."""
+        self._lease_held.set(0)
+        try:
+            if self._lease_until is not None:
+                self._lease_until = None
+                with self._db.transaction() as connection:
+                    release_lease(connection, LEASE, self.holder)
+        except Exception as error:  # the database is gone: the lease lapses by itself
+            log.warning("relay: lease not released; it lapses by itself", exc_info=redacted_exc_info(error))
+        finally:
+            self._producer.close()

@@ -22,6 +22,9 @@ from gsi_kernel.clock import Clock, SystemClock, shifted
 from gsi_kernel.consumer import ConsumerRunner, Handler, dead_letter_topic
 from gsi_kernel.consumer_health import ConsumerHealth, ConsumerWatch
 from gsi_kernel.events import EventRegistry
+from gsi_kernel.metrics.collectors import StoreCollector, WorkersCollector
+from gsi_kernel.metrics.exposition import ServiceMetrics
+from gsi_kernel.metrics.instruments import CountedJob
 from gsi_kernel.migrations import upgrade
 from gsi_kernel.projections import Projection, ProjectionRunner
 from gsi_kernel.relay import OutboxRelay
@@ -80,10 +83,18 @@ def build_bus(settings: ServiceSettings) -> Bus:
             client_id=f"gsi-{settings.service}",
             options=settings.kafka_client_options(),
             namespace=settings.kafka_namespace,
+            replication_factor=settings.topic_replication_factor,
+            consumer_options=_consumer_options(settings),
         )
     from gsi_kernel.bus.embedded import EmbeddedBus
 
     return EmbeddedBus(settings.embedded_log_path, default_partitions=settings.topic_partitions)
+
+
+def _consumer_options(settings: ServiceSettings) -> dict[str, object]:
+    """What only the consumers take: the session timeout, when the settings name one."""
+    timeout = settings.kafka_session_timeout_ms
+    return {} if timeout is None else {"session_timeout_ms": timeout}
 
 
 class Kernel:
@@ -102,7 +113,7 @@ class Kernel:
         # relay's lease of a run with a larger offset would hold off the next run's relay for
         # that many days.
         self.lease_clock = clock or SystemClock()
-        self.telemetry = Telemetry(settings.service, trace_file=settings.trace_file)
+        self.telemetry = Telemetry.from_environment(settings.service, trace_file=settings.trace_file)
         self.db: Database = connect(settings.resolved_database_url, schema=settings.resolved_schema)
         self.bus = bus or build_bus(settings)
         self.store = EventStore(source=f"gsi/{settings.service}", clock=self.clock)
@@ -125,6 +136,11 @@ class Kernel:
         table = wiring.reviewer_assignments
         self.reviewers = ReviewerRegistry(self.db, table) if table is not None else None
         self.workers = WorkerGroup()
+        # What /metrics shows (docs/metrics.md); a service adds its own collectors.
+        self.metrics = ServiceMetrics(settings.service)
+        checkpoint = self.projections.name if wiring.projections else None
+        self.metrics.add("store", StoreCollector(settings.service, self.db, self.clock, checkpoint))
+        self.metrics.add("workers", WorkersCollector(settings.service, self.workers_report))
         self._extra_workers: list[tuple[str, Callable[[], Worker], float]] = []
         # The wiring's consumers, and those added once the writer their handlers use exists.
         self._consumers: list[ConsumerSpec] = list(wiring.consumers)
@@ -209,14 +225,17 @@ class Kernel:
                 clock=self.lease_clock,
                 telemetry=self.telemetry,
                 linger=RELAY_LINGER,
+                lease_ttl=timedelta(seconds=self.settings.relay_lease_ttl_s),
+                service=self.settings.service,
             ),
         )
         # It applies what no command projected, and moves the checkpoint past the rest (ADR 28).
         self.workers.add("projections", lambda: self.projections, idle_s=1.0)
         for spec in self.consumers:
             self.workers.add(spec.name, self._consumer_factory(spec))
+        service = self.settings.service
         for name, factory, idle_s in self._extra_workers:
-            self.workers.add(name, factory, idle_s=idle_s)
+            self.workers.add(name, _counted(factory, service=service, name=name), idle_s=idle_s)
 
     def _consumer_factory(self, spec: ConsumerSpec) -> ConsumerFactory:
         factory = ConsumerFactory(self, spec)
@@ -241,7 +260,13 @@ class ConsumerFactory:
             clock=k.clock,
             telemetry=k.telemetry,
             watch=self.watch,
+            service=k.settings.service,
         )
+
+
+def _counted(factory: Callable[[], Worker], *, service: str, name: str) -> Callable[[], Worker]:
+    """A service's worker whose runs count in ``gsi_scheduler_runs_total``."""
+    return lambda: CountedJob(factory(), service=service, name=name)
 
 
 def _auth(settings: ServiceSettings) -> tuple[DevTokenIssuer | None, TokenVerifier]:

@@ -73,6 +73,16 @@ class ServiceSettings(SharedPrefixSettings):
     kafka_sasl_password: SecretStr | None = None
     kafka_ssl_cafile: Path | None = None
     topic_partitions: int = 3
+    # Replicas of each topic the service creates; None: the brokers' default.replication.factor
+    # (3 on deploy/local/kafka-cluster.sh's three brokers, whose min.insync.replicas is 2).
+    topic_replication_factor: int | None = Field(default=None, ge=1, le=16)
+    # How long the outbox relay's lease runs: when its holder dies, another instance publishes
+    # at most this long after (it looks every tenth of it). Short only in failover tests.
+    relay_lease_ttl_s: float = Field(default=30.0, ge=1, le=600, description="outbox relay lease")
+    # How long the brokers wait for a silent consumer (a replica killed with kill -9) before its
+    # group's partitions go to the other replicas; None: the Kafka client's default (45 s). The
+    # brokers accept 6 s to 5 min by default (group.min/max.session.timeout.ms).
+    kafka_session_timeout_ms: int | None = Field(default=None, ge=6000, le=300_000)
     http_host: str = "127.0.0.1"
     http_port: int | None = None
     http_workers: int = Field(default=1, ge=1, le=32, description="processes serving the API")

@@ -10,12 +10,19 @@ one it logs are redacted (:mod:`gsi_kernel.failures`): a database error's text c
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Protocol
 
+from gsi_kernel.clock import Clock
 from gsi_kernel.failures import describe, redacted_exc_info
+from gsi_kernel.store.database import Database
+from gsi_kernel.store.tracking import release_lease, try_acquire_lease
 from gsi_kernel.worker_status import WorkerStatus
 
 log = logging.getLogger(__name__)
@@ -27,6 +34,46 @@ class Worker(Protocol):
 
     def close(self) -> None:
         """Release connections."""
+
+
+class LeasedWorker:
+    """A worker that steps only in the instance holding the lease ``name``: with several replicas
+    of a service, each runs the worker's thread, and one of them does the work at a time.
+
+    The lease (the kernel's ``leases`` table, as the outbox relay's) is taken or renewed before
+    each step, so it must outlast the longest step; a holder that stops cleanly gives it back
+    (:meth:`close`), one that dies leaves it to lapse after ``ttl``. ``clock``: the unshifted
+    one (a lease stamped in business time would hold off a replica with a smaller offset)."""
+
+    def __init__(
+        self,
+        worker: Worker,
+        *,
+        db: Database,
+        name: str,
+        clock: Clock,
+        ttl: timedelta,
+        holder: str | None = None,
+    ) -> None:
+        self._worker = worker
+        self._db = db
+        self.name = name
+        self._clock = clock
+        self._ttl = ttl
+        # The process it runs in, for an operator reading the leases table, and unique.
+        self.holder = holder or f"{name}-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+
+    def run_once(self) -> int:
+        with self._db.transaction() as connection:
+            held = try_acquire_lease(connection, self.name, self.holder, self._clock.now(), self._ttl)
+        return self._worker.run_once() if held else 0
+
+    def close(self) -> None:
+        try:
+            with self._db.transaction() as connection:
+                release_lease(connection, self.name, self.holder)
+        finally:
+            self._worker.close()
 
 
 class WorkerThread(threading.Thread):

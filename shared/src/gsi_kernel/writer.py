@@ -47,9 +47,6 @@ class Executed(Generic[R]):
 Decide = Callable[[list[DomainEvent]], Sequence[DomainEvent]]
 DecideFor = Callable[[list[DomainEvent]], Decision[R]]
 NewStreams = Sequence[tuple[str, Sequence[DomainEvent]]]
-# Deprecated (issue 20), with execute_with: a decision that needs the transaction is taken in
-# the caller's own, passed to execute as ``connection``.
-DecideWith = Callable[[Connection, list[DomainEvent]], Sequence[DomainEvent]]
 # What an event publishes (integration events for the outbox). It sees the event as recorded,
 # except for its position in the store, which a command's event gets in the same statement.
 Publisher = Callable[[EventEnvelope], Sequence[Publication]]
@@ -144,39 +141,6 @@ class StreamWriter:
         if connection is not None:
             return self._append_new_streams(connection, streams, context, skip_existing=skip_existing)
         with self._db.transaction() as connection:
-            return self._append_new_streams(connection, streams, context, skip_existing=skip_existing)
-
-    def execute_with(
-        self, stream_id: str, decide: DecideWith, context: CommandContext, *, new_stream: bool = False
-    ) -> list[EventEnvelope]:
-        """Deprecated (issue 20): take the decision in a transaction of the caller's, passed to
-        :meth:`execute` as ``connection``."""
-        with self._db.transaction() as connection:
-            return self.execute(
-                stream_id,
-                lambda history: decide(connection, history),
-                context,
-                new_stream=new_stream,
-                connection=connection,
-            ).events
-
-    def execute_in(
-        self, connection: Connection, stream_id: str, decide: Decide, context: CommandContext
-    ) -> list[EventEnvelope]:
-        """Deprecated (issue 20): :meth:`execute` with ``connection``."""
-        return self.execute(stream_id, decide, context, connection=connection).events
-
-    def execute_new_streams(
-        self,
-        decide: Callable[[Connection], NewStreams],
-        context: CommandContext,
-        *,
-        skip_existing: bool = False,
-    ) -> list[str]:
-        """Deprecated (issue 20): decide in a transaction of the caller's, passed to
-        :meth:`append_new_streams` as ``connection``."""
-        with self._db.transaction() as connection:
-            streams = decide(connection)
             return self._append_new_streams(connection, streams, context, skip_existing=skip_existing)
 
     def _append_new_streams(

@@ -17,40 +17,40 @@ from gsi_kernel.envelope import EventEnvelope
 from gsi_kernel.http.app import create_app
 from gsi_kernel.runtime import Kernel, ServiceWiring
 from gsi_kernel.store.outbox import Publication
+from interventions import registration_persons as persons
+from interventions import reporting_facts as reporting_events
+from interventions.action_plans import api as action_plans
+from interventions.action_plans.app import ActionPlans
+from interventions.action_plans.projection import ActionPlansProjection
+from interventions.action_plans.publication import publish_plans
 from interventions.adapters.spreadsheets.import_file import Spreadsheets
-from interventions.api import (
-    action_plans,
-    catalogue,
-    checks,
-    imports,
-    interventions,
-    lock_exceptions,
-    regionalization,
-    sessions,
-)
-from interventions.app.action_plans import ActionPlans
-from interventions.app.admission import Admission
-from interventions.app.catalogue import CatalogueAdmin
-from interventions.app.checking import Checker
-from interventions.app.declaration_checks import DeclarationChecks
-from interventions.app.import_history import ImportHistory
-from interventions.app.imports import Imports, Limits
-from interventions.app.interventions import Interventions
-from interventions.app.knowledge import Knowledge
-from interventions.app.lock_exceptions import LockExceptions
-from interventions.app.plans_publication import publish_plans
-from interventions.app.publication import publish
-from interventions.app.queries import InterventionQueries
-from interventions.app.regionalization import RegionalizationFollowUps
-from interventions.app.sessions import GroupSessions
+from interventions.catalogue import api as catalogue
+from interventions.catalogue.app import CatalogueAdmin
+from interventions.checks import api as checks
+from interventions.checks.app import DeclarationChecks
+from interventions.checks.checking import Checker
 from interventions.container import Container
-from interventions.domain.registry import EVENTS
-from interventions.projections import persons
-from interventions.projections import reporting as reporting_events
-from interventions.projections.interventions import InterventionsProjection
-from interventions.projections.plans import ActionPlansProjection, RegionalizationProjection
-from interventions.projections.tables import reviewer_assignments
+from interventions.declarations import api as interventions
+from interventions.declarations.admission import Admission
+from interventions.declarations.app import Interventions
+from interventions.event_registry import EVENTS
+from interventions.imports import api as imports
+from interventions.imports.app import Imports, Limits
+from interventions.imports.history import ImportHistory
+from interventions.interventions_projection import InterventionsProjection
+from interventions.knowledge import Knowledge
+from interventions.lock_exceptions import api as lock_exceptions
+from interventions.lock_exceptions.app import LockExceptions
+from interventions.metrics import register as register_metrics
+from interventions.publication import publish
+from interventions.queries import InterventionQueries
+from interventions.regionalization import api as regionalization
+from interventions.regionalization.app import RegionalizationFollowUps
+from interventions.regionalization.projection import RegionalizationProjection
+from interventions.sessions import api as sessions
+from interventions.sessions.app import GroupSessions
 from interventions.settings import InterventionsSettings
+from interventions.tables import reviewer_assignments
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -65,6 +65,7 @@ def build(
     """The kernel and every use case of the API, built once in dependency order; ``overrides``
     replace use cases by field name (a test's stand-in)."""
     kernel = Kernel(settings, _wiring(), clock=clock, bus=bus)
+    register_metrics(kernel)  # the service's own figures on /metrics (docs/metrics.md)
     db, writer, clock_, store = kernel.db, kernel.writer, kernel.clock, kernel.store
     program = settings.program
     knowledge = Knowledge(default_volets=frozenset(settings.default_agreement_volets.split(",")))
@@ -84,7 +85,7 @@ def build(
         kernel=kernel,
         interventions=Interventions(db=db, writer=writer, admission=gate),
         declaration_checks=DeclarationChecks(db=db, admission=gate),
-        sessions=GroupSessions(writer=writer, admission=gate),
+        sessions=GroupSessions(db=db, writer=writer, admission=gate),
         intervention_queries=InterventionQueries(db=db, store=store),
         lock_exceptions=LockExceptions(db=db, writer=writer, admission=gate),
         imports=imports_,

@@ -7,16 +7,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gsi_kernel.runtime import Kernel
-from interventions.app.action_plans import ActionPlans
-from interventions.app.catalogue import CatalogueAdmin
-from interventions.app.declaration_checks import DeclarationChecks
-from interventions.app.import_history import ImportHistory
-from interventions.app.imports import Imports
-from interventions.app.interventions import Interventions
-from interventions.app.lock_exceptions import LockExceptions
-from interventions.app.queries import InterventionQueries
-from interventions.app.regionalization import RegionalizationFollowUps
-from interventions.app.sessions import GroupSessions
+from interventions.action_plans.app import ActionPlans
+from interventions.catalogue.app import CatalogueAdmin
+from interventions.checks.app import DeclarationChecks
+from interventions.declarations.app import Interventions
+from interventions.imports.app import Imports
+from interventions.imports.history import ImportHistory
+from interventions.lock_exceptions.app import LockExceptions
+from interventions.queries import InterventionQueries
+from interventions.regionalization.app import RegionalizationFollowUps
+from interventions.sessions.app import GroupSessions
 
 
 @dataclass(frozen=True, slots=True)

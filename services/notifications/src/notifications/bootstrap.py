@@ -13,22 +13,26 @@ from gsi_kernel.bus.port import Bus
 from gsi_kernel.clock import Clock
 from gsi_kernel.http.app import create_app
 from gsi_kernel.runtime import Kernel, ServiceWiring
-from notifications.api import deliveries, inbox, preview, schedule
-from notifications.app import on_interventions, on_reporting
-from notifications.app.deliveries import DeliveryLog
-from notifications.app.delivery import DeliveryDeps, DeliveryWorker
-from notifications.app.handlers import Inbox
-from notifications.app.mailer import Mailer, SmtpMailer
-from notifications.app.schedule_admin import ScheduleAdmin
-from notifications.app.scheduler import Scheduler
-from notifications.app.templates import Renderer
 from notifications.container import Container
-from notifications.domain.registry import EVENTS
-from notifications.projections import workflow
-from notifications.projections.deliveries import DeliveryLogProjection
-from notifications.projections.directory import DirectoryProjection
-from notifications.projections.inbox import InboxProjection
+from notifications.deliveries import api as deliveries_api
+from notifications.deliveries.app import DeliveryLog
+from notifications.deliveries.mailer import Mailer, SmtpMailer
+from notifications.deliveries.projection import DeliveryLogProjection
+from notifications.deliveries.worker import DeliveryDeps, DeliveryWorker
+from notifications.emails import api as emails_api
+from notifications.emails.templates import Renderer
+from notifications.event_registry import EVENTS
+from notifications.inbox import api as inbox_api
+from notifications.inbox.app import Inbox
+from notifications.inbox.projection import InboxProjection
+from notifications.metrics import register as register_metrics
+from notifications.notices.directory import DirectoryProjection
+from notifications.reminders import api as reminders_api
+from notifications.reminders.app import ScheduleAdmin
+from notifications.reminders.scheduler import Scheduler
 from notifications.settings import NotificationsSettings
+from notifications.workflow import interventions_consumer, reporting_consumer
+from notifications.workflow import tables as workflow
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -52,9 +56,10 @@ def build(
         reviewer_assignments=workflow.reviewer_assignments,
     )
     kernel = Kernel(settings, wiring, clock=clock, bus=bus)
+    register_metrics(kernel)  # the service's own figures on /metrics (docs/metrics.md)
     # The consumers record notices with the kernel's writer: added once it exists.
-    kernel.add_consumer(on_reporting.consumer(kernel.writer))
-    kernel.add_consumer(on_interventions.consumer(kernel.writer))
+    kernel.add_consumer(reporting_consumer.consumer(kernel.writer))
+    kernel.add_consumer(interventions_consumer.consumer(kernel.writer))
     renderer = Renderer(portal_url=settings.portal_url)
     kernel.add_worker(
         "scheduler",
@@ -122,5 +127,5 @@ def build_app(container: Container) -> FastAPI:
         description=(
             "Rappels et avis, courriel et boîte de réception / Reminders and notices, e-mail and inbox."
         ),
-        routers=[inbox.router, deliveries.router, preview.router, schedule.router],
+        routers=[inbox_api.router, deliveries_api.router, emails_api.router, reminders_api.router],
     )

@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gsi_kernel.runtime import Kernel
-from notifications.app.deliveries import DeliveryLog
-from notifications.app.handlers import Inbox
-from notifications.app.schedule_admin import ScheduleAdmin
-from notifications.app.templates import Renderer
+from notifications.deliveries.app import DeliveryLog
+from notifications.emails.templates import Renderer
+from notifications.inbox.app import Inbox
+from notifications.reminders.app import ScheduleAdmin
 
 
 @dataclass(frozen=True, slots=True)

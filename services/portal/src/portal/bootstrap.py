@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from gsi_kernel.clock import Clock, SystemClock, shifted
 from portal.backend import Backends
 from portal.errors import install_error_pages
+from portal.metrics import install_metrics
 from portal.routes import (
     admin_agreements,
     admin_audit,
@@ -130,6 +131,7 @@ def build_app(
         hsts=settings.environment == "production",
     )
     app.add_middleware(ServerTimingMiddleware)  # outermost: its time covers the other two
+    install_metrics(app)  # /metrics, and the HTTP metrics' middleware around all the rest
     return app
 
 

@@ -18,23 +18,30 @@ from gsi_kernel.http.audit import only_fields
 from gsi_kernel.privacy.cipher import PiiCodec
 from gsi_kernel.privacy.keys import KeyStore
 from gsi_kernel.runtime import Kernel, ServiceWiring
-from registration.api import admin, changes, incidents, persons
-from registration.app.changes import MAX_DOCUMENT_BYTES, PersonChanges
-from registration.app.duplicates import DuplicatesQueue
-from registration.app.file_numbers import FileNumbering
-from registration.app.incidents import IncidentRegister
-from registration.app.privacy import Privacy
-from registration.app.publication import publish
-from registration.app.queries import PersonQueries
-from registration.app.registering import Registering
-from registration.app.retention import RetentionWorker
-from registration.app.rules import RuleBooks
-from registration.app.vault import PersonVault
+from gsi_kernel.workers import LeasedWorker
 from registration.container import Container
-from registration.domain.registry import EVENTS
-from registration.projections import reviewers
-from registration.projections.incidents import IncidentsProjection
-from registration.projections.persons import PersonsProjection, RuleSetsProjection
+from registration.duplicates import api as duplicates_api
+from registration.duplicates.app import DuplicatesQueue
+from registration.event_registry import EVENTS
+from registration.incidents import api as incidents_api
+from registration.incidents.app import IncidentRegister
+from registration.incidents.projection import IncidentsProjection
+from registration.person_changes import api as person_changes_api
+from registration.person_changes.app import MAX_DOCUMENT_BYTES, PersonChanges
+from registration.persons import api as persons_api
+from registration.persons.app import Registering
+from registration.persons.file_numbers import FileNumbering
+from registration.persons.projection import PersonsProjection
+from registration.persons.queries import PersonQueries
+from registration.privacy import api as privacy_api
+from registration.privacy.app import Privacy
+from registration.privacy.retention import RetentionWorker
+from registration.privacy.vault import PersonVault
+from registration.publication import publish
+from registration.reviewers import projection as reviewers
+from registration.rule_sets import api as rule_sets_api
+from registration.rule_sets.app import RuleBooks
+from registration.rule_sets.projection import RuleSetsProjection
 from registration.settings import RegistrationSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -75,12 +82,27 @@ def build(
     )
     every = timedelta(hours=settings.retention_check_hours)
     years = settings.retention_years
+    # The job's last run is stamped on the unshifted clock, as leases are: stamped in business
+    # time, a run at a larger GSI_CLOCK_OFFSET_DAYS held the job off for that many days after.
+    # Who is stale is decided on the business clock (privacy's).
     kernel.add_worker(
         "retention",
-        lambda: RetentionWorker(db=db, clock=clock_, privacy=privacy, years=years, every=every),
+        lambda: RetentionWorker(db=db, clock=kernel.lease_clock, privacy=privacy, years=years, every=every),
     )
     # Numbers the files registered before files were numbered (after an upgrade), then rests.
-    kernel.add_worker("file-numbering", lambda: FileNumbering(db=db, writer=writer), idle_s=3600.0)
+    # One replica at a time (a lease): two numbering the same file, the second's append
+    # conflicts and its worker fails and restarts, its /ready in error meanwhile.
+    kernel.add_worker(
+        "file-numbering",
+        lambda: LeasedWorker(
+            FileNumbering(db=db, writer=writer),
+            db=db,
+            name="registration.file-numbering",
+            clock=kernel.lease_clock,
+            ttl=timedelta(minutes=10),
+        ),
+        idle_s=3600.0,
+    )
     container = Container(
         kernel=kernel,
         vault=vault,
@@ -118,7 +140,14 @@ def build_app(container: Container) -> FastAPI:
             "Personnes immigrantes, admissibilité, doublons, consentements, vie privée (Loi 25) / "
             "Immigrant persons, eligibility, duplicates, consent, privacy (Loi 25)."
         ),
-        routers=[persons.router, changes.router, admin.router, incidents.router],
+        routers=[
+            persons_api.router,
+            person_changes_api.router,
+            duplicates_api.router,
+            privacy_api.router,
+            rule_sets_api.router,
+            incidents_api.router,
+        ],
         body_limits={"/persons/{person_id}/documents": DOCUMENT_BODY_BYTES},
         audit_details=AUDIT_FIELDS,
     )

@@ -7,14 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gsi_kernel.runtime import Kernel
-from registration.app.changes import PersonChanges
-from registration.app.duplicates import DuplicatesQueue
-from registration.app.incidents import IncidentRegister
-from registration.app.privacy import Privacy
-from registration.app.queries import PersonQueries
-from registration.app.registering import Registering
-from registration.app.rules import RuleBooks
-from registration.app.vault import PersonVault
+from registration.duplicates.app import DuplicatesQueue
+from registration.incidents.app import IncidentRegister
+from registration.person_changes.app import PersonChanges
+from registration.persons.app import Registering
+from registration.persons.queries import PersonQueries
+from registration.privacy.app import Privacy
+from registration.privacy.vault import PersonVault
+from registration.rule_sets.app import RuleBooks
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,28 +16,35 @@ from gsi_kernel.envelope import EventEnvelope
 from gsi_kernel.http.app import create_app
 from gsi_kernel.runtime import Kernel, ServiceWiring
 from gsi_kernel.store.outbox import Publication
-from reporting.api import agreements, calendar, control, exports, organizations, reports, targets
-from reporting.app.calendar import Calendars
-from reporting.app.exports import AcceptedReportsExport
-from reporting.app.handlers import Reports
-from reporting.app.integrity import Audit
-from reporting.app.knowledge import Knowledge
-from reporting.app.program_indicators import ProgramIndicators
-from reporting.app.publication import publish
-from reporting.app.queries import ReportQueries
-from reporting.app.queue import ReportLists
-from reporting.app.registry import Organizations
-from reporting.app.registry_agreements import Agreements
-from reporting.app.registry_publication import publish_registry
-from reporting.app.targets import Performance
-from reporting.app.verification import Verifier
+from reporting import registry_projection
+from reporting.agreements import api as agreements
+from reporting.agreements.app import Agreements
+from reporting.calendar import api as calendar
+from reporting.calendar.app import Calendars
 from reporting.container import Container
-from reporting.domain.registry import EVENTS
-from reporting.projections import interventions as interventions_projection
-from reporting.projections import persons as persons_projection
-from reporting.projections import regionalization
-from reporting.projections import registry as registry_projection
-from reporting.projections.reports import ReportsProjection
+from reporting.control import api as control
+from reporting.control.queue import ReportLists
+from reporting.event_registry import EVENTS
+from reporting.exports import api as exports
+from reporting.exports.app import AcceptedReportsExport
+from reporting.knowledge import interventions as interventions_projection
+from reporting.knowledge import persons as persons_projection
+from reporting.knowledge.app import Knowledge
+from reporting.metrics import register as register_metrics
+from reporting.organizations import api as organizations
+from reporting.organizations.app import Organizations
+from reporting.performance import api as targets
+from reporting.performance.app import Performance
+from reporting.performance.indicators import ProgramIndicators
+from reporting.registry_publication import publish_registry
+from reporting.reports import api as reports
+from reporting.reports.app import Reports
+from reporting.reports.integrity import Audit
+from reporting.reports.projection import ReportsProjection
+from reporting.reports.publication import publish
+from reporting.reports.queries import ReportQueries
+from reporting.reports.verification import Verifier
+from reporting.retention import projection as regionalization
 from reporting.settings import ReportingSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -53,6 +60,7 @@ def build(
     """The kernel and every use case of the API, built once in dependency order; ``overrides``
     replace use cases by field name (a test's stand-in)."""
     kernel = Kernel(settings, _wiring(), clock=clock, bus=bus)
+    register_metrics(kernel)  # the service's own figures on /metrics (docs/metrics.md)
     db, writer, clock_ = kernel.db, kernel.writer, kernel.clock
     program = settings.program
     verifier = Verifier(Knowledge(program=program))

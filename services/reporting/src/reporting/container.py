@@ -7,16 +7,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gsi_kernel.runtime import Kernel
-from reporting.app.calendar import Calendars
-from reporting.app.exports import AcceptedReportsExport
-from reporting.app.handlers import Reports
-from reporting.app.integrity import Audit
-from reporting.app.program_indicators import ProgramIndicators
-from reporting.app.queries import ReportQueries
-from reporting.app.queue import ReportLists
-from reporting.app.registry import Organizations
-from reporting.app.registry_agreements import Agreements
-from reporting.app.targets import Performance
+from reporting.agreements.app import Agreements
+from reporting.calendar.app import Calendars
+from reporting.control.queue import ReportLists
+from reporting.exports.app import AcceptedReportsExport
+from reporting.organizations.app import Organizations
+from reporting.performance.app import Performance
+from reporting.performance.indicators import ProgramIndicators
+from reporting.reports.app import Reports
+from reporting.reports.integrity import Audit
+from reporting.reports.queries import ReportQueries
 
 
 @dataclass(frozen=True, slots=True)

@@ -154,6 +154,8 @@ def _partition_count(conn: sqlite3.Connection, topic: str) -> int | None:
 class EmbeddedBus:
     """A :class:`~gsi_kernel.bus.port.Bus` over one SQLite file shared by several processes."""
 
+    messaging_system = "gsi_embedded_log"  # its spans' messaging.system (gsi_kernel.message_spans)
+
     def __init__(
         self,
         path: str | Path,
@@ -202,6 +204,8 @@ class EmbeddedBus:
 
 
 class EmbeddedProducer:
+    messaging_system = "gsi_embedded_log"  # its spans' messaging.system
+
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
         self._lock = threading.Lock()
@@ -317,6 +321,12 @@ class EmbeddedConsumer:
                 *self._topics,
             )
         return GroupLag(committed=int(committed or 0), end=int(end or 0))
+
+    def partition_lag(self) -> dict[tuple[str, int], int]:
+        sql = "SELECT MAX(log_offset) + 1 FROM records WHERE topic = ? AND partition_id = ?"
+        with self._lock:
+            ends = {tp: int(_scalar(self._conn, sql, tp.topic, tp.partition) or 0) for tp in self._positions}
+            return {(tp.topic, tp.partition): max(ends[tp] - at, 0) for tp, at in self._positions.items()}
 
     def close(self) -> None:
         with self._lock:

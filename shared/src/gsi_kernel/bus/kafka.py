@@ -166,6 +166,17 @@ class KafkaConsumerAdapter:
         committed = [self._consumer.committed(tp) or 0 for tp in partitions]
         return GroupLag(committed=sum(committed), end=sum(ends.values()))
 
+    def partition_lag(self) -> dict[tuple[str, int], int]:
+        """The highwater mark each fetch response brings, less the position: no request."""
+        behind: dict[tuple[str, int], int] = {}
+        for tp in self._consumer.assignment():
+            with suppress(KafkaError):  # unassigned meanwhile, or no position yet
+                end = self._consumer.highwater(tp)
+                position = self._consumer.position(tp, timeout_ms=0) if end is not None else None
+                if end is not None and position is not None:
+                    behind[tp.topic.removeprefix(self._namespace), tp.partition] = max(end - position, 0)
+        return behind
+
     def close(self) -> None:
         self._consumer.close(autocommit=False)
 
@@ -181,10 +192,13 @@ class KafkaBus:
         options: Mapping[str, Any] | None = None,
         namespace: str = "",
         consumer_options: Mapping[str, Any] | None = None,
+        replication_factor: int | None = None,
     ) -> None:
         """``namespace``: a prefix of every topic and consumer group name, so a test run or a
         benchmark on a shared broker has logs and offsets of its own (empty in production).
-        ``consumer_options``: settings only consumers take (e.g. ``session_timeout_ms``)."""
+        ``consumer_options``: settings only consumers take (e.g. ``session_timeout_ms``).
+        ``replication_factor``: of the topics it creates; None: the brokers' default."""
+        self._replication_factor = replication_factor or -1  # -1: the brokers' default
         self._servers = bootstrap_servers
         self._client_id = client_id
         self._options = dict(options or {})  # security protocol, SASL, TLS: shared by every client
@@ -198,7 +212,7 @@ class KafkaBus:
             missing = {
                 self._namespace + t.name: {
                     "num_partitions": t.partitions,
-                    "replication_factor": -1,
+                    "replication_factor": self._replication_factor,
                     "configs": dict(t.config),
                 }
                 for t in topics

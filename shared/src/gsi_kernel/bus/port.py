@@ -127,6 +127,11 @@ class Consumer(Protocol):
     def lag(self) -> GroupLag:
         """How far the whole group (every member) is behind the ends of its topics."""
 
+    def partition_lag(self) -> dict[tuple[str, int], int]:
+        """Per partition assigned to this consumer, (topic, partition): records between its
+        position and the partition's end, as far as the client knows without a request where
+        it can (a metric, read every few seconds)."""
+
     def close(self) -> None:
         """Leave the group without committing anything more."""
 

@@ -39,7 +39,7 @@ from gsi_kernel.http.errors import error_response
 from gsi_kernel.store import deadline
 
 READ_METHODS = frozenset({"GET", "HEAD"})
-UNLIMITED_PATHS = frozenset({"/health", "/ready"})  # probes
+UNLIMITED_PATHS = frozenset({"/health", "/ready", "/metrics"})  # probes and Prometheus's scrapes
 
 
 @dataclass(frozen=True)

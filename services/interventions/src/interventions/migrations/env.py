@@ -3,8 +3,9 @@ that declares its tables. A module left out shows as tables to drop in
 tests/integration/test_schema.py."""
 
 # Imported for the tables they declare on tables.metadata.
-import interventions.projections.plans  # noqa: F401
+import interventions.action_plans.projection
+import interventions.regionalization.projection  # noqa: F401
 from gsi_kernel.migrations import run_env
-from interventions.projections import tables
+from interventions import tables
 
 run_env(tables.metadata)

@@ -3,6 +3,8 @@ that declares its tables. A module left out shows as tables to drop in
 tests/integration/test_schema.py."""
 
 from gsi_kernel.migrations import run_env
-from notifications.projections import deliveries, inbox, workflow
+from notifications.deliveries import projection as deliveries
+from notifications.inbox import projection as inbox
+from notifications.workflow import tables as workflow
 
 run_env(inbox.metadata, deliveries.metadata, workflow.metadata)

@@ -3,9 +3,10 @@ that declares its tables. A module left out shows as tables to drop in
 tests/integration/test_schema.py."""
 
 # Imported for the tables they declare on tables.metadata.
-import registration.projections.reviewers  # noqa: F401
+import registration.reviewers.projection  # noqa: F401
 from gsi_kernel.migrations import run_env
 from gsi_kernel.privacy.tables import metadata as privacy
-from registration.projections import incidents, tables
+from registration import tables
+from registration.incidents import projection as incidents
 
 run_env(privacy, tables.metadata, incidents.metadata)

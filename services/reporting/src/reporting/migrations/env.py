@@ -3,9 +3,9 @@ that declares its tables. A module left out shows as tables to drop in
 tests/integration/test_schema.py."""
 
 # Imported for the tables they declare on tables.metadata.
-import reporting.projections.performance_tables
-import reporting.projections.registry  # noqa: F401
+import reporting.performance_tables
+import reporting.registry_projection  # noqa: F401
 from gsi_kernel.migrations import run_env
-from reporting.projections import tables
+from reporting import tables
 
 run_env(tables.metadata)

@@ -16,7 +16,7 @@ from typing import Any
 
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
-from interventions.domain.intervention import Mode, Volet
+from interventions.declarations.domain import Mode, Volet
 
 MAX_MINUTES = 24 * 60
 _FORMULA_START = ("=", "+", "-", "@")  # what a spreadsheet runs as a formula (CSV injection)

@@ -1,6 +1,6 @@
 """Interventions bulk import, the file side: an uploaded CSV or XLSX → typed rows and per-row
 errors, plus the downloadable template and the error report — the adapter behind the import's
-port, :class:`interventions.app.import_files.ImportFiles` (:class:`Spreadsheets`).
+port, :class:`interventions.imports.files.ImportFiles` (:class:`Spreadsheets`).
 
 Pure (bytes in, values out). Only the file's own rules are checked here — types, formats, fixed
 lists, duplicates inside the file; whether a person, a code or an agreement exists is the import
@@ -21,7 +21,7 @@ from interventions.adapters.spreadsheets.cells import COLUMNS as COLUMNS  # publ
 from interventions.adapters.spreadsheets.cells import PARSERS
 from interventions.adapters.spreadsheets.cells import Column as Column  # public here
 from interventions.adapters.spreadsheets.formats import Cells
-from interventions.app.import_files import ImportRow, ParsedFile, RowError
+from interventions.imports.files import ImportRow, ParsedFile, RowError
 
 _NAMES = frozenset(c.name for c in COLUMNS)
 _SESSION_FIELDS = ("code", "service_date", "mode")  # what every row of one group session shares
@@ -274,7 +274,7 @@ def error_report(errors: Sequence[RowError], format: str = "csv") -> bytes:
 
 
 class Spreadsheets:
-    """The import's files as CSV or XLSX (:class:`interventions.app.import_files.ImportFiles`)."""
+    """The import's files as CSV or XLSX (:class:`interventions.imports.files.ImportFiles`)."""
 
     def parse(self, filename: str, content: bytes, *, max_bytes: int, max_rows: int) -> ParsedFile:
         return parse_upload(filename, content, max_bytes=max_bytes, max_rows=max_rows)

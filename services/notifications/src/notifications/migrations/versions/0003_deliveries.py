@@ -1,4 +1,4 @@
-"""The e-mail delivery log (notifications.projections.deliveries).
+"""The e-mail delivery log (notifications.deliveries.projection).
 
 Revision ID: 0003
 Revises: 0002

@@ -5,7 +5,7 @@
   file of a UCI in an organization holds it). Files registered before this revision are numbered
   by the ``file-numbering`` worker once the service runs (a ``FileNumberAssigned`` event each).
 - The search keys and duplicate keys of the persons already registered are computed again with
-  the normalization of ``registration.domain.names`` (punctuation and spacing no longer count), so
+  the normalization of ``registration.persons.names`` (punctuation and spacing no longer count), so
   an upgraded database finds them as it finds new ones. Erased persons have no names left, hence
   no keys. (A later change of that normalization needs a migration like this one, or a
   ``rebuild registration.persons``.)
@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-from registration.domain.names import name_key, normalize, search_keys
+from registration.persons.names import name_key, normalize, search_keys
 
 revision = "0005"
 down_revision = "0004"
