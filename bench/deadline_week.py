@@ -73,7 +73,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from kafka import KafkaAdminClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -81,7 +80,7 @@ from bench.portal_pages import CSRF, cpu_seconds
 from gsi_kernel.clock import montreal_date
 from gsi_kernel.fiscal import FiscalQuarter
 from reporting.calendar.domain import load_defaults
-from scripts.cluster import DEPLOYABLES, PORTAL, SERVICES, Topology
+from scripts.cluster import DEPLOYABLES, PORTAL, SERVICES, Topology, delete_topics
 from scripts.demo_plan import REVIEWER
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -694,13 +693,7 @@ def _drop(topology: Topology) -> None:
     finally:
         engine.dispose()
     with contextlib.suppress(Exception):  # brokers gone: nothing to delete
-        admin = KafkaAdminClient(bootstrap_servers=topology.bootstrap_servers)
-        try:
-            ours = [t for t in admin.list_topics() if t.startswith(topology.kafka_namespace)]
-            if ours:
-                admin.delete_topics(ours)
-        finally:
-            admin.close()
+        delete_topics(topology.bootstrap_servers, topology.kafka_namespace)
 
 
 # --- printing -----------------------------------------------------------------------------

@@ -435,6 +435,20 @@ class Topology:
 _CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
 
 
+def delete_topics(bootstrap_servers: str, prefix: str) -> None:
+    """Delete the topics whose names start with ``prefix`` (a run's namespace), on brokers that
+    outlive the run."""
+    from kafka import KafkaAdminClient
+
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    try:
+        ours = [t for t in admin.list_topics() if t.startswith(prefix)]
+        if ours:
+            admin.delete_topics(ours)
+    finally:
+        admin.close()
+
+
 def _read_pid(path: Path) -> int | None:
     try:
         return int(path.read_text())

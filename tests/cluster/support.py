@@ -28,7 +28,7 @@ from sqlalchemy import Engine, create_engine, text
 
 from gsi_kernel.clock import montreal_date
 from gsi_kernel.fiscal import FiscalQuarter
-from scripts.cluster import SERVICES, Topology
+from scripts.cluster import SERVICES, Topology, delete_topics
 from tests.e2e.flow import Services, cover, eventually
 from tests.people import refugee
 
@@ -226,13 +226,7 @@ class Cluster:
     @staticmethod
     def delete_topics(topology: Topology) -> None:
         """The session's topics, on brokers that outlive it."""
-        admin = KafkaAdminClient(bootstrap_servers=topology.bootstrap_servers)
-        try:
-            ours = [t for t in admin.list_topics() if t.startswith(topology.kafka_namespace)]
-            if ours:
-                admin.delete_topics(ours)
-        finally:
-            admin.close()
+        delete_topics(topology.bootstrap_servers, topology.kafka_namespace)
 
 
 def declaration(org: Organization, person: str, i: int) -> dict[str, Any]:

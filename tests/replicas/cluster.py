@@ -27,6 +27,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from sqlalchemy import create_engine, text
 
 from gsi_kernel.envelope import EventEnvelope
+from scripts.cluster import delete_topics
 
 ROOT = Path(__file__).resolve().parents[2]
 # Six partitions: two members share them 3/3, three 2/2/2 — each member's share is visible in
@@ -264,13 +265,7 @@ class Run:
                 connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         engine.dispose()
         with suppress(Exception):  # the broker keeps a run's topics if it cannot delete them now
-            admin = KafkaAdminClient(bootstrap_servers=self.kafka)
-            try:
-                mine = [t for t in admin.list_topics() if t.startswith(self.namespace)]
-                if mine:
-                    admin.delete_topics(mine)
-            finally:
-                admin.close()
+            delete_topics(self.kafka, self.namespace)
 
 
 def _assigned(assignment: Any) -> list[tuple[str, list[int]]]:
