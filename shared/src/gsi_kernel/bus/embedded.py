@@ -36,11 +36,20 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from pathlib import Path
-from typing import Any
 
+from gsi_kernel.bus.embedded_storage import (
+    SCHEMA as _SCHEMA,
+)
+from gsi_kernel.bus.embedded_storage import allow_null_values as _allow_null_values
+from gsi_kernel.bus.embedded_storage import connect as _connect
+from gsi_kernel.bus.embedded_storage import now_ms as _now_ms
+from gsi_kernel.bus.embedded_storage import partition_count as _partition_count
+from gsi_kernel.bus.embedded_storage import scalar as _scalar
+from gsi_kernel.bus.embedded_storage import write as _write
+from gsi_kernel.bus.partitioner import partition_for
 from gsi_kernel.bus.port import (
     BusError,
     GroupLag,
@@ -55,100 +64,6 @@ from gsi_kernel.bus.port import (
 _log = logging.getLogger(__name__)
 
 _POLL_INTERVAL_S = 0.025  # wait between reads of an empty log: prompt, yet no busy spin
-
-_SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS topics (
-        name TEXT PRIMARY KEY, partitions INTEGER NOT NULL, config TEXT NOT NULL)""",
-    # A rowid table (values may be large) with a unique index: polling is an index range scan.
-    """CREATE TABLE IF NOT EXISTS records (
-        topic TEXT NOT NULL, partition_id INTEGER NOT NULL, log_offset INTEGER NOT NULL,
-        key TEXT NOT NULL, value BLOB, headers TEXT NOT NULL,
-        timestamp_ms INTEGER NOT NULL, UNIQUE (topic, partition_id, log_offset))""",
-    """CREATE TABLE IF NOT EXISTS group_offsets (
-        grp TEXT NOT NULL, topic TEXT NOT NULL, partition_id INTEGER NOT NULL,
-        next_offset INTEGER NOT NULL, PRIMARY KEY (grp, topic, partition_id))""",
-    """CREATE TABLE IF NOT EXISTS members (
-        grp TEXT NOT NULL, topic TEXT NOT NULL, member TEXT NOT NULL,
-        expires_ms INTEGER NOT NULL, PRIMARY KEY (grp, topic, member))""",
-    """CREATE TABLE IF NOT EXISTS claims (
-        grp TEXT NOT NULL, topic TEXT NOT NULL, partition_id INTEGER NOT NULL,
-        member TEXT NOT NULL, PRIMARY KEY (grp, topic, partition_id))""",
-)
-
-
-def murmur2(data: bytes) -> int:
-    """Kafka's murmur2 (``org.apache.kafka.common.utils.Utils.murmur2``), unsigned 32 bits.
-
-    Written out rather than imported so the embedded mode needs no Kafka client."""
-    m, mask = 0x5BD1E995, 0xFFFFFFFF
-    h = (0x9747B28C ^ len(data)) & mask
-    tail = len(data) - len(data) % 4
-    for i in range(0, tail, 4):
-        k = int.from_bytes(data[i : i + 4], "little") * m & mask
-        h = (h * m & mask) ^ ((k ^ (k >> 24)) * m & mask)
-    if tail < len(data):
-        h = (h ^ int.from_bytes(data[tail:], "little")) * m & mask
-    h ^= h >> 13
-    h = h * m & mask
-    return h ^ (h >> 15)
-
-
-def partition_for(key: str | bytes, partitions: int) -> int:
-    """Kafka's default partitioner: positive murmur2 of the key bytes, modulo partitions."""
-    data = key.encode("utf-8") if isinstance(key, str) else key
-    return (murmur2(data) & 0x7FFFFFFF) % partitions
-
-
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000  # wall clock: leases are compared across processes
-
-
-def _connect(path: Path, busy_timeout_s: float) -> sqlite3.Connection:
-    # isolation_level=None: we issue BEGIN/COMMIT ourselves; check_same_thread=False: each
-    # object guards its connection with its own lock instead.
-    conn = sqlite3.connect(path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
-    return conn
-
-
-@contextmanager
-def _write(conn: sqlite3.Connection, error: type[BusError] = BusError) -> Iterator[None]:
-    """One write transaction; any SQLite failure becomes ``error`` after a rollback."""
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-        yield
-        conn.execute("COMMIT")
-    except BaseException as exc:
-        if conn.in_transaction:
-            with suppress(sqlite3.Error):
-                conn.execute("ROLLBACK")
-        if isinstance(exc, sqlite3.Error):
-            raise error(f"embedded log: {exc}") from exc
-        raise
-
-
-def _scalar(conn: sqlite3.Connection, sql: str, *params: object) -> Any:
-    """The first column of the first row, or None when there is no row."""
-    row = conn.execute(sql, params).fetchone()
-    return None if row is None else row[0]
-
-
-def _allow_null_values(conn: sqlite3.Connection) -> None:
-    """Rebuild a ``records`` table made when values were NOT NULL (SQLite cannot drop the
-    constraint in place); in the caller's write transaction, so one opener does it."""
-    columns = conn.execute("PRAGMA table_info(records)").fetchall()
-    if not any(name == "value" and notnull for _cid, name, _type, notnull, *_ in columns):
-        return
-    conn.execute("ALTER TABLE records RENAME TO records_before_tombstones")
-    conn.execute(_SCHEMA[1])
-    conn.execute("INSERT INTO records SELECT * FROM records_before_tombstones")
-    conn.execute("DROP TABLE records_before_tombstones")
-
-
-def _partition_count(conn: sqlite3.Connection, topic: str) -> int | None:
-    count = _scalar(conn, "SELECT partitions FROM topics WHERE name = ?", topic)
-    return None if count is None else int(count)
 
 
 class EmbeddedBus:
