@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from gsi_kernel.bus.embedded import EmbeddedBus, EmbeddedConsumer, murmur2, partition_for
+from gsi_kernel.bus.embedded import EmbeddedBus, EmbeddedConsumer
+from gsi_kernel.bus.partitioner import murmur2, partition_for
 from gsi_kernel.bus.port import Message, PublishError, Record, TopicPartition, TopicSpec
 
 TOPIC = "events"
