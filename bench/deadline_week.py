@@ -283,6 +283,7 @@ class PostgresSampler:
         self.engine = create_engine(url)
         self.database = database
         self.waits: Counter[str] = Counter()
+        self.lock_waiters: Counter[str] = Counter()  # the statements that waited on a lock
         self.samples = 0
         self.first: dict[int, float] = {}
         self.last: dict[int, float] = {}
@@ -305,7 +306,8 @@ class PostgresSampler:
 
     def _run(self) -> None:
         query = text(
-            "SELECT pid, state, coalesce(wait_event_type, ''), coalesce(wait_event, '') "
+            "SELECT pid, state, coalesce(wait_event_type, ''), coalesce(wait_event, ''), "
+            "left(regexp_replace(query, '\\s+', ' ', 'g'), 90) "
             "FROM pg_stat_activity WHERE datname = :db AND pid <> pg_backend_pid()"
         )
         with self.engine.connect() as connection:
@@ -313,12 +315,14 @@ class PostgresSampler:
                 rows = connection.execute(query, {"db": self.database}).all()
                 connection.rollback()
                 self.samples += 1
-                for pid, state, kind, event in rows:
+                for pid, state, kind, event, statement in rows:
                     if (cpu := _proc_cpu(pid)) is not None:
                         self.first.setdefault(pid, cpu)
                         self.last[pid] = cpu
                     if state == "active":
                         self.waits[f"{kind}:{event}" if kind else "CPU (no wait)"] += 1
+                        if kind == "Lock":
+                            self.lock_waiters[statement] += 1
 
 
 # --- one round ----------------------------------------------------------------------------
@@ -343,6 +347,7 @@ class Round:
     machine_busy: float  # share of all cores
     pg_waits: Counter[str]
     pg_samples: int
+    pg_lock_waiters: Counter[str]
     idle_cpu_per_s: dict[str, float] = field(default_factory=dict)  # at rest, before the load
 
 
@@ -674,14 +679,19 @@ def measure_round(
             asyncio.run(load.run(begin, finish))
         finally:
             pg.stop()
-        return Round(
+        done = Round(
             replicas, number, marks["seconds"], load.samples, marks["cpu"], len(load.samples), marks["busy"],
-            pg.waits, pg.samples, idle,
+            pg.waits, pg.samples, pg.lock_waiters, idle,
         )  # fmt: skip
+    except BaseException:
+        print(f"  round failed: the replicas' logs are kept in {root}", flush=True)
+        raise
     finally:
+        seeding.stop()
         measured.stop()
         _drop(measured)
-        shutil.rmtree(root, ignore_errors=True)
+    shutil.rmtree(root, ignore_errors=True)
+    return done
 
 
 def _drop(topology: Topology) -> None:
@@ -758,6 +768,9 @@ def print_summary(rounds: list[Round], counts: list[int]) -> None:
             rest = "  ".join(f"{k} {v:.2f}" for k, v in r.idle_cpu_per_s.items())
             print(f"    CPU-s per s at rest: {rest}")
             print(f"    PostgreSQL: {active:.1f} active backends on average; waits: {waits or '-'}")
+            locked = max(1, sum(r.pg_lock_waiters.values()))
+            for statement, n in r.pg_lock_waiters.most_common(3):
+                print(f"      {n / locked:.0%} of the lock waits: {statement}")
 
 
 # --- main ---------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +22,20 @@ LUA = Path(__file__).with_name("register.lua")
 
 
 def start_service(
-    service: str, port: int, schema: str, data_dir: Path, workers: int = 1
+    service: str,
+    port: int,
+    schema: str,
+    data_dir: Path,
+    workers: int = 1,
+    *,
+    env: Mapping[str, str] | None = None,
+    python: str = sys.executable,
 ) -> subprocess.Popen[bytes]:
     """One GSI service as its own process(es) on PostgreSQL + Kafka, with topics, consumer groups
-    and schema of this run only; return once it answers ``/ready``."""
-    env = {
+    and schema of this run only; return once it answers ``/ready``. ``env``: settings that win
+    over these (another service's Kafka namespace, to share its topics); ``python``: another
+    checkout's interpreter."""
+    settings = {
         **os.environ,
         "GSI_HTTP_WORKERS": str(workers),
         "GSI_DATA_DIR": str(data_dir),
@@ -36,9 +46,10 @@ def start_service(
         "GSI_KAFKA_NAMESPACE": f"{schema}.",
         "GSI_LOG_LEVEL": "WARNING",
         "GSI_HTTP_PORT": str(port),
+        **(env or {}),
     }
     log = (data_dir / f"{service}.log").open("ab")
-    process = subprocess.Popen([sys.executable, "-m", service, "serve"], env=env, stdout=log, stderr=log)
+    process = subprocess.Popen([python, "-m", service, "serve"], env=settings, stdout=log, stderr=log)
     deadline = time.monotonic() + 180  # a loaded machine starts slowly
     while get_json(f"http://127.0.0.1:{port}/ready") is None:
         if time.monotonic() > deadline or process.poll() is not None:

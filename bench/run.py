@@ -1,10 +1,20 @@
-"""``make bench``: the kernel's write path against the raw drivers, on PostgreSQL and Kafka.
+"""``make bench``: the kernel's write path against the raw drivers and a peer library, on
+PostgreSQL and Kafka (issue 23). Each pair runs in rounds, interleaved (A B, B A, A B…,
+``--rounds``), and prints per run and then as medians: the rate, this process's CPU per
+operation, its PostgreSQL backends' CPU per operation, and the ratio of A to B.
 
-- append rate: single-event commands through StreamWriter (load, decide, append with expected
-  version, outbox row, one transaction each) vs a plain single-row INSERT + COMMIT loop;
-- relay rate: the outbox relay (read batch, publish with acks=all + idempotence, mark sent)
-  vs a plain kafka-python producer with the same settings.
-Figures are printed, never asserted: the machine decides them.
+- single-event commands through StreamWriter (load, decide, append with the expected version,
+  outbox row, one transaction each) against a durable single-row INSERT into the same events
+  table (autocommit: a COMMIT per row, each waiting for its WAL flush), and against
+  pyeventsourcing's PostgreSQL recorder appending one stored event per new aggregate
+  (:mod:`bench.peers.pyeventsourcing`, in a virtual environment of its own);
+- a bulk import (``append_new_streams``: new one-event streams and their outbox rows, one
+  transaction) against a binary COPY of the same rows into the same tables;
+- the outbox relay (read a batch, publish with acks=all + idempotence, mark sent) against a
+  plain kafka-python producer with the same settings and messages.
+
+Each run writes into a fresh schema of its own (dropped after); the topic is dropped at the
+end. Figures are printed, never asserted: the machine decides them.
 """
 
 from __future__ import annotations
@@ -16,136 +26,82 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from kafka import KafkaProducer
-from sqlalchemy import create_engine, text
+from kafka import KafkaAdminClient
+from sqlalchemy import Engine
 
+from bench.machinery import watching
+from bench.peers import baselines, pyeventsourcing
+from bench.peers.measure import application, metered, named
+from bench.peers.rounds import Figures, compare
+from bench.peers.workload import ORG, PAYLOAD, Declared, drop_schema, fresh_schema, sample_message, scratch
 from gsi_kernel.bus.kafka import KafkaBus
 from gsi_kernel.bus.port import TopicSpec
 from gsi_kernel.clock import SystemClock
 from gsi_kernel.envelope import CommandContext
-from gsi_kernel.events import DomainEvent, EventRegistry
+from gsi_kernel.events import EventRegistry
 from gsi_kernel.relay import OutboxRelay
-from gsi_kernel.store.database import Database, connect
-from gsi_kernel.store.ddl import create_kernel_tables_v1
+from gsi_kernel.store.database import Database
 from gsi_kernel.store.event_store import EventStore
 from gsi_kernel.telemetry import Telemetry
 from gsi_kernel.writer import StreamWriter, integration_event
 
-PAYLOAD = {"code": "ACC", "service_date": "2026-11-20", "duration_minutes": 60, "notes": "x" * 300}
+# Kept importable from here (bench.machinery's append child uses them).
+__all__ = ["PAYLOAD", "Declared", "drop_schema", "fresh_schema", "main"]
+
+WARM_UP = 100
+STALL_S = 60.0  # a relay that publishes nothing this long is reported, not waited for
 
 
-class Declared(DomainEvent):
-    event_type = "bench.Declared"
-    code: str
-    service_date: str
-    duration_minutes: int
-    notes: str
-
-
-def rate(n: int, fn: Callable[[], None]) -> float:
-    start = time.perf_counter()
-    fn()
-    return n / (time.perf_counter() - start)
-
-
-def fresh_schema(url: str) -> tuple[Database, str]:
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    with create_engine(url).begin() as c:
-        c.execute(text(f'CREATE SCHEMA "{schema}"'))
-    db = connect(url, schema=schema)
-    with db.transaction() as c:
-        create_kernel_tables_v1(c)
-    return db, schema
-
-
-def drop_schema(url: str, schema: str) -> None:
-    with create_engine(url).begin() as c:
-        c.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-
-
-def raw_insert_rate(url: str, n: int) -> float:
-    import psycopg
-    from psycopg.types.json import Jsonb
-
-    dsn = url.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(dsn) as conn:
-        conn.execute("CREATE TEMP TABLE raw_events (id bigserial primary key, stream text, payload jsonb)")
-        conn.commit()
-        body = Jsonb(PAYLOAD)
-
-        def loop() -> None:
-            for i in range(n):
-                conn.execute("INSERT INTO raw_events (stream, payload) VALUES (%s, %s)", (f"s{i}", body))
-                conn.commit()
-
-        return rate(n, loop)
-
-
-def append_rate(db: Database, topic: str, n: int) -> float:
+def writer(db: Database, topic: str) -> StreamWriter:
     clock = SystemClock()
-    store = EventStore(source="gsi/bench", clock=clock)
-    writer = StreamWriter(
-        db=db,
-        store=store,
-        registry=EventRegistry([Declared]),
-        clock=clock,
-        publisher=lambda e: [integration_event(e, topic, Declared(**e.payload))],
-    )
-    context = CommandContext.new("bench", "org-bench")
-
-    def loop() -> None:
-        for i in range(n):
-            writer.execute(f"intervention-{i}", lambda _h: [Declared(**PAYLOAD)], context)
-
-    return rate(n, loop)
-
-
-def bulk_import_rate(db: Database, topic: str, n: int) -> float:
-    """``append_new_streams``: n one-event streams, with their outbox rows, in one transaction."""
-    clock = SystemClock()
-    writer = StreamWriter(
+    return StreamWriter(
         db=db,
         store=EventStore(source="gsi/bench", clock=clock),
         registry=EventRegistry([Declared]),
         clock=clock,
         publisher=lambda e: [integration_event(e, topic, Declared(**e.payload))],
     )
-    streams = [(f"import-{i}", [Declared(**PAYLOAD)]) for i in range(n)]
-    context = CommandContext.new("bench", "org-bench")
-
-    def append() -> None:
-        writer.append_new_streams(streams, context)
-
-    return rate(n, append)
 
 
-def raw_producer_rate(servers: str, topic: str, n: int) -> float:
-    producer = KafkaProducer(
-        bootstrap_servers=servers,
-        acks="all",
-        enable_idempotence=True,
-        max_in_flight_requests_per_connection=5,
-        linger_ms=5,
+def append(url: str, topic: str, count: int, watcher: Engine) -> Figures:
+    """``count`` single-event commands on new streams, one transaction each, in a fresh schema."""
+    name = application()
+    with named(name), scratch(url) as (db, _):
+        streams = writer(db, topic)
+        context = CommandContext.new("bench", ORG)
+
+        def commands(prefix: str, n: int) -> None:
+            for i in range(n):
+                streams.execute(f"{prefix}-{i}", lambda _h: [Declared(**PAYLOAD)], context)
+
+        commands("warm", WARM_UP)  # connections, prepared statements
+        return metered(count, lambda: commands("intervention", count), watcher, name)
+
+
+def bulk(url: str, topic: str, count: int, watcher: Engine) -> Figures:
+    """``append_new_streams``: ``count`` new one-event streams with their outbox rows, one
+    transaction, in a fresh schema. The domain events are made before the clock starts."""
+    name = application()
+    with named(name), scratch(url) as (db, _):
+        streams = writer(db, topic)
+        with db.transaction() as connection:  # the pool's connection up before the clock starts
+            connection.exec_driver_sql("SELECT 1")
+        new = [(f"import-{i}", [Declared(**PAYLOAD)]) for i in range(count)]
+        context = CommandContext.new("bench", ORG)
+        return metered(count, lambda: streams.append_new_streams(new, context), watcher, name)
+
+
+def relay(db: Database, name: str, servers: str, topic: str, count: int, watcher: Engine) -> Figures:
+    """A new relay publishes ``count`` messages: the outbox is filled with them first (not timed;
+    what earlier rounds left is all sent). No warm-up batch: a pipelined relay takes several at
+    once, and the plain producer starts cold as well."""
+    writer(db, topic).append_new_streams(
+        [(f"relayed-{uuid.uuid4().hex}", [Declared(**PAYLOAD)]) for _ in range(count)],
+        CommandContext.new("bench", ORG),
     )
-    value = (str(PAYLOAD) * 2).encode()
-
-    def loop() -> None:
-        futures = [producer.send(topic, key=f"s{i}".encode(), value=value) for i in range(n)]
-        producer.flush()
-        for f in futures:
-            f.get(timeout=30)
-
-    try:
-        return rate(n, loop)
-    finally:
-        producer.close()
-
-
-def relay_rate(db: Database, servers: str, n: int) -> float:
-    bus = KafkaBus(servers)
-    relay = OutboxRelay(
+    outbox = OutboxRelay(
         db=db,
-        producer=bus.producer(),
+        producer=KafkaBus(servers).producer(),
         clock=SystemClock(),
         telemetry=Telemetry("bench"),
         batch_size=1000,
@@ -153,14 +109,45 @@ def relay_rate(db: Database, servers: str, n: int) -> float:
     )
 
     def drain() -> None:
-        published = 0
-        while published < n:
-            published += relay.run_once()
+        published, last = 0, time.monotonic()
+        while published < count:
+            if moved := outbox.run_once():
+                published, last = published + moved, time.monotonic()
+            elif time.monotonic() - last > STALL_S:
+                raise RuntimeError(
+                    f"the relay published nothing for {STALL_S:.0f} s ({published:,} of {count:,})"
+                )
 
     try:
-        return rate(n, drain)
+        return metered(count, drain, watcher, name)
     finally:
-        relay.close()
+        outbox.close()
+
+
+def relay_comparison(url: str, servers: str, topic: str, args: argparse.Namespace, watcher: Engine) -> None:
+    """The relay against a plain producer, the relay's rounds on one schema."""
+    name, message = application(), sample_message(topic)
+    with named(name), scratch(url) as (db, _):
+        compare(
+            (
+                "outbox relay (publish + mark sent)",
+                lambda: relay(db, name, servers, topic, args.messages, watcher),
+            ),
+            (
+                "plain kafka-python producer (same settings)",
+                lambda: baselines.plain_producer(servers, args.messages, message),
+            ),
+            args.rounds,
+        )
+
+
+def section(title: str, run: Callable[[], object]) -> None:
+    """A comparison under its title; one that cannot run (a peer not installable) says why."""
+    print(f"\n{title}", flush=True)
+    try:
+        run()
+    except RuntimeError as error:
+        print(f"  skipped: {error}")
 
 
 def main() -> None:
@@ -168,34 +155,76 @@ def main() -> None:
     parser.add_argument("--appends", type=int, default=2000)
     parser.add_argument("--messages", type=int, default=20000)
     parser.add_argument("--imports", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--only", default="append,peer,bulk,relay", help="comparisons to run: append,peer,bulk,relay"
+    )
     args = parser.parse_args()
+    wanted = set(args.only.split(","))
     url = os.environ["GSI_TEST_DATABASE_URL"]
     servers = os.environ["KAFKA_BOOTSTRAP_SERVERS"]
     topic = f"bench-{uuid.uuid4().hex[:8]}"
     KafkaBus(servers).ensure_topics([TopicSpec(topic, 3)])
-
-    raw_insert = raw_insert_rate(url, args.appends)
-    db, schema = fresh_schema(url)
+    watcher = watching(url)
+    print(
+        f"GSI bench — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC — PostgreSQL + Kafka on this machine;"
+        f" load average {os.getloadavg()[0]:.1f} at start. Medians of {args.rounds} interleaved rounds;"
+        " cpu: this process, pg: its PostgreSQL backends, per operation; ratio: A / B in each round"
+    )
+    append_run = ("append, single-event command (+outbox)", lambda: append(url, topic, args.appends, watcher))
     try:
-        appends = append_rate(db, topic, args.appends)
-        extra = args.messages - args.appends
-        if extra > 0:
-            append_rate(db, topic, extra)  # fill the outbox for the relay measure (not timed)
-        imports = bulk_import_rate(db, topic, args.imports)
-        raw_produce = raw_producer_rate(servers, topic, args.messages)
-        relay = relay_rate(db, servers, args.messages)
+        if "append" in wanted:
+            section(
+                "== single-event append vs a durable single-row INSERT (autocommit, same events table)",
+                lambda: compare(
+                    append_run,
+                    (
+                        "durable single-row INSERT + COMMIT (psycopg)",
+                        lambda: baselines.durable_insert(url, args.appends, watcher),
+                    ),
+                    args.rounds,
+                ),
+            )
+        if "peer" in wanted:
+            section(
+                f"== single-event append vs pyeventsourcing {pyeventsourcing.VERSION}'s PostgreSQL recorder",
+                lambda: compare(
+                    append_run,
+                    (
+                        "pyeventsourcing recorder, one event per aggregate",
+                        lambda: pyeventsourcing.recorder(url, args.appends),
+                    ),
+                    args.rounds,
+                ),
+            )
+        if "bulk" in wanted:
+            message = sample_message(topic)
+            section(
+                f"== bulk import of {args.imports:,} new streams vs a binary COPY of the same rows",
+                lambda: compare(
+                    (
+                        f"bulk import, {args.imports:,} new streams (+outbox)",
+                        lambda: bulk(url, topic, args.imports, watcher),
+                    ),
+                    (
+                        "binary COPY, events + outbox, same tables",
+                        lambda: baselines.copy(url, args.imports, message, watcher),
+                    ),
+                    args.rounds,
+                ),
+            )
+        if "relay" in wanted:
+            section(
+                "== outbox relay vs a plain producer",
+                lambda: relay_comparison(url, servers, topic, args, watcher),
+            )
     finally:
-        db.dispose()
-        drop_schema(url, schema)
-
-    print(f"GSI bench — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC — PostgreSQL + Kafka on this machine")
-    print(f"{'measure':<44}{'per second':>12}{'ratio':>10}")
-    print(f"{'raw single-row INSERT + COMMIT (psycopg)':<44}{raw_insert:>12,.0f}{'1.00':>10}")
-    print(f"{'append, single-event command (+outbox)':<44}{appends:>12,.0f}{appends / raw_insert:>10.2f}")
-    label = f"bulk import, {args.imports:,} new streams (+outbox)"
-    print(f"{label:<44}{imports:>12,.0f}{imports / raw_insert:>10.2f}")
-    print(f"{'raw kafka-python producer (acks=all, idem.)':<44}{raw_produce:>12,.0f}{'1.00':>10}")
-    print(f"{'outbox relay (publish + mark sent)':<44}{relay:>12,.0f}{relay / raw_produce:>10.2f}")
+        watcher.dispose()
+        admin = KafkaAdminClient(bootstrap_servers=servers, client_id="gsi-bench-cleanup")
+        try:
+            admin.delete_topics([topic])
+        finally:
+            admin.close()
 
 
 if __name__ == "__main__":

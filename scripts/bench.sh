@@ -17,6 +17,7 @@ exec scripts/with-infra.sh bash -c '
   echo "== conformity checks C1-C8 (in-process)"; uv run python -m bench.conformity
   echo "== import files: CSV and XLSX parsing (in-process)"; uv run python -m bench.import_files
   echo "== interventions on PostgreSQL + Kafka"; uv run python -m bench.interventions
+  echo "== POST /interventions vs a bare FastAPI endpoint (same body model, one INSERT), at saturation"; uv run python -m bench.peers.endpoint
   echo "== reporting: verify, queue and dashboards on PostgreSQL"; uv run python -m bench.reporting
   echo "== notifications: e-mail delivery on PostgreSQL + Kafka"; uv run python -m bench.notifications
   echo "== portal: page server time, 50 signed-in users, on PostgreSQL + Kafka"; uv run python -m bench.portal_pages

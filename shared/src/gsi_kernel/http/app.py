@@ -10,7 +10,6 @@ from datetime import timedelta
 from typing import Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from opentelemetry.trace import Tracer
 from pydantic import BaseModel, ConfigDict, Field
@@ -21,20 +20,14 @@ from gsi_kernel.failures import describe
 from gsi_kernel.fields import Line
 from gsi_kernel.http.audit import AuditDetails, audit_router, only_fields, whole_payload
 from gsi_kernel.http.docs import install_docs
-from gsi_kernel.http.edge import MediaTypeMiddleware, UrlTextMiddleware, route_media
+from gsi_kernel.http.edge import MediaTypes, route_media
+from gsi_kernel.http.edge_layer import EdgeLayer
 from gsi_kernel.http.errors import ErrorBody, install_error_handlers
-from gsi_kernel.http.headers import SecurityHeadersMiddleware
-from gsi_kernel.http.idempotency import IdempotencyMiddleware, document_idempotency
-from gsi_kernel.http.limits import (
-    BodyLimitMiddleware,
-    ConcurrencyLimitMiddleware,
-    RateLimitMiddleware,
-    route_limits,
-)
+from gsi_kernel.http.headers import SecurityHeaders
+from gsi_kernel.http.idempotency import document_idempotency
+from gsi_kernel.http.limits import BodyLimits, RateLimiter, Slots, route_limits
 from gsi_kernel.http.parked import parked_router
-from gsi_kernel.http.threads import WritersWait
-from gsi_kernel.http.tracing import TracingMiddleware
-from gsi_kernel.metrics.http import HttpMetricsMiddleware, metrics_router
+from gsi_kernel.metrics.http import HttpMetrics, metrics_router
 from gsi_kernel.runtime import Kernel, ServiceContainer
 from gsi_kernel.settings import ServiceSettings
 
@@ -132,7 +125,7 @@ def create_app(
         version=version,
         lifespan=lifespan,
         responses=ERROR_RESPONSES,
-        # The kernel traces every request itself (TracingMiddleware, with the service's own
+        # The kernel traces every request itself (its edge layer, with the service's own
         # provider). FastAPI's native telemetry would otherwise ask OpenTelemetry's global
         # providers on every request whether they are configured, a cost a profile showed.
         telemetry={"tracing": False, "metrics": False, "logs": False},
@@ -159,51 +152,64 @@ def create_app(
     for router in routers:
         app.include_router(router)
     document_idempotency(app, public_paths=PUBLIC_PATHS)
-    add_edge_middleware(app, settings, body_limits or {}, tracer=kernel.telemetry.tracer)
-    # Outermost: every middleware and route knows where a short command runs (ADR 29).
-    app.add_middleware(WritersWait, serialised=kernel.db.serialises_writers)
-    # Outermost of all: every answer counts, refusals of the edge too (docs/metrics.md).
-    app.add_middleware(HttpMetricsMiddleware, service=settings.service)
+    # Every answer counts, refusals of the edge too (docs/metrics.md); every check of the edge
+    # and every route knows where a short command runs (ADR 29).
+    add_edge_middleware(
+        app,
+        settings,
+        body_limits or {},
+        tracer=kernel.telemetry.tracer,
+        metrics=HttpMetrics(settings.service),
+        serialised=kernel.db.serialises_writers,
+    )
     return app
 
 
 def add_edge_middleware(
-    app: FastAPI, settings: ServiceSettings, body_limits: Mapping[str, int], *, tracer: Tracer
+    app: FastAPI,
+    settings: ServiceSettings,
+    body_limits: Mapping[str, int],
+    *,
+    tracer: Tracer,
+    metrics: HttpMetrics | None = None,
+    serialised: bool | None = None,
 ) -> None:
-    """Outermost first: tracing (every answer logged and traced, refusals too), CORS (a
+    """The edge as one ASGI layer, outermost (:mod:`.edge_layer`): metrics (where given),
+    tracing (every answer logged and traced, refusals too), CORS (only where configured: a
     browser can read refusals), security headers, how many run at once and how long one waits
     to start, rate limits, body size, the body's media type and the URL's text (:mod:`.edge`),
-    and last the ``Idempotency-Key`` (a request refused above reserves no key). (Starlette runs
-    the middleware added last first.)"""
-    app.add_middleware(IdempotencyMiddleware, public_paths=PUBLIC_PATHS)
-    app.add_middleware(UrlTextMiddleware, public_paths=PUBLIC_PATHS)
-    app.add_middleware(MediaTypeMiddleware, routes=route_media(app.routes), public_paths=PUBLIC_PATHS)
+    and last the ``Idempotency-Key`` (a request refused above reserves no key)."""
     routes = route_limits(app.routes, upload_max_bytes=settings.upload_max_bytes, overrides=body_limits)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, routes=routes)
-    if settings.rate_limits_on:
-        app.add_middleware(
-            RateLimitMiddleware,
+    production = settings.environment == "production"
+    app.add_middleware(
+        EdgeLayer,
+        tracer=tracer,
+        headers=SecurityHeaders(hsts_max_age=settings.hsts_max_age if production else None),
+        slots=Slots(
+            max_concurrent=settings.http_max_concurrency, queue_timeout_s=settings.http_queue_timeout_s
+        ),
+        bodies=BodyLimits(max_bytes=settings.max_body_bytes, routes=routes),
+        media=MediaTypes(route_media(app.routes), public_paths=PUBLIC_PATHS),
+        public_paths=PUBLIC_PATHS,
+        rate=RateLimiter(
             reads=settings.rate_limit_reads,
             writes=settings.rate_limit_writes,
             storage=settings.rate_limit_storage,
         )
-    app.add_middleware(
-        ConcurrencyLimitMiddleware,
-        max_concurrent=settings.http_max_concurrency,
-        queue_timeout_s=settings.http_queue_timeout_s,
+        if settings.rate_limits_on
+        else None,
+        cors=_CORS | {"allow_origins": settings.cors_origin_list} if settings.cors_origin_list else None,
+        metrics=metrics,
+        serialised=serialised,
     )
-    production = settings.environment == "production"
-    app.add_middleware(SecurityHeadersMiddleware, hsts_max_age=settings.hsts_max_age if production else None)
-    if settings.cors_origin_list:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origin_list,
-            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-            allow_headers=["Authorization", "Content-Type", "traceparent", "Idempotency-Key"],
-            expose_headers=["Retry-After", "X-Trace-Id", "Idempotent-Replayed"],
-            max_age=600,
-        )
-    app.add_middleware(TracingMiddleware, tracer=tracer)
+
+
+_CORS: dict[str, Any] = {
+    "allow_methods": ["GET", "POST", "PUT", "PATCH", "DELETE"],
+    "allow_headers": ["Authorization", "Content-Type", "traceparent", "Idempotency-Key"],
+    "expose_headers": ["Retry-After", "X-Trace-Id", "Idempotent-Replayed"],
+    "max_age": 600,
+}
 
 
 class Health(BaseModel):

@@ -25,8 +25,9 @@ from urllib.parse import unquote_to_bytes
 import anyio.to_thread
 from fastapi import params
 from fastapi.routing import iter_route_contexts
+from starlette.responses import Response
 from starlette.routing import BaseRoute
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
 from gsi_kernel.errors import GsiError
 from gsi_kernel.http.errors import error_response
@@ -75,24 +76,26 @@ def _body_params(dependant: Any) -> Iterator[Any]:
         yield from _body_params(sub)
 
 
-class MediaTypeMiddleware:
-    def __init__(self, app: ASGIApp, *, routes: list[RouteMedia], public_paths: Collection[str]) -> None:
-        self._app = app
+class MediaTypes:
+    """The media types each route's body may have (:func:`route_media`)."""
+
+    def __init__(self, routes: list[RouteMedia], *, public_paths: Collection[str]) -> None:
         self._routes = routes
         # A JSON body (nearly every request) can only be refused by the few routes that take no
         # JSON: only those are matched against it.
         self._not_json = [r for r in routes if JSON not in r.accepts]
         self._public = public_paths
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] not in _BODYLESS and _has_body(scope):
-            given = _header(scope, b"content-type")
-            candidates = self._not_json if _accepted(given, _JSON_ONLY) else self._routes
-            accepts = _accepts(candidates, scope["method"], scope["path"])
-            if accepts and not _accepted(given, accepts) and await _let_in(scope, self._public):
-                await _unsupported(given, accepts)(scope, receive, send)
-                return
-        await self._app(scope, receive, send)
+    async def refusal(self, scope: Scope) -> Response | None:
+        """The 415 for a body the route does not take, else None."""
+        if scope["method"] in _BODYLESS or not _has_body(scope):
+            return None
+        given = _header(scope, b"content-type")
+        candidates = self._not_json if _accepted(given, _JSON_ONLY) else self._routes
+        accepts = _accepts(candidates, scope["method"], scope["path"])
+        if accepts and not _accepted(given, accepts) and await _let_in(scope, self._public):
+            return _unsupported(given, accepts)
+        return None
 
 
 def _accepts(routes: list[RouteMedia], method: str, path: str) -> frozenset[str]:
@@ -123,7 +126,7 @@ def _accepted(given: str | None, accepts: frozenset[str]) -> bool:
     return media in accepts
 
 
-def _unsupported(given: str | None, accepts: frozenset[str]) -> Any:
+def _unsupported(given: str | None, accepts: frozenset[str]) -> Response:
     shown = given.split(";")[0].strip() if given else None
     expected = "multipart/form-data" if MULTIPART in accepts else "application/json"
     what_fr, what_en = (
@@ -139,20 +142,12 @@ def _unsupported(given: str | None, accepts: frozenset[str]) -> Any:
     )
 
 
-class UrlTextMiddleware:
-    """Refuses a request whose path or query string carries text the rule refuses."""
-
-    def __init__(self, app: ASGIApp, *, public_paths: Collection[str]) -> None:
-        self._app = app
-        self._public = public_paths
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            refused = list(url_refusals(scope))
-            if refused and await _let_in(scope, self._public):
-                await _refusal(scope, refused)(scope, receive, send)
-                return
-        await self._app(scope, receive, send)
+async def url_refusal(scope: Scope, public_paths: Collection[str]) -> Response | None:
+    """The 422 for a path or query string carrying text the rule refuses, else None."""
+    refused = list(url_refusals(scope))
+    if refused and await _let_in(scope, public_paths):
+        return _refusal(scope, refused)
+    return None
 
 
 async def _let_in(scope: Scope, public_paths: Collection[str]) -> bool:
@@ -210,7 +205,7 @@ def _decoded(raw: bytes) -> str | dict[str, Any]:
     return text
 
 
-def _refusal(scope: Scope, errors: list[dict[str, Any]]) -> Any:
+def _refusal(scope: Scope, errors: list[dict[str, Any]]) -> Response:
     route = _route_of(scope)
     template = str(getattr(route, "path_format", "") or "").split("/")
     named = [_named(error, template) for error in errors]

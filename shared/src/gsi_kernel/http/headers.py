@@ -13,9 +13,6 @@
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
 _DOCUMENTATION = ("/docs",)
 _API_CSP = "default-src 'none'; frame-ancestors 'none'"
 # Swagger UI's CSS draws its icons with data: images; "Try it out" calls the service itself.
@@ -39,23 +36,19 @@ def security_headers(path: str, *, hsts_max_age: int | None) -> dict[str, str]:
     return headers
 
 
-class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp, *, hsts_max_age: int | None) -> None:
-        self._app = app
-        self._hsts_max_age = hsts_max_age
+class SecurityHeaders:
+    """The headers of :func:`security_headers`, encoded once, added to an answer's headers
+    (by the edge's layer, :mod:`.edge_layer`) where the route did not set its own."""
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self._app(scope, receive, send)
-            return
-        wanted = security_headers(scope["path"], hsts_max_age=self._hsts_max_age)
+    def __init__(self, *, hsts_max_age: int | None) -> None:
+        self._api = _encoded(security_headers("/", hsts_max_age=hsts_max_age))
+        self._docs = _encoded(security_headers(_DOCUMENTATION[0], hsts_max_age=hsts_max_age))
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                headers = MutableHeaders(scope=message)
-                for name, value in wanted.items():
-                    headers.setdefault(name, value)  # a route's own choice stands
-            await send(message)
+    def add(self, path: str, headers: list[tuple[bytes, bytes]]) -> None:
+        wanted = self._docs if path.startswith(_DOCUMENTATION) else self._api
+        present = {name.lower() for name, _ in headers}
+        headers.extend(pair for pair in wanted if pair[0] not in present)  # a route's own stands
 
-        await self._app(scope, receive, send_with_headers)
+
+def _encoded(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
+    return [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]

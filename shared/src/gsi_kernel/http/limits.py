@@ -1,6 +1,6 @@
 """Limits at the HTTP edge, before a request reaches a route: the body size, each user's
 request rate, and how many requests run at once and how long one may wait to start
-(:class:`ConcurrencyLimitMiddleware`).
+(:class:`Slots`). The edge's one ASGI layer (:mod:`.edge_layer`) applies them.
 
 Body size: a body larger than the route's limit is refused with 413 ``request.too_large`` —
 at once when ``Content-Length`` announces it, otherwise as soon as the bytes read pass the limit
@@ -31,7 +31,7 @@ from limits import RateLimitItem, parse_many
 from limits.storage import storage_from_string
 from limits.strategies import SlidingWindowCounterRateLimiter
 from starlette.routing import BaseRoute
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope, Send
 
 from gsi_kernel.auth import TokenVerifier
 from gsi_kernel.errors import GsiError
@@ -96,16 +96,18 @@ def _size(n: int, unit: str, mega: str, kilo: str) -> str:
     return f"{n} {unit}"
 
 
-async def _refuse(send: Send, error: GsiError, status: int, headers: Mapping[str, str] | None = None) -> None:
+async def refuse(send: Send, error: GsiError, status: int, headers: Mapping[str, str] | None = None) -> None:
+    """Answer ``error`` with ``status`` (and ``headers``) through ``send``."""
     response = error_response(status, error.code, error.fr, error.en, error.details)
     response.headers.update(headers or {})
     await send({"type": "http.response.start", "status": status, "headers": response.raw_headers})
     await send({"type": "http.response.body", "body": response.body})
 
 
-class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, *, max_bytes: int, routes: list[RouteLimit]) -> None:
-        self._app = app
+class BodyLimits:
+    """Each route's body limit: the route's own (:func:`route_limits`), else ``max_bytes``."""
+
+    def __init__(self, *, max_bytes: int, routes: list[RouteLimit]) -> None:
         self._max_bytes = max_bytes
         self._routes = routes
 
@@ -115,65 +117,9 @@ class BodyLimitMiddleware:
                 return route.max_bytes
         return self._max_bytes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in READ_METHODS:
-            await self._app(scope, receive, send)
-            return
-        limit = self.limit_for(scope["method"], scope["path"])
-        declared = _content_length(scope)
-        if declared is not None and declared > limit:
-            await _refuse(send, too_large(limit), 413)
-            return
-        await self._app(scope, *_counting(receive, send, limit))
 
-
-def _content_length(scope: Scope) -> int | None:
-    for name, value in scope.get("headers") or ():
-        if name == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                return None  # the server refuses a malformed length itself
-    return None
-
-
-def _counting(receive: Receive, send: Send, limit: int) -> tuple[Receive, Send]:
-    """``receive`` that refuses the request once more than ``limit`` bytes came (for a body of
-    unannounced length), and ``send`` that then drops what the route answers."""
-    state = {"received": 0, "started": False, "refused": False}
-
-    async def counted_receive() -> Message:
-        if state["refused"]:
-            return {"type": "http.disconnect"}
-        message = await receive()
-        if message["type"] == "http.request":
-            state["received"] += len(message.get("body", b""))
-            if state["received"] > limit and not state["started"]:
-                state["refused"] = True
-                await _refuse(send, too_large(limit), 413)
-                return {"type": "http.disconnect"}  # the route stops reading: a gone client
-        return message
-
-    async def guarded_send(message: Message) -> None:
-        if state["refused"]:
-            return  # the 413 is the answer
-        if message["type"] == "http.response.start":
-            state["started"] = True
-        await send(message)
-
-    return counted_receive, guarded_send
-
-
-class RateLimitMiddleware:
-    def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        reads: str,
-        writes: str,
-        storage: str,
-    ) -> None:
-        self._app = app
+class RateLimiter:
+    def __init__(self, *, reads: str, writes: str, storage: str) -> None:
         self._reads = parse_many(reads)
         self._writes = parse_many(writes)
         self._storage = storage_from_string(storage)
@@ -181,19 +127,18 @@ class RateLimitMiddleware:
         # The in-memory storage answers in microseconds; a remote one is asked from a thread.
         self._local = storage.startswith("memory://")
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] == "OPTIONS" or scope["path"] in UNLIMITED_PATHS:
-            await self._app(scope, receive, send)
-            return
+    async def refusal(self, scope: Scope) -> tuple[GsiError, dict[str, str]] | None:
+        """The 429's error and headers if the caller is over its budget, else None (counted)."""
+        if scope["method"] == "OPTIONS" or scope["path"] in UNLIMITED_PATHS:
+            return None
         read = scope["method"] in READ_METHODS
         items, kind = (self._reads, "read") if read else (self._writes, "write")
-        who = self._who(scope)
+        who = caller(scope)
         refused = await self._run(lambda: self._over(items, who, kind))
         if refused is None:
-            await self._app(scope, receive, send)
-            return
+            return None
         item, retry_after = refused
-        await _refuse(send, rate_limited(str(item), retry_after), 429, {"Retry-After": str(retry_after)})
+        return rate_limited(str(item), retry_after), {"Retry-After": str(retry_after)}
 
     async def _run(self, check: Callable[[], tuple[RateLimitItem, int] | None]) -> Any:
         if self._local:
@@ -207,9 +152,6 @@ class RateLimitMiddleware:
                 reset_at = self._limiter.get_window_stats(item, who, kind).reset_time
                 return item, max(1, math.ceil(reset_at - time.time()))
         return None
-
-    def _who(self, scope: Scope) -> str:
-        return caller(scope)
 
 
 def caller(scope: Scope) -> str:
@@ -242,50 +184,31 @@ def rate_limited(limit: str, retry_after: int) -> GsiError:
     )
 
 
-class ConcurrencyLimitMiddleware:
+class Slots:
     """At most ``max_concurrent`` requests run at once in this process; the others wait their
     turn, first come first served, and a request is given ``queue_timeout_s`` to start from
     the moment it reaches the service (or, if later, the last of its body came in): past it,
-    in line, 503 ``service.overloaded`` with
-    ``Retry-After`` and it never runs; past it later, at its first transaction (a command thread
-    or a connection it waited for), 503 ``service.request_expired`` before anything is written
-    (:mod:`gsi_kernel.store.deadline`). A client that gave up (the issue: after 20 s) does not
-    have its command run behind its back a minute later. Probes are not counted."""
+    in line, 503 ``service.overloaded`` with ``Retry-After`` and it never runs; past it later,
+    at its first transaction (a command thread or a connection it waited for), 503
+    ``service.request_expired`` before anything is written (:mod:`gsi_kernel.store.deadline`).
+    A client that gave up (the issue: after 20 s) does not have its command run behind its back
+    a minute later. Probes are not counted (the edge does not ask for a slot)."""
 
-    def __init__(self, app: ASGIApp, *, max_concurrent: int, queue_timeout_s: float) -> None:
-        self._app = app
+    def __init__(self, *, max_concurrent: int, queue_timeout_s: float) -> None:
         self._slots = asyncio.Semaphore(max_concurrent)
-        self._timeout = queue_timeout_s
+        self.timeout_s = queue_timeout_s
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in UNLIMITED_PATHS:
-            await self._app(scope, receive, send)
-            return
-        arrived = time.monotonic()
-        try:
-            async with asyncio.timeout(self._timeout):
-                await self._slots.acquire()
-        except TimeoutError:
-            refused = deadline.queue_timeout(time.monotonic() - arrived)
-            await _refuse(send, refused, 503, {"Retry-After": str(refused.retry_after)})
-            return
-        start_by = deadline.StartBy(arrived + self._timeout)
-        token = deadline.current().set(start_by)
-        try:
-            await self._app(scope, self._receiving(receive, start_by), send)
-        finally:
-            start_by.started = True  # what the request left running (a worker's job) is not late
-            deadline.current().reset(token)
-            self._slots.release()
+    async def take(self, arrived: float) -> deadline.StartBy | deadline.TooBusy:
+        """A slot and the request's deadline to start, or the 503's error (no slot taken)."""
+        if self._slots.locked():  # a free slot is taken at once, with no timer to set up
+            try:
+                async with asyncio.timeout(self.timeout_s):
+                    await self._slots.acquire()
+            except TimeoutError:
+                return deadline.queue_timeout(time.monotonic() - arrived)
+        else:
+            await self._slots.acquire()
+        return deadline.StartBy(arrived + self.timeout_s)
 
-    def _receiving(self, receive: Receive, start_by: deadline.StartBy) -> Receive:
-        """Receiving the body is not waiting: once the last of it came (a large file on a slow
-        link may take long), the request has the whole delay again to start."""
-
-        async def received() -> Message:
-            message = await receive()
-            if message["type"] == "http.request" and not message.get("more_body", False):
-                start_by.deadline = max(start_by.deadline, time.monotonic() + self._timeout)
-            return message
-
-        return received
+    def give_back(self) -> None:
+        self._slots.release()

@@ -8,7 +8,8 @@ functions (ADR 29).
   fixed rate below saturation). The loop waits for PostgreSQL meanwhile; the service's other
   processes serve. Where writers wait for each other (SQLite: one at a time, and an import's
   transaction lasts seconds) it goes to a thread instead, so that the loop never waits for
-  another writer: :class:`WritersWait`, installed by ``create_app``, says which for the request.
+  another writer: the edge's layer, installed by ``create_app``, says which for the request
+  (:func:`writers_wait`).
 - :func:`in_thread`: long work — an import, a bulk export, a file parsed — in the command
   threads, in the request's context (the request's span stays the parent of what it traces),
   minus anyio's per-call bookkeeping (limiter, cancel scope), which showed in the profile of a
@@ -23,12 +24,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-from starlette.types import ASGIApp, Receive, Scope, Send
-
 T = TypeVar("T")
 
 _COMMANDS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="command")
-# Whether this request's database makes writers wait for each other (set by WritersWait).
+# Whether this request's database makes writers wait for each other (:func:`writers_wait`).
 _WRITERS_WAIT: contextvars.ContextVar[bool] = contextvars.ContextVar("gsi_writers_wait", default=False)
 
 
@@ -46,18 +45,8 @@ async def in_thread(command: Callable[[], T]) -> T:
     return await asyncio.get_running_loop().run_in_executor(_COMMANDS, context.run, command)
 
 
-class WritersWait:
-    """Tells :func:`run_short`, for each request, whether the service's database makes writers
-    wait for each other (``Database.serialises_writers``): outermost, so that every middleware
-    and route of the app sees it."""
-
-    def __init__(self, app: ASGIApp, *, serialised: bool) -> None:
-        self._app = app
-        self._serialised = serialised
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        token = _WRITERS_WAIT.set(self._serialised)
-        try:
-            await self._app(scope, receive, send)
-        finally:
-            _WRITERS_WAIT.reset(token)
+def writers_wait() -> contextvars.ContextVar[bool]:
+    """Whether the request's database makes writers wait for each other
+    (``Database.serialises_writers``): set by the edge's layer (:mod:`.edge_layer`), outermost,
+    so that every check of the edge and every route sees it."""
+    return _WRITERS_WAIT

@@ -32,7 +32,7 @@ from opentelemetry.semconv.attributes.network_attributes import NETWORK_PROTOCOL
 from opentelemetry.semconv.attributes.server_attributes import SERVER_ADDRESS, SERVER_PORT
 from opentelemetry.semconv.attributes.url_attributes import URL_PATH, URL_SCHEME
 from opentelemetry.trace import SpanKind, Status, StatusCode
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from gsi_kernel.telemetry import context_from_traceparent
 
@@ -45,52 +45,49 @@ KNOWN_METHODS = frozenset(
 )
 
 
-class TracingMiddleware:
-    def __init__(self, app: ASGIApp, tracer: trace.Tracer) -> None:
-        self._app = app
-        self._tracer = tracer
+def start_span(tracer: trace.Tracer, scope: Scope, headers: Mapping[bytes, bytes]) -> Any:
+    """The request's server span (a context manager making it current), named by its method
+    until the router has found the route (:func:`end_span`)."""
+    parent = headers.get(b"traceparent", b"").decode() or None
+    return tracer.start_as_current_span(
+        _method_word(scope),
+        context=context_from_traceparent(parent),
+        kind=SpanKind.SERVER,
+        attributes=request_attributes(scope, headers),
+    )
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self._app(scope, receive, send)
-            return
-        headers = dict(scope.get("headers") or [])
-        parent = headers.get(b"traceparent", b"").decode() or None
-        method = scope["method"] if scope["method"] in KNOWN_METHODS else "HTTP"  # the conventions' word
-        with self._tracer.start_as_current_span(
-            method,  # named again once the router has found the route
-            context=context_from_traceparent(parent),
-            kind=SpanKind.SERVER,
-            attributes=request_attributes(scope, headers),
-        ) as span:
-            trace_id = f"{span.get_span_context().trace_id:032x}"
-            started = time.perf_counter()
-            status = {"code": 500}
 
-            async def send_with_trace(message: Message) -> None:
-                if message["type"] == "http.response.start":
-                    status["code"] = message["status"]
-                    span.set_attribute(HTTP_RESPONSE_STATUS_CODE, message["status"])
-                    if message["status"] >= 500:
-                        span.set_status(Status(StatusCode.ERROR))
-                        span.set_attribute(ERROR_TYPE, str(message["status"]))
-                    message.setdefault("headers", []).append((b"x-trace-id", trace_id.encode()))
-                await send(message)
+def answered(span: trace.Span, status: int) -> None:
+    """The response's status on the span (a 5xx makes it an error)."""
+    span.set_attribute(HTTP_RESPONSE_STATUS_CODE, status)
+    if status >= 500:
+        span.set_status(Status(StatusCode.ERROR))
+        span.set_attribute(ERROR_TYPE, str(status))
 
-            try:
-                await self._app(scope, receive, send_with_trace)
-            finally:
-                route = route_of(scope)
-                if route is not None:
-                    span.update_name(f"{method} {route}")
-                    span.set_attributes({HTTP_ROUTE: route, URL_PATH: route})
-                fields = {
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "status": status["code"],
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                }
-                log.info("%s %s %s", scope["method"], scope["path"], status["code"], extra={"fields": fields})
+
+def end_span(span: trace.Span, scope: Scope, status: int, started: float) -> None:
+    """Name the span after the route that answered, and log the request's line."""
+    route = route_of(scope)
+    if route is not None:
+        span.update_name(f"{_method_word(scope)} {route}")
+        span.set_attributes({HTTP_ROUTE: route, URL_PATH: route})
+    if log.isEnabledFor(logging.INFO):
+        fields = {
+            "method": scope["method"],
+            "path": scope["path"],
+            "status": status,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+        }
+        log.info("%s %s %s", scope["method"], scope["path"], status, extra={"fields": fields})
+
+
+def trace_id_of(span: trace.Span) -> bytes:
+    """The ``X-Trace-Id`` header's value."""
+    return f"{span.get_span_context().trace_id:032x}".encode()
+
+
+def _method_word(scope: Scope) -> str:
+    return str(scope["method"]) if scope["method"] in KNOWN_METHODS else "HTTP"  # the conventions' word
 
 
 def request_attributes(scope: Scope, headers: Mapping[bytes, bytes]) -> dict[str, Any]:

@@ -1,11 +1,11 @@
 """HTTP metrics: requests counted by route TEMPLATE (never the raw path: it carries ids),
 method and status, their latency, those under way — and the ``/metrics`` route.
 
-:class:`HttpMetricsMiddleware` is pure ASGI and outermost, so refusals by the edge (429, 503,
-413) count too. The template is the route Starlette matched (``scope["route"]``, set by its
-router on the scope every middleware shares), read once the response has started; a request no
-route matched counts under ``<unmatched>``. Per request: two dictionary lookups, a counter, a
-histogram and a gauge moved.
+The services' edge layer (:mod:`gsi_kernel.http.edge_layer`) moves them first and last, so
+refusals by the edge (429, 503, 413) count too. The template is the route Starlette matched
+(``scope["route"]``, set by its router on the scope every middleware shares), read once the
+response has started; a request no route matched counts under ``<unmatched>``. Per request:
+two dictionary lookups, a counter, a histogram and a gauge moved.
 """
 
 from __future__ import annotations
@@ -41,13 +41,37 @@ def route_template(scope: Scope, root_path: str = "") -> str:
     return UNMATCHED
 
 
-class HttpMetricsMiddleware:
-    def __init__(self, app: ASGIApp, *, service: str) -> None:
-        self._app = app
+class HttpMetrics:
+    """The service's HTTP series: what the edge's layer (:mod:`gsi_kernel.http.edge_layer`) and
+    :class:`HttpMetricsMiddleware` move for each request."""
+
+    def __init__(self, service: str) -> None:
         self._service = service
-        self._in_progress = HTTP_IN_PROGRESS.labels(service)
+        self.in_progress = HTTP_IN_PROGRESS.labels(service)
         self._counters: dict[tuple[str, str, str], Any] = {}
         self._timers: dict[tuple[str, str], Any] = {}
+
+    def observe(self, scope: Scope, root_path: str, status: int, elapsed_s: float) -> None:
+        method = scope["method"] if scope["method"] in _METHODS else "OTHER"
+        route = route_template(scope, root_path)
+        counter = self._counters.get((method, route, str(status)))
+        if counter is None:
+            counter = HTTP_REQUESTS.labels(self._service, method, route, str(status))
+            self._counters[method, route, str(status)] = counter
+        counter.inc()
+        timer = self._timers.get((method, route))
+        if timer is None:
+            timer = self._timers[method, route] = HTTP_DURATION.labels(self._service, method, route)
+        timer.observe(elapsed_s)
+
+
+class HttpMetricsMiddleware:
+    """:class:`HttpMetrics` as a middleware of its own (the portal's; the services' edge layer
+    moves them itself)."""
+
+    def __init__(self, app: ASGIApp, *, service: str) -> None:
+        self._app = app
+        self._metrics = HttpMetrics(service)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -63,25 +87,12 @@ class HttpMetricsMiddleware:
                 status = message["status"]
             await send(message)
 
-        self._in_progress.inc()
+        self._metrics.in_progress.inc()
         try:
             await self._app(scope, receive, sending)
         finally:
-            self._in_progress.dec()
-            self._observe(scope, root_path, status, time.perf_counter() - started)
-
-    def _observe(self, scope: Scope, root_path: str, status: int, elapsed_s: float) -> None:
-        method = scope["method"] if scope["method"] in _METHODS else "OTHER"
-        route = route_template(scope, root_path)
-        counter = self._counters.get((method, route, str(status)))
-        if counter is None:
-            counter = HTTP_REQUESTS.labels(self._service, method, route, str(status))
-            self._counters[method, route, str(status)] = counter
-        counter.inc()
-        timer = self._timers.get((method, route))
-        if timer is None:
-            timer = self._timers[method, route] = HTTP_DURATION.labels(self._service, method, route)
-        timer.observe(elapsed_s)
+            self._metrics.in_progress.dec()
+            self._metrics.observe(scope, root_path, status, time.perf_counter() - started)
 
 
 def metrics_router(metrics: ServiceMetrics) -> APIRouter:

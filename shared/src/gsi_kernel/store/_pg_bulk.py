@@ -7,7 +7,9 @@ the hot path (private to :mod:`gsi_kernel.store.postgres`).
   on the client, and an ``executemany`` still sends one statement per row. Here the SQL text is
   fixed, so psycopg prepares it once per connection, and 10,000 rows are a few parameters.
 - A command's events and their outbox rows in one statement (one round trip, one plan), the
-  expected-version check included.
+  expected-version check included. One event with at most one outbox row, most commands, has a
+  statement of its own with scalar parameters (:data:`APPEND_ONE`), run on a psycopg cursor kept
+  with the pooled connection (:func:`fetch`); issue 23 measured both.
 - Sent straight to psycopg (about a quarter of the client time of a SQLAlchemy execution), its
   errors raised as SQLAlchemy's (``IntegrityError``, ``OperationalError``…), as callers expect.
 """
@@ -26,6 +28,10 @@ from sqlalchemy import Connection, Table
 from sqlalchemy.exc import DBAPIError
 
 from gsi_kernel.store.ports import NewEvent
+
+# The psycopg cursor kept in the pool's ``info`` of its connection (emptied when the pool
+# replaces that connection): see :func:`fetch`.
+_KEPT_CURSOR = "gsi_kernel.store.cursor"
 
 # Rows per statement: large enough that round trips do not matter, small enough to keep the
 # parameters of one statement a few megabytes.
@@ -92,6 +98,38 @@ WITH appended AS (
 SELECT event_id, position, tx_id FROM appended
 """
 
+# One event and at most one outbox row, the shape of most commands: the same statement with
+# scalar parameters (psycopg dumps them in C; eleven one-element arrays went through its
+# Python array dumpers). No message id: the event publishes nothing, no outbox row.
+APPEND_ONE = f"""
+WITH appended AS (
+  INSERT INTO events ({_EVENT_COLUMNS})
+  SELECT %(event_id)b::text, %(stream_id)b::text, %(version)b::int, %(type)b::text,
+         %(schema_version)b::int, %(payload)b::json, %(occurred_at)b::timestamptz,
+         %(recorded_at)b::timestamptz, %(actor)b::text, %(organization)b::text,
+         %(correlation_id)b::text, %(causation_id)b::text, %(traceparent)b::text, %(projected)b::boolean
+  WHERE %(expected)b::int = 0 OR %(expected)b::int =
+        (SELECT coalesce(max(version), 0) FROM events WHERE stream_id = %(stream_id)b::text)
+  RETURNING event_id, position, tx_id
+), published AS (
+  INSERT INTO outbox (message_id, topic, key, value, headers, created_at)
+  SELECT %(message_id)b::text, %(topic)b::text, %(key)b::text, %(value)b::bytea, %(headers)b::json,
+         %(recorded_at)b::timestamptz
+  FROM appended WHERE %(message_id)b::text IS NOT NULL
+)
+SELECT event_id, position, tx_id FROM appended
+"""
+
+# The relay's read and mark, on psycopg (its statements prepared after a few executions): the
+# headers as text, parsed by the relay (the driver's JSON loader cost ~4 µs more a row); the ids
+# marked as one array (a statement of 500 placeholders cost ~5 ms of client CPU a batch to
+# expand and bind, against ~1.5 ms; issue 23).
+UNSENT = (
+    "SELECT id, topic, key, value, headers::text FROM outbox"
+    " WHERE sent_at IS NULL ORDER BY id LIMIT %(limit)s"
+)
+MARK_SENT = "UPDATE outbox SET sent_at = %(now)s WHERE id = ANY(%(ids)s::bigint[])"
+
 INSERT_OUTBOX = """
 INSERT INTO outbox (message_id, topic, key, value, headers, created_at)
 SELECT u.message_id, u.topic, u.key, u.value, u.headers::json, %(created_at)s
@@ -104,6 +142,20 @@ def execute(connection: Connection, sql: str, params: dict[str, Any]) -> psycopg
     """Run ``sql`` on the transaction's psycopg connection; errors come as SQLAlchemy's."""
     with driver_errors(sql, params):
         return driver(connection).execute(sql, params)
+
+
+def fetch(connection: Connection, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """The rows of ``sql``, run on a psycopg cursor kept with the pooled connection: a new cursor
+    starts with an empty cache of dumpers and loaders and looks every parameter's and column's
+    up again, a third of a one-row statement's client time. The rows are all read here, so the
+    next statement can reuse the cursor."""
+    psycopg_connection = driver(connection)
+    kept = connection.connection.info
+    cursor = kept.get(_KEPT_CURSOR)
+    if cursor is None or cursor.connection is not psycopg_connection:  # another server connection
+        cursor = kept[_KEPT_CURSOR] = psycopg_connection.cursor()
+    with driver_errors(sql, params):
+        return cursor.execute(sql, params).fetchall()
 
 
 def driver(connection: Connection) -> psycopg.Connection[Any]:
@@ -132,10 +184,44 @@ def append(
 ) -> dict[str, tuple[int, int]]:
     """One command's events and their ``(source event id, outbox row)`` rows, in one statement.
     Returns ``event id -> (position, tx_id)``: empty when ``expected_version`` was stale."""
+    if len(new) == 1 and len(outbox_rows) <= 1:
+        sql, params = APPEND_ONE, _one(new[0], outbox_rows[0][1] if outbox_rows else None)
+    else:
+        sql, params = APPEND, _many(new, outbox_rows)
+    params |= _utc(shared) | {"stream_id": stream_id, "expected": expected_version}
+    return {e: (position, tx_id) for e, position, tx_id in fetch(connection, sql, params)}
+
+
+_NO_OUTBOX_ROW = dict.fromkeys(("message_id", "topic", "key", "value", "headers"))
+
+
+def _one(event: NewEvent, row: dict[str, Any] | None) -> dict[str, Any]:
+    """:data:`APPEND_ONE`'s own parameters: the event's and its outbox row's (or none)."""
+    event_id, _, version, type_, schema_version, payload = event
+    published = (
+        _NO_OUTBOX_ROW
+        if row is None
+        else {
+            "message_id": row["message_id"],
+            "topic": row["topic"],
+            "key": row["key"],
+            "value": row["value"],
+            "headers": json.dumps(row["headers"]),
+        }
+    )
+    return published | {
+        "event_id": event_id,
+        "version": version,
+        "type": type_,
+        "schema_version": schema_version,
+        "payload": json.dumps(payload),
+    }
+
+
+def _many(new: Sequence[NewEvent], outbox_rows: Sequence[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
+    """:data:`APPEND`'s own parameters: one array per column."""
     event_id, _, version, type_, schema_version, payload = zip(*new, strict=True)
-    params = _utc(shared) | {
-        "stream_id": stream_id,
-        "expected": expected_version,
+    return {
         "event_id": list(event_id),
         "version": list(version),
         "type": list(type_),
@@ -148,7 +234,6 @@ def append(
         "value": [r["value"] for _, r in outbox_rows],
         "headers": [json.dumps(r["headers"]) for _, r in outbox_rows],
     }
-    return {e: (position, tx_id) for e, position, tx_id in execute(connection, APPEND, params)}
 
 
 def _utc(shared: dict[str, Any]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ technique.) SQLite serialises writers by itself, so there the position alone is 
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -38,8 +39,22 @@ _VERSION = select(func.coalesce(func.max(events.c.version), 0)).where(
 _LAST_POSITION = select(func.coalesce(func.max(events.c.position), 0))
 
 
-def _new_event(stream_id: str, version: int, event: DomainEvent) -> NewEvent:
-    return (str(uuid.uuid4()), stream_id, version, event.event_type, event.schema_version, event.to_payload())
+def _new_event(stream_id: str, version: int, event: DomainEvent, event_id: str | None = None) -> NewEvent:
+    event_id = event_id or str(uuid.uuid4())
+    return (event_id, stream_id, version, event.event_type, event.schema_version, event.to_payload())
+
+
+def new_event_ids(n: int) -> list[str]:
+    """``n`` random (version 4) UUIDs from one read of the OS's random bytes: ``uuid.uuid4()``
+    reads them once per id, and that was a tenth of a bulk append's own time (issue 23)."""
+    raw = bytearray(os.urandom(16 * n))
+    raw[6::16] = bytes(b & 0x0F | 0x40 for b in raw[6::16])  # version 4
+    raw[8::16] = bytes(b & 0x3F | 0x80 for b in raw[8::16])  # RFC 4122 variant
+    h = raw.hex()
+    return [
+        f"{h[i : i + 8]}-{h[i + 8 : i + 12]}-{h[i + 12 : i + 16]}-{h[i + 16 : i + 20]}-{h[i + 20 : i + 32]}"
+        for i in range(0, 32 * n, 32)
+    ]
 
 
 def shared_columns(context: CommandContext, now: datetime, *, projected: bool = False) -> dict[str, Any]:
@@ -116,7 +131,8 @@ class EventStore:
         Returns the recorded events, stream by stream in the given order. ``projected``: as
         for :meth:`append`."""
         shared = shared_columns(context, self._clock.now(), projected=projected)
-        given = [(_new_event(s, 1, evs[0]), evs) for s, evs in streams if evs]
+        ids = iter(new_event_ids(sum(len(evs) for _, evs in streams)))
+        given = [(_new_event(s, 1, evs[0], next(ids)), evs) for s, evs in streams if evs]
         written = self._insert_new(connection, [first for first, _ in given], shared)
         if not skip_existing and len(written) < len(given):
             raise ConcurrencyConflict(next(f[1] for f, _ in given if f[0] not in written), 0)
@@ -124,7 +140,7 @@ class EventStore:
         # Versions 2..n only for the streams whose version 1 went in: they belong to this
         # transaction now, so nothing can clash.
         rest = {
-            first[1]: [_new_event(first[1], v, e) for v, e in enumerate(evs[1:], 2)]
+            first[1]: [_new_event(first[1], v, e, next(ids)) for v, e in enumerate(evs[1:], 2)]
             for first, evs in kept
             if len(evs) > 1
         }

@@ -3,28 +3,18 @@ from, published later by the relay (:mod:`gsi_kernel.relay`) — never from a re
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy import Connection, func, select
 
 from gsi_kernel.bus.port import Headers, Message
 from gsi_kernel.envelope import CONTENT_TYPE, EventEnvelope
 from gsi_kernel.store.backend import backend_of
 from gsi_kernel.store.tables import outbox
-
-# Built once (the relay runs them for every batch): SQLAlchemy then only binds parameters.
-_UNSENT = (
-    select(outbox.c.id, outbox.c.topic, outbox.c.key, outbox.c.value, outbox.c.headers)
-    .where(outbox.c.sent_at.is_(None))
-    .order_by(outbox.c.id)
-    .limit(bindparam("limit"))
-)
-_MARK_SENT = (
-    update(outbox).where(outbox.c.id.in_(bindparam("ids", expanding=True))).values(sent_at=bindparam("now"))
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,12 +53,12 @@ class Outbox:
 
     def unsent(self, connection: Connection, limit: int) -> list[PendingMessage]:
         return [
-            PendingMessage(row.id, Message(row.topic, row.key, row.value, _headers(row.headers)))
-            for row in connection.execute(_UNSENT, {"limit": limit})
+            PendingMessage(id_, Message(topic, key, value, _headers(json.loads(headers))))
+            for id_, topic, key, value, headers in backend_of(connection).unsent_outbox(connection, limit)
         ]
 
     def mark_sent(self, connection: Connection, ids: Sequence[int], now: datetime) -> None:
-        connection.execute(_MARK_SENT, {"ids": list(ids), "now": now})
+        backend_of(connection).mark_outbox_sent(connection, ids, now)
 
     def pending_count(self, connection: Connection) -> int:
         query = select(func.count()).select_from(outbox).where(outbox.c.sent_at.is_(None))

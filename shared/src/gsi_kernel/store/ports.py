@@ -115,6 +115,13 @@ class EventRecorder(Protocol):
         self, connection: Connection, rows: Sequence[dict[str, Any]], now: datetime
     ) -> None: ...
 
+    def unsent_outbox(self, connection: Connection, limit: int) -> Sequence[tuple[int, str, str, bytes, str]]:
+        """The first ``limit`` unsent rows in id order: ``(id, topic, key, value, headers as JSON
+        text)`` — the relay parses the headers itself (a driver's JSON loader costs it more)."""
+        ...
+
+    def mark_outbox_sent(self, connection: Connection, ids: Sequence[int], now: datetime) -> None: ...
+
 
 class RowWriter(Protocol):
     """The row operations read models (and the kernel's own tables) need beyond plain Core."""

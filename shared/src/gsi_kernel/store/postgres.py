@@ -24,7 +24,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.sql import Select
 
 from gsi_kernel.envelope import EventEnvelope
-from gsi_kernel.store import _pg_bulk, _pg_prepared
+from gsi_kernel.store import _pg_bulk, _pg_copy, _pg_prepared
 from gsi_kernel.store.ports import Cursor, NewEvent, Read, Written
 
 if TYPE_CHECKING:
@@ -103,7 +103,9 @@ class PostgresBackend:
     def insert_new_events(
         self, connection: Connection, new: Sequence[NewEvent], shared: dict[str, Any]
     ) -> Written:
-        return dict(_pg_bulk.insert_new_events(connection, new, shared))
+        if len(new) < COPY_FROM:
+            return dict(_pg_bulk.insert_new_events(connection, new, shared))
+        return dict(_pg_copy.insert_new_events(connection, new, shared))
 
     def load_events(self, connection: Connection, stream_id: str, source: str) -> list[EventEnvelope]:
         return _envelopes(_pg_bulk.execute(connection, _pg_bulk.LOAD, {"stream_id": stream_id}), source)
@@ -116,7 +118,16 @@ class PostgresBackend:
         return _envelopes(_pg_bulk.execute(connection, sql, params), source)
 
     def insert_outbox(self, connection: Connection, rows: Sequence[dict[str, Any]], now: datetime) -> None:
-        _pg_bulk.insert_outbox(connection, rows, now)  # one statement, however many rows
+        if len(rows) < COPY_FROM:
+            _pg_bulk.insert_outbox(connection, rows, now)  # one statement
+        else:
+            _pg_copy.insert_outbox(connection, rows, now)
+
+    def unsent_outbox(self, connection: Connection, limit: int) -> Sequence[tuple[int, str, str, bytes, str]]:
+        return _pg_bulk.execute(connection, _pg_bulk.UNSENT, {"limit": limit}).fetchall()
+
+    def mark_outbox_sent(self, connection: Connection, ids: Sequence[int], now: datetime) -> None:
+        _pg_bulk.execute(connection, _pg_bulk.MARK_SENT, {"ids": list(ids), "now": now})
 
     # ---- rows -----------------------------------------------------------------------------
 

@@ -15,7 +15,20 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, Table, bindparam, create_engine, event, func, insert, select
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    Text,
+    bindparam,
+    cast,
+    create_engine,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy import Sequence as DbSequence
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -30,6 +43,15 @@ if TYPE_CHECKING:
 
 _INSERT = insert(events).returning(events.c.position, events.c.tx_id, sort_by_parameter_order=True)
 _INSERT_OUTBOX = insert(outbox)
+_UNSENT = (
+    select(outbox.c.id, outbox.c.topic, outbox.c.key, outbox.c.value, cast(outbox.c.headers, Text))
+    .where(outbox.c.sent_at.is_(None))
+    .order_by(outbox.c.id)
+    .limit(bindparam("limit"))
+)
+_MARK_SENT = (
+    update(outbox).where(outbox.c.id.in_(bindparam("ids", expanding=True))).values(sent_at=bindparam("now"))
+)
 # New streams in bulk: a version 1 that already exists is skipped, not an error, and the rows
 # that went in say so.
 _INSERT_NEW = (
@@ -135,6 +157,12 @@ class SqliteBackend:
 
     def insert_outbox(self, connection: Connection, rows: Sequence[dict[str, Any]], now: datetime) -> None:  # noqa: ARG002
         connection.execute(_INSERT_OUTBOX, list(rows))
+
+    def unsent_outbox(self, connection: Connection, limit: int) -> Sequence[tuple[int, str, str, bytes, str]]:
+        return [tuple(row) for row in connection.execute(_UNSENT, {"limit": limit})]
+
+    def mark_outbox_sent(self, connection: Connection, ids: Sequence[int], now: datetime) -> None:
+        connection.execute(_MARK_SENT, {"ids": list(ids), "now": now})
 
     # ---- rows -----------------------------------------------------------------------------
 
