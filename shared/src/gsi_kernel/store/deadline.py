@@ -1,7 +1,7 @@
 """A state-changing request that waited too long must not start (issue 19: a client gave up after
 20 s and its command ran a minute later, re-locking a quarter after the user's next action).
 
-The HTTP edge (:class:`gsi_kernel.http.limits.ConcurrencyLimitMiddleware`) gives each request a
+The HTTP edge (:class:`gsi_kernel.http.edge_layer.EdgeLayer`, its slots) gives each request a
 deadline to start by, from the moment the service saw it (or the last of its body came in: a
 slow upload is not a wait). Wherever it waits after that — for a free slot, a command thread,
 the pool — its first transaction checks the deadline before it begins
