@@ -65,7 +65,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -456,6 +456,11 @@ class Load:
         self.end = 0.0
         self.staff: dict[str, dict[str, str]] = {}
         self.managers: dict[str, dict[str, str]] = {}
+        # One organization's steps run one after the other, whichever manager took them: its
+        # last verify and its submission are due at the same moment, and two managers running
+        # them at once on one report got the report's own answers — 409 concurrency_conflict
+        # (both expected the same version) or invalid_transition (a verify after the submit).
+        self.report_turns: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     def record(self, operation: str, since: float, ok: bool) -> None:
         self.samples.append(Sample(operation, time.perf_counter() - since, ok))
@@ -548,22 +553,26 @@ class Load:
         async with httpx.AsyncClient(timeout=300) as http:
             while steps and time.perf_counter() < self.end:
                 step = steps.pop(0)
-                wait = self.started + step.at - time.perf_counter()
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                org = next(o for o in self.orgs if o.org == step.organization)
-                path = f"{reporting}/reports/{org.org}/{self.quarter}/{step.operation}"
-                since = time.perf_counter()
-                try:
-                    answer = await http.post(path, headers=self.managers[org.org])
-                    ok, said = answer.status_code == 200, f"{answer.status_code} {answer.text[:300]}"
-                except httpx.TransportError as exc:
-                    ok, said = False, repr(exc)
-                if not ok and os.environ.get("GSI_BENCH_VERBOSE"):
-                    print(f"  {step.operation} {org.org}: {said}", flush=True)
-                self.record(step.operation, since, ok)
-                if step.operation == "submit" and ok:
-                    org.submitted = True
+                async with self.report_turns[step.organization]:  # taken in the steps' order
+                    await self._step(http, reporting, step)
+
+    async def _step(self, http: httpx.AsyncClient, reporting: str, step: Step) -> None:
+        wait = self.started + step.at - time.perf_counter()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        org = next(o for o in self.orgs if o.org == step.organization)
+        path = f"{reporting}/reports/{org.org}/{self.quarter}/{step.operation}"
+        since = time.perf_counter()
+        try:
+            answer = await http.post(path, headers=self.managers[org.org])
+            ok, said = answer.status_code == 200, f"{answer.status_code} {answer.text[:300]}"
+        except httpx.TransportError as exc:
+            ok, said = False, repr(exc)
+        if not ok and os.environ.get("GSI_BENCH_VERBOSE"):
+            print(f"  {step.operation} {org.org}: {said}", flush=True)
+        self.record(step.operation, since, ok)
+        if step.operation == "submit" and ok:
+            org.submitted = True
 
     async def _importer(self) -> None:
         url = f"{self.topology.url('interventions')}/imports"

@@ -9,6 +9,7 @@ import random
 import subprocess
 import sys
 import time
+from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -132,3 +133,39 @@ def test_replica_pids_come_from_topology_json_and_its_pid_files(
     assert found["reporting"] == []
     with pytest.raises(FileNotFoundError):
         replica_pids(tmp_path / "nowhere")
+
+
+def test_one_organizations_steps_never_overlap_whichever_manager_takes_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its last verify and its submission are due together: two managers must not run them at
+    once (the report would answer 409 to the bench's own race), and the verify goes first."""
+    import asyncio
+
+    from bench import deadline_week
+
+    ran: list[tuple[str, str, str]] = []
+
+    async def step(self: deadline_week.Load, http: object, reporting: str, step: deadline_week.Step) -> None:
+        ran.append(("start", step.organization, step.operation))
+        await asyncio.sleep(0.01)
+        ran.append(("end", step.organization, step.operation))
+
+    monkeypatch.setattr(deadline_week.Load, "_step", step)
+    load = object.__new__(deadline_week.Load)
+    load.report_turns = defaultdict(asyncio.Lock)
+    load.topology = type("T", (), {"url": staticmethod(lambda name: "http://127.0.0.1:9")})()
+    load.started, load.end = time.perf_counter(), time.perf_counter() + 60
+    steps = [
+        deadline_week.Step(0.0, "verify", "x"),
+        deadline_week.Step(0.0, "submit", "x"),
+        deadline_week.Step(0.0, "verify", "y"),
+    ]
+
+    async def managers() -> None:
+        await asyncio.gather(load._manager(steps), load._manager(steps))
+
+    asyncio.run(managers())
+    of_x = [(kind, op) for kind, org, op in ran if org == "x"]
+    assert of_x == [("start", "verify"), ("end", "verify"), ("start", "submit"), ("end", "submit")]
+    assert ("start", "y", "verify") in ran
