@@ -529,8 +529,12 @@ class Load:
                 try:
                     answer = await http.post(url, headers=headers, json=body)
                     self.record("declare", since, answer.status_code == 201)
-                except httpx.TransportError:
+                    if answer.status_code != 201 and os.environ.get("GSI_BENCH_VERBOSE"):
+                        print(f"  declare {org.org}: {answer.status_code} {answer.text[:200]}", flush=True)
+                except httpx.TransportError as exc:
                     self.record("declare", since, False)
+                    if os.environ.get("GSI_BENCH_VERBOSE"):
+                        print(f"  declare {org.org}: {exc!r}", flush=True)
 
     async def _reviewer(self, client: httpx.AsyncClient, n: int) -> None:
         rng = random.Random(100 + n)
