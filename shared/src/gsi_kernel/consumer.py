@@ -37,7 +37,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 from sqlalchemy.exc import OperationalError
 
 from gsi_kernel.bus.port import Bus, BusError, Consumer, Record
@@ -49,10 +49,13 @@ from gsi_kernel.failures import describe
 from gsi_kernel.inbound import Readable, Unreadable, read_event
 from gsi_kernel.message_spans import messaging_system, process_span
 from gsi_kernel.metrics.instruments import ConsumerMetrics
-from gsi_kernel.store.backend import backend_of
 from gsi_kernel.store.database import Database
-from gsi_kernel.store.tables import processed
-from gsi_kernel.store.tracking import mark_processed, processed_outcome
+from gsi_kernel.store.tracking import (
+    mark_all_processed,
+    mark_processed,
+    processed_outcome,
+    processed_outcomes,
+)
 from gsi_kernel.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
@@ -151,7 +154,7 @@ class ConsumerRunner:
         system = messaging_system(self._bus)
         try:
             with self._db.transaction() as connection:
-                done = _processed_outcomes(connection, self.name, [e.event_id for _, e, _, _ in batch])
+                done = processed_outcomes(connection, self.name, [e.event_id for _, e, _, _ in batch])
                 applied: list[str] = []
                 for record, envelope, traceparent, handler in batch:
                     if envelope.event_id in done:  # delivered again, or twice in this batch
@@ -169,7 +172,7 @@ class ConsumerRunner:
                     done[envelope.event_id] = Outcome.APPLIED.value
                     applied.append(envelope.event_id)
                     outcomes.append((record.topic, "applied"))
-                _mark_processed(connection, self.name, applied, self._clock)
+                mark_all_processed(connection, self.name, applied, Outcome.APPLIED.value, self._clock.now())
         except OperationalError:
             raise  # the database is unreachable: not these messages' fault
         except Exception as exc:  # a handler failed: each record again on its own, with retries
@@ -251,25 +254,6 @@ class ConsumerRunner:
             self._consumer.close()
         self._consumer = self._bus.consumer(self.name, self._topics)
         self._watch.restarted(reason)
-
-
-def _processed_outcomes(connection: Connection, consumer: str, event_ids: Sequence[str]) -> dict[str, str]:
-    """How ``consumer`` handled each of ``event_ids`` it already handled (one query)."""
-    query = select(processed.c.event_id, processed.c.outcome).where(
-        processed.c.consumer == consumer, processed.c.event_id.in_(set(event_ids))
-    )
-    return {row.event_id: row.outcome for row in connection.execute(query)}
-
-
-def _mark_processed(connection: Connection, consumer: str, event_ids: Sequence[str], clock: Clock) -> None:
-    """Record ``event_ids`` as applied by ``consumer`` (one statement)."""
-    if event_ids:
-        now = clock.now()
-        rows = [
-            {"consumer": consumer, "event_id": e, "outcome": Outcome.APPLIED.value, "processed_at": now}
-            for e in event_ids
-        ]
-        backend_of(connection).insert_rows(connection, processed, rows)
 
 
 def _place_id(record: Record) -> str:

@@ -3,6 +3,7 @@ checkpoints of projections, and leases that let one instance of a worker run at 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
@@ -37,6 +38,25 @@ def mark_processed(connection: Connection, consumer: str, event_id: str, outcome
     connection.execute(
         insert(processed).values(consumer=consumer, event_id=event_id, outcome=outcome, processed_at=now)
     )
+
+
+def processed_outcomes(connection: Connection, consumer: str, event_ids: Sequence[str]) -> dict[str, str]:
+    """How ``consumer`` handled those of ``event_ids`` it already handled (one query)."""
+    query = select(processed.c.event_id, processed.c.outcome).where(
+        processed.c.consumer == consumer, processed.c.event_id.in_(set(event_ids))
+    )
+    return {row.event_id: row.outcome for row in connection.execute(query)}
+
+
+def mark_all_processed(
+    connection: Connection, consumer: str, event_ids: Sequence[str], outcome: str, now: datetime
+) -> None:
+    """:func:`mark_processed` for many events, in one statement."""
+    if event_ids:
+        rows = [
+            {"consumer": consumer, "event_id": e, "outcome": outcome, "processed_at": now} for e in event_ids
+        ]
+        backend_of(connection).insert_rows(connection, processed, rows)
 
 
 _CHECKPOINT = select(checkpoints.c.tx_id, checkpoints.c.position).where(
