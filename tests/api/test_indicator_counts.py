@@ -468,6 +468,47 @@ def test_consumers_in_parallel_keep_the_counts_exact(postgres_url: str, tmp_path
             assert sum(v for k, v in incremental[0].items() if k[3] == "interventions") == 150
 
 
+@pytest.mark.postgres
+def test_a_consumers_transaction_locks_the_shared_counters_only_as_it_commits(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """Two replicas' consumers count two organizations' interventions, each for a person served
+    for the first time: both bump the program-wide persons counters. The one still applying its
+    poll does not hold them, so the other commits meanwhile without waiting (here: within a 2 s
+    lock timeout); both persons are counted."""
+    with postgres_schema(postgres_url) as schema:
+        settings = ReportingSettings(
+            data_dir=tmp_path, database_url=postgres_url, db_schema=schema, run_workers=False
+        )
+        for s in _service(settings):
+            on_declared = interventions_projection.consumer().handlers[
+                contract.InterventionDeclared.event_type
+            ]
+            first, second = (
+                published(
+                    contract.InterventionDeclared(
+                        intervention_id=str(uuid.uuid4()), person_id=person, organization_id=org, code="ACC",
+                        service_date=date(2026, 8, 10), volet="V1", duration_minutes=30,
+                    ),
+                    occurred_at=NOW,
+                )
+                for person, org in (("p1", "org-a"), ("p2", "org-b"))
+            )  # fmt: skip
+            with s.kernel.db.transaction() as still_applying:
+                on_declared(still_applying, first)
+                with s.kernel.db.transaction() as other:
+                    other.execute(text("SET LOCAL lock_timeout = '2s'"))
+                    on_declared(other, second)
+            c = perf_counts.c
+            with s.kernel.db.transaction() as connection:
+                program = connection.execute(
+                    select(c.value).where(
+                        c.organization_id == "", c.quarter_number == 0, c.measure == "persons"
+                    )
+                ).scalar_one()
+            assert program == 2
+
+
 def _apply_all(s: ReportingService, batch: list[EventEnvelope]) -> None:
     handlers = {**interventions_projection.consumer().handlers, **persons_projection.consumer().handlers}
     for envelope in batch:

@@ -273,15 +273,23 @@ class FaultSystem:
             time.sleep(_retry_after(answer) if answer is not None else 0.5)
 
     def counted(self) -> int:
-        """The interventions reporting counts for the organization's quarter."""
-        answer = self.clients["reporting"].get(f"/reports/{ORG}/{self.quarter}", headers=self.manager())
-        return int(answer.json().get("interventions_count", -1)) if answer.status_code == 200 else -1
+        """The interventions reporting counts for the organization's quarter (-1 while it does
+        not answer: a service started again may still be taking over its port)."""
+        answer = self._get("reporting", f"/reports/{ORG}/{self.quarter}", self.manager())
+        return int(answer.json().get("interventions_count", -1)) if answer is not None else -1
 
     def stored(self) -> int:
-        answer = self.clients["interventions"].get(
-            "/interventions", headers=self.staff(), params={"limit": 1}
-        )
-        return int(answer.json()["total"]) if answer.status_code == 200 else -1
+        answer = self._get("interventions", "/interventions", self.staff(), {"limit": 1})
+        return int(answer.json()["total"]) if answer is not None else -1
+
+    def _get(
+        self, service: str, path: str, headers: dict[str, str], params: dict[str, Any] | None = None
+    ) -> httpx.Response | None:
+        try:
+            answer = self.clients[service].get(path, headers=headers, params=params)
+        except httpx.TransportError:
+            return None
+        return answer if answer.status_code == 200 else None
 
 
 def _seen(answer: httpx.Response | None) -> str:

@@ -68,8 +68,10 @@ def _descendants(pid: int) -> list[int]:
 class Supervisor:
     """A supervising process (as ``serve_from_processes`` is one) serving a test app."""
 
-    def __init__(self, app: str, timeout_s: int = 60, start_within_s: int = 600) -> None:
-        self.port = _free_port()
+    def __init__(
+        self, app: str, timeout_s: int = 60, start_within_s: int = 600, port: int | None = None
+    ) -> None:
+        self.port = port or _free_port()
         args = [app, str(self.port), str(timeout_s), str(start_within_s)]
         self.process = subprocess.Popen([sys.executable, "-c", _SUPERVISOR, *args], cwd=ROOT)
 
@@ -236,6 +238,27 @@ def test_a_killed_supervisor_takes_gunicorn_and_its_workers_with_it() -> None:
         supervisor.process.wait(10)
         _until(lambda: not any(running(pid) for pid in every), "the orphans end", 30)
         assert _listeners(supervisor.port) == 0
+
+
+def test_a_supervisor_started_while_its_port_is_still_held_waits_for_it() -> None:
+    """As an orchestrator restarting a killed service: its predecessor's orphans may keep the
+    port longer than gunicorn's own five one-second retries. The new supervisor waits for it."""
+    held = socket.socket()
+    held.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    held.bind(("127.0.0.1", 0))
+    held.listen()
+    port = int(held.getsockname()[1])
+    supervisor = Supervisor("tests.integration.serving_app:app", port=port)
+    try:
+        time.sleep(8)  # more than gunicorn's retries
+        assert supervisor.process.poll() is None, "the supervisor waits for the port"
+        held.close()
+        _until(supervisor.every_worker_serves, "three processes serve", 60)
+    finally:
+        held.close()
+        every = _descendants(supervisor.process.pid)
+        supervisor.end()
+        _until(lambda: not any(running(pid) for pid in every), "nothing is left", 40)
 
 
 def test_a_killed_arbiter_takes_its_workers_with_it() -> None:

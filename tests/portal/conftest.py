@@ -59,8 +59,11 @@ def karine(dev_system: ServiceProcesses) -> Iterator[TestClient]:
         yield client
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
+    """One Chromium for the portal tier. Package-scoped, not session-scoped: Playwright's sync API
+    keeps an event loop running in the main thread while it is open, and a later tier's
+    `asyncio.run` would refuse to start inside it."""
     if not os.access(CHROMIUM, os.X_OK):
         _missing(f"Chromium ({CHROMIUM})")
     with sync_playwright() as playwright:

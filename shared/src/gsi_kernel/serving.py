@@ -11,7 +11,10 @@ workers finish their requests) before its own workers stop.
 Nobody is left behind when a parent is killed (kill -9): gunicorn's arbiter ends when the
 supervisor is gone and each serving process when the arbiter is gone (:func:`end_with_parent`,
 run by the hooks in :mod:`gsi_kernel.gunicorn_conf`); otherwise they would keep the port and
-their database connections with nobody to stop them.
+their database connections with nobody to stop them. Those orphans take a moment to end (up to
+the graceful timeout and the grace after it): a supervisor started again meanwhile, as an
+orchestrator does after a crash, waits for the port before it starts gunicorn, whose own
+retries give up after five seconds.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -74,6 +78,9 @@ def serve_from(serving: Serving, env: Mapping[str, str]) -> None:
     RuntimeError: the service cannot serve, and its orchestrator should know."""
     stopping = threading.Event()
     with _stopped_by_signals(stopping):
+        _wait_for_port(serving, stopping)
+        if stopping.is_set():
+            return
         gunicorn = subprocess.Popen(  # noqa: S603 - our own interpreter, with arguments of ours
             serving.command(),
             env={**env, SUPERVISOR_PID: str(os.getpid()), START_WITHIN: str(serving.start_within_s)},
@@ -85,6 +92,26 @@ def serve_from(serving: Serving, env: Mapping[str, str]) -> None:
                     raise RuntimeError(f"gunicorn ended by itself (exit code {ended}; see its log)")
         finally:
             _stop(gunicorn, serving.graceful_timeout_s + 5.0)
+
+
+def _wait_for_port(serving: Serving, stopping: threading.Event) -> None:
+    """Until ``serving``'s port can be bound as gunicorn binds it (SO_REUSEADDR), for as long as
+    a killed predecessor's orphans may keep it; then gunicorn starts anyway and says why not."""
+    family = socket.AF_INET6 if ":" in serving.host else socket.AF_INET
+    deadline = time.monotonic() + _WATCH_S + serving.graceful_timeout_s + _ORPHAN_GRACE_S
+    said = False
+    while not stopping.is_set() and time.monotonic() < deadline:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((serving.host, serving.port))
+                return
+            except OSError:
+                if not said:
+                    _log.warning("port %s:%s is still held (a previous instance ending?); waiting",
+                                 serving.host, serving.port)  # fmt: skip
+                    said = True
+        stopping.wait(0.25)
 
 
 def _stop(gunicorn: subprocess.Popen[bytes], within_s: float) -> None:

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import Connection, Engine
 
-from gsi_kernel.store import deadline, idempotency
+from gsi_kernel.store import at_commit, deadline, idempotency
 from gsi_kernel.store.backend import backend_for_url
 from gsi_kernel.store.ports import Backend
 
@@ -37,9 +37,14 @@ class Database:
         """A connection inside a transaction: committed on exit, rolled back on error."""
         deadline.check_start()  # a request that waited too long does not start (issue 19)
         with self.engine.begin() as connection:
-            yield connection
-            # A request sent with an Idempotency-Key commits its key with its effect (ADR 21).
-            idempotency.confirm_in(connection)
+            at_commit.begin(connection)
+            try:
+                yield connection
+                at_commit.run(connection)  # what the transaction kept for its end
+                # A request sent with an Idempotency-Key commits its key with its effect (ADR 21).
+                idempotency.confirm_in(connection)
+            finally:
+                at_commit.forget(connection)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -5,8 +5,9 @@ Each change of a person's counts runs under that person's lock: the intervention
 (interventions and plans) and the persons consumer (regions and arrival days) may run in other
 processes at the same time, and each reads what the other writes ("has this person a plan?",
 "in which region do they live?"). On PostgreSQL the lock is an advisory transaction lock, taken
-in a stable order; SQLite has a single writer anyway. Counters move by atomic increments, a
-multi-row statement's rows in key order, so concurrent transactions lock them in the same order.
+in a stable order; SQLite has a single writer anyway. Counters move by atomic increments, summed
+over the transaction and written as it ends, a multi-row statement's rows in key order, so
+concurrent transactions lock them briefly and in the same order.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from sqlalchemy import (
     update,
 )
 
+from gsi_kernel.store import at_commit
 from gsi_kernel.store.backend import backend_of
 from gsi_kernel.store.ports import Backend
 from reporting.counting.domain import (
@@ -149,6 +151,17 @@ def _bump(counts: dict[CountKey, int], key: CountKey, delta: int) -> None:
 
 
 def add_counts(connection: Connection, counts: Mapping[CountKey, int]) -> None:
+    """Add to counters (creating them) as the transaction ends: a consumer's transaction applies
+    a poll's records together, and every intervention bumps the same program-wide counters —
+    written at once, in key order, they stay locked for one statement and the commit instead of
+    the whole batch, and concurrent transactions lock them in the same order
+    (:mod:`gsi_kernel.store.at_commit`). Nothing reads the counters while the projection runs."""
+    pending = at_commit.kept(connection, "reporting.counts", dict[CountKey, int], _write_counts)
+    for key, delta in counts.items():
+        pending[key] = pending.get(key, 0) + delta
+
+
+def _write_counts(connection: Connection, counts: Mapping[CountKey, int]) -> None:
     """Add to counters (creating them); a counter back to 0 is deleted."""
     rows = [
         dict(zip(_COUNT_KEY, key, strict=True), value=delta) for key, delta in sorted(counts.items()) if delta
