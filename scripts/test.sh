@@ -14,7 +14,9 @@ uv run lint-imports
 echo "== tests (unit, contract, integration, api, e2e) against PostgreSQL and Kafka"
 # A test that cannot reach its server fails instead of skipping.
 set +e
-GSI_REQUIRE_INFRA=1 scripts/with-infra.sh uv run pytest "$@"
+# Two lanes (ADR 36): the process tiers one after the other in one, the in-process modules
+# spread over both.
+GSI_REQUIRE_INFRA=1 scripts/with-infra.sh uv run pytest -n 2 --no-loadscope-reorder "$@"
 status=$?
 set -e
 if [ "$status" -eq 5 ]; then

@@ -6,6 +6,12 @@ Resolution order for each server:
 2. testcontainers, where a Docker engine answers;
 3. otherwise the test is skipped with the reason — unless ``GSI_REQUIRE_INFRA=1`` (set by
    ``scripts/test.sh`` and so by CI), where a missing server fails the run instead.
+
+Two lanes (``scripts/test.sh`` runs pytest-xdist with ``-n 2``, ADR 36): the tiers
+that start servers and service processes (cluster, e2e, faults, portal, replicas) run one after
+the other in one lane, as they would alone — fixed ports, their own brokers, timing under load —
+while the in-process tiers' modules (unit, contract, integration, api, security) go, a module at
+a time, to whichever lane is free.
 """
 
 from __future__ import annotations
@@ -13,11 +19,38 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests import in_process
 from tests.e2e.flow import Services
+
+PROCESS_TIERS = ("cluster", "e2e", "faults", "portal", "replicas")
+
+
+def _tier(nodeid_or_path: str) -> str:
+    """``tests/<tier>/…`` → ``<tier>``."""
+    return nodeid_or_path.split("::", 1)[0].split("/")[1]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The process tiers' tests first, so that their lane starts at once (a stable sort: each
+    lane keeps its order)."""
+    items.sort(key=lambda item: _tier(item.nodeid) not in PROCESS_TIERS)
+
+
+@pytest.hookimpl(optionalhook=True)  # without pytest-xdist (-p no:xdist), one lane
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """pytest-xdist's scheduling by scope, with our scopes: every process tier's test in one
+    ("processes"), else its module (a module's fixtures are built once, on one worker)."""
+    from xdist.scheduler import LoadScopeScheduling  # type: ignore[import-untyped]
+
+    class Lanes(LoadScopeScheduling):  # type: ignore[misc]  # xdist has no types
+        def _split_scope(self, nodeid: str) -> str:
+            return "processes" if _tier(nodeid) in PROCESS_TIERS else nodeid.split("::", 1)[0]
+
+    return Lanes(config, log)
 
 
 def _docker_available() -> bool:

@@ -37,8 +37,11 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def cluster(postgres_url: str, request: pytest.FixtureRequest) -> Iterator[Cluster]:
+    """Three Kafka brokers, two replicas of every deployable and HAProxy — for this package's
+    tests only (package scope): kept up for the rest of the session, their JVMs and polling
+    replicas took CPU from every later tier."""
     if shutil.which("haproxy") is None and not Path("/usr/sbin/haproxy").exists():
         _unavailable("haproxy not installed (scripts/setup.sh installs it)")
     if shutil.which("java") is None:

@@ -100,10 +100,11 @@ def _start(
     return system
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def dev_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceProcesses]:
     """The services (embedded mode) and the portal with development sign-in, one intervention
-    declared this quarter for the test organization."""
+    declared this quarter for the test organization. Stopped with the portal tier (package
+    scope): its consumers poll, and would take CPU from the tiers after it."""
     tmp = tmp_path_factory.mktemp("portal-dev")
     portal_env = {"GSI_PORTAL_AUTH_MODE": "development", "GSI_PORTAL_DEV_USERS": json.dumps(USERS)}
     system = _start(tmp, 18500 + PORT_SHIFT, {}, portal_env)

@@ -65,3 +65,15 @@ def test_a_rolled_back_transaction_leaves_nothing_for_the_next_one(db: Database)
 def test_keeping_work_outside_database_transaction_is_refused(db: Database) -> None:
     with db.engine.begin() as connection, pytest.raises(RuntimeError, match="does not run"):
         _add(connection, "a", 1)
+
+
+def test_work_is_kept_for_the_innermost_transactions_connection_only(db: Database, tmp_path: Path) -> None:
+    """A second transaction opened inside the first (another connection, here of another
+    database): work for the first is refused while the second runs, and kept again after."""
+    (tmp_path / "other").mkdir()
+    with sqlite_database(tmp_path / "other") as other, db.transaction() as outer:
+        _add(outer, "a", 1)
+        with other.transaction(), pytest.raises(RuntimeError, match="does not run"):
+            _add(outer, "a", 1)
+        _add(outer, "a", 2)
+    assert _rows(db) == {"a": 3}

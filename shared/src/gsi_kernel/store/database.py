@@ -36,15 +36,11 @@ class Database:
     def transaction(self) -> Iterator[Connection]:
         """A connection inside a transaction: committed on exit, rolled back on error."""
         deadline.check_start()  # a request that waited too long does not start (issue 19)
-        with self.engine.begin() as connection:
-            at_commit.begin(connection)
-            try:
-                yield connection
-                at_commit.run(connection)  # what the transaction kept for its end
-                # A request sent with an Idempotency-Key commits its key with its effect (ADR 21).
-                idempotency.confirm_in(connection)
-            finally:
-                at_commit.forget(connection)
+        with self.engine.begin() as connection, at_commit.opened(connection):
+            yield connection
+            at_commit.run(connection)  # what the transaction kept for its end
+            # A request sent with an Idempotency-Key commits its key with its effect (ADR 21).
+            idempotency.confirm_in(connection)
 
     def dispose(self) -> None:
         self.engine.dispose()
