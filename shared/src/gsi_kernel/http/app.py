@@ -4,7 +4,9 @@ development token endpoint where enabled, and the service's routers."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any, Literal, TypeVar
@@ -227,6 +229,11 @@ class Health(BaseModel):
     consumers: dict[str, dict[str, int | float | None]] | None = None
 
 
+# /ready's checks (a query, the workers' statuses), apart from the requests' thread pool; its
+# threads start on the first probe.
+_PROBES = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ready-probe")
+
+
 def _health_router(kernel: Kernel) -> APIRouter:
     router = APIRouter(tags=["santé / health"])
 
@@ -240,9 +247,15 @@ def _health_router(kernel: Kernel) -> APIRouter:
     @router.get(
         "/ready", response_model=Health, response_model_exclude_none=True, responses={503: {"model": Health}}
     )
-    def ready() -> Any:
+    async def ready() -> Any:
         """La base et les travailleurs sont prêts ; événements mis de côté par projection /
         Database and workers are ready; events parked by projection."""
+        # Its own thread, not the serving thread pool: behind a burst of commands queued for
+        # that pool, the balancer's check waited past its timeout and took a lone, busy but
+        # healthy replica out (503 "no server is available" to every client).
+        return await asyncio.get_running_loop().run_in_executor(_PROBES, readiness)
+
+    def readiness() -> Any:
         checks: dict[str, str] = {}
         parked: dict[str, int] | None = None
         try:
