@@ -66,7 +66,7 @@ import threading
 import time
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -99,6 +99,7 @@ OPERATIONS = ("declare", "import", "verify", "submit", "queue page", "control pa
 DECLARED_CODES = (("ACC", "V1"), ("ADM", "V1"), ("SUI", "V1"))
 IMPORTED_CODES = (("PDI", "V2"), ("EVB", "V1"))
 PG_SAMPLE_S = 0.25
+BALANCER_SAMPLE_S = 0.5  # HAProxy checks every 1-2 s: each result is seen
 IDLE_S = 5.0  # at rest before the warm-up: the background work's CPU
 SCHEDULED = ("import", "verify", "submit")  # at the scenario's times: their rate is its own
 
@@ -325,6 +326,53 @@ class PostgresSampler:
                             self.lock_waiters[statement] += 1
 
 
+class BalancerSampler:
+    """Every :data:`BALANCER_SAMPLE_S`, HAProxy's view of each replica: each failed health check
+    (its ``chkfail`` rising) counted by kind (``L7TOUT``: no answer within ``timeout check``;
+    ``L7STS/503``: an answer with that status…) with the check's last words, and each time a
+    replica was taken out (``chkdown`` rising)."""
+
+    def __init__(self, topology: Topology) -> None:
+        self.topology = topology
+        self.failed: Counter[str] = Counter()  # "interventions-1 L7TOUT" → failed checks
+        self.taken_out: Counter[str] = Counter()  # "interventions-1" → times taken out
+        self.said: dict[str, str] = {}  # a failure's kind → the last ``last_chk`` seen for it
+        self._seen: dict[str, tuple[int, int]] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="balancer-sampler", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(10)
+
+    def _run(self) -> None:
+        while not self._stop.wait(BALANCER_SAMPLE_S):
+            with contextlib.suppress(OSError, IndexError):  # HAProxy restarting: the next look
+                self.look(self.topology.balancer_servers())
+
+    def look(self, rows: Sequence[Mapping[str, str]]) -> None:
+        for row in rows:
+            server = row["svname"]  # "interventions-1"
+            fails, downs = int(row.get("chkfail") or 0), int(row.get("chkdown") or 0)
+            before = self._seen.get(server)
+            self._seen[server] = (fails, downs)
+            if before is None:
+                continue
+            if fails > before[0]:
+                kind = row.get("check_status", "").removeprefix("* ") or "?"
+                if kind.startswith("L7STS"):
+                    kind = f"{kind}/{row.get('check_code', '')}"
+                self.failed[f"{server} {kind}"] += fails - before[0]
+                if said := row.get("last_chk"):
+                    self.said[kind] = said
+            if downs > before[1]:
+                self.taken_out[server] += downs - before[1]
+
+
 # --- one round ----------------------------------------------------------------------------
 
 
@@ -348,6 +396,7 @@ class Round:
     pg_waits: Counter[str]
     pg_samples: int
     pg_lock_waiters: Counter[str]
+    balancer: BalancerSampler | None = None
     idle_cpu_per_s: dict[str, float] = field(default_factory=dict)  # at rest, before the load
 
 
@@ -674,16 +723,19 @@ def measure_round(
         idle = idle_cpu(measured, IDLE_S)
         load = Load(measured, orgs, quarter, args)
         pg = PostgresSampler(database_url, DATABASE)
+        balancer = BalancerSampler(measured)
         marks: dict[str, Any] = {}
 
         def begin() -> None:
             pg.start()
+            balancer.start()
             marks["cpu"], marks["busy"], marks["t"] = _cpu_of(measured), _machine_busy(), time.perf_counter()
 
         def finish() -> None:
             seconds = time.perf_counter() - marks["t"]
             after, busy = _cpu_of(measured), _machine_busy()
             pg.stop()
+            balancer.stop()
             marks["seconds"] = seconds
             marks["cpu"] = {k: after[k] - marks["cpu"][k] for k in after} | {"postgres backends": pg.cpu_s}
             marks["busy"] = (busy[0] - marks["busy"][0]) / max(1, busy[1] - marks["busy"][1])
@@ -692,9 +744,10 @@ def measure_round(
             asyncio.run(load.run(begin, finish))
         finally:
             pg.stop()
+            balancer.stop()
         done = Round(
             replicas, number, marks["seconds"], load.samples, marks["cpu"], len(load.samples), marks["busy"],
-            pg.waits, pg.samples, pg.lock_waiters, idle,
+            pg.waits, pg.samples, pg.lock_waiters, balancer, idle,
         )  # fmt: skip
     except BaseException:
         print(f"  round failed: the replicas' logs are kept in {root}", flush=True)
@@ -742,6 +795,23 @@ def print_round(found: Round) -> None:
         f"    {'total':<18}{sum(found.cpu_s.values()):>8.1f} s{sum(found.cpu_s.values()) * 1000 / per:>9.1f} ms/request",
         flush=True,
     )
+    if found.balancer is not None:
+        print_balancer(found.balancer)
+
+
+def print_balancer(seen: BalancerSampler) -> None:
+    """HAProxy's failed health checks by replica and kind, and the replicas it took out."""
+    if not seen.failed and not seen.taken_out:
+        print("  HAProxy: every health check passed", flush=True)
+        return
+    print("  HAProxy's failed health checks (replica, kind: count), replicas taken out:")
+    for key, count in seen.failed.most_common():
+        print(f"    {key}: {count}")
+    for kind, said in seen.said.items():
+        print(f"    {kind} said: {said}")
+    for server, count in seen.taken_out.most_common():
+        print(f"    {server} taken out {count} time(s)")
+    print(end="", flush=True)
 
 
 def print_summary(rounds: list[Round], counts: list[int]) -> None:

@@ -24,6 +24,7 @@ import os
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 from kafka import KafkaAdminClient
@@ -63,8 +64,9 @@ def writer(db: Database, topic: str) -> StreamWriter:
     )
 
 
-def append(url: str, topic: str, count: int, watcher: Engine) -> Figures:
-    """``count`` single-event commands on new streams, one transaction each, in a fresh schema."""
+def append(url: str, topic: str, count: int, watcher: Engine, writers: int = 1) -> Figures:
+    """``count`` single-event commands on new streams, one transaction each, in a fresh schema,
+    by ``writers`` threads at once (as a service's request threads run commands)."""
     name = application()
     with named(name), scratch(url) as (db, _):
         streams = writer(db, topic)
@@ -74,8 +76,17 @@ def append(url: str, topic: str, count: int, watcher: Engine) -> Figures:
             for i in range(n):
                 streams.execute(f"{prefix}-{i}", lambda _h: [Declared(**PAYLOAD)], context)
 
-        commands("warm", WARM_UP)  # connections, prepared statements
-        return metered(count, lambda: commands("intervention", count), watcher, name)
+        def together(prefix: str, n: int) -> None:
+            if writers == 1:
+                commands(prefix, n)
+                return
+            with ThreadPoolExecutor(writers) as threads:
+                shares = [n // writers + (1 if i < n % writers else 0) for i in range(writers)]
+                for done in [threads.submit(commands, f"{prefix}{w}", k) for w, k in enumerate(shares)]:
+                    done.result()
+
+        together("warm", WARM_UP * writers)  # connections, prepared statements
+        return metered(count, lambda: together("intervention", count), watcher, name)
 
 
 def bulk(url: str, topic: str, count: int, watcher: Engine) -> Figures:
@@ -156,8 +167,11 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=20000)
     parser.add_argument("--imports", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--writers", type=int, default=8, help="writers at once in the concurrent append")
     parser.add_argument(
-        "--only", default="append,peer,bulk,relay", help="comparisons to run: append,peer,bulk,relay"
+        "--only",
+        default="append,peer,peers,bulk,relay",
+        help="comparisons to run: append,peer (one writer),peers (--writers at once),bulk,relay",
     )
     args = parser.parse_args()
     wanted = set(args.only.split(","))
@@ -193,6 +207,21 @@ def main() -> None:
                     (
                         "pyeventsourcing recorder, one event per aggregate",
                         lambda: pyeventsourcing.recorder(url, args.appends),
+                    ),
+                    args.rounds,
+                ),
+            )
+        if "peers" in wanted:
+            section(
+                f"== {args.writers} writers at once, single-event appends vs pyeventsourcing's recorder",
+                lambda: compare(
+                    (
+                        f"append, {args.writers} writers at once",
+                        lambda: append(url, topic, args.appends * 2, watcher, args.writers),
+                    ),
+                    (
+                        f"pyeventsourcing recorder, {args.writers} writers at once",
+                        lambda: pyeventsourcing.recorder(url, args.appends * 2, args.writers),
                     ),
                     args.rounds,
                 ),

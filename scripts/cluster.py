@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import csv
 import json
 import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -167,6 +169,10 @@ class Topology:
         return self.root / "haproxy.cfg"
 
     @property
+    def haproxy_socket(self) -> Path:
+        return self.run_dir / "haproxy.sock"
+
+    @property
     def haproxy_pid_file(self) -> Path:
         return self.run_dir / "haproxy.pid"
 
@@ -271,7 +277,7 @@ class Topology:
             "# generator, not this file. One frontend per service, round robin over its replicas.",
             "global",
             "    maxconn 4000",
-            f"    stats socket {self.run_dir / 'haproxy.sock'} mode 600 level admin",
+            f"    stats socket {self.haproxy_socket} mode 600 level admin",
             "",
             "defaults",
             "    mode http",
@@ -365,6 +371,21 @@ class Topology:
         if (pid := self.haproxy_pid()) is not None:
             _signal_and_wait(pid, signal.SIGTERM, timeout_s=10)
         self.haproxy_pid_file.unlink(missing_ok=True)
+
+    def balancer_servers(self) -> list[dict[str, str]]:
+        """HAProxy's ``show stat`` rows of the replicas (one per server, fields by name:
+        ``status``, ``chkfail``, ``chkdown``, ``check_status`` — ``L7OK``, ``L7TOUT``,
+        ``L7STS``… —, ``check_code``, ``last_chk``), read from its admin socket."""
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+            connection.settimeout(5)
+            connection.connect(str(self.haproxy_socket))
+            connection.sendall(b"show stat\n")
+            chunks = []
+            while chunk := connection.recv(65536):
+                chunks.append(chunk)
+        lines = b"".join(chunks).decode().splitlines()
+        rows = csv.DictReader([lines[0].removeprefix("# "), *lines[1:]])
+        return [row for row in rows if row.get("svname") not in (None, "FRONTEND", "BACKEND")]
 
     def balancer_ready(self) -> bool:
         return all(_answers(self.url(d) + ("/health" if d == PORTAL else "/ready")) for d in DEPLOYABLES)

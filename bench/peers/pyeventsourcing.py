@@ -21,6 +21,7 @@ from pathlib import Path
 
 from sqlalchemy import make_url
 
+from bench.peers.measure import application
 from bench.peers.rounds import Figures
 from bench.peers.workload import PAYLOAD, drop_schema, new_schema
 
@@ -56,20 +57,22 @@ def python() -> Path:
     return interpreter
 
 
-def recorder(url: str, count: int) -> Figures:
-    """``count`` single-event appends through the recorder, in a fresh schema (dropped after)."""
+def recorder(url: str, count: int, writers: int = 1) -> Figures:
+    """``count`` single-event appends through the recorder by ``writers`` threads at once, in a
+    fresh schema (dropped after)."""
     interpreter, address = python(), make_url(url)
     schema = new_schema(url)
     command = [
         str(interpreter), str(SCRIPT),
         "--host", address.host or "127.0.0.1", "--port", str(address.port or 5432),
         "--dbname", address.database or "", "--user", address.username or "",
-        "--schema", schema, "--count", str(count), "--payload", json.dumps(PAYLOAD),
+        "--schema", schema, "--count", str(count), "--writers", str(writers),
+        "--payload", json.dumps(PAYLOAD),
     ]  # fmt: skip
     try:
         done = subprocess.run(
             command,
-            env={**os.environ, PASSWORD: address.password or ""},
+            env={**os.environ, PASSWORD: address.password or "", "PGAPPNAME": application()},
             capture_output=True,
             text=True,
             check=False,

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import importlib.util
 import random
+import threading
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -27,6 +29,7 @@ from gsi_kernel.clock import FixedClock
 from gsi_kernel.envelope import EventEnvelope
 from gsi_kernel.fiscal import FiscalQuarter
 from gsi_kernel.migrations import upgrade
+from gsi_kernel.runtime import ConsumerSpec
 from reporting.bootstrap import MIGRATIONS, build, build_app
 from reporting.calendar.business_days import business_days_between
 from reporting.calendar.domain import default_calendar, load_defaults
@@ -507,6 +510,64 @@ def test_a_consumers_transaction_locks_the_shared_counters_only_as_it_commits(
                     )
                 ).scalar_one()
             assert program == 2
+
+
+@pytest.mark.postgres
+def test_two_replicas_batches_on_the_same_persons_in_opposite_orders_wait_instead_of_deadlocking(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """Replica A applies a poll naming p1 then p2, replica B one naming p2 then p1, each in one
+    transaction. Event by event, A would hold p1 and wait for p2 while B held p2 and waited for
+    p1: a deadlock PostgreSQL breaks after a second by rolling one back. The consumer's prepare
+    step locks a batch's persons at once, in order: B waits for A, then both commit."""
+    with postgres_schema(postgres_url) as schema:
+        settings = ReportingSettings(
+            data_dir=tmp_path, database_url=postgres_url, db_schema=schema, run_workers=False
+        )
+        for s in _service(settings):
+            spec = interventions_projection.consumer()
+            assert spec.prepare is not None
+            prepare, on_declared = spec.prepare, spec.handlers[contract.InterventionDeclared.event_type]
+
+            def declared(person: str) -> EventEnvelope:
+                return published(
+                    contract.InterventionDeclared(
+                        intervention_id=str(uuid.uuid4()), person_id=person, organization_id="org-a", code="ACC",
+                        service_date=date(2026, 8, 10), volet="V1", duration_minutes=30,
+                    ),
+                    occurred_at=NOW,
+                )  # fmt: skip
+
+            poll_a, poll_b = [declared("p1"), declared("p2")], [declared("p2"), declared("p1")]
+            failures: list[BaseException] = []
+            other = threading.Thread(target=_apply_poll, args=(s, spec, poll_b, failures))
+            with s.kernel.db.transaction() as a:
+                prepare(a, poll_a)
+                on_declared(a, poll_a[0])
+                other.start()
+                time.sleep(0.5)  # B is waiting by now
+                on_declared(a, poll_a[1])
+            other.join(30)
+
+            assert failures == []
+            counts, _, _ = tables(s)
+            assert sum(v for k, v in counts.items() if k[3] == "interventions") == 4
+
+
+def _apply_poll(
+    s: ReportingService, spec: ConsumerSpec, poll: list[EventEnvelope], failures: list[BaseException]
+) -> None:
+    """A replica's consumer applying a poll in one transaction (prepare, then each handler);
+    what it raised goes to ``failures``."""
+    try:
+        with s.kernel.db.transaction() as connection:
+            connection.execute(text("SET LOCAL lock_timeout = '20s'"))
+            if spec.prepare is not None:
+                spec.prepare(connection, poll)
+            for envelope in poll:
+                spec.handlers[envelope.type](connection, envelope)
+    except BaseException as error:
+        failures.append(error)
 
 
 def _apply_all(s: ReportingService, batch: list[EventEnvelope]) -> None:

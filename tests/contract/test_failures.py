@@ -24,7 +24,7 @@ from gsi_kernel.bus.embedded import EmbeddedBus
 from gsi_kernel.bus.port import Message, TopicSpec
 from gsi_kernel.consumer import ConsumerRunner, dead_letter_topic
 from gsi_kernel.envelope import EventEnvelope
-from gsi_kernel.failures import RedactingFilter, database_unavailable, describe
+from gsi_kernel.failures import RedactingFilter, database_unavailable, describe, lost_a_conflict
 from gsi_kernel.http.errors import install_error_handlers
 from gsi_kernel.store.database import Database
 from gsi_kernel.store.tables import dead_letters
@@ -119,6 +119,22 @@ def test_on_postgres_a_lost_connection_is_unavailable_not_the_datas_fault(postgr
             c.exec_driver_sql("SELECT pg_terminate_backend(pg_backend_pid())")
         assert database_unavailable(lost.value)
         assert describe(lost.value).startswith("OperationalError")
+
+
+@pytest.mark.postgres
+def test_on_postgres_a_serialization_failure_is_a_lost_conflict_a_lost_connection_is_not(
+    postgres_url: str,
+) -> None:
+    from tests.databases import postgres_database
+
+    with postgres_database(postgres_url) as database:
+        with pytest.raises(OperationalError) as lost, database.transaction() as c:
+            c.exec_driver_sql("DO $$ BEGIN RAISE EXCEPTION USING ERRCODE = 'serialization_failure'; END $$")
+        assert lost_a_conflict(lost.value)
+        with pytest.raises(OperationalError) as gone, database.transaction() as c:
+            c.exec_driver_sql("SELECT pg_terminate_backend(pg_backend_pid())")
+        assert not lost_a_conflict(gone.value)
+    assert not lost_a_conflict(ValueError("40001"))
 
 
 def test_a_validation_error_keeps_where_and_what_not_the_input() -> None:

@@ -1,5 +1,6 @@
 """The pure parts of bench/deadline_week.py: the scenario's mix and schedules, the rows it sends
-(none a duplicate of another), the percentile maths and the reading of topology.json's pids."""
+(none a duplicate of another), the percentile maths, the reading of topology.json's pids and of
+HAProxy's health-check counters."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from bench.deadline_week import (
+    BalancerSampler,
     Sample,
     declaration,
     figures,
@@ -169,3 +171,24 @@ def test_one_organizations_steps_never_overlap_whichever_manager_takes_them(
     of_x = [(kind, op) for kind, org, op in ran if org == "x"]
     assert of_x == [("start", "verify"), ("end", "verify"), ("start", "submit"), ("end", "submit")]
     assert ("start", "y", "verify") in ran
+
+
+def _server(
+    fails: int, downs: int, status: str = "L7OK", code: str = "200", said: str = ""
+) -> dict[str, str]:
+    return {
+        "pxname": "interventions", "svname": "interventions-1", "chkfail": str(fails), "chkdown": str(downs),
+        "check_status": status, "check_code": code, "last_chk": said,
+    }  # fmt: skip
+
+
+def test_the_balancer_sampler_counts_failed_checks_by_kind_and_replicas_taken_out(tmp_path: Path) -> None:
+    seen = BalancerSampler(Topology(root=tmp_path, database_url="", bootstrap_servers=""))
+    seen.look([_server(4, 1)])  # what happened before the load is not counted
+    seen.look([_server(6, 1, "L7TOUT", "", "")])
+    seen.look([_server(7, 2, "L7STS", "503", "HTTP status check returned code <503>")])
+    seen.look([_server(7, 2)])
+
+    assert seen.failed == {"interventions-1 L7TOUT": 2, "interventions-1 L7STS/503": 1}
+    assert seen.taken_out == {"interventions-1": 1}
+    assert seen.said == {"L7STS/503": "HTTP status check returned code <503>"}

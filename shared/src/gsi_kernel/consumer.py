@@ -26,6 +26,17 @@ keep busy, each round trip waits for a core and each commit for the flush, and t
 below the rate messages arrived at: its queue, and so the lag, grew for as long as the load
 lasted. If any handler of a batch fails, the batch is rolled back and its records handled one by
 one as before (each retried, then dead-lettered): the outcomes are the same either way.
+
+A transaction PostgreSQL rolled back to break a conflict with another (a deadlock, a
+serialization failure: replicas of one consumer group applying records that lock the same
+rows or keys in different orders) is no record's fault and no sign of an unreachable database:
+the batch is handled again one record at a time, and a record's own transaction that loses a
+conflict is run again (up to :data:`CONFLICT_RETRIES` times, then the step fails as for an
+unreachable database, the record kept for its next delivery) — never dead-lettered for it.
+A consumer whose handlers lock keys (reporting locks the persons an intervention counts for)
+avoids most such conflicts with a ``prepare`` step: given a batch's events before its
+handlers run, it takes their locks in one order, so two replicas' batches wait for each other
+instead of each holding what the other waits for.
 """
 
 from __future__ import annotations
@@ -45,7 +56,7 @@ from gsi_kernel.clock import Clock
 from gsi_kernel.consumer_health import ConsumerHealth, ConsumerWatch
 from gsi_kernel.dead_letters import DeadLetters, dead_letter_topic
 from gsi_kernel.envelope import EventEnvelope
-from gsi_kernel.failures import describe
+from gsi_kernel.failures import describe, lost_a_conflict
 from gsi_kernel.inbound import Readable, Unreadable, read_event
 from gsi_kernel.message_spans import messaging_system, process_span
 from gsi_kernel.metrics.instruments import ConsumerMetrics
@@ -61,12 +72,19 @@ from gsi_kernel.telemetry import Telemetry
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Connection, EventEnvelope], None]
+# Run in a batch's transaction before its handlers, with the events they will apply (those not
+# processed yet): takes, in one order, the locks the handlers would take in the batch's order.
+Prepare = Callable[[Connection, Sequence[EventEnvelope]], None]
 
 # Records applied in one transaction at most: enough to share a commit among a burst, few enough
 # that a batch holds its row locks briefly (a consumer's tables are read and written by commands).
 TOGETHER = 100
 
-__all__ = ["ConsumerRunner", "Handler", "Outcome", "dead_letter_topic"]
+# Runs of one record's transaction that may lose a conflict with another transaction before the
+# step gives up (without dead-lettering: the record comes again at its next delivery).
+CONFLICT_RETRIES = 5
+
+__all__ = ["ConsumerRunner", "Handler", "Outcome", "Prepare", "dead_letter_topic"]
 
 
 class Outcome(enum.Enum):
@@ -91,11 +109,14 @@ class ConsumerRunner:
         poll_timeout_s: float = 0.5,
         watch: ConsumerWatch | None = None,
         service: str = "",
+        prepare: Prepare | None = None,
     ) -> None:
-        """``service``: the ``service`` label of its metrics (docs/metrics.md)."""
+        """``service``: the ``service`` label of its metrics (docs/metrics.md); ``prepare``: see
+        :data:`Prepare`."""
         self.name = name
         self._db = db
         self._handlers = dict(handlers)
+        self._prepare = prepare
         self._clock = clock
         self._tracer = telemetry.tracer
         self._max_attempts = max_attempts
@@ -155,6 +176,8 @@ class ConsumerRunner:
         try:
             with self._db.transaction() as connection:
                 done = processed_outcomes(connection, self.name, [e.event_id for _, e, _, _ in batch])
+                if self._prepare is not None:
+                    self._prepare(connection, [e for _, e, _, _ in batch if e.event_id not in done])
                 applied: list[str] = []
                 for record, envelope, traceparent, handler in batch:
                     if envelope.event_id in done:  # delivered again, or twice in this batch
@@ -173,8 +196,11 @@ class ConsumerRunner:
                     applied.append(envelope.event_id)
                     outcomes.append((record.topic, "applied"))
                 mark_all_processed(connection, self.name, applied, Outcome.APPLIED.value, self._clock.now())
-        except OperationalError:
-            raise  # the database is unreachable: not these messages' fault
+        except OperationalError as exc:
+            if not lost_a_conflict(exc):
+                raise  # the database is unreachable: not these messages' fault
+            log.info("consumer %s: a batch lost a conflict (%s); one by one", self.name, describe(exc))
+            return False
         except Exception as exc:  # a handler failed: each record again on its own, with retries
             log.info("consumer %s: a batch failed (%s); one record at a time", self.name, describe(exc))
             return False
@@ -212,22 +238,27 @@ class ConsumerRunner:
             return self._apply_with_retries(record, envelope, handler)
 
     def _apply_with_retries(self, record: Record, envelope: EventEnvelope, handler: Handler) -> Outcome:
-        error = ""
-        for attempt in range(1, self._max_attempts + 1):
+        error, failures, conflicts = "", 0, 0
+        while failures < self._max_attempts:
             try:
                 return self._apply(record.topic, envelope, handler)
-            except OperationalError:
-                raise  # the database is unreachable: not this message's fault
+            except OperationalError as exc:
+                if not lost_a_conflict(exc) or conflicts >= CONFLICT_RETRIES:
+                    raise  # the database is unreachable (or never lets it through): not its fault
+                conflicts += 1
+                log.info("consumer %s: %s lost a conflict (%s)", self.name, envelope.event_id, describe(exc))
+                time.sleep(self._backoff_s * conflicts)
             except Exception as exc:  # any handler failure is retried, then dead-lettered
+                failures += 1
                 error = describe(exc)  # redacted: a database error's text carries the data
                 log.warning(
                     "consumer %s: attempt %d on %s failed: %s",
                     self.name,
-                    attempt,
+                    failures,
                     envelope.event_id,
                     error,
                 )
-                time.sleep(self._backoff_s * 2 ** (attempt - 1))
+                time.sleep(self._backoff_s * 2 ** (failures - 1))
         self._dead_letters.send(record, envelope.event_id, error, self._max_attempts)
         self._metrics.handled(record.topic, "dead_lettered")
         return Outcome.DEAD_LETTERED

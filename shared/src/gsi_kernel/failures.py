@@ -104,6 +104,13 @@ def database_unavailable(exc: BaseException) -> bool:
     return state is not None and (state[:2] in _UNAVAILABLE_CLASSES or state in _SCHEMA_STATES)
 
 
+def lost_a_conflict(exc: BaseException) -> bool:
+    """PostgreSQL rolled the transaction back to break a conflict with another one (SQLSTATE
+    class 40: a deadlock, a serialization failure): the same work run again can succeed."""
+    state = sqlstate(exc)
+    return state is not None and state.startswith("40")
+
+
 class RedactedError(Exception):
     """Stands in for an exception in a logged traceback: its frames, :func:`describe`'s words."""
 

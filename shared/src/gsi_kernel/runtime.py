@@ -19,7 +19,7 @@ from sqlalchemy import Table
 from gsi_kernel.auth import DevTokenIssuer, TokenVerifier, load_or_create_dev_key
 from gsi_kernel.bus.port import Bus, TopicSpec
 from gsi_kernel.clock import Clock, SystemClock, shifted
-from gsi_kernel.consumer import ConsumerRunner, Handler, dead_letter_topic
+from gsi_kernel.consumer import ConsumerRunner, Handler, Prepare, dead_letter_topic
 from gsi_kernel.consumer_health import ConsumerHealth, ConsumerWatch
 from gsi_kernel.events import EventRegistry
 from gsi_kernel.metrics.collectors import StoreCollector, WorkersCollector
@@ -50,6 +50,7 @@ class ConsumerSpec:
     name: str
     topics: Sequence[str]
     handlers: Mapping[str, Handler]
+    prepare: Prepare | None = None  # a batch's locks taken in one order (gsi_kernel.consumer)
 
 
 @dataclass
@@ -261,6 +262,7 @@ class ConsumerFactory:
             telemetry=k.telemetry,
             watch=self.watch,
             service=k.settings.service,
+            prepare=self._spec.prepare,
         )
 
 
