@@ -3,8 +3,10 @@ PostgreSQL and Kafka (issue 23). Each pair runs in rounds, interleaved (A B, B A
 ``--rounds``), and prints per run and then as medians: the rate, this process's CPU per
 operation, its PostgreSQL backends' CPU per operation, and the ratio of A to B.
 
-- single-event commands through StreamWriter (load, decide, append with the expected version,
-  outbox row, one transaction each) against a durable single-row INSERT into the same events
+- single-event commands through StreamWriter, each the first event of a new stream as a
+  declaration records it (``new_stream``: no history to load; decide, append with the expected
+  version 0, outbox row, one transaction each — the peer's work too, one event per new
+  aggregate; until 2026-12-08 the bench also loaded each empty stream, a round trip more) against a durable single-row INSERT into the same events
   table (autocommit: a COMMIT per row, each waiting for its WAL flush), and against
   pyeventsourcing's PostgreSQL recorder appending one stored event per new aggregate
   (:mod:`bench.peers.pyeventsourcing`, in a virtual environment of its own);
@@ -65,8 +67,9 @@ def writer(db: Database, topic: str) -> StreamWriter:
 
 
 def append(url: str, topic: str, count: int, watcher: Engine, writers: int = 1) -> Figures:
-    """``count`` single-event commands on new streams, one transaction each, in a fresh schema,
-    by ``writers`` threads at once (as a service's request threads run commands)."""
+    """``count`` single-event commands on new streams (``new_stream``), one transaction each,
+    in a fresh schema, by ``writers`` threads at once (as a service's request threads run
+    commands)."""
     name = application()
     with named(name), scratch(url) as (db, _):
         streams = writer(db, topic)
@@ -74,7 +77,7 @@ def append(url: str, topic: str, count: int, watcher: Engine, writers: int = 1) 
 
         def commands(prefix: str, n: int) -> None:
             for i in range(n):
-                streams.execute(f"{prefix}-{i}", lambda _h: [Declared(**PAYLOAD)], context)
+                streams.execute(f"{prefix}-{i}", lambda _h: [Declared(**PAYLOAD)], context, new_stream=True)
 
         def together(prefix: str, n: int) -> None:
             if writers == 1:
