@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -9,8 +10,10 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
+from gsi_kernel.envelope import EventEnvelope
 from gsi_kernel.store.database import Database, connect
 from gsi_kernel.store.ddl import create_kernel_tables_v1
+from gsi_kernel.store.event_store import EventStore
 
 
 @contextmanager
@@ -45,3 +48,16 @@ def postgres_database(url: str) -> Iterator[Database]:
             create_kernel_tables_v1(connection)
         yield db
         db.dispose()
+
+
+def read_everything(database: Database, s: EventStore, limit: int = 1000) -> list[EventEnvelope]:
+    """``read_all`` once its horizon has passed every event committed so far. On PostgreSQL the
+    horizon is the oldest transaction running on the whole server: the other lane's tests (or
+    anyone's) hold it back for as long as theirs are open."""
+    deadline = time.monotonic() + 30
+    while True:
+        with database.transaction() as c:
+            read, everything = s.read_all(c, limit=limit), s.read_all(c, limit=limit, settled=True)
+        if read == everything or time.monotonic() > deadline:
+            return read
+        time.sleep(0.05)

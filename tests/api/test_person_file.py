@@ -20,7 +20,7 @@ from registration.settings import RegistrationSettings
 from tests.api.conftest import NOW, Registration
 from tests.api.test_http_behaviour import assert_error
 from tests.api.test_registration import MONTREAL, SHERBROOKE, register
-from tests.databases import postgres_schema
+from tests.databases import postgres_schema, read_everything
 
 PROTECTED = {"status": "protected_person", "effective_from": "2026-11-15", "reason": "Décision de la CISR"}
 
@@ -56,8 +56,7 @@ def _events(registration: Registration, person_id: str) -> list[str]:
 def _total_events(registration: Registration) -> int:
     """Every event of the service, whatever its stream."""
     kernel = _kernel(registration)
-    with kernel.db.transaction() as connection:
-        return len(kernel.store.read_all(connection, limit=100_000))
+    return len(read_everything(kernel.db, kernel.store, limit=100_000))
 
 
 def _file(registration: Registration, person_id: str, headers: dict[str, str]) -> dict[str, Any]:

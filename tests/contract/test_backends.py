@@ -27,6 +27,7 @@ from gsi_kernel.store.database import Database
 from gsi_kernel.store.event_store import EventStore
 from gsi_kernel.store.postgres import COPY_FROM, POSTGRES
 from gsi_kernel.store.sqlite import SQLITE
+from gsi_kernel.store.tracking import ensure_checkpoint, read_cursor, write_cursor
 from tests.integration.support import CLOCK, CONTEXT
 
 metadata = MetaData()
@@ -201,3 +202,16 @@ def test_dates_bucketed_by_an_array_where_the_backend_says_it_can(db: Database) 
             {"d": date(2026, 5, 2), "t": [date(2026, 1, 1), date(2026, 5, 1), date(2026, 6, 1)]},
         ).scalar_one()
     assert bucket == 2
+
+
+def test_a_checkpoint_ensured_again_keeps_where_it_stands(database: Database) -> None:
+    """Replicas starting together each ensure their checkpoints: the first makes the row at
+    zero, the others leave it as it is — moved or not — and none fails."""
+    now = CLOCK.now()
+    with database.transaction() as c:
+        ensure_checkpoint(c, "test.ensured", now)
+        write_cursor(c, "test.ensured", (7, 42), now)
+    with database.transaction() as c:
+        ensure_checkpoint(c, "test.ensured", now)
+        ensure_checkpoint(c, "test.ensured", now)
+        assert read_cursor(c, "test.ensured") == (7, 42)

@@ -19,6 +19,7 @@ from gsi_kernel.store.event_store import EventStore
 from gsi_kernel.store.outbox import Outbox, Publication
 from gsi_kernel.store.tables import outbox
 from gsi_kernel.writer import StreamWriter, _uuid5, integration_event
+from tests.databases import read_everything
 
 CONTEXT = CommandContext(
     actor="karine",
@@ -183,8 +184,7 @@ def test_postgres_holds_back_events_behind_an_older_open_transaction(postgres_ur
             assert s.read_all(c) == []  # "fast" waits behind the open, older transaction
         older_tx.commit()
         older.close()
-        with db.transaction() as c:
-            texts = [e.payload["text"] for e in s.read_all(c)]
+        texts = [e.payload["text"] for e in read_everything(db, s)]
         assert texts == ["older, committed last", "younger, committed first"]
 
 
@@ -229,8 +229,7 @@ def test_append_new_streams_refuses_the_whole_batch_when_one_stream_exists(datab
     with pytest.raises(ConcurrencyConflict) as raised:
         writer.append_new_streams(batch, CONTEXT)
     assert raised.value.stream_id == "old"
-    with database.transaction() as c:
-        assert [e.stream_id for e in store().read_all(c)] == ["old"]
+    assert [e.stream_id for e in read_everything(database, store())] == ["old"]
     assert outbox_keys(database) == ["old"]
 
 
@@ -249,12 +248,11 @@ def test_append_new_streams_skip_existing_is_idempotent(
     streams = [(s, [Noted(text=t) for t in texts]) for s, texts in batch]
     assert writer.append_new_streams(streams, CONTEXT, skip_existing=True) == expected
     keys = outbox_keys(database)
-    with database.transaction() as c:
-        count = len(store().read_all(c))
+    count = len(read_everything(database, store()))
     assert writer.append_new_streams(streams, CONTEXT, skip_existing=True) == []  # re-import: nothing
     assert outbox_keys(database) == keys  # outbox rows written once
+    assert len(read_everything(database, store())) == count
     with database.transaction() as c:
-        assert len(store().read_all(c)) == count
         assert store().load(c, expected[0])[0].payload["text"] == batch[0][1][0]
 
 
@@ -285,8 +283,7 @@ def test_append_new_streams_are_read_back_in_commit_order_and_projected_once(dat
     )
     with database.transaction() as c:
         s.append(c, "after", 0, [Noted(text="after")], CONTEXT)
-    with database.transaction() as c:
-        read = s.read_all(c, limit=10_000)
+    read = read_everything(database, s, limit=10_000)
     assert [e.stream_id for e in read[:1] + read[-1:]] == ["before", "after"]
     assert [e.cursor for e in read] == sorted(e.cursor for e in read)
     assert len({e.cursor for e in read}) == len(read) == 602

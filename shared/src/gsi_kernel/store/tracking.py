@@ -9,7 +9,6 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, text, update
-from sqlalchemy.exc import IntegrityError
 
 from gsi_kernel.store.backend import backend_of
 from gsi_kernel.store.ports import Backend
@@ -93,11 +92,10 @@ def read_checkpoint(connection: Connection, name: str, *, for_update: bool = Fal
 
 
 def ensure_checkpoint(connection: Connection, name: str, now: datetime) -> None:
-    try:
-        with connection.begin_nested():
-            connection.execute(insert(checkpoints).values(name=name, position=0, tx_id=0, updated_at=now))
-    except IntegrityError:
-        pass  # it already exists
+    """The checkpoint's row, at zero, unless it exists (replicas starting together each try: no
+    error, nor a line in PostgreSQL's log, for those that find it there)."""
+    row = {"name": name, "position": 0, "tx_id": 0, "updated_at": now}
+    connection.execute(backend_of(connection).insert(checkpoints).values(row).on_conflict_do_nothing())
 
 
 def write_checkpoint(connection: Connection, name: str, position: int, now: datetime) -> None:
