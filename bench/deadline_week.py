@@ -808,14 +808,11 @@ def print_balancer(seen: BalancerSampler) -> None:
     if not seen.failed and not seen.taken_out:
         print("  HAProxy: every health check passed", flush=True)
         return
-    print("  HAProxy's failed health checks (replica, kind: count), replicas taken out:")
-    for key, count in seen.failed.most_common():
-        print(f"    {key}: {count}")
-    for kind, said in seen.said.items():
-        print(f"    {kind} said: {said}")
-    for server, count in seen.taken_out.most_common():
-        print(f"    {server} taken out {count} time(s)")
-    print(end="", flush=True)
+    lines = ["  HAProxy's failed health checks (replica, kind: count), replicas taken out:"]
+    lines += [f"    {key}: {count}" for key, count in seen.failed.most_common()]
+    lines += [f"    {kind} said: {said}" for kind, said in seen.said.items()]
+    lines += [f"    {server} taken out {count} time(s)" for server, count in seen.taken_out.most_common()]
+    print("\n".join(lines), flush=True)
 
 
 def print_summary(rounds: list[Round], counts: list[int]) -> None:

@@ -196,12 +196,9 @@ class ConsumerRunner:
                     applied.append(envelope.event_id)
                     outcomes.append((record.topic, "applied"))
                 mark_all_processed(connection, self.name, applied, Outcome.APPLIED.value, self._clock.now())
-        except OperationalError as exc:
-            if not lost_a_conflict(exc):
+        except Exception as exc:  # a handler failed, or a conflict was lost: each record on its own
+            if isinstance(exc, OperationalError) and not lost_a_conflict(exc):
                 raise  # the database is unreachable: not these messages' fault
-            log.info("consumer %s: a batch lost a conflict (%s); one by one", self.name, describe(exc))
-            return False
-        except Exception as exc:  # a handler failed: each record again on its own, with retries
             log.info("consumer %s: a batch failed (%s); one record at a time", self.name, describe(exc))
             return False
         for topic, outcome in outcomes:
